@@ -1,0 +1,124 @@
+// CBLAS: OpenBLAS (cblas.h) and LAPACKE for Swift, plus the few vector kernels that Swift
+// cannot express with the instruction set chosen at run time.
+//
+// Why the kernels live here: Swift code is compiled for the baseline x86-64 (SSE2), so a Swift
+// dot product cannot use AVX2/FMA without making the whole binary require them. These
+// `static inline` functions carry `target("avx2,fma")` and are chosen at run time by
+// `deja_has_avx2_fma()`, like usearch's `usearch_prefetch_m` and simsimd's dispatch.
+// The graph logic stays in Swift; only the inner products are here.
+
+#ifndef DEJA_CBLAS_SHIM_H
+#define DEJA_CBLAS_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cblas.h>
+#include <lapacke.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define DEJA_X86_64 1
+#else
+#define DEJA_X86_64 0
+#endif
+
+/// Asks the CPU to start loading the cache line that holds `p`.
+static inline void deja_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
+/// Prefetches `bytes` bytes starting at `p`, one cache line at a time.
+static inline void deja_prefetch_range(const void *p, size_t bytes) {
+    const char *c = (const char *)p;
+    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(c + off, 0, 3);
+}
+
+/// 1 when this CPU can run the AVX2 + FMA kernels, else 0.
+static inline int deja_has_avx2_fma(void) {
+#if DEJA_X86_64
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/// Portable inner product: four accumulators so that the compiler can vectorise it with the
+/// baseline instruction set (SSE2 on x86-64, NEON on arm64).
+static inline float deja_dot_portable(const float *a, const float *b, size_t n) {
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+#if DEJA_X86_64
+__attribute__((target("avx2,fma")))
+static inline float deja_dot_avx2(const float *a, const float *b, size_t n) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+        acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
+        acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
+    }
+    for (; i + 8 <= n; i += 8) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    }
+    __m256 acc = _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3));
+    __m128 lo = _mm256_castps256_ps128(acc);
+    __m128 hi = _mm256_extractf128_ps(acc, 1);
+    __m128 s = _mm_add_ps(lo, hi);
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    float sum = _mm_cvtss_f32(s);
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+__attribute__((target("avx2,fma")))
+static inline void deja_dot_rows_avx2(const float *q, const float *base, size_t dim,
+                                      const uint32_t *rows, size_t count, float *out) {
+    const size_t rowBytes = dim * sizeof(float);
+    if (count > 0) deja_prefetch_range(base + (size_t)rows[0] * dim, rowBytes);
+    for (size_t r = 0; r < count; r++) {
+        if (r + 1 < count) deja_prefetch_range(base + (size_t)rows[r + 1] * dim, rowBytes);
+        out[r] = deja_dot_avx2(q, base + (size_t)rows[r] * dim, dim);
+    }
+}
+#endif
+
+static inline void deja_dot_rows_portable(const float *q, const float *base, size_t dim,
+                                          const uint32_t *rows, size_t count, float *out) {
+    const size_t rowBytes = dim * sizeof(float);
+    for (size_t r = 0; r < count; r++) {
+        if (r + 1 < count) deja_prefetch_range(base + (size_t)rows[r + 1] * dim, rowBytes);
+        out[r] = deja_dot_portable(q, base + (size_t)rows[r] * dim, dim);
+    }
+}
+
+/// Inner product of two `n`-float vectors. `avx2` must be the value of `deja_has_avx2_fma()`.
+static inline float deja_dot(int avx2, const float *a, const float *b, size_t n) {
+#if DEJA_X86_64
+    if (avx2) return deja_dot_avx2(a, b, n);
+#endif
+    return deja_dot_portable(a, b, n);
+}
+
+/// `out[r] = <q, base[rows[r]]>` for each of `count` row numbers of the row-major matrix `base`
+/// (`dim` floats per row), prefetching the next row while the current one is multiplied.
+static inline void deja_dot_rows(int avx2, const float *q, const float *base, size_t dim,
+                                 const uint32_t *rows, size_t count, float *out) {
+#if DEJA_X86_64
+    if (avx2) { deja_dot_rows_avx2(q, base, dim, rows, count, out); return; }
+#endif
+    deja_dot_rows_portable(q, base, dim, rows, count, out);
+}
+
+#endif

@@ -1,0 +1,228 @@
+import HeapModule
+
+/// Which slots a layer search may return (the others still route the search).
+/// A protocol rather than a closure, so that each use is specialised and the common
+/// "no filter" case costs one flag test.
+protocol _SlotAcceptor {
+    func accepts(_ slot: UInt32) -> Bool
+}
+
+/// Live slots except one (the node being inserted, when its slot is reused).
+struct _LiveSlots: _SlotAcceptor {
+    let flags: UnsafeMutablePointer<UInt8>
+    let excluded: UInt32
+
+    @inline(__always)
+    func accepts(_ slot: UInt32) -> Bool {
+        slot != excluded && flags[Int(slot)] & _HNSWStorage.deletedFlag == 0
+    }
+}
+
+/// Live slots whose key passes the caller's filter.
+struct _FilteredSlots: _SlotAcceptor {
+    let flags: UnsafeMutablePointer<UInt8>
+    let keys: UnsafeMutablePointer<UInt64>
+    let filter: (UInt64) -> Bool
+
+    @inline(__always)
+    func accepts(_ slot: UInt32) -> Bool {
+        flags[Int(slot)] & _HNSWStorage.deletedFlag == 0 && filter(keys[Int(slot)])
+    }
+}
+
+extension HNSWIndex {
+    /// Searches for the `k` vectors most similar to `query`.
+    ///
+    /// ```swift
+    /// let hits = try index.search(embedding, k: 5, ef: 128)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - query: a vector of ``dimension`` floats; it need not be normalised.
+    ///   - k: how many results to return at most (1 or more).
+    ///   - ef: the candidate list size for this query (default ``HNSWConfiguration/efSearch``);
+    ///     raised to `k` when smaller. Larger finds more true neighbours, slower.
+    ///   - filter: when given, only keys for which it returns `true` are returned. The search
+    ///     goes on until it has `ef` such keys or runs out of graph, so a filter that rejects
+    ///     almost everything costs up to a full scan.
+    /// - Returns: up to `k` neighbours, most similar first. Removed keys never appear.
+    /// - Throws: ``IndexError`` for a query of the wrong dimension, zero length, NaN or infinity,
+    ///   or for `k` or `ef` below 1.
+    /// - Complexity: about O(ef · M · log n) inner products.
+    public func search(
+        _ query: [Float], k: Int, ef: Int? = nil, filter: ((UInt64) -> Bool)? = nil
+    ) throws(IndexError) -> [Neighbor] {
+        try query.withUnsafeBufferPointer { (q) throws(IndexError) in
+            try search(q, k: k, ef: ef, filter: filter)
+        }
+    }
+
+    /// ``search(_:k:ef:filter:)`` over a buffer.
+    public func search(
+        _ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil, filter: ((UInt64) -> Bool)? = nil
+    ) throws(IndexError) -> [Neighbor] {
+        guard k >= 1 else { throw .invalidParameter("k must be at least 1, got \(k)") }
+        let capacity = min(k, count)
+        var keys = [UInt64](repeating: 0, count: capacity)
+        var similarities = [Float](repeating: 0, count: capacity)
+        let found = try keys.withUnsafeMutableBufferPointer { (kb) throws(IndexError) in
+            try similarities.withUnsafeMutableBufferPointer { (sb) throws(IndexError) in
+                try search(query, k: capacity, ef: ef, filter: filter,
+                           keys: kb.baseAddress!, similarities: sb.baseAddress!)
+            }
+        }
+        return (0..<found).map { Neighbor(key: keys[$0], similarity: similarities[$0]) }
+    }
+
+    /// The allocation-free form of ``search(_:k:ef:filter:)``: writes up to `k` results, most
+    /// similar first, into the caller's buffers and returns how many it wrote.
+    ///
+    /// - Parameters:
+    ///   - keys: room for `k` keys.
+    ///   - similarities: room for `k` similarities.
+    public func search(
+        _ query: UnsafeBufferPointer<Float>,
+        k: Int,
+        ef: Int? = nil,
+        filter: ((UInt64) -> Bool)? = nil,
+        keys: UnsafeMutablePointer<UInt64>,
+        similarities: UnsafeMutablePointer<Float>
+    ) throws(IndexError) -> Int {
+        guard k >= 0 else { throw .invalidParameter("k must be at least 1, got \(k)") }
+        let ef = max(ef ?? configuration.efSearch, k)
+        guard ef >= 1 else { throw .invalidParameter("ef must be at least 1, got \(ef)") }
+        return try scratchPool.withScratch { (scratch) throws(IndexError) -> Int in
+            try VectorMath.normalize(query, dimension: dimension, into: scratch.query)
+            guard k > 0, let entry = entryPoint, !slotOfKey.isEmpty else { return 0 }
+            let graph = storage.view
+            let start = _greedyDescent(scratch.query, from: entry, fromLevel: maxLevel, toLevel: 0, graph: graph)
+            if let filter {
+                _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
+                             acceptor: _FilteredSlots(flags: graph.flags, keys: graph.keys, filter: filter))
+            } else {
+                _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
+                             acceptor: _LiveSlots(flags: graph.flags, excluded: .max))
+            }
+            // `results` holds the best `ef` with the worst on top: drop the surplus, then fill
+            // the output from its end.
+            while scratch.results.count > k { _ = scratch.results.popMax() }
+            var n = scratch.results.count
+            let found = n
+            while let c = scratch.results.popMax() {
+                n -= 1
+                keys[n] = graph.keys[Int(c.slot)]
+                similarities[n] = 1 - c.distance
+            }
+            return found
+        }
+    }
+
+    /// Walks greedily from `entry` on `fromLevel` down to `toLevel + 1`, each time moving to the
+    /// neighbour nearest to `query` until none is nearer (hnswlib's `searchKnn` upper phase).
+    /// Returns the node reached and its distance.
+    @inline(__always)
+    func _greedyDescent(
+        _ query: UnsafePointer<Float>, from entry: UInt32, fromLevel: Int, toLevel: Int, graph: _GraphView
+    ) -> _Candidate {
+        var current = entry
+        var best = 1 - VectorMath.dot(query, graph.vector(entry), count: graph.dimension)
+        var level = fromLevel
+        while level > toLevel {
+            var changed = true
+            while changed {
+                changed = false
+                let list = graph.links(current, level: level)
+                let n = Int(list[0])
+                var j = 1
+                while j <= n {
+                    let candidate = list[j]
+                    if j < n { VectorMath.prefetch(graph.vector(list[j + 1])) }
+                    let d = 1 - VectorMath.dot(query, graph.vector(candidate), count: graph.dimension)
+                    if d < best {
+                        best = d
+                        current = candidate
+                        changed = true
+                    }
+                    j += 1
+                }
+            }
+            level -= 1
+        }
+        return _Candidate(distance: best, slot: current)
+    }
+
+    /// Best-first search of one level from `start`, keeping the `ef` nearest accepted nodes in
+    /// `scratch.results` (the paper's SEARCH-LAYER; hnswlib's `searchBaseLayerST`).
+    ///
+    /// It stops when the nearest unexpanded candidate is farther than the worst kept result and
+    /// `ef` results are kept. Rejected nodes are still expanded, so filters and tombstones do
+    /// not cut the graph.
+    @inline(__always)
+    func _searchLayer<A: _SlotAcceptor>(
+        _ query: UnsafePointer<Float>,
+        from start: _Candidate,
+        ef: Int,
+        level: Int,
+        graph: _GraphView,
+        scratch: _SearchScratch,
+        acceptor: A
+    ) {
+        scratch.beginSearch(slots: graph.slots)
+        // Work on local heaps (moved out, then back) so that the hot loop pays no exclusivity
+        // checks on the scratch object's properties.
+        var candidates = Heap<_Candidate>()
+        var results = Heap<_Candidate>()
+        swap(&candidates, &scratch.candidates)
+        swap(&results, &scratch.results)
+        defer {
+            swap(&candidates, &scratch.candidates)
+            swap(&results, &scratch.results)
+        }
+        let visited = scratch.visited
+        let tag = scratch.tag
+        let ids = scratch.ids
+        let dots = scratch.dots
+        let base = UnsafePointer(graph.vectors)
+        let dimension = graph.dimension
+
+        visited[Int(start.slot)] = tag
+        candidates.insert(start)
+        if acceptor.accepts(start.slot) { results.insert(start) }
+        var bound = results.max?.distance ?? .infinity
+
+        while let current = candidates.popMin() {
+            if current.distance > bound && results.count >= ef { break }
+            let list = graph.links(current.slot, level: level)
+            let n = Int(list[0])
+            var fresh = 0
+            var j = 1
+            while j <= n {
+                let id = list[j]
+                let mark = visited + Int(id)
+                if mark.pointee != tag {
+                    mark.pointee = tag
+                    ids[fresh] = id
+                    fresh += 1
+                }
+                j += 1
+            }
+            if fresh == 0 { continue }
+            VectorMath.dotRows(query: query, base: base, dimension: dimension, rows: ids, count: fresh, into: dots)
+            for i in 0..<fresh {
+                let d = 1 - dots[i]
+                if results.count < ef || d < bound {
+                    let c = _Candidate(distance: d, slot: ids[i])
+                    candidates.insert(c)
+                    if acceptor.accepts(c.slot) {
+                        if results.count < ef {
+                            results.insert(c)
+                        } else {
+                            results.replaceMax(with: c)
+                        }
+                        bound = results.max!.distance
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+internal import CBLAS
+
+/// The distance kernels of the index.
+///
+/// Cosine similarity is the inner product of L2-normalised vectors, so every vector is
+/// normalised once (on insert and on query) and the kernels only multiply. The AVX2/FMA kernel
+/// is chosen once, at run time, by ``usesAVX2``.
+public enum VectorMath {
+    /// Whether the AVX2 + FMA inner-product kernel runs on this CPU (else a portable one does).
+    public static let usesAVX2: Bool = deja_has_avx2_fma() != 0
+
+    /// The C kernels take the dispatch decision as an argument, so a hot loop reads the global once.
+    static let kernel: Int32 = deja_has_avx2_fma()
+
+    /// The inner product of two vectors of `count` floats.
+    ///
+    /// - Complexity: O(`count`).
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        deja_dot(kernel, a, b, count)
+    }
+
+    /// The inner product of two equally long arrays.
+    public static func dot(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count, "dot: lengths differ (\(a.count) and \(b.count))")
+        return a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in deja_dot(kernel, pa.baseAddress!, pb.baseAddress!, a.count) }
+        }
+    }
+
+    /// Checks `source` (length, finiteness, non-zero length) and writes its L2-normalised copy to
+    /// `destination`, which must have room for `dimension` floats.
+    ///
+    /// The sum of squares is accumulated in `Double`, so that large finite values do not overflow
+    /// to infinity and tiny ones do not underflow to zero.
+    ///
+    /// - Throws: ``IndexError/dimensionMismatch(expected:got:)``, ``IndexError/nonFiniteValue(position:)``
+    ///   or ``IndexError/zeroVector``.
+    public static func normalize(
+        _ source: UnsafeBufferPointer<Float>,
+        dimension: Int,
+        into destination: UnsafeMutablePointer<Float>
+    ) throws(IndexError) {
+        guard source.count == dimension else {
+            throw .dimensionMismatch(expected: dimension, got: source.count)
+        }
+        var sumOfSquares: Double = 0
+        for i in 0..<dimension {
+            let x = source[i]
+            guard x.isFinite else { throw .nonFiniteValue(position: i) }
+            sumOfSquares += Double(x) * Double(x)
+        }
+        guard sumOfSquares > 0 else { throw .zeroVector }
+        let scale = 1 / sumOfSquares.squareRoot()
+        for i in 0..<dimension {
+            destination[i] = Float(Double(source[i]) * scale)
+        }
+    }
+
+    /// The L2-normalised copy of `vector`.
+    ///
+    /// - Throws: as ``normalize(_:dimension:into:)``.
+    public static func normalized(_ vector: [Float], dimension: Int) throws(IndexError) -> [Float] {
+        var out = [Float](repeating: 0, count: dimension)
+        try vector.withUnsafeBufferPointer { (source) throws(IndexError) in
+            try out.withUnsafeMutableBufferPointer { (destination) throws(IndexError) in
+                try normalize(source, dimension: dimension, into: destination.baseAddress!)
+            }
+        }
+        return out
+    }
+
+    /// `out[r] = <query, base[rows[r]]>` for row-major `base` with `dimension` floats per row,
+    /// prefetching each next row while the current one is multiplied.
+    static func dotRows(
+        query: UnsafePointer<Float>,
+        base: UnsafePointer<Float>,
+        dimension: Int,
+        rows: UnsafePointer<UInt32>,
+        count: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        deja_dot_rows(kernel, query, base, dimension, rows, count, out)
+    }
+
+    /// Hints the CPU to load the cache line at `pointer`.
+    @inline(__always)
+    static func prefetch(_ pointer: UnsafeRawPointer) {
+        deja_prefetch(pointer)
+    }
+}

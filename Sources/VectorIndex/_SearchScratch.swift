@@ -1,0 +1,105 @@
+import HeapModule
+import Synchronization
+
+/// A candidate during graph search: a slot and its distance (`1 - cosine`) to the query.
+/// Ordered by distance, then slot, so that searches are deterministic.
+struct _Candidate: Comparable {
+    var distance: Float
+    var slot: UInt32
+
+    @inline(__always)
+    static func < (a: _Candidate, b: _Candidate) -> Bool {
+        a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot)
+    }
+}
+
+/// Everything one search needs besides the graph, allocated once and reused, so that a search
+/// allocates nothing (usearch's per-thread `context_t`).
+///
+/// - The visited set is a `UInt16` tag per slot (hnswlib `visited_list_pool.h`): a new search bumps
+///   the tag, and memory is cleared only when the tag wraps around, every 65,535 searches.
+/// - `candidates` is a min-heap of the frontier; `results` keeps the `ef` best seen, with the worst
+///   on top for `replaceMax(with:)`.
+final class _SearchScratch: @unchecked Sendable {
+    let dimension: Int
+    private(set) var visited: UnsafeMutablePointer<UInt16>
+    private(set) var visitedCapacity: Int
+    private(set) var tag: UInt16 = 0
+    var candidates = Heap<_Candidate>()
+    var results = Heap<_Candidate>()
+    /// The normalised query.
+    let query: UnsafeMutablePointer<Float>
+    /// Unvisited neighbours of the node being expanded, and their inner products with the query.
+    let ids: UnsafeMutablePointer<UInt32>
+    let dots: UnsafeMutablePointer<Float>
+    /// Room for neighbour selection: candidates sorted by distance.
+    var selection: [_Candidate] = []
+
+    init(dimension: Int, maxNeighbors: Int) {
+        self.dimension = dimension
+        query = .allocate(capacity: max(dimension, 1))
+        ids = .allocate(capacity: maxNeighbors + 1)
+        dots = .allocate(capacity: maxNeighbors + 1)
+        visitedCapacity = 0
+        visited = .allocate(capacity: 1)
+        candidates.reserveCapacity(256)
+        results.reserveCapacity(256)
+        selection.reserveCapacity(256)
+    }
+
+    deinit {
+        visited.deallocate()
+        query.deallocate()
+        ids.deallocate()
+        dots.deallocate()
+    }
+
+    /// Starts a new search over `slots` slots: every slot becomes unvisited.
+    @inline(__always)
+    func beginSearch(slots: Int) {
+        if slots > visitedCapacity {
+            visited.deallocate()
+            visitedCapacity = max(slots, visitedCapacity + visitedCapacity / 2)
+            visited = .allocate(capacity: visitedCapacity)
+            visited.initialize(repeating: 0, count: visitedCapacity)
+            tag = 0
+        }
+        if tag == UInt16.max {
+            visited.update(repeating: 0, count: visitedCapacity)
+            tag = 0
+        }
+        tag &+= 1
+        candidates.removeAll(where: { _ in true })
+        results.removeAll(where: { _ in true })
+    }
+
+    /// Marks `slot` visited; returns whether it already was.
+    @inline(__always)
+    func visit(_ slot: UInt32) -> Bool {
+        let p = visited + Int(slot)
+        if p.pointee == tag { return true }
+        p.pointee = tag
+        return false
+    }
+}
+
+/// Scratch objects for concurrent searches: a search takes one and gives it back.
+final class _ScratchPool: Sendable {
+    private let free = Mutex<[_SearchScratch]>([])
+    let dimension: Int
+    let maxNeighbors: Int
+
+    init(dimension: Int, maxNeighbors: Int) {
+        self.dimension = dimension
+        self.maxNeighbors = maxNeighbors
+    }
+
+    /// Runs `body` with a scratch object that no other thread uses meanwhile.
+    @inline(__always)
+    func withScratch<R, E: Error>(_ body: (_SearchScratch) throws(E) -> R) throws(E) -> R {
+        let scratch = free.withLock { $0.popLast() }
+            ?? _SearchScratch(dimension: dimension, maxNeighbors: maxNeighbors)
+        defer { free.withLock { $0.append(scratch) } }
+        return try body(scratch)
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// The `deja` command: configuration only; each subcommand lives in its own file.
+@main
+struct Deja: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deja",
+        abstract: "A self-hosted semantic cache and AI gateway.",
+        version: "0.1.0",
+        subcommands: [Bench.self]
+    )
+}
+
+extension Deja {
+    /// `deja bench ...`: throughput benchmarks.
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure the throughput of Deja's parts.",
+            subcommands: [BenchIndex.self]
+        )
+    }
+}
