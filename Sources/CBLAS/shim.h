@@ -86,9 +86,9 @@ __attribute__((target("avx2,fma")))
 static inline void deja_dot_rows_avx2(const float *q, const float *base, size_t dim,
                                       const uint32_t *rows, size_t count, float *out) {
     const size_t rowBytes = dim * sizeof(float);
-    if (count > 0) deja_prefetch_range(base + (size_t)rows[0] * dim, rowBytes);
+    (void)rowBytes;
     for (size_t r = 0; r < count; r++) {
-        if (r + 1 < count) deja_prefetch_range(base + (size_t)rows[r + 1] * dim, rowBytes);
+        if (r + 1 < count) __builtin_prefetch(base + (size_t)rows[r + 1] * dim, 0, 3);
         out[r] = deja_dot_avx2(q, base + (size_t)rows[r] * dim, dim);
     }
 }

@@ -193,6 +193,9 @@ extension HNSWIndex {
         while let current = candidates.popMin() {
             if current.distance > bound && results.count >= ef { break }
             let list = graph.links(current.slot, level: level)
+            // Start loading the next candidate's links now: they live apart from the vectors,
+            // so without this each expansion waits for one more cache miss (hnswlib does the same).
+            if let next = candidates.min { VectorMath.prefetch(graph.links(next.slot, level: level)) }
             let n = Int(list[0])
             var fresh = 0
             var j = 1

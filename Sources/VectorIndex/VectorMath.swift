@@ -82,6 +82,12 @@ public enum VectorMath {
         deja_dot_rows(kernel, query, base, dimension, rows, count, out)
     }
 
+    /// Sets how many threads OpenBLAS uses for matrix products (`FlatIndex` batches, bulk builds).
+    /// Benchmarks pin it to 1 to compare with single-threaded references.
+    public static func setBLASThreads(_ threads: Int) {
+        openblas_set_num_threads(Int32(max(threads, 1)))
+    }
+
     /// Hints the CPU to load the cache line at `pointer`.
     @inline(__always)
     static func prefetch(_ pointer: UnsafeRawPointer) {

@@ -179,7 +179,7 @@ final class _HNSWStorage: @unchecked Sendable {
 }
 
 /// Unowned pointers into an ``_HNSWStorage``, valid until the storage grows or is freed.
-struct _GraphView {
+struct _GraphView: @unchecked Sendable {
     let vectors: UnsafeMutablePointer<Float>
     let links0: UnsafeMutablePointer<UInt32>
     let upperBlock: UnsafeMutablePointer<UInt32>

@@ -1,5 +1,4 @@
 import HeapModule
-import Synchronization
 
 /// A candidate during graph search: a slot and its distance (`1 - cosine`) to the query.
 /// Ordered by distance, then slot, so that searches are deterministic.
@@ -84,8 +83,12 @@ final class _SearchScratch: @unchecked Sendable {
 }
 
 /// Scratch objects for concurrent searches: a search takes one and gives it back.
-final class _ScratchPool: Sendable {
-    private let free = Mutex<[_SearchScratch]>([])
+///
+/// Guarded by a pthread lock rather than `Synchronization.Mutex`, whose futex-based lock
+/// ThreadSanitizer does not see (it reports the pool's array as raced).
+final class _ScratchPool: @unchecked Sendable {
+    private let lock = _ReadWriteLock()
+    private var free: [_SearchScratch] = []
     let dimension: Int
     let maxNeighbors: Int
 
@@ -97,9 +100,9 @@ final class _ScratchPool: Sendable {
     /// Runs `body` with a scratch object that no other thread uses meanwhile.
     @inline(__always)
     func withScratch<R, E: Error>(_ body: (_SearchScratch) throws(E) -> R) throws(E) -> R {
-        let scratch = free.withLock { $0.popLast() }
+        let scratch = lock.withWriteLock { free.popLast() }
             ?? _SearchScratch(dimension: dimension, maxNeighbors: maxNeighbors)
-        defer { free.withLock { $0.append(scratch) } }
+        defer { lock.withWriteLock { free.append(scratch) } }
         return try body(scratch)
     }
 }

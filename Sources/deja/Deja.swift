@@ -13,7 +13,7 @@ struct Deja: AsyncParsableCommand {
 
 extension Deja {
     /// `deja bench ...`: throughput benchmarks.
-    struct Bench: AsyncParsableCommand {
+    struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure the throughput of Deja's parts.",
             subcommands: [BenchIndex.self]

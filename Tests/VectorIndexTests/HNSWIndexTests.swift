@@ -1,22 +1,30 @@
 import Testing
 import TestSupport
-import VectorIndex
+@testable import VectorIndex
 
 @Suite("HNSWIndex")
 struct HNSWIndexTests {
     static let data = ClusteredDataset(count: 10_000, dimension: 128, queries: 200, clusters: 100, seed: 7)
+    static let small = ClusteredDataset(count: 2_000, dimension: 32, queries: 50, clusters: 20, seed: 3)
+
+    static func truth(_ data: ClusteredDataset, k: Int) throws -> [[UInt64]] {
+        var flat = try FlatIndex(dimension: data.dimension)
+        for i in 0..<data.count { try flat.insert(key: UInt64(i), vector: data.base(i)) }
+        return try flat.search(batch: data.queryVectors, k: k).map { $0.map(\.key) }
+    }
+
+    static func build(_ data: ClusteredDataset, count: Int? = nil) throws -> HNSWIndex {
+        var index = try HNSWIndex(dimension: data.dimension, capacity: data.count)
+        for i in 0..<(count ?? data.count) { try index.insert(key: UInt64(i), vector: data.base(i)) }
+        return index
+    }
 
     /// The recall gate (hnswlib's `bindings_test_recall.py`): default parameters, exact ground
     /// truth from FlatIndex.
     @Test("recall@10 is at least 0.95 against FlatIndex at default parameters")
     func recallGate() throws {
-        var index = try HNSWIndex(dimension: 128, capacity: Self.data.count)
-        var flat = try FlatIndex(dimension: 128)
-        for i in 0..<Self.data.count {
-            try index.insert(key: UInt64(i), vector: Self.data.base(i))
-            try flat.insert(key: UInt64(i), vector: Self.data.base(i))
-        }
-        let truth = try flat.search(batch: Self.data.queryVectors, k: 10).map { $0.map(\.key) }
+        let index = try Self.build(Self.data)
+        let truth = try Self.truth(Self.data, k: 10)
         let found = try (0..<Self.data.queryCount).map { try index.search(Self.data.query($0), k: 10).map(\.key) }
         let r = recall(found: found, truth: truth, k: 10)
         #expect(r >= 0.95, "recall@10 = \(r)")
@@ -24,5 +32,155 @@ struct HNSWIndexTests {
         #expect(stats.count == Self.data.count)
         #expect(stats.meanDegree > 8)
         #expect(stats.levels >= 2)
+        index._checkInvariants()
+    }
+
+    @Test("the parallel bulk build reaches the recall gate")
+    func bulkBuildRecall() throws {
+        var index = try HNSWIndex(dimension: 128)
+        var reported = 0
+        try index.insert(
+            contentsOf: Self.data.baseVectors, keys: (0..<Self.data.count).map { UInt64($0) }, threads: 2
+        ) { reported = $0 }
+        #expect(reported == Self.data.count)
+        index._checkInvariants()
+        let truth = try Self.truth(Self.data, k: 10)
+        let found = try (0..<Self.data.queryCount).map { try index.search(Self.data.query($0), k: 10).map(\.key) }
+        let r = recall(found: found, truth: truth, k: 10)
+        #expect(r >= 0.95, "recall@10 = \(r)")
+    }
+
+    @Test("the bulk build gives the same graph on 1 and 4 threads, and updates existing keys")
+    func bulkBuildDeterministic() throws {
+        let keys = (0..<Self.small.count).map { UInt64($0) }
+        var one = try HNSWIndex(dimension: 32)
+        try one.insert(contentsOf: Self.small.baseVectors, keys: keys, threads: 1)
+        var four = try HNSWIndex(dimension: 32)
+        try four.insert(contentsOf: Self.small.baseVectors, keys: keys, threads: 4)
+        for q in 0..<Self.small.queryCount {
+            #expect(try one.search(Self.small.query(q), k: 10) == four.search(Self.small.query(q), k: 10))
+        }
+        // A second bulk insert of existing keys (and one key twice) replaces their vectors.
+        try four.insert(contentsOf: Self.small.base(10) + Self.small.base(11) + Self.small.base(12), keys: [0, 1, 0])
+        #expect(four.count == Self.small.count)
+        #expect(try four.search(Self.small.base(12), k: 2).map(\.key).sorted() == [0, 12])
+        #expect(try four.search(Self.small.base(11), k: 2).map(\.key).sorted() == [1, 11])
+        four._checkInvariants()
+    }
+
+    @Test("removed keys are never returned, and their slots are reused")
+    func removal() throws {
+        var index = try Self.build(Self.small)
+        var rng = SplitMix64(seed: 9)
+        var removed = Set<UInt64>()
+        while removed.count < 500 {
+            let key = UInt64(rng.next() % 2_000)
+            if removed.insert(key).inserted {
+                let wasPresent = index.remove(key: key)
+                #expect(wasPresent)
+            }
+        }
+        let again = index.remove(key: Array(removed)[0])
+        #expect(!again)
+        #expect(index.count == 1_500)
+        #expect(index.stats.tombstones == 500)
+        for q in 0..<Self.small.queryCount {
+            let hits = try index.search(Self.small.query(q), k: 50, ef: 100)
+            #expect(hits.count == 50)
+            #expect(hits.allSatisfy { !removed.contains($0.key) })
+        }
+        // Reinsert 300 new keys: they take deleted slots, the old keys stay gone.
+        let fresh = ClusteredDataset(count: 300, dimension: 32, queries: 0, clusters: 20, seed: 4)
+        for i in 0..<300 { try index.insert(key: UInt64(10_000 + i), vector: fresh.base(i)) }
+        #expect(index.stats.tombstones == 200)
+        #expect(index.storage.count == 2_000)
+        index._checkInvariants()
+        for i in 0..<300 {
+            let hit = try index.search(fresh.base(i), k: 1)
+            #expect(hit.first?.key == UInt64(10_000 + i))
+        }
+        for q in 0..<Self.small.queryCount {
+            let hits = try index.search(Self.small.query(q), k: 50, ef: 100)
+            #expect(hits.allSatisfy { !removed.contains($0.key) })
+        }
+    }
+
+    @Test("a filter is honoured and finds what brute force finds")
+    func filter() throws {
+        let index = try Self.build(Self.small)
+        var oracle = BruteForce()
+        for i in 0..<Self.small.count { oracle.insert(key: UInt64(i), vector: Self.small.base(i)) }
+        var hits = 0
+        for q in 0..<Self.small.queryCount {
+            let found = try index.search(Self.small.query(q), k: 10, ef: 64) { $0 % 7 == 0 }
+            #expect(found.count == 10)
+            #expect(found.allSatisfy { $0.key % 7 == 0 })
+            let expected = Set(oracle.search(Self.small.query(q), k: 10) { $0 % 7 == 0 }.map(\.key))
+            hits += found.filter { expected.contains($0.key) }.count
+        }
+        #expect(Double(hits) / Double(10 * Self.small.queryCount) >= 0.9)
+        // A filter that accepts nothing returns nothing.
+        #expect(try index.search(Self.small.query(0), k: 5) { _ in false }.isEmpty)
+    }
+
+    @Test("re-inserting a key replaces its vector")
+    func reinsert() throws {
+        var index = try Self.build(Self.small)
+        try index.insert(key: 5, vector: Self.small.base(1_500))
+        #expect(index.count == 2_000)
+        let hit = try index.search(Self.small.base(1_500), k: 2)
+        #expect(Set(hit.map(\.key)) == [5, 1_500])
+        #expect(hit.allSatisfy { abs($0.similarity - 1) < 1e-4 })
+        let old = try index.search(Self.small.base(5), k: 1)
+        #expect(old.first?.key != 5)
+        index._checkInvariants()
+    }
+
+    @Test("bad input: wrong dimension, zero, NaN, bad k; the index is unchanged")
+    func badInput() throws {
+        var index = try Self.build(Self.small, count: 100)
+        #expect(throws: IndexError.dimensionMismatch(expected: 32, got: 31)) {
+            try index.insert(key: 1_000, vector: [Float](repeating: 1, count: 31))
+        }
+        #expect(throws: IndexError.zeroVector) {
+            try index.insert(key: 1_000, vector: [Float](repeating: 0, count: 32))
+        }
+        var nan = Self.small.base(0)
+        nan[7] = .nan
+        #expect(throws: IndexError.nonFiniteValue(position: 7)) { try index.insert(key: 1_000, vector: nan) }
+        #expect(throws: IndexError.dimensionMismatch(expected: 32, got: 64)) {
+            try index.search([Float](repeating: 1, count: 64), k: 1)
+        }
+        #expect(throws: IndexError.self) { try index.search(Self.small.query(0), k: 0) }
+        #expect(index.count == 100)
+        #expect(!index.contains(key: 1_000))
+        #expect(throws: IndexError.self) { try HNSWIndex(dimension: 0) }
+        #expect(throws: IndexError.self) { try HNSWIndex(dimension: 8, configuration: .init(m: 1)) }
+        var bulk = try HNSWIndex(dimension: 32)
+        #expect(throws: IndexError.self) {
+            try bulk.insert(contentsOf: nan + Self.small.base(1), keys: [1, 2])
+        }
+        #expect(bulk.count == 0)
+    }
+
+    @Test("an empty index answers with nothing")
+    func empty() throws {
+        let index = try HNSWIndex(dimension: 4)
+        #expect(try index.search([1, 0, 0, 0], k: 3).isEmpty)
+        #expect(index.stats.count == 0)
+    }
+
+    @Test("compaction drops tombstones and keeps answers")
+    func compaction() throws {
+        var index = try Self.build(Self.small)
+        for key in stride(from: 0, to: 2_000, by: 2) { index.remove(key: UInt64(key)) }
+        let compact = index.compacted(threads: 2)
+        #expect(compact.count == 1_000)
+        #expect(compact.stats.tombstones == 0)
+        #expect(compact.storage.count == 1_000)
+        compact._checkInvariants()
+        for i in stride(from: 1, to: 2_000, by: 98) {
+            #expect(try compact.search(Self.small.base(i), k: 1).first?.key == UInt64(i))
+        }
     }
 }

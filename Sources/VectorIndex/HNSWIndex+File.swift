@@ -1,0 +1,179 @@
+extension HNSWIndex {
+    /// Writes the index to `path` atomically (a temporary file renamed over the target) in the
+    /// format described by ``IndexFile``.
+    ///
+    /// - Throws: ``IndexError/fileAccess(path:reason:)`` when the file cannot be written; an
+    ///   existing file at `path` is then left as it was.
+    /// - Complexity: O(n · (dimension + M)).
+    public func save(to path: String) throws(IndexError) {
+        let writer = try _IndexFileWriter(path: path)
+        let s = storage
+        let n = s.count
+        let header = IndexFile.Header(
+            kind: .hnsw, dimension: dimension, slots: n, live: count, m: configuration.m,
+            efConstruction: configuration.efConstruction, efSearch: configuration.efSearch,
+            topLevel: maxLevel, seed: configuration.seed, entryPoint: entryPoint ?? .max,
+            upperBlocks: s.upperCount)
+        try header.write(to: writer)
+        try writer.write(s.keys, count: n)
+        try writer.write(s.levels, count: n)
+        try writer.write(s.flags, count: n)
+        try writer.write(s.upperBlock, count: n)
+        try writer.write(s.vectors, count: n * dimension)
+        try writer.write(s.links0, count: n * s.stride0)
+        try writer.write(s.upperLinks, count: s.upperCount * s.strideUpper)
+        try freeSlots.withUnsafeBufferPointer { (free) throws(IndexError) in
+            try writer.write(UnsafeRawBufferPointer(free))
+        }
+        try writer.commit()
+    }
+
+    /// Reads an index written by ``save(to:)``.
+    ///
+    /// ```swift
+    /// let index = try HNSWIndex.load(from: "cache.hnsw")
+    /// ```
+    ///
+    /// - Throws: ``IndexError/fileAccess(path:reason:)``, ``IndexError/notAnIndexFile(path:)``,
+    ///   ``IndexError/unsupportedVersion(path:found:supported:)``,
+    ///   ``IndexError/truncatedFile(path:expectedBytes:actualBytes:)`` or
+    ///   ``IndexError/corruptFile(path:reason:)``, each naming the file and what is wrong.
+    public static func load(from path: String) throws(IndexError) -> HNSWIndex {
+        let reader = try _IndexFileReader(path: path)
+        let h = try IndexFile.Header.read(from: reader, expecting: .hnsw)
+        let configuration = HNSWConfiguration(
+            m: h.m, efConstruction: max(h.efConstruction, h.m), efSearch: max(h.efSearch, 1), seed: h.seed)
+        var index: HNSWIndex
+        do {
+            index = try HNSWIndex(dimension: h.dimension, configuration: configuration, capacity: max(h.slots, 1))
+        } catch {
+            throw .corruptFile(path: path, reason: "bad parameters: \(error)")
+        }
+        let s = index.storage
+        s.reserveUpper(blocks: h.upperBlocks)
+        s.count = h.slots
+        s.upperCount = h.upperBlocks
+        try reader.read(into: s.keys, count: h.slots)
+        try reader.read(into: s.levels, count: h.slots)
+        try reader.read(into: s.flags, count: h.slots)
+        try reader.read(into: s.upperBlock, count: h.slots)
+        try reader.read(into: s.vectors, count: h.slots * h.dimension)
+        try reader.read(into: s.links0, count: h.slots * s.stride0)
+        try reader.read(into: s.upperLinks, count: h.upperBlocks * s.strideUpper)
+        var free = [UInt32](repeating: 0, count: h.slots - h.live)
+        try free.withUnsafeMutableBufferPointer { (buffer) throws(IndexError) in
+            if let base = buffer.baseAddress { try reader.read(into: base, count: buffer.count) }
+        }
+        try reader.verifyChecksum()
+
+        index.freeSlots = free
+        index.maxLevel = h.topLevel
+        index.entryPoint = h.slots == 0 ? nil : h.entryPoint
+        try index._validateLoaded(header: h, path: path)
+        return index
+    }
+
+    /// Checks what the checksum cannot: that the structure is one this code could have written
+    /// (a file from a buggy or foreign writer must not crash a search later). Fills the key map.
+    mutating func _validateLoaded(header h: IndexFile.Header, path: String) throws(IndexError) {
+        func corrupt(_ reason: String) -> IndexError { .corruptFile(path: path, reason: reason) }
+        let g = storage.view
+        let n = h.slots
+        if n > 0 {
+            guard h.entryPoint < UInt32(n), g.level(h.entryPoint) == h.topLevel else {
+                throw corrupt("entry point \(h.entryPoint) is not a node of the top level \(h.topLevel)")
+            }
+        }
+        var deleted = 0
+        slotOfKey.reserveCapacity(h.live)
+        for s in 0..<n {
+            let slot = UInt32(s)
+            let level = g.level(slot)
+            guard level <= h.topLevel else { throw corrupt("node \(s) has level \(level) above the top level") }
+            guard g.flags[s] & ~_HNSWStorage.deletedFlag == 0 else { throw corrupt("node \(s) has unknown flags") }
+            if level == 0 {
+                guard g.upperBlock[s] == .max else { throw corrupt("node \(s) of level 0 has upper links") }
+            } else {
+                guard Int(g.upperBlock[s]) + level <= h.upperBlocks else {
+                    throw corrupt("node \(s) has upper links outside the link pool")
+                }
+            }
+            for l in 0...level {
+                let list = g.links(slot, level: l)
+                let c = Int(list[0])
+                guard c <= maxLinks(level: l) else { throw corrupt("node \(s) has \(c) links on level \(l)") }
+                for j in stride(from: 1, through: c, by: 1) where Int(list[j]) >= n {
+                    throw corrupt("node \(s) links to slot \(list[j]) of \(n)")
+                }
+            }
+            if g.isDeleted(slot) {
+                deleted += 1
+            } else if slotOfKey.updateValue(slot, forKey: g.keys[s]) != nil {
+                throw corrupt("key \(g.keys[s]) appears twice")
+            }
+        }
+        guard slotOfKey.count == h.live, deleted == n - h.live else {
+            throw corrupt("header says \(h.live) live vectors, found \(slotOfKey.count)")
+        }
+        guard Set(freeSlots).count == freeSlots.count,
+              freeSlots.allSatisfy({ Int($0) < n && g.isDeleted($0) })
+        else {
+            throw corrupt("the free-slot list does not match the deleted nodes")
+        }
+        for s in 0..<n where !g.isDeleted(UInt32(s)) {
+            // A vector that is not unit length would make similarities wrong without an error.
+            let v = g.vector(UInt32(s))
+            let norm = VectorMath.dot(v, v, count: dimension)
+            guard norm.isFinite, abs(norm - 1) < 1e-3 else { throw corrupt("vector of node \(s) is not normalised") }
+        }
+    }
+}
+
+extension FlatIndex {
+    /// Writes the index to `path` atomically (see ``IndexFile``).
+    ///
+    /// - Throws: ``IndexError/fileAccess(path:reason:)``.
+    public func save(to path: String) throws(IndexError) {
+        let writer = try _IndexFileWriter(path: path)
+        try IndexFile.Header(kind: .flat, dimension: dimension, slots: count, live: count).write(to: writer)
+        try rowKeys.withUnsafeBufferPointer { (k) throws(IndexError) in
+            try writer.write(UnsafeRawBufferPointer(k))
+        }
+        try vectors.withUnsafeBufferPointer { (v) throws(IndexError) in
+            try writer.write(UnsafeRawBufferPointer(v))
+        }
+        try writer.commit()
+    }
+
+    /// Reads an index written by ``save(to:)``.
+    ///
+    /// - Throws: as ``HNSWIndex/load(from:)``.
+    public static func load(from path: String) throws(IndexError) -> FlatIndex {
+        let reader = try _IndexFileReader(path: path)
+        let h = try IndexFile.Header.read(from: reader, expecting: .flat)
+        var index = try FlatIndex(dimension: h.dimension)
+        var keys = ContiguousArray<UInt64>(repeating: 0, count: h.slots)
+        var vectors = ContiguousArray<Float>(repeating: 0, count: h.slots * h.dimension)
+        try keys.withUnsafeMutableBufferPointer { (k) throws(IndexError) in
+            if let base = k.baseAddress { try reader.read(into: base, count: k.count) }
+        }
+        try vectors.withUnsafeMutableBufferPointer { (v) throws(IndexError) in
+            if let base = v.baseAddress { try reader.read(into: base, count: v.count) }
+        }
+        try reader.verifyChecksum()
+        for row in 0..<h.slots {
+            let norm = vectors.withUnsafeBufferPointer { v in
+                VectorMath.dot(v.baseAddress! + row * h.dimension, v.baseAddress! + row * h.dimension, count: h.dimension)
+            }
+            guard norm.isFinite, abs(norm - 1) < 1e-3 else {
+                throw .corruptFile(path: path, reason: "vector of row \(row) is not normalised")
+            }
+        }
+        for (row, key) in keys.enumerated() where index.rowOfKey.updateValue(row, forKey: key) != nil {
+            throw .corruptFile(path: path, reason: "key \(key) appears twice")
+        }
+        index.rowKeys = keys
+        index.vectors = vectors
+        return index
+    }
+}
