@@ -141,28 +141,35 @@ public struct FlatIndex: Sendable {
         let n = count
         var tops = [_TopK](repeating: _TopK(k: k), count: queryCount)
         guard n > 0, queryCount > 0 else { return Array(repeating: [], count: queryCount) }
-        // Rows per block: the score block (queryCount × rows floats) stays around 32 MB.
-        let rowsPerBlock = max(256, min(n, (8 << 20) / max(queryCount, 1)))
-        var block = [Float](repeating: 0, count: queryCount * min(rowsPerBlock, n))
+        // Blocks of 256 queries × 4096 rows: the 4 MB score block stays in cache while its rows
+        // are ranked, and each block of vectors is read from memory once per 256 queries.
+        let queryBlock = min(queryCount, 256)
+        let rowBlock = min(n, 4096)
+        var block = [Float](repeating: 0, count: queryBlock * rowBlock)
         vectors.withUnsafeBufferPointer { v in
             normalized.withUnsafeBufferPointer { q in
                 block.withUnsafeMutableBufferPointer { c in
-                    var first = 0
-                    while first < n {
-                        let rows = min(rowsPerBlock, n - first)
-                        // C (queryCount × rows) = Q (queryCount × d) · V[first..<first+rows]ᵀ
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                                    Int32(queryCount), Int32(rows), Int32(dimension), 1,
-                                    q.baseAddress, Int32(dimension),
-                                    v.baseAddress! + first * dimension, Int32(dimension),
-                                    0, c.baseAddress, Int32(rows))
-                        for i in 0..<queryCount {
-                            let scores = c.baseAddress! + i * rows
-                            for r in 0..<rows {
-                                tops[i].offer(similarity: scores[r], row: UInt32(first + r))
+                    tops.withUnsafeMutableBufferPointer { tops in
+                        var firstRow = 0
+                        while firstRow < n {
+                            let rows = min(rowBlock, n - firstRow)
+                            var firstQuery = 0
+                            while firstQuery < queryCount {
+                                let queries = min(queryBlock, queryCount - firstQuery)
+                                // C (queries × rows) = Q[firstQuery...] · V[firstRow...]ᵀ
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                                            Int32(queries), Int32(rows), Int32(dimension), 1,
+                                            q.baseAddress! + firstQuery * dimension, Int32(dimension),
+                                            v.baseAddress! + firstRow * dimension, Int32(dimension),
+                                            0, c.baseAddress, Int32(rows))
+                                for i in 0..<queries {
+                                    tops[firstQuery + i].offer(scores: c.baseAddress! + i * rows, count: rows,
+                                                               firstRow: firstRow)
+                                }
+                                firstQuery += queries
                             }
+                            firstRow += rows
                         }
-                        first += rows
                     }
                 }
             }
@@ -194,6 +201,26 @@ struct _TopK {
         } else if d < worst {
             heap.replaceMax(with: _Candidate(distance: d, slot: row))
             worst = heap.max!.distance
+        }
+    }
+
+    /// Offers `count` similarities of consecutive rows starting at `firstRow`.
+    @inline(__always)
+    mutating func offer(scores: UnsafePointer<Float>, count: Int, firstRow: Int) {
+        var r = 0
+        // Fill the heap, then only scores that beat the current worst touch it.
+        while heap.count < k && r < count {
+            offer(similarity: scores[r], row: UInt32(firstRow + r))
+            r += 1
+        }
+        var best = 1 - worst
+        while r < count {
+            let s = scores[r]
+            if s > best {
+                offer(similarity: s, row: UInt32(firstRow + r))
+                best = 1 - worst
+            }
+            r += 1
         }
     }
 

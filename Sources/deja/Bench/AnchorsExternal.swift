@@ -35,6 +35,10 @@ enum AnchorsExternal {
         var memory_bytes: Int
         var sweep: [SweepEntry]
         var call_overhead_us: Double
+        /// Exact search with FlatIndex, all queries in one batch, one BLAS thread: compare with
+        /// anchors.py's "numpy batched" and "matmul alone" in the same run.
+        var exact_batched_qps: Double
+        var exact_per_query_qps: Double
     }
 
     static func run() throws {
@@ -51,6 +55,9 @@ enum AnchorsExternal {
             configuration: HNSWConfiguration(m: request.M, efConstruction: request.ef_construction),
             buildThreads: request.threads, searchThreads: 1, k: request.k, reps: request.reps,
             warmup: request.warmup, showProgress: true)
+        let (_, exact) = try bench.exact()
+        FileHandle.standardError.write(Data(
+            "deja: exact batched \(Int(exact.batchedQPS)) QPS, per query \(Int(exact.perQueryQPS)) QPS\n".utf8))
         let (index, build) = try bench.build()
         let truth = dataset.truth ?? []
         var sweep: [SweepEntry] = []
@@ -73,7 +80,8 @@ enum AnchorsExternal {
             build_s: build.seconds, rss_delta_mb: Double(build.rssDeltaBytes) / 1_048_576,
             index_bytes: build.stats.vectorBytes + build.stats.linkBytes,
             memory_bytes: build.stats.memoryBytes, sweep: sweep,
-            call_overhead_us: try callOverhead(dimension: dataset.dimension))
+            call_overhead_us: try callOverhead(dimension: dataset.dimension),
+            exact_batched_qps: exact.batchedQPS, exact_per_query_qps: exact.perQueryQPS)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         print(String(decoding: try encoder.encode(response), as: UTF8.self))

@@ -51,16 +51,18 @@ struct IndexBenchmark {
         var index = try HNSWIndex(dimension: dataset.dimension, configuration: configuration, capacity: n)
         let start = nowNanoseconds()
         var lastReport = start
+        let interactive = isatty(2) != 0
         let progress: (Int) -> Void = { done in
             guard showProgress else { return }
             let now = nowNanoseconds()
-            if now - lastReport > 1_000_000_000 || done == n {
+            // A redrawn line on a terminal; a new line every 10 s in a log.
+            let every: UInt64 = interactive ? 1_000_000_000 : 10_000_000_000
+            if now - lastReport > every || done == n {
                 lastReport = now
-                let seconds = Double(now - start) / 1e9
-                FileHandle.standardError.write(Data(
-                    "\rbuilding: \(done)/\(n) (\(done * 100 / max(n, 1))%) \(String(format: "%.1f", seconds))s   "
-                        .utf8))
-                if done == n { FileHandle.standardError.write(Data("\n".utf8)) }
+                let seconds = String(format: "%.1f", Double(now - start) / 1e9)
+                let line = "building: \(done)/\(n) (\(done * 100 / max(n, 1))%) \(seconds)s"
+                FileHandle.standardError.write(Data((interactive ? "\r\(line)   " : "\(line)\n").utf8))
+                if done == n && interactive { FileHandle.standardError.write(Data("\n".utf8)) }
             }
         }
         if buildThreads <= 1 {
