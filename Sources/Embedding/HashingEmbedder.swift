@@ -1,0 +1,158 @@
+import Foundation
+
+/// A local, deterministic text embedder that needs no model download: signed feature hashing
+/// of words, word pairs and character n-grams (Weinberger et al., "Feature hashing for large
+/// scale multitask learning", ICML 2009).
+///
+/// ```swift
+/// let embedder = try HashingEmbedder()
+/// let v = embedder.vector(for: "How do I reset my password?")   // 384 floats, unit length
+/// ```
+///
+/// The algorithm (version 1):
+/// 1. Normalise with ``NormalizedText``: NFKC, lower case, words of letters and digits.
+/// 2. Features, each with a weight: every word (`unigram_weight` × the word's weight), every pair
+///    of neighbouring words (`bigram_weight` × the mean of their weights), and the character
+///    n-grams of each word padded as `<word>` (`char_ngram_weight` × the word's weight, shared
+///    evenly among the word's n-grams). Word weights are 1 except for English function words
+///    (0.3) and whatever a token-weights file says.
+/// 3. A feature seen `tf` times counts `weight × (1 + ln tf)` (sublinear term frequency).
+/// 4. Each feature is hashed with FNV-1a 64 (``FeatureHash``) over a kind tag and its scalars;
+///    bit 0 of the hash gives the sign, the rest modulo `dimension` the bucket.
+/// 5. The vector is L2-normalised. A text without words maps to the unit vector on bucket 0.
+///
+/// The same text gives the same vector on every machine and in every run.
+public struct HashingEmbedder: Embedder {
+    public let configuration: HashingEmbedderConfiguration
+    public let tokenWeights: TokenWeights
+    public let identity: String
+
+    public var dimension: Int { configuration.dimension }
+
+    /// - Parameters:
+    ///   - configuration: the parameters.
+    ///   - tokenWeightsFile: overrides `configuration.tokenWeightsFile` with a resolved path.
+    /// - Throws: ``EmbeddingError/invalidConfiguration(_:)`` or ``EmbeddingError/modelFile(path:reason:)``.
+    public init(configuration: HashingEmbedderConfiguration = .init(), tokenWeightsFile: String? = nil) throws(EmbeddingError) {
+        let problems = configuration.problems
+        guard problems.isEmpty else { throw .invalidConfiguration(problems.joined(separator: "; ")) }
+        self.configuration = configuration
+        if let file = tokenWeightsFile ?? configuration.tokenWeightsFile {
+            tokenWeights = try TokenWeights.load(file: file)
+        } else {
+            tokenWeights = .builtIn
+        }
+        let c = configuration
+        identity = "hashing-v1(dim=\(c.dimension),uni=\(c.unigramWeight),bi=\(c.bigramWeight),"
+            + "char=\(c.charNgramWeight)@\(c.charNgramSizes.map(String.init).joined(separator: "/")),"
+            + "weights=\(String(tokenWeights.fingerprint, radix: 16)))"
+    }
+
+    public func embed(_ texts: [String]) async throws(EmbeddingError) -> [[Float]] {
+        texts.map(vector(for:))
+    }
+
+    /// The vector of `text`, synchronously.
+    ///
+    /// - Complexity: O(length of the text).
+    public func vector(for text: String) -> [Float] {
+        vector(for: NormalizedText(text))
+    }
+
+    /// The vector of an already normalised text.
+    public func vector(for text: NormalizedText) -> [Float] {
+        // An upper bound on the number of features: two per word, plus each word's n-grams.
+        let grams = (text.scalars.count + 2 * text.count) * configuration.charNgramSizes.count
+        var features = _FeatureTable(capacityFor: 2 * text.count + grams + 16)
+        let scalars = text.scalars
+        var previousWeight: Float = 0
+        for (i, range) in text.words.enumerated() {
+            let word = scalars[range]
+            let weight = tokenWeights.weight(word)
+            if configuration.unigramWeight > 0 {
+                var h = FeatureHash(tag: 0x55)  // "U"
+                h.add(scalars: word)
+                features.add(h.value, configuration.unigramWeight * weight)
+            }
+            if i > 0 && configuration.bigramWeight > 0 {
+                var h = FeatureHash(tag: 0x42)  // "B"
+                h.add(scalars: scalars[text.words[i - 1]])
+                h.add(scalar: 0x20)
+                h.add(scalars: word)
+                features.add(h.value, configuration.bigramWeight * (weight + previousWeight) / 2)
+            }
+            if configuration.charNgramWeight > 0 {
+                addCharNgrams(of: word, weight: configuration.charNgramWeight * weight, to: &features)
+            }
+            previousWeight = weight
+        }
+        var vector = [Float](repeating: 0, count: dimension)
+        let d = UInt64(dimension)
+        features.forEach { hash, weight, count in
+            let value = weight * (1 + logf(Float(count)))
+            let bucket = Int((hash >> 1) % d)
+            vector[bucket] += (hash & 1 == 0) ? value : -value
+        }
+        var norm: Float = 0
+        for x in vector { norm += x * x }
+        if norm > 0 {
+            let scale = 1 / norm.squareRoot()
+            for i in vector.indices { vector[i] *= scale }
+        } else {
+            vector[0] = 1
+        }
+        return vector
+    }
+
+    /// Adds the n-grams of `<word>` for each configured size, sharing `weight` among them.
+    private func addCharNgrams(of word: ArraySlice<UInt32>, weight: Float, to features: inout _FeatureTable) {
+        let length = word.count + 2  // with "<" and ">"
+        var grams = 0
+        for n in configuration.charNgramSizes where n <= length { grams += length - n + 1 }
+        guard grams > 0 else { return }
+        let share = weight / Float(grams)
+        let start = word.startIndex
+        @inline(__always) func padded(_ i: Int) -> UInt32 {
+            i == 0 ? 0x3C : (i == length - 1 ? 0x3E : word[start + i - 1])
+        }
+        for n in configuration.charNgramSizes where n <= length {
+            for first in 0...(length - n) {
+                var h = FeatureHash(tag: 0x43 &+ UInt8(truncatingIfNeeded: n))  // "C" + n
+                for i in first..<(first + n) { h.add(scalar: padded(i)) }
+                features.add(h.value, share)
+            }
+        }
+    }
+}
+
+/// An open-addressing table from feature hash to (weight, count), sized once per text: counting
+/// repeated features for sublinear term frequency without a `Dictionary` per text.
+struct _FeatureTable {
+    private var keys: [UInt64]
+    private var weights: [Float]
+    private var counts: [UInt32]
+    private let mask: Int
+
+    init(capacityFor n: Int) {
+        var size = 16
+        while size < n * 2 { size <<= 1 }
+        keys = [UInt64](repeating: 0, count: size)
+        weights = [Float](repeating: 0, count: size)
+        counts = [UInt32](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    @inline(__always)
+    mutating func add(_ hash: UInt64, _ weight: Float) {
+        var i = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
+        while counts[i] != 0 && keys[i] != hash { i = (i + 1) & mask }
+        keys[i] = hash
+        // Repeats of one feature have one weight; keep the largest in case they differ.
+        weights[i] = max(weights[i], weight)
+        counts[i] += 1
+    }
+
+    func forEach(_ body: (UInt64, Float, Int) -> Void) {
+        for i in 0...mask where counts[i] != 0 { body(keys[i], weights[i], Int(counts[i])) }
+    }
+}

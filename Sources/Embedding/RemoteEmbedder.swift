@@ -1,0 +1,277 @@
+public import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOFoundationCompat
+import NIOFoundationEssentialsCompat
+
+/// Where and how to reach an OpenAI-compatible `/v1/embeddings` endpoint (OpenAI, Ollama, vLLM,
+/// text-embeddings-inference, ...).
+public struct RemoteEmbedderConfiguration: Codable, Sendable, Equatable {
+    /// The API root, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`;
+    /// `/embeddings` is appended.
+    public var baseURL: String
+    public var model: String
+    /// The name of the environment variable holding the API key (the key itself never goes in a file).
+    public var apiKeyEnv: String?
+    /// The expected vector length; when absent it is learnt from the first answer.
+    public var dimension: Int?
+    /// Texts per request.
+    public var batchSize: Int
+    /// Seconds a request may take, body included.
+    public var timeout: Double
+    /// Retries after a 429, a 5xx, a timeout or a failed connection, with exponential backoff.
+    public var maxRetries: Int
+    /// The first backoff, doubled on each retry (a `Retry-After` header wins, up to 10 s).
+    public var backoffMilliseconds: Int
+
+    public init(
+        baseURL: String, model: String, apiKeyEnv: String? = nil, dimension: Int? = nil, batchSize: Int = 64,
+        timeout: Double = 10, maxRetries: Int = 3, backoffMilliseconds: Int = 200
+    ) {
+        self.baseURL = baseURL
+        self.model = model
+        self.apiKeyEnv = apiKeyEnv
+        self.dimension = dimension
+        self.batchSize = batchSize
+        self.timeout = timeout
+        self.maxRetries = maxRetries
+        self.backoffMilliseconds = backoffMilliseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case baseURL = "base_url", model, apiKeyEnv = "api_key_env", dimension, batchSize = "batch_size"
+        case timeout, maxRetries = "max_retries", backoffMilliseconds = "backoff_ms"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = RemoteEmbedderConfiguration(baseURL: "", model: "")
+        baseURL = try c.decodeIfPresent(String.self, forKey: .baseURL) ?? d.baseURL
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? d.model
+        apiKeyEnv = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv)
+        dimension = try c.decodeIfPresent(Int.self, forKey: .dimension)
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        timeout = try c.decodeIfPresent(Double.self, forKey: .timeout) ?? d.timeout
+        maxRetries = try c.decodeIfPresent(Int.self, forKey: .maxRetries) ?? d.maxRetries
+        backoffMilliseconds = try c.decodeIfPresent(Int.self, forKey: .backoffMilliseconds) ?? d.backoffMilliseconds
+    }
+
+    /// Every problem, as `field: message`.
+    public var problems: [String] {
+        var out: [String] = []
+        if URL(string: baseURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            out.append("base_url: must be an http or https URL, got '\(baseURL)'")
+        }
+        if model.isEmpty { out.append("model: must not be empty") }
+        if let d = dimension, !(1...65_536).contains(d) { out.append("dimension: must be between 1 and 65536, got \(d)") }
+        if !(1...2048).contains(batchSize) { out.append("batch_size: must be between 1 and 2048, got \(batchSize)") }
+        if !(timeout > 0 && timeout <= 600) { out.append("timeout: must be between 0 and 600 seconds, got \(timeout)") }
+        if !(0...10).contains(maxRetries) { out.append("max_retries: must be between 0 and 10, got \(maxRetries)") }
+        if !(0...60_000).contains(backoffMilliseconds) {
+            out.append("backoff_ms: must be between 0 and 60000, got \(backoffMilliseconds)")
+        }
+        return out
+    }
+}
+
+/// Embeds through an OpenAI-compatible `/v1/embeddings` endpoint.
+///
+/// ```swift
+/// let embedder = try await RemoteEmbedder.connect(
+///     .init(baseURL: "http://127.0.0.1:11434/v1", model: "nomic-embed-text"))
+/// let v = try await embedder.embed("How do I reset my password?")
+/// ```
+///
+/// Texts go in batches of `batch_size`; 429s, 5xx answers, timeouts and failed connections are
+/// retried with exponential backoff; every answer is checked (count, dimension, finite values)
+/// and normalised. A failure is a typed ``EmbeddingError`` that a gateway turns into "answer
+/// from the LLM without the cache".
+public final class RemoteEmbedder: Embedder {
+    public let configuration: RemoteEmbedderConfiguration
+    public let dimension: Int
+    public let identity: String
+    private let client: HTTPClient
+    private let apiKey: String?
+    private let endpoint: String
+
+    private init(
+        configuration: RemoteEmbedderConfiguration, dimension: Int, client: HTTPClient, apiKey: String?
+    ) {
+        self.configuration = configuration
+        self.dimension = dimension
+        self.client = client
+        self.apiKey = apiKey
+        var base = configuration.baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        endpoint = base + "/embeddings"
+        identity = "remote(\(base),model=\(configuration.model),dim=\(dimension))"
+    }
+
+    /// Checks the configuration, reads the API key from the environment and, when no dimension is
+    /// configured, asks the endpoint once to learn it.
+    ///
+    /// - Throws: ``EmbeddingError``: a bad configuration, a missing key variable, or the probe's failure.
+    public static func connect(
+        _ configuration: RemoteEmbedderConfiguration,
+        client: HTTPClient = .shared,
+        environment: [String: String]? = nil
+    ) async throws(EmbeddingError) -> RemoteEmbedder {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        let problems = configuration.problems
+        guard problems.isEmpty else { throw .invalidConfiguration(problems.joined(separator: "; ")) }
+        var apiKey: String?
+        if let variable = configuration.apiKeyEnv {
+            guard let value = environment[variable], !value.isEmpty else { throw .missingAPIKey(variable: variable) }
+            apiKey = value
+        }
+        if let dimension = configuration.dimension {
+            return RemoteEmbedder(configuration: configuration, dimension: dimension, client: client, apiKey: apiKey)
+        }
+        let probe = RemoteEmbedder(configuration: configuration, dimension: 0, client: client, apiKey: apiKey)
+        let vectors = try await probe.request(["dimension probe"], expected: nil)
+        return RemoteEmbedder(configuration: configuration, dimension: vectors[0].count, client: client, apiKey: apiKey)
+    }
+
+    public func embed(_ texts: [String]) async throws(EmbeddingError) -> [[Float]] {
+        var out: [[Float]] = []
+        out.reserveCapacity(texts.count)
+        var start = 0
+        while start < texts.count {
+            let end = min(start + configuration.batchSize, texts.count)
+            out += try await request(Array(texts[start..<end]), expected: dimension)
+            start = end
+        }
+        return out
+    }
+
+    /// One batch, with retries.
+    func request(_ texts: [String], expected: Int?) async throws(EmbeddingError) -> [[Float]] {
+        var attempt = 0
+        while true {
+            do {
+                return try await attemptOnce(texts, expected: expected)
+            } catch {
+                guard attempt < configuration.maxRetries, let delay = retryDelay(after: error, attempt: attempt) else {
+                    throw error.error
+                }
+                attempt += 1
+                try? await Task.sleep(nanoseconds: delay)
+            }
+        }
+    }
+
+    /// An error with the server's suggested wait, when it gave one.
+    struct Failure: Error {
+        var error: EmbeddingError
+        var retryAfterSeconds: Double?
+    }
+
+    private func retryDelay(after failure: Failure, attempt: Int) -> UInt64? {
+        switch failure.error {
+        case .unavailable, .timeout:
+            break
+        case .httpStatus(_, let status, _) where status == 429 || status >= 500:
+            break
+        default:
+            return nil
+        }
+        if let seconds = failure.retryAfterSeconds {
+            return UInt64(min(max(seconds, 0), 10) * 1e9)
+        }
+        let base = Double(configuration.backoffMilliseconds) * pow(2, Double(attempt))
+        let jitter = Double.random(in: 0.8...1.2)
+        return UInt64(base * jitter * 1e6)
+    }
+
+    private func attemptOnce(_ texts: [String], expected: Int?) async throws(Failure) -> [[Float]] {
+        var request = HTTPClientRequest(url: endpoint)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "accept", value: "application/json")
+        if let apiKey { request.headers.add(name: "authorization", value: "Bearer \(apiKey)") }
+        let body: Data
+        do {
+            body = try JSONEncoder().encode(EmbeddingsRequest(model: configuration.model, input: texts))
+        } catch {
+            throw Failure(error: .invalidConfiguration("cannot encode the request: \(error)"))
+        }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let seconds = configuration.timeout
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await client.execute(request, deadline: .now() + .milliseconds(Int64(seconds * 1000)))
+            bytes = try await response.body.collect(upTo: 256 << 20)
+        } catch let error as HTTPClientError
+                    where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            throw Failure(error: .timeout(url: endpoint, seconds: seconds))
+        } catch {
+            throw Failure(error: .unavailable(url: endpoint, reason: String(describing: error)))
+        }
+        guard response.status == .ok else {
+            let message = Self.errorMessage(bytes)
+            throw Failure(
+                error: .httpStatus(url: endpoint, status: Int(response.status.code), message: message),
+                retryAfterSeconds: response.headers.first(name: "retry-after").flatMap(Double.init))
+        }
+        let decoded: EmbeddingsResponse
+        do {
+            decoded = try JSONDecoder().decode(EmbeddingsResponse.self, from: Data(buffer: bytes))
+        } catch {
+            throw Failure(error: .invalidResponse(source: endpoint, reason: "not an embeddings response: \(error)"))
+        }
+        guard decoded.data.count == texts.count else {
+            throw Failure(error: .invalidResponse(
+                source: endpoint, reason: "\(decoded.data.count) vectors for \(texts.count) texts"))
+        }
+        let ordered = decoded.data.sorted { ($0.index ?? 0) < ($1.index ?? 0) }
+        var vectors: [[Float]] = []
+        vectors.reserveCapacity(ordered.count)
+        let want = expected ?? ordered.first?.embedding.count ?? 0
+        for item in ordered {
+            guard item.embedding.count == want, want > 0 else {
+                throw Failure(error: .dimensionMismatch(source: endpoint, expected: want, got: item.embedding.count))
+            }
+            var norm: Float = 0
+            for x in item.embedding {
+                guard x.isFinite else {
+                    throw Failure(error: .invalidResponse(source: endpoint, reason: "a vector holds NaN or infinity"))
+                }
+                norm += x * x
+            }
+            guard norm > 0 else { throw Failure(error: .invalidResponse(source: endpoint, reason: "a vector is all zeros")) }
+            let scale = 1 / norm.squareRoot()
+            vectors.append(item.embedding.map { $0 * scale })
+        }
+        return vectors
+    }
+
+    /// The `error.message` of an OpenAI-style error body, or the start of the body.
+    static func errorMessage(_ bytes: ByteBuffer) -> String {
+        let data = Data(buffer: bytes)
+        if let body = try? JSONDecoder().decode(ErrorBody.self, from: data), let message = body.error?.message {
+            return message
+        }
+        return String(decoding: data.prefix(200), as: UTF8.self)
+    }
+
+    struct EmbeddingsRequest: Encodable {
+        var model: String
+        var input: [String]
+        var encoding_format = "float"
+    }
+
+    struct EmbeddingsResponse: Decodable {
+        struct Item: Decodable {
+            var index: Int?
+            var embedding: [Float]
+        }
+        var data: [Item]
+    }
+
+    struct ErrorBody: Decodable {
+        struct Detail: Decodable { var message: String? }
+        var error: Detail?
+    }
+}

@@ -1,0 +1,256 @@
+import Embedding
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import NIOFoundationEssentialsCompat
+import SemanticCache
+
+extension MockUpstream {
+    func buildRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/v1/models") { request, _ -> Response in
+            self.counters.record("/v1/models", body: nil, headers: Self.headers(request))
+            let ids = ["mock-gpt", "mock-embed", "mock-tools", "mock-slow-stream"]
+            let list: [JSONValue] = ids.map { ["id": .string($0), "object": "model", "created": 1_700_000_000, "owned_by": "deja-mock"] }
+            return Self.json(["object": "list", "data": .array(list)])
+        }
+        router.post("/v1/chat/completions") { request, _ -> Response in
+            try await self.handle(request, path: "/v1/chat/completions") { body, model in
+                try await self.chat(body, model: model)
+            }
+        }
+        router.post("/v1/completions") { request, _ -> Response in
+            try await self.handle(request, path: "/v1/completions") { body, model in
+                try await self.completion(body, model: model)
+            }
+        }
+        router.post("/v1/embeddings") { request, _ -> Response in
+            try await self.handle(request, path: "/v1/embeddings") { body, model in
+                try self.embeddings(body, model: model)
+            }
+        }
+        return router
+    }
+
+    /// Records the request, parses its body, applies latency and the model's fault, then answers.
+    private func handle(
+        _ request: Request, path: String, answer: (JSONValue, String) async throws -> Response
+    ) async throws -> Response {
+        var request = request
+        let bytes = try await request.collectBody(upTo: 16 << 20)
+        let body: JSONValue
+        do {
+            body = try JSONValue.parse(Data(buffer: bytes))
+        } catch {
+            counters.record(path, body: nil, headers: Self.headers(request))
+            return OpenAIError.invalidRequest("mock: body is not JSON: \(error)").response()
+        }
+        counters.record(path, body: body, headers: Self.headers(request))
+        let model = body["model"]?.stringValue ?? "mock-gpt"
+        if configuration.latency > .zero { try await Task.sleep(for: configuration.latency) }
+        if let fault = try await fault(model: model) { return fault }
+        return try await answer(body, model)
+    }
+
+    private func fault(model: String) async throws -> Response? {
+        switch model {
+        case "mock-error-500":
+            return OpenAIError.server("mock: internal error").response()
+        case "mock-error-429":
+            var e = OpenAIError(status: .tooManyRequests, message: "mock: rate limited", type: "rate_limit_error")
+            e.headers["retry-after"] = "0"
+            return e.response()
+        case "mock-error-400":
+            return OpenAIError.invalidRequest("mock: bad request").response()
+        case "mock-timeout":
+            try await Task.sleep(for: .seconds(60))
+            return nil
+        case "mock-garbage":
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: "<html>this is not JSON")))
+        default:
+            if model.hasPrefix("mock-flaky-"), let failures = Int(model.dropFirst("mock-flaky-".count)),
+               counters.next(model: model) <= failures {
+                return OpenAIError(status: .serviceUnavailable, message: "mock: try again", type: "server_error").response()
+            }
+            return nil
+        }
+    }
+
+    /// The mock's answer to a prompt: a fixed function of it.
+    static func answer(to prompt: String) -> String {
+        let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
+        return "This is the mock upstream's answer to \"\(trimmed.prefix(200))\"."
+    }
+
+    static func words(_ text: String) -> Int {
+        max(1, text.split(whereSeparator: { $0 == " " || $0 == "\n" }).count)
+    }
+
+    private func chat(_ body: JSONValue, model: String) async throws -> Response {
+        guard let messages = body["messages"]?.arrayValue, !messages.isEmpty else {
+            return OpenAIError.invalidRequest("mock: 'messages' must be a non-empty array", param: "messages").response()
+        }
+        let lastUser = messages.last { $0["role"]?.stringValue == "user" }
+        let prompt = lastUser.map(Self.text(of:)) ?? ""
+        let promptTokens = messages.map { Self.words(Self.text(of: $0)) }.reduce(0, +)
+        let content = Self.answer(to: prompt)
+        let completionTokens = Self.words(content)
+        let id = "chatcmpl-mock-\(counters.next(model: "#chat"))"
+        let created = JSONValue.int(Int64(Date().timeIntervalSince1970))
+        let usage: JSONValue = [
+            "prompt_tokens": .int(Int64(promptTokens)), "completion_tokens": .int(Int64(completionTokens)),
+            "total_tokens": .int(Int64(promptTokens + completionTokens)),
+        ]
+        let toolCall: JSONValue = [
+            "id": "call_mock_1", "type": "function",
+            "function": ["name": "lookup", "arguments": .string(#"{"query":"\#(prompt.prefix(50))"}"#)],
+        ]
+        guard body["stream"]?.boolValue == true else {
+            var message: JSONValue = ["role": "assistant", "content": .string(content)]
+            var finish = "stop"
+            if model == "mock-tools" {
+                message = ["role": "assistant", "content": .null, "tool_calls": [toolCall]]
+                finish = "tool_calls"
+            }
+            let full: JSONValue = [
+                "id": .string(id), "object": "chat.completion", "created": created, "model": .string(model),
+                "choices": [["index": 0, "message": message, "finish_reason": .string(finish), "logprobs": .null]],
+                "usage": usage, "system_fingerprint": "fp_mock",
+            ]
+            if model == "mock-cut-stream" {
+                let cut = full.canonicalData.prefix(40)
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(data: cut)))
+            }
+            return Self.json(full)
+        }
+        let includeUsage = body["stream_options"]?["include_usage"]?.boolValue == true
+        func chunk(_ delta: JSONValue, finish: JSONValue = .null) -> JSONValue {
+            [
+                "id": .string(id), "object": "chat.completion.chunk", "created": created, "model": .string(model),
+                "choices": [["index": 0, "delta": delta, "finish_reason": finish, "logprobs": .null]],
+                "system_fingerprint": "fp_mock",
+            ]
+        }
+        var events: [JSONValue] = [chunk(["role": "assistant", "content": ""])]
+        var finish = "stop"
+        if model == "mock-tools" {
+            events.append(chunk(["tool_calls": [["index": 0, "id": "call_mock_1", "type": "function",
+                                                  "function": ["name": "lookup", "arguments": toolCall["function"]!["arguments"]!]]]]))
+            finish = "tool_calls"
+        } else {
+            var pieces: [String] = []
+            var word = ""
+            for ch in content {
+                word.append(ch)
+                if ch == " " { pieces.append(word); word = "" }
+            }
+            if !word.isEmpty { pieces.append(word) }
+            events += pieces.map { chunk(["content": .string($0)]) }
+        }
+        events.append(chunk([:], finish: .string(finish)))
+        if includeUsage {
+            events.append([
+                "id": .string(id), "object": "chat.completion.chunk", "created": created, "model": .string(model),
+                "choices": [], "usage": usage,
+            ])
+        }
+        return Self.stream(events, model: model)
+    }
+
+    private func completion(_ body: JSONValue, model: String) async throws -> Response {
+        let prompt: String
+        switch body["prompt"] {
+        case .string(let s)?: prompt = s
+        case .array(let a)?: prompt = a.compactMap(\.stringValue).joined(separator: "\n")
+        default: return OpenAIError.invalidRequest("mock: 'prompt' must be a string", param: "prompt").response()
+        }
+        let text = Self.answer(to: prompt)
+        let id = "cmpl-mock-\(counters.next(model: "#completion"))"
+        let created = JSONValue.int(Int64(Date().timeIntervalSince1970))
+        let usage: JSONValue = [
+            "prompt_tokens": .int(Int64(Self.words(prompt))), "completion_tokens": .int(Int64(Self.words(text))),
+            "total_tokens": .int(Int64(Self.words(prompt) + Self.words(text))),
+        ]
+        guard body["stream"]?.boolValue == true else {
+            return Self.json([
+                "id": .string(id), "object": "text_completion", "created": created, "model": .string(model),
+                "choices": [["text": .string(text), "index": 0, "logprobs": .null, "finish_reason": "stop"]],
+                "usage": usage,
+            ])
+        }
+        func chunk(_ piece: String, finish: JSONValue = .null) -> JSONValue {
+            [
+                "id": .string(id), "object": "text_completion", "created": created, "model": .string(model),
+                "choices": [["text": .string(piece), "index": 0, "logprobs": .null, "finish_reason": finish]],
+            ]
+        }
+        var events = text.split(separator: " ").map { chunk(String($0) + " ") }
+        events.append(chunk("", finish: "stop"))
+        return Self.stream(events, model: model)
+    }
+
+    private func embeddings(_ body: JSONValue, model: String) throws -> Response {
+        let inputs: [String]
+        switch body["input"] {
+        case .string(let s)?: inputs = [s]
+        case .array(let a)? where !a.isEmpty && a.allSatisfy({ $0.stringValue != nil }): inputs = a.compactMap(\.stringValue)
+        default:
+            return OpenAIError.invalidRequest("mock: 'input' must be a string or an array of strings", param: "input")
+                .response()
+        }
+        var dimension = configuration.embeddingDimension
+        if model.hasPrefix("mock-embed-"), let d = Int(model.dropFirst("mock-embed-".count)) { dimension = d }
+        let embedder = try HashingEmbedder(configuration: .init(dimension: max(8, dimension)))
+        let data: [JSONValue] = inputs.enumerated().map { i, text in
+            let v = embedder.vector(for: text).prefix(dimension)
+            return ["object": "embedding", "index": .int(Int64(i)), "embedding": .array(v.map { .double(Double($0)) })]
+        }
+        let tokens = inputs.map(Self.words).reduce(0, +)
+        return Self.json([
+            "object": "list", "data": .array(data), "model": .string(model),
+            "usage": ["prompt_tokens": .int(Int64(tokens)), "total_tokens": .int(Int64(tokens))],
+        ])
+    }
+
+    static func text(of message: JSONValue) -> String {
+        switch message["content"] {
+        case .string(let s)?: return s
+        case .array(let parts)?: return parts.compactMap { $0["text"]?.stringValue }.joined(separator: " ")
+        default: return ""
+        }
+    }
+
+    static func json(_ value: JSONValue) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(data: value.canonicalData)))
+    }
+
+    /// An SSE response; `mock-cut-stream` stops after two events, `mock-slow-stream` waits 200 ms
+    /// between events.
+    static func stream(_ events: [JSONValue], model: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: .init { writer in
+                for (i, event) in events.enumerated() {
+                    if model == "mock-cut-stream" && i == 2 { throw MockStreamCut() }
+                    if model == "mock-slow-stream" && i > 0 { try await Task.sleep(for: .milliseconds(200)) }
+                    try await writer.write(ServerSentEvents.event(event))
+                }
+                try await writer.write(ServerSentEvents.done)
+                try await writer.finish(nil)
+            })
+    }
+
+    static func headers(_ request: Request) -> [String: String] {
+        var out: [String: String] = [:]
+        for field in request.headers { out[field.name.canonicalName] = field.value }
+        return out
+    }
+}
+
+/// Thrown inside a streamed body to cut the connection mid-stream.
+struct MockStreamCut: Error {}

@@ -1,0 +1,141 @@
+import Embedding
+import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+public import SemanticCache
+import ServiceLifecycle
+
+/// A small OpenAI-wire server with deterministic answers, for tests, the Quick start and
+/// benchmarks: `deja mock-upstream --port N [--latency-ms L]`.
+///
+/// It serves `POST /v1/chat/completions` (plain and streamed), `POST /v1/completions`,
+/// `POST /v1/embeddings` and `GET /v1/models`. The answer to a chat is a fixed function of its
+/// last user message. Faults are chosen by the model name, so a test can reach every failure
+/// through Deja without special headers:
+///
+/// | model | behaviour |
+/// |-------|-----------|
+/// | `mock-error-500`, `mock-error-429`, `mock-error-400` | that status, OpenAI error body |
+/// | `mock-timeout` | answers after 60 s |
+/// | `mock-garbage` | status 200, a body that is not JSON |
+/// | `mock-cut-stream` | a stream that stops after two chunks without `[DONE]` (plain: a cut JSON body) |
+/// | `mock-slow-stream` | five chunks, 200 ms apart |
+/// | `mock-flaky-N` | 503 for the first N requests with that model, then normal answers |
+/// | `mock-tools` | a `tool_calls` answer |
+/// | `mock-embed-D` | embeddings of dimension D |
+public final class MockUpstream: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// Added before every answer (before the first byte of a stream).
+        public var latency: Duration
+        /// Default embedding dimension.
+        public var embeddingDimension: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 0, latency: Duration = .zero, embeddingDimension: Int = 64) {
+            self.host = host
+            self.port = port
+            self.latency = latency
+            self.embeddingDimension = embeddingDimension
+        }
+    }
+
+    public let configuration: Configuration
+    let counters = _Counters()
+
+    public init(configuration: Configuration = .init()) {
+        self.configuration = configuration
+    }
+
+    /// Requests received on `path` (e.g. `/v1/chat/completions`).
+    public func requests(to path: String) -> Int { counters.count(path) }
+
+    /// The body of the last request on `path`.
+    public func lastBody(to path: String) -> JSONValue? { counters.lastBody(path) }
+
+    /// Headers of the last request on `path`.
+    public func lastHeaders(to path: String) -> [String: String] { counters.lastHeaders(path) }
+
+    /// The Hummingbird application; `onRunning` receives the bound port.
+    public func application(
+        logger: Logger = Logger(label: "deja.mock-upstream"), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: buildRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "deja-mock"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Runs the server while `body` runs, passing it the bound port, then stops it.
+    public func withRunning<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "deja.mock-upstream")
+        logger.logLevel = .warning
+        let app = application(logger: logger) { port in continuation.yield(port) }
+        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await services.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            // Stop gracefully, but do not wait more than a second for requests that hang on
+            // purpose (mock-timeout).
+            defer { group.cancelAll() }
+            let result = try await body(port)
+            await services.triggerGracefulShutdown()
+            group.addTask {
+                try await Task.sleep(for: .seconds(1))
+                return nil
+            }
+            _ = try await group.next()
+            return result
+        }
+    }
+}
+
+/// Request counts and last bodies, per path.
+final class _Counters: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+    private var bodies: [String: JSONValue] = [:]
+    private var headers: [String: [String: String]] = [:]
+    private var perModel: [String: Int] = [:]
+
+    func record(_ path: String, body: JSONValue?, headers requestHeaders: [String: String]) {
+        lock.lock()
+        defer { lock.unlock() }
+        counts[path, default: 0] += 1
+        if let body { bodies[path] = body }
+        headers[path] = requestHeaders
+    }
+
+    /// Counts requests for `model` and returns the new count.
+    func next(model: String) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        perModel[model, default: 0] += 1
+        return perModel[model]!
+    }
+
+    func count(_ path: String) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return counts[path] ?? 0
+    }
+
+    func lastBody(_ path: String) -> JSONValue? {
+        lock.lock()
+        defer { lock.unlock() }
+        return bodies[path]
+    }
+
+    func lastHeaders(_ path: String) -> [String: String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return headers[path] ?? [:]
+    }
+}

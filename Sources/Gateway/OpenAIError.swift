@@ -1,0 +1,67 @@
+import Foundation
+public import HTTPTypes
+public import Hummingbird
+import NIOCore
+import NIOFoundationEssentialsCompat
+public import SemanticCache
+
+/// An error in the OpenAI wire shape, `{"error": {"message", "type", "param", "code"}}`, with its
+/// HTTP status, so that official client libraries raise their usual exceptions.
+public struct OpenAIError: HTTPResponseError, Sendable, Equatable {
+    public var status: HTTPResponse.Status
+    public var message: String
+    public var type: String
+    public var param: String?
+    public var code: String?
+    /// Extra response headers (e.g. `retry-after`).
+    public var headers: [String: String] = [:]
+
+    public init(status: HTTPResponse.Status, message: String, type: String, param: String? = nil, code: String? = nil) {
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+    }
+
+    public static func invalidRequest(_ message: String, param: String? = nil, code: String? = nil) -> OpenAIError {
+        OpenAIError(status: .badRequest, message: message, type: "invalid_request_error", param: param, code: code)
+    }
+
+    public static func notFound(_ message: String, code: String? = nil) -> OpenAIError {
+        OpenAIError(status: .notFound, message: message, type: "invalid_request_error", code: code)
+    }
+
+    public static func unauthorized(_ message: String) -> OpenAIError {
+        OpenAIError(status: .unauthorized, message: message, type: "authentication_error", code: "invalid_api_key")
+    }
+
+    public static func upstream(_ status: HTTPResponse.Status, _ message: String, code: String? = nil) -> OpenAIError {
+        OpenAIError(status: status, message: message, type: "upstream_error", code: code)
+    }
+
+    public static func server(_ message: String) -> OpenAIError {
+        OpenAIError(status: .internalServerError, message: message, type: "server_error")
+    }
+
+    /// The JSON body.
+    public var body: JSONValue {
+        var error: [String: JSONValue] = ["message": .string(message), "type": .string(type)]
+        error["param"] = param.map(JSONValue.string) ?? .null
+        error["code"] = code.map(JSONValue.string) ?? .null
+        return ["error": .object(error)]
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response()
+    }
+
+    public func response() -> Response {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { fields[field] = value }
+        }
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(data: body.canonicalData)))
+    }
+}
