@@ -21,17 +21,23 @@ extension HNSWIndex {
     /// - Parameters:
     ///   - vectors: `keys.count × dimension` floats, row-major; they need not be normalised.
     ///   - keys: one key per row.
+    ///   - tags: one tag per row (default 0).
     ///   - threads: worker threads (`nil`: all cores).
     ///   - progress: called after each batch with the number of rows inserted so far.
     /// - Throws: ``IndexError`` naming the first bad row; the index is then unchanged.
     /// - Complexity: about O(n · efConstruction · M · log n / threads) inner products.
     public mutating func insert(
-        contentsOf vectors: [Float], keys: [UInt64], threads: Int? = nil, progress: ((Int) -> Void)? = nil
+        contentsOf vectors: [Float], keys: [UInt64], tags: [UInt32]? = nil, threads: Int? = nil,
+        progress: ((Int) -> Void)? = nil
     ) throws(IndexError) {
         let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard vectors.count == keys.count * dimension else {
             throw .invalidParameter(
                 "bulk insert: \(vectors.count) floats for \(keys.count) keys of dimension \(dimension)")
+        }
+        let tags = tags ?? [UInt32](repeating: 0, count: keys.count)
+        guard tags.count == keys.count else {
+            throw .invalidParameter("bulk insert: \(tags.count) tags for \(keys.count) keys")
         }
         var normalized = [Float](repeating: 0, count: vectors.count)
         try vectors.withUnsafeBufferPointer { (source) throws(IndexError) in
@@ -62,14 +68,14 @@ extension HNSWIndex {
         var start = 0
         while start < fresh.count {
             let end = min(start + batchSize, fresh.count)
-            _insertBatch(rows: fresh[start..<end], vectors: normalized, keys: keys, threads: max(threads, 1))
+            _insertBatch(rows: fresh[start..<end], vectors: normalized, keys: keys, tags: tags, threads: max(threads, 1))
             done += end - start
             progress?(done)
             start = end
         }
         for row in updates {
             let vector = Array(normalized[row * dimension..<(row + 1) * dimension])
-            try insert(key: keys[row], vector: vector)
+            try insert(key: keys[row], vector: vector, tag: tags[row])
             done += 1
         }
         if !updates.isEmpty { progress?(done) }
@@ -77,23 +83,26 @@ extension HNSWIndex {
 
     /// A copy holding only the live vectors, rebuilt without tombstones.
     ///
-    /// - Complexity: as ``insert(contentsOf:keys:threads:progress:)`` over the live vectors.
+    /// - Complexity: as ``insert(contentsOf:keys:tags:threads:progress:)`` over the live vectors.
     public func compacted(threads: Int? = nil) -> HNSWIndex {
         var copy = try! HNSWIndex(dimension: dimension, configuration: configuration, capacity: max(count, 1))
         let liveKeys = Array(slotOfKey.keys).sorted()
         var rows = [Float]()
         rows.reserveCapacity(liveKeys.count * dimension)
+        var tags = [UInt32]()
+        tags.reserveCapacity(liveKeys.count)
         for key in liveKeys {
-            let v = storage.vector(slotOfKey[key]!)
-            rows.append(contentsOf: UnsafeBufferPointer(start: v, count: dimension))
+            let slot = slotOfKey[key]!
+            rows.append(contentsOf: UnsafeBufferPointer(start: storage.vector(slot), count: dimension))
+            tags.append(storage.tags[Int(slot)])
         }
         // Cannot fail: the vectors are already normalised.
-        try! copy.insert(contentsOf: rows, keys: liveKeys, threads: threads)
+        try! copy.insert(contentsOf: rows, keys: liveKeys, tags: tags, threads: threads)
         return copy
     }
 
-    /// Inserts one batch of new keys (see ``insert(contentsOf:keys:threads:progress:)``).
-    mutating func _insertBatch(rows: ArraySlice<Int>, vectors: [Float], keys: [UInt64], threads: Int) {
+    /// Inserts one batch of new keys (see ``insert(contentsOf:keys:tags:threads:progress:)``).
+    mutating func _insertBatch(rows: ArraySlice<Int>, vectors: [Float], keys: [UInt64], tags: [UInt32], threads: Int) {
         makeUnique()
         let first = storage.count
         let count = rows.count
@@ -105,6 +114,7 @@ extension HNSWIndex {
                 let slot = storage.appendSlot(level: level)
                 storage.vector(slot).update(from: v.baseAddress! + row * dimension, count: dimension)
                 storage.keys[Int(slot)] = keys[row]
+                storage.tags[Int(slot)] = tags[row]
                 slotOfKey[keys[row]] = slot
                 if level > topLevel { (topLevel, topSlot) = (level, slot) }
             }

@@ -2,10 +2,13 @@ extension HNSWIndex {
     /// Writes the index to `path` atomically (a temporary file renamed over the target) in the
     /// format described by ``IndexFile``.
     ///
+    /// - Parameters:
+    ///   - metadata: bytes stored with the index and returned by ``loadWithMetadata(from:)``.
+    ///
     /// - Throws: ``IndexError/fileAccess(path:reason:)`` when the file cannot be written; an
     ///   existing file at `path` is then left as it was.
     /// - Complexity: O(n · (dimension + M)).
-    public func save(to path: String) throws(IndexError) {
+    public func save(to path: String, metadata: [UInt8] = []) throws(IndexError) {
         let writer = try _IndexFileWriter(path: path)
         let s = storage
         let n = s.count
@@ -13,9 +16,10 @@ extension HNSWIndex {
             kind: .hnsw, dimension: dimension, slots: n, live: count, m: configuration.m,
             efConstruction: configuration.efConstruction, efSearch: configuration.efSearch,
             topLevel: maxLevel, seed: configuration.seed, entryPoint: entryPoint ?? .max,
-            upperBlocks: s.upperCount)
+            upperBlocks: s.upperCount, metadataLength: metadata.count)
         try header.write(to: writer)
         try writer.write(s.keys, count: n)
+        try writer.write(s.tags, count: n)
         try writer.write(s.levels, count: n)
         try writer.write(s.flags, count: n)
         try writer.write(s.upperBlock, count: n)
@@ -24,6 +28,9 @@ extension HNSWIndex {
         try writer.write(s.upperLinks, count: s.upperCount * s.strideUpper)
         try freeSlots.withUnsafeBufferPointer { (free) throws(IndexError) in
             try writer.write(UnsafeRawBufferPointer(free))
+        }
+        try metadata.withUnsafeBufferPointer { (raw) throws(IndexError) in
+            try writer.write(UnsafeRawBufferPointer(raw))
         }
         try writer.commit()
     }
@@ -39,6 +46,11 @@ extension HNSWIndex {
     ///   ``IndexError/truncatedFile(path:expectedBytes:actualBytes:)`` or
     ///   ``IndexError/corruptFile(path:reason:)``, each naming the file and what is wrong.
     public static func load(from path: String) throws(IndexError) -> HNSWIndex {
+        try loadWithMetadata(from: path).index
+    }
+
+    /// ``load(from:)``, also returning the metadata given to ``save(to:metadata:)``.
+    public static func loadWithMetadata(from path: String) throws(IndexError) -> (index: HNSWIndex, metadata: [UInt8]) {
         let reader = try _IndexFileReader(path: path)
         let h = try IndexFile.Header.read(from: reader, expecting: .hnsw)
         let configuration = HNSWConfiguration(
@@ -54,6 +66,7 @@ extension HNSWIndex {
         s.count = h.slots
         s.upperCount = h.upperBlocks
         try reader.read(into: s.keys, count: h.slots)
+        try reader.read(into: s.tags, count: h.slots)
         try reader.read(into: s.levels, count: h.slots)
         try reader.read(into: s.flags, count: h.slots)
         try reader.read(into: s.upperBlock, count: h.slots)
@@ -64,13 +77,14 @@ extension HNSWIndex {
         try free.withUnsafeMutableBufferPointer { (buffer) throws(IndexError) in
             if let base = buffer.baseAddress { try reader.read(into: base, count: buffer.count) }
         }
+        let metadata = try reader.readMetadata(count: h.metadataLength)
         try reader.verifyChecksum()
 
         index.freeSlots = free
         index.maxLevel = h.topLevel
         index.entryPoint = h.slots == 0 ? nil : h.entryPoint
         try index._validateLoaded(header: h, path: path)
-        return index
+        return (index, metadata)
     }
 
     /// Checks what the checksum cannot: that the structure is one this code could have written
@@ -133,14 +147,19 @@ extension FlatIndex {
     /// Writes the index to `path` atomically (see ``IndexFile``).
     ///
     /// - Throws: ``IndexError/fileAccess(path:reason:)``.
-    public func save(to path: String) throws(IndexError) {
+    public func save(to path: String, metadata: [UInt8] = []) throws(IndexError) {
         let writer = try _IndexFileWriter(path: path)
-        try IndexFile.Header(kind: .flat, dimension: dimension, slots: count, live: count).write(to: writer)
+        var header = IndexFile.Header(kind: .flat, dimension: dimension, slots: count, live: count)
+        header.metadataLength = metadata.count
+        try header.write(to: writer)
         try rowKeys.withUnsafeBufferPointer { (k) throws(IndexError) in
             try writer.write(UnsafeRawBufferPointer(k))
         }
         try vectors.withUnsafeBufferPointer { (v) throws(IndexError) in
             try writer.write(UnsafeRawBufferPointer(v))
+        }
+        try metadata.withUnsafeBufferPointer { (raw) throws(IndexError) in
+            try writer.write(UnsafeRawBufferPointer(raw))
         }
         try writer.commit()
     }
@@ -160,6 +179,7 @@ extension FlatIndex {
         try vectors.withUnsafeMutableBufferPointer { (v) throws(IndexError) in
             if let base = v.baseAddress { try reader.read(into: base, count: v.count) }
         }
+        _ = try reader.readMetadata(count: h.metadataLength)
         try reader.verifyChecksum()
         for row in 0..<h.slots {
             let norm = vectors.withUnsafeBufferPointer { v in

@@ -5,6 +5,7 @@ import HeapModule
 /// meanwhile, and commits under the write lock.
 public struct PreparedInsert: Sendable {
     let key: UInt64
+    let tag: UInt32
     /// The normalised vector.
     let vector: [Float]
     /// The slot the node goes to: the key's own slot, a deleted one, or a new one at the end.
@@ -24,11 +25,13 @@ extension HNSWIndex {
     /// try index.insert(key: 7, vector: embedding)
     /// ```
     ///
+    /// - Parameters:
+    ///   - tag: a partition number that ``search(_:k:ef:tag:filter:)`` can restrict results to.
     /// - Throws: ``IndexError`` for a vector of the wrong dimension, zero length, NaN or infinity;
     ///   the index is then unchanged.
     /// - Complexity: about O(efConstruction · M · log n) inner products.
-    public mutating func insert(key: UInt64, vector: [Float]) throws(IndexError) {
-        let prepared = try prepareInsert(key: key, vector: vector)
+    public mutating func insert(key: UInt64, vector: [Float], tag: UInt32 = 0) throws(IndexError) {
+        let prepared = try prepareInsert(key: key, vector: vector, tag: tag)
         commit(prepared)
     }
 
@@ -37,6 +40,11 @@ extension HNSWIndex {
     ///
     /// - Throws: ``IndexError`` for a bad vector.
     public func prepareInsert(key: UInt64, vector: [Float]) throws(IndexError) -> PreparedInsert {
+        try prepareInsert(key: key, vector: vector, tag: 0)
+    }
+
+    /// ``prepareInsert(key:vector:)`` with a tag.
+    public func prepareInsert(key: UInt64, vector: [Float], tag: UInt32) throws(IndexError) -> PreparedInsert {
         let normalized = try VectorMath.normalized(vector, dimension: dimension)
         let slot: UInt32
         let appends: Bool
@@ -52,7 +60,7 @@ extension HNSWIndex {
             _planLinks(q.baseAddress!, level: level, excluding: appends ? .max : slot)
         }
         return PreparedInsert(
-            key: key, vector: normalized, slot: slot, appends: appends, level: level,
+            key: key, tag: tag, vector: normalized, slot: slot, appends: appends, level: level,
             neighbors: neighbors, generation: generation)
     }
 
@@ -62,7 +70,7 @@ extension HNSWIndex {
         var plan = prepared
         if plan.generation != generation {
             // Cannot fail: the vector was validated when the plan was made.
-            plan = try! prepareInsert(key: prepared.key, vector: prepared.vector)
+            plan = try! prepareInsert(key: prepared.key, vector: prepared.vector, tag: prepared.tag)
         }
         makeUnique()
         let slot: UInt32
@@ -78,6 +86,7 @@ extension HNSWIndex {
             graph.vector(slot).update(from: v.baseAddress!, count: dimension)
         }
         graph.keys[Int(slot)] = plan.key
+        graph.tags[Int(slot)] = plan.tag
         graph.flags[Int(slot)] = 0
         slotOfKey[plan.key] = slot
 

@@ -18,15 +18,30 @@ struct _LiveSlots: _SlotAcceptor {
     }
 }
 
-/// Live slots whose key passes the caller's filter.
-struct _FilteredSlots: _SlotAcceptor {
+/// Live slots of one tag.
+struct _TaggedSlots: _SlotAcceptor {
     let flags: UnsafeMutablePointer<UInt8>
+    let tags: UnsafeMutablePointer<UInt32>
+    let tag: UInt32
+
+    @inline(__always)
+    func accepts(_ slot: UInt32) -> Bool {
+        tags[Int(slot)] == tag && flags[Int(slot)] & _HNSWStorage.deletedFlag == 0
+    }
+}
+
+/// Live slots of one tag (when given) whose key passes the caller's filter.
+struct _TaggedFilteredSlots: _SlotAcceptor {
+    let flags: UnsafeMutablePointer<UInt8>
+    let tags: UnsafeMutablePointer<UInt32>
     let keys: UnsafeMutablePointer<UInt64>
+    let tag: UInt32?
     let filter: (UInt64) -> Bool
 
     @inline(__always)
     func accepts(_ slot: UInt32) -> Bool {
-        flags[Int(slot)] & _HNSWStorage.deletedFlag == 0 && filter(keys[Int(slot)])
+        flags[Int(slot)] & _HNSWStorage.deletedFlag == 0 && (tag == nil || tags[Int(slot)] == tag!)
+            && filter(keys[Int(slot)])
     }
 }
 
@@ -42,24 +57,33 @@ extension HNSWIndex {
     ///   - k: how many results to return at most (1 or more).
     ///   - ef: the candidate list size for this query (default ``HNSWConfiguration/efSearch``);
     ///     raised to `k` when smaller. Larger finds more true neighbours, slower.
+    ///   - tag: when given, only vectors inserted with this tag are returned (a partition, such as
+    ///     a cache namespace). Other vectors still route the search.
     ///   - filter: when given, only keys for which it returns `true` are returned. The search
-    ///     goes on until it has `ef` such keys or runs out of graph, so a filter that rejects
-    ///     almost everything costs up to a full scan.
+    ///     goes on until it has `ef` such keys or runs out of graph, so a filter (or a tag) that
+    ///     rejects almost everything costs up to a full scan: score a small partition with
+    ///     ``score(_:keys:k:)`` instead.
     /// - Returns: up to `k` neighbours, most similar first. Removed keys never appear.
     /// - Throws: ``IndexError`` for a query of the wrong dimension, zero length, NaN or infinity,
     ///   or for `k` or `ef` below 1.
     /// - Complexity: about O(ef · M · log n) inner products.
     public func search(
-        _ query: [Float], k: Int, ef: Int? = nil, filter: ((UInt64) -> Bool)? = nil
+        _ query: [Float], k: Int, ef: Int? = nil, tag: UInt32? = nil, filter: ((UInt64) -> Bool)? = nil
     ) throws(IndexError) -> [Neighbor] {
         try query.withUnsafeBufferPointer { (q) throws(IndexError) in
-            try search(q, k: k, ef: ef, filter: filter)
+            try search(q, k: k, ef: ef, tag: tag, filter: filter)
         }
     }
 
-    /// ``search(_:k:ef:filter:)`` over a buffer.
+    /// ``search(_:k:ef:tag:filter:)`` (the form ``NearestNeighborIndex`` asks for).
+    public func search(_ query: [Float], k: Int, ef: Int?, filter: ((UInt64) -> Bool)?) throws(IndexError) -> [Neighbor] {
+        try search(query, k: k, ef: ef, tag: nil, filter: filter)
+    }
+
+    /// ``search(_:k:ef:tag:filter:)`` over a buffer.
     public func search(
-        _ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil, filter: ((UInt64) -> Bool)? = nil
+        _ query: UnsafeBufferPointer<Float>, k: Int, ef: Int? = nil, tag: UInt32? = nil,
+        filter: ((UInt64) -> Bool)? = nil
     ) throws(IndexError) -> [Neighbor] {
         guard k >= 1 else { throw .invalidParameter("k must be at least 1, got \(k)") }
         let capacity = min(k, count)
@@ -67,14 +91,14 @@ extension HNSWIndex {
         var similarities = [Float](repeating: 0, count: capacity)
         let found = try keys.withUnsafeMutableBufferPointer { (kb) throws(IndexError) in
             try similarities.withUnsafeMutableBufferPointer { (sb) throws(IndexError) in
-                try search(query, k: capacity, ef: ef, filter: filter,
+                try search(query, k: capacity, ef: ef, tag: tag, filter: filter,
                            keys: kb.baseAddress!, similarities: sb.baseAddress!)
             }
         }
         return (0..<found).map { Neighbor(key: keys[$0], similarity: similarities[$0]) }
     }
 
-    /// The allocation-free form of ``search(_:k:ef:filter:)``: writes up to `k` results, most
+    /// The allocation-free form of ``search(_:k:ef:tag:filter:)``: writes up to `k` results, most
     /// similar first, into the caller's buffers and returns how many it wrote.
     ///
     /// - Parameters:
@@ -84,6 +108,7 @@ extension HNSWIndex {
         _ query: UnsafeBufferPointer<Float>,
         k: Int,
         ef: Int? = nil,
+        tag: UInt32? = nil,
         filter: ((UInt64) -> Bool)? = nil,
         keys: UnsafeMutablePointer<UInt64>,
         similarities: UnsafeMutablePointer<Float>
@@ -98,7 +123,11 @@ extension HNSWIndex {
             let start = _greedyDescent(scratch.query, from: entry, fromLevel: maxLevel, toLevel: 0, graph: graph)
             if let filter {
                 _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
-                             acceptor: _FilteredSlots(flags: graph.flags, keys: graph.keys, filter: filter))
+                             acceptor: _TaggedFilteredSlots(
+                                flags: graph.flags, tags: graph.tags, keys: graph.keys, tag: tag, filter: filter))
+            } else if let tag {
+                _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
+                             acceptor: _TaggedSlots(flags: graph.flags, tags: graph.tags, tag: tag))
             } else {
                 _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
                              acceptor: _LiveSlots(flags: graph.flags, excluded: .max))
@@ -115,6 +144,25 @@ extension HNSWIndex {
             }
             return found
         }
+    }
+
+    /// The `k` most similar of the given keys, scored exactly (one inner product per key): the
+    /// right search for a small partition, where a filtered graph search would visit most of
+    /// the graph to find a handful of accepted nodes. Absent or removed keys are skipped.
+    ///
+    /// - Complexity: O(keys · dimension).
+    public func score(_ query: [Float], keys: some Sequence<UInt64>, k: Int) throws(IndexError) -> [Neighbor] {
+        guard k >= 1 else { throw .invalidParameter("k must be at least 1, got \(k)") }
+        let normalized = try VectorMath.normalized(query, dimension: dimension)
+        let graph = storage.view
+        var top = _TopK(k: k)
+        normalized.withUnsafeBufferPointer { q in
+            for key in keys {
+                guard let slot = slotOfKey[key] else { continue }
+                top.offer(similarity: VectorMath.dot(q.baseAddress!, graph.vector(slot), count: dimension), row: slot)
+            }
+        }
+        return top.sorted().map { Neighbor(key: graph.keys[Int($0.slot)], similarity: 1 - $0.distance) }
     }
 
     /// Walks greedily from `entry` on `fromLevel` down to `toLevel + 1`, each time moving to the

@@ -18,8 +18,8 @@ import Foundation
 /// `HNSWIndex` is a value type with no locks: share one between threads through ``SharedIndex``.
 ///
 /// ## Topics
-/// - ``insert(key:vector:)``, ``insert(contentsOf:keys:threads:)``
-/// - ``search(_:k:ef:filter:)``
+/// - ``insert(key:vector:tag:)``, ``insert(contentsOf:keys:tags:threads:progress:)``
+/// - ``search(_:k:ef:tag:filter:)``, ``score(_:keys:k:)``
 /// - ``remove(key:)``, ``compacted(threads:)``
 /// - ``stats``, ``save(to:)``, ``load(from:)``
 public struct HNSWIndex: Sendable {
@@ -68,6 +68,11 @@ public struct HNSWIndex: Sendable {
 
     /// All live keys, in no particular order.
     public var keys: Dictionary<UInt64, UInt32>.Keys { slotOfKey.keys }
+
+    /// The tag `key` was inserted with, or `nil` when the key is absent.
+    public func tag(forKey key: UInt64) -> UInt32? {
+        slotOfKey[key].map { storage.tags[Int($0)] }
+    }
 
     /// The normalised vector stored for `key`, or `nil` when the key is absent.
     public func vector(forKey key: UInt64) -> [Float]? {

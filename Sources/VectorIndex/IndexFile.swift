@@ -17,12 +17,15 @@
 /// | 64 | 4 | entry point slot (0xFFFFFFFF: none) |
 /// | 68 | 4 | upper-level link blocks |
 /// | 72 | 8 | total file length, trailer included |
+/// | 80 | 8 | metadata bytes |
+/// | 88 | 8 | reserved (0) |
 ///
-/// Then the sections, each a plain array: keys (u64 per slot), levels (u8), flags (u8),
-/// upper block numbers (u32), vectors (dimension f32 per slot), level-0 links (1 + 2M u32 per
-/// slot), upper links (1 + M u32 per block), free slots (u32, in reuse order; their count is
-/// slots − live). A flat index has only keys and vectors. Last comes the XXH64 of every byte
-/// before it.
+/// Then the sections, each a plain array: keys (u64 per slot), tags (u32), levels (u8), flags
+/// (u8), upper block numbers (u32), vectors (dimension f32 per slot), level-0 links (1 + 2M u32
+/// per slot), upper links (1 + M u32 per block), free slots (u32, in reuse order; their count is
+/// slots − live), then the caller's metadata (opaque bytes; the cache keeps its embedder's
+/// identity and store position there). A flat index has keys, vectors and metadata. Last comes
+/// the XXH64 of every byte before it.
 ///
 /// A reader checks the magic, the version, the length (a short file is *truncated*), the
 /// checksum (a damaged file is *corrupt*) and then the structure (every link names a slot, every
@@ -31,7 +34,7 @@
 enum IndexFile {
     static let magic: UInt64 = 0x5844_4956_414A_4544  // "DEJAVIDX" read as a little-endian u64
     static let version: UInt32 = 1
-    static let headerSize = 80
+    static let headerSize = 96
 
     enum Kind: UInt32 {
         case flat = 1
@@ -54,16 +57,17 @@ enum IndexFile {
         var seed: UInt64 = 0
         var entryPoint: UInt32 = .max
         var upperBlocks: Int = 0
+        var metadataLength: Int = 0
         var totalLength: Int = 0
 
         /// The file length these fields imply.
         var expectedLength: Int {
             switch kind {
             case .flat:
-                return headerSize + slots * 8 + slots * dimension * 4 + 8
+                return headerSize + slots * 8 + slots * dimension * 4 + metadataLength + 8
             case .hnsw:
-                return headerSize + slots * (8 + 1 + 1 + 4) + slots * dimension * 4
-                    + slots * (1 + 2 * m) * 4 + upperBlocks * (1 + m) * 4 + (slots - live) * 4 + 8
+                return headerSize + slots * (8 + 4 + 1 + 1 + 4) + slots * dimension * 4
+                    + slots * (1 + 2 * m) * 4 + upperBlocks * (1 + m) * 4 + (slots - live) * 4 + metadataLength + 8
             }
         }
 
@@ -83,6 +87,8 @@ enum IndexFile {
             try writer.write(entryPoint.littleEndian)
             try writer.write(UInt32(upperBlocks).littleEndian)
             try writer.write(UInt64(expectedLength).littleEndian)
+            try writer.write(UInt64(metadataLength).littleEndian)
+            try writer.write(UInt64(0))
         }
 
         /// Reads and checks the header: magic, version, kind, metric, sizes and the file length.
@@ -123,10 +129,12 @@ enum IndexFile {
             h.entryPoint = UInt32(littleEndian: try reader.read(UInt32.self))
             h.upperBlocks = Int(UInt32(littleEndian: try reader.read(UInt32.self)))
             let total = UInt64(littleEndian: try reader.read(UInt64.self))
+            let metadata = UInt64(littleEndian: try reader.read(UInt64.self))
+            _ = try reader.read(UInt64.self)
             // Bound every size before multiplying, so a damaged header cannot overflow or
             // make us allocate terabytes.
             guard (1...65_536).contains(h.dimension), slots <= UInt64(UInt32.max), live <= slots,
-                  total <= UInt64(Int.max / 2), h.topLevel <= 64
+                  total <= UInt64(Int.max / 2), metadata <= total, h.topLevel <= 64
             else {
                 throw .corruptFile(path: path, reason: "header fields out of range")
             }
@@ -136,6 +144,7 @@ enum IndexFile {
             h.slots = Int(slots)
             h.live = Int(live)
             h.totalLength = Int(total)
+            h.metadataLength = Int(metadata)
             guard h.totalLength == h.expectedLength else {
                 throw .corruptFile(
                     path: path, reason: "header says \(h.totalLength) bytes but its fields need \(h.expectedLength)")

@@ -28,7 +28,7 @@ public final class SharedIndex<Index: NearestNeighborIndex>: @unchecked Sendable
 
     public var stats: IndexStats { lock.withReadLock { index.stats } }
 
-    /// See ``HNSWIndex/search(_:k:ef:filter:)``. Runs concurrently with other searches.
+    /// See ``HNSWIndex/search(_:k:ef:tag:filter:)``. Runs concurrently with other searches.
     public func search(
         _ query: [Float], k: Int, ef: Int? = nil, filter: ((UInt64) -> Bool)? = nil
     ) throws(IndexError) -> [Neighbor] {
@@ -43,6 +43,15 @@ public final class SharedIndex<Index: NearestNeighborIndex>: @unchecked Sendable
             let prepared = try lock.withReadLock { () throws(IndexError) in
                 try index.prepareInsert(key: key, vector: vector)
             }
+            lock.withWriteLock { index.commit(prepared) }
+        }
+    }
+
+    /// Inserts with a custom first half (for example ``HNSWIndex/prepareInsert(key:vector:tag:)``):
+    /// `prepare` runs under the read lock beside searches, the commit under the write lock.
+    public func insert(prepare: (Index) throws(IndexError) -> Index.Prepared) throws(IndexError) {
+        try writers.withWriteLock { () throws(IndexError) in
+            let prepared = try lock.withReadLock { () throws(IndexError) in try prepare(index) }
             lock.withWriteLock { index.commit(prepared) }
         }
     }

@@ -6,7 +6,8 @@
 /// - a level-0 list at `links0 + s * stride0`: a count followed by up to `maxM0` slots;
 /// - for a node of level `L > 0`, `L` lists of `1 + maxM` words in `upperLinks`, starting at
 ///   block `upperBlock[s]`;
-/// - its key, level and flags (bit 0: deleted) in parallel arrays.
+/// - its key, tag (a partition number the caller chooses), level and flags (bit 0: deleted) in
+///   parallel arrays.
 ///
 /// The class is shared by copies of an ``HNSWIndex`` and copied before a write when it is not
 /// uniquely referenced (copy-on-write); concurrent readers never write to it.
@@ -30,6 +31,7 @@ final class _HNSWStorage: @unchecked Sendable {
     private(set) var levels: UnsafeMutablePointer<UInt8>
     private(set) var flags: UnsafeMutablePointer<UInt8>
     private(set) var keys: UnsafeMutablePointer<UInt64>
+    private(set) var tags: UnsafeMutablePointer<UInt32>
     private(set) var upperBlock: UnsafeMutablePointer<UInt32>
     private(set) var upperLinks: UnsafeMutablePointer<UInt32>
 
@@ -48,6 +50,7 @@ final class _HNSWStorage: @unchecked Sendable {
         levels = Self.allocate(UInt8.self, self.capacity)
         flags = Self.allocate(UInt8.self, self.capacity)
         keys = Self.allocate(UInt64.self, self.capacity)
+        tags = Self.allocate(UInt32.self, self.capacity)
         upperBlock = Self.allocate(UInt32.self, self.capacity)
         upperLinks = Self.allocate(UInt32.self, upperCapacity * strideUpper)
     }
@@ -58,6 +61,7 @@ final class _HNSWStorage: @unchecked Sendable {
         levels.deallocate()
         flags.deallocate()
         keys.deallocate()
+        tags.deallocate()
         upperBlock.deallocate()
         upperLinks.deallocate()
     }
@@ -88,6 +92,7 @@ final class _HNSWStorage: @unchecked Sendable {
         c.levels.update(from: levels, count: count)
         c.flags.update(from: flags, count: count)
         c.keys.update(from: keys, count: count)
+        c.tags.update(from: tags, count: count)
         c.upperBlock.update(from: upperBlock, count: count)
         c.upperLinks.update(from: upperLinks, count: upperCount * strideUpper)
         return c
@@ -101,6 +106,7 @@ final class _HNSWStorage: @unchecked Sendable {
         levels = Self.reallocate(levels, used: count, newCount: slots)
         flags = Self.reallocate(flags, used: count, newCount: slots)
         keys = Self.reallocate(keys, used: count, newCount: slots)
+        tags = Self.reallocate(tags, used: count, newCount: slots)
         upperBlock = Self.reallocate(upperBlock, used: count, newCount: slots)
         capacity = slots
     }
@@ -122,6 +128,7 @@ final class _HNSWStorage: @unchecked Sendable {
         count += 1
         levels[slot] = UInt8(level)
         flags[slot] = 0
+        tags[slot] = 0
         links0[slot * stride0] = 0
         if level > 0 {
             if upperCount + level > upperCapacity {
@@ -168,13 +175,13 @@ final class _HNSWStorage: @unchecked Sendable {
     var view: _GraphView {
         _GraphView(
             vectors: vectors, links0: links0, upperBlock: upperBlock, upperLinks: upperLinks,
-            flags: flags, keys: keys, levels: levels,
+            flags: flags, keys: keys, tags: tags, levels: levels,
             dimension: dimension, stride0: stride0, strideUpper: strideUpper, slots: count)
     }
 
     /// Bytes held by the buffers (allocated capacity, not only what is in use).
     var allocatedBytes: Int {
-        capacity * (dimension * 4 + stride0 * 4 + 1 + 1 + 8 + 4) + upperCapacity * strideUpper * 4
+        capacity * (dimension * 4 + stride0 * 4 + 1 + 1 + 8 + 4 + 4) + upperCapacity * strideUpper * 4
     }
 }
 
@@ -186,6 +193,7 @@ struct _GraphView: @unchecked Sendable {
     let upperLinks: UnsafeMutablePointer<UInt32>
     let flags: UnsafeMutablePointer<UInt8>
     let keys: UnsafeMutablePointer<UInt64>
+    let tags: UnsafeMutablePointer<UInt32>
     let levels: UnsafeMutablePointer<UInt8>
     let dimension: Int
     let stride0: Int

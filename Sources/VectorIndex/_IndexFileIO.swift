@@ -171,6 +171,15 @@ final class _IndexFileReader {
         try read(into: UnsafeMutableRawPointer(pointer), count: count * MemoryLayout<T>.stride)
     }
 
+    /// Reads `count` opaque bytes.
+    func readMetadata(count: Int) throws(IndexError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        try bytes.withUnsafeMutableBufferPointer { (raw) throws(IndexError) in
+            if count > 0 { try read(into: UnsafeMutableRawPointer(raw.baseAddress!), count: count) }
+        }
+        return bytes
+    }
+
     /// Reads the trailer and compares it with the hash of everything read so far.
     func verifyChecksum() throws(IndexError) {
         let computed = hasher.finalize()

@@ -123,6 +123,31 @@ struct HNSWIndexTests {
         #expect(try index.search(Self.small.query(0), k: 5) { _ in false }.isEmpty)
     }
 
+    @Test("tags partition results, survive compaction, and score(keys:) ranks a subset exactly")
+    func tags() throws {
+        var index = try HNSWIndex(dimension: 32)
+        for i in 0..<Self.small.count {
+            try index.insert(key: UInt64(i), vector: Self.small.base(i), tag: UInt32(i % 4))
+        }
+        #expect(index.tag(forKey: 7) == 3)
+        #expect(index.tag(forKey: 99_999) == nil)
+        for q in 0..<20 {
+            let hits = try index.search(Self.small.query(q), k: 10, tag: 2)
+            #expect(hits.count == 10)
+            #expect(hits.allSatisfy { $0.key % 4 == 2 })
+            let both = try index.search(Self.small.query(q), k: 5, tag: 1) { $0 % 8 == 1 }
+            #expect(both.allSatisfy { $0.key % 8 == 1 })
+        }
+        var oracle = BruteForce()
+        for i in 0..<Self.small.count { oracle.insert(key: UInt64(i), vector: Self.small.base(i)) }
+        let subset = Set((0..<60).map { UInt64($0 * 7) })
+        let scored = try index.score(Self.small.query(0), keys: subset.union([123_456]), k: 5)
+        #expect(scored.map(\.key) == oracle.search(Self.small.query(0), k: 5) { subset.contains($0) }.map(\.key))
+        let compact = index.compacted(threads: 2)
+        #expect(compact.tag(forKey: 7) == 3)
+        #expect(try compact.search(Self.small.query(0), k: 10, tag: 0).allSatisfy { $0.key % 4 == 0 })
+    }
+
     @Test("re-inserting a key replaces its vector")
     func reinsert() throws {
         var index = try Self.build(Self.small)

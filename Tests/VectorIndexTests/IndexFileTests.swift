@@ -10,7 +10,7 @@ struct IndexFileTests {
     /// An index with tombstones and a reused slot, so the file carries every section.
     static func sampleIndex() throws -> HNSWIndex {
         var index = try HNSWIndex(dimension: 24)
-        for i in 0..<data.count { try index.insert(key: UInt64(i) * 3, vector: data.base(i)) }
+        for i in 0..<data.count { try index.insert(key: UInt64(i) * 3, vector: data.base(i), tag: UInt32(i % 5)) }
         for i in stride(from: 0, to: 600, by: 3) { index.remove(key: UInt64(i) * 3) }
         try index.insert(key: 99_999, vector: data.base(1))
         return index
@@ -38,8 +38,10 @@ struct IndexFileTests {
         defer { dir.remove() }
         var index = try Self.sampleIndex()
         let path = dir.path("index.hnsw")
-        try index.save(to: path)
-        var loaded = try HNSWIndex.load(from: path)
+        try index.save(to: path, metadata: Array("embedder=x;seq=42".utf8))
+        var (loaded, metadata) = try HNSWIndex.loadWithMetadata(from: path)
+        #expect(String(decoding: metadata, as: UTF8.self) == "embedder=x;seq=42")
+        #expect(loaded.tag(forKey: 3 * 7) == 2)
         loaded._checkInvariants()
         var expected = index.stats
         expected.memoryBytes = loaded.stats.memoryBytes  // capacity differs: the loaded one is exact
