@@ -31,7 +31,7 @@ test: deps
 	$(MAKE) test-tsan
 
 test-tsan: deps
-	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter SharedIndexTests
+	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter "SharedIndexTests|CacheConcurrencyTests"
 
 ## Until the gateway lands, `make run` builds Deja and benchmarks its index on a generated set.
 run: release

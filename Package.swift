@@ -127,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SemanticCacheTests",
-            dependencies: ["SemanticCache", "Embedding", "TestSupport"],
+            dependencies: ["SemanticCache", "Embedding", "VectorIndex", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -11,11 +11,12 @@ import Foundation
 ///
 /// The algorithm (version 1):
 /// 1. Normalise with ``NormalizedText``: NFKC, lower case, words of letters and digits.
-/// 2. Features, each with a weight: every word (`unigram_weight` × the word's weight), every pair
-///    of neighbouring words (`bigram_weight` × the mean of their weights), and the character
-///    n-grams of each word padded as `<word>` (`char_ngram_weight` × the word's weight, shared
-///    evenly among the word's n-grams). Word weights are 1 except for English function words
-///    (0.3) and whatever a token-weights file says.
+/// 2. Features, each with a weight: every word's stem (``stem(_:)``; `unigram_weight` × the
+///    word's weight), every pair of consecutive content words, skipping function words
+///    (`bigram_weight` × the mean of their weights), and the character n-grams of each word padded
+///    as `<word>` (`char_ngram_weight` × the word's weight, shared evenly among the word's
+///    n-grams). Word weights are 1 except for English function words (0.3) and whatever a
+///    token-weights file says.
 /// 3. A feature seen `tf` times counts `weight × (1 + ln tf)` (sublinear term frequency).
 /// 4. Each feature is hashed with FNV-1a 64 (``FeatureHash``) over a kind tag and its scalars;
 ///    bit 0 of the hash gives the sign, the rest modulo `dimension` the bucket.
@@ -65,26 +66,36 @@ public struct HashingEmbedder: Embedder {
         let grams = (text.scalars.count + 2 * text.count) * configuration.charNgramSizes.count
         var features = _FeatureTable(capacityFor: 2 * text.count + grams + 16)
         let scalars = text.scalars
-        var previousWeight: Float = 0
-        for (i, range) in text.words.enumerated() {
+        var stemmed: [UInt32] = []
+        stemmed.reserveCapacity(scalars.count)
+        var stems: [Range<Int>] = []
+        stems.reserveCapacity(text.count)
+        // The previous content word (weight above the function-word weight), for word pairs.
+        var previous: (stem: Range<Int>, weight: Float)?
+        for range in text.words {
             let word = scalars[range]
             let weight = tokenWeights.weight(word)
+            let start = stemmed.count
+            stemmed.append(contentsOf: Self.stem(word))
+            let stem = start..<stemmed.count
+            stems.append(stem)
             if configuration.unigramWeight > 0 {
                 var h = FeatureHash(tag: 0x55)  // "U"
-                h.add(scalars: word)
+                h.add(scalars: stemmed[stem])
                 features.add(h.value, configuration.unigramWeight * weight)
-            }
-            if i > 0 && configuration.bigramWeight > 0 {
-                var h = FeatureHash(tag: 0x42)  // "B"
-                h.add(scalars: scalars[text.words[i - 1]])
-                h.add(scalar: 0x20)
-                h.add(scalars: word)
-                features.add(h.value, configuration.bigramWeight * (weight + previousWeight) / 2)
             }
             if configuration.charNgramWeight > 0 {
                 addCharNgrams(of: word, weight: configuration.charNgramWeight * weight, to: &features)
             }
-            previousWeight = weight
+            guard weight > TokenWeights.functionWordWeight else { continue }
+            if let p = previous, configuration.bigramWeight > 0 {
+                var h = FeatureHash(tag: 0x42)  // "B"
+                h.add(scalars: stemmed[p.stem])
+                h.add(scalar: 0x20)
+                h.add(scalars: stemmed[stem])
+                features.add(h.value, configuration.bigramWeight * (weight + p.weight) / 2)
+            }
+            previous = (stem, weight)
         }
         var vector = [Float](repeating: 0, count: dimension)
         let d = UInt64(dimension)
@@ -102,6 +113,28 @@ public struct HashingEmbedder: Embedder {
             vector[0] = 1
         }
         return vector
+    }
+
+    /// A light English suffix stripper for word features, so that "vaccines" meets "vaccine" and
+    /// "refunds" meets "refund": -ies → -y, -es after s/x/z/ch/sh, -s (not -ss, -us, -is), -ing,
+    /// -ed, each only when at least three letters remain. Character n-grams keep the full word.
+    static func stem(_ word: ArraySlice<UInt32>) -> ArraySlice<UInt32> {
+        let n = word.count
+        guard n > 4 else {
+            if n == 4, word.last == 0x73, word[word.endIndex - 2] != 0x73 { return word.dropLast() }  // "cats" -> "cat"
+            return word
+        }
+        let e = word.endIndex
+        func ends(_ suffix: String) -> Bool {
+            let s = suffix.unicodeScalars.map(\.value)
+            return n > s.count && Array(word[(e - s.count)..<e]) == s
+        }
+        if ends("ies") { return word.dropLast(3) + [0x79] }
+        if ends("sses") || ends("xes") || ends("zes") || ends("ches") || ends("shes") { return word.dropLast(2) }
+        if ends("ing") && n - 3 >= 3 { return word.dropLast(3) }
+        if ends("ed") && n - 2 >= 3 { return word.dropLast(2) }
+        if ends("s") && !ends("ss") && !ends("us") && !ends("is") { return word.dropLast() }
+        return word
     }
 
     /// Adds the n-grams of `<word>` for each configured size, sharing `weight` among them.

@@ -16,7 +16,7 @@ public struct HashingEmbedderConfiguration: Codable, Sendable, Equatable {
     public var tokenWeightsFile: String?
 
     public init(
-        dimension: Int = 384, unigramWeight: Float = 1.0, bigramWeight: Float = 0.5, charNgramWeight: Float = 0.5,
+        dimension: Int = 384, unigramWeight: Float = 1.0, bigramWeight: Float = 1.0, charNgramWeight: Float = 0.5,
         charNgramSizes: [Int] = [3, 4], tokenWeightsFile: String? = nil
     ) {
         self.dimension = dimension

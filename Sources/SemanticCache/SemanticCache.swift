@@ -1,1 +1,362 @@
-// placeholder
+public import Embedding
+public import Foundation
+import Logging
+import VectorIndex
+
+/// Decides "have we answered this before?" and remembers new answers.
+///
+/// ```swift
+/// let cache = try await SemanticCache.open(
+///     configuration: .init(), embedder: try HashingEmbedder(), store: try SQLiteCacheStore(path: "c.sqlite"))
+/// let request = CacheRequest(model: "gpt-4o", context: ["system": "Be brief."], prompt: "How do I reset my password?")
+/// switch try await cache.lookup(request) {
+/// case .hit(let hit): return hit.response
+/// case .miss(let miss):
+///     let answer = try await callTheLLM()
+///     _ = try await cache.insert(request, response: answer, model: "gpt-4o", vector: miss.vector)
+/// }
+/// ```
+///
+/// A lookup first tries an exact match of the normalised request, then the `candidates` most
+/// similar prompts of the same namespace: a small namespace is scored exactly, a large one by
+/// an HNSW search restricted to its tag. The best candidate above the threshold that passes the
+/// false-positive guard and has not expired is served. A wrong hit serves one user's answer to
+/// another question, which is worse than a miss, so every check errs towards the miss.
+///
+/// Lookups run concurrently. Writes (inserts, deletes, expiry, eviction) go one at a time
+/// through an async lock, so the store, the index and the catalog change in the same order;
+/// the index is still searchable while an insert finds its neighbours.
+public final class SemanticCache: Sendable {
+    public let configuration: CacheConfiguration
+    public let embedder: any Embedder
+    public let store: any CacheStore
+    /// Where the index snapshot is saved; `nil` to never save one.
+    public let indexPath: String?
+    let index: SharedIndex<HNSWIndex>
+    let catalog: _Catalog
+    let memo: _ResponseMemo
+    let usage = _Usage()
+    let guardrail: FalsePositiveGuard
+    let clock: any CacheClock
+    let logger: Logger
+    let writes = _AsyncLock()
+
+    init(
+        configuration: CacheConfiguration, embedder: any Embedder, store: any CacheStore, indexPath: String?,
+        index: HNSWIndex, catalog: _Catalog, clock: any CacheClock, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.embedder = embedder
+        self.store = store
+        self.indexPath = indexPath
+        self.index = SharedIndex(index)
+        self.catalog = catalog
+        self.memo = _ResponseMemo(budget: configuration.responseMemory)
+        self.guardrail = FalsePositiveGuard(configuration: configuration.guardChecks)
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The namespace a request falls in.
+    public func namespace(for request: CacheRequest) -> Namespace {
+        request.namespace(shared: configuration.isShared(request.sharedLabel))
+    }
+
+    /// The threshold that applies to a namespace.
+    public func threshold(for namespace: Namespace) -> Float {
+        configuration.threshold(for: namespace.label)
+    }
+
+    // MARK: - Lookup
+
+    /// Finds a cached answer for `request`.
+    ///
+    /// - Throws: ``CacheError/embedding(_:)`` when the embedder fails (answer from the upstream
+    ///   without the cache), ``CacheError/store(_:)`` when the store cannot be read.
+    public func lookup(_ request: CacheRequest, options: LookupOptions = .init()) async throws(CacheError) -> LookupResult {
+        let ns = namespace(for: request)
+        let now = clock.now()
+        let result = try await find(request, in: ns, options: options, now: now)
+        if options.record {
+            switch result {
+            case .hit(let hit): usage.hit(hit, at: now)
+            case .miss: usage.miss(ns)
+            }
+        }
+        return result
+    }
+
+    private func find(
+        _ request: CacheRequest, in ns: Namespace, options: LookupOptions, now: Date
+    ) async throws(CacheError) -> LookupResult {
+        let time = now.timeIntervalSince1970
+        if let key = catalog.key(exact: request.exactKey(in: ns)), let info = catalog.info(key),
+           info.namespace == ns.id, !Self.expired(info, at: time),
+           let response = try await response(key)
+        {
+            catalog.touch(key, at: time)
+            return .hit(CacheHit(
+                kind: .exact, key: key, similarity: 1, response: response, namespace: ns,
+                promptTokens: info.promptTokens, completionTokens: info.completionTokens))
+        }
+        var miss = CacheMiss(namespace: ns, bestSimilarity: nil, rejection: nil, vector: nil)
+        guard options.semantic, let prompt = request.prompt else { return .miss(miss) }
+        let features = PromptFeatures(prompt)
+        if let rejection = guardrail.checkQuery(features) {
+            miss.rejection = rejection
+            return .miss(miss)
+        }
+        let vector: [Float]
+        do {
+            vector = try await embedder.embed(prompt)
+        } catch {
+            throw .embedding(error)
+        }
+        miss.vector = vector
+        let threshold = max(configuration.threshold(for: ns.label), options.threshold ?? 0)
+        for candidate in try nearest(vector, in: ns, k: configuration.candidates) {
+            guard let info = catalog.info(candidate.key), info.namespace == ns.id, !Self.expired(info, at: time) else {
+                continue
+            }
+            if miss.bestSimilarity == nil { miss.bestSimilarity = candidate.similarity }
+            guard candidate.similarity >= threshold else { break }
+            if let rejection = guardrail.check(query: features, candidate: info.features) {
+                if miss.rejection == nil { miss.rejection = rejection }
+                continue
+            }
+            guard let response = try await response(candidate.key) else { continue }
+            catalog.touch(candidate.key, at: time)
+            return .hit(CacheHit(
+                kind: .semantic, key: candidate.key, similarity: candidate.similarity, response: response,
+                namespace: ns, promptTokens: info.promptTokens, completionTokens: info.completionTokens))
+        }
+        return .miss(miss)
+    }
+
+    /// The `k` nearest live vectors of a namespace, most similar first: exact scoring when the
+    /// namespace is small, a tag-restricted graph search otherwise.
+    func nearest(_ vector: [Float], in ns: Namespace, k: Int) throws(CacheError) -> [Neighbor] {
+        let size = catalog.size(of: ns.id)
+        guard size > 0 else { return [] }
+        do {
+            if size <= configuration.exactScanLimit {
+                let keys = catalog.keys(in: ns.id)
+                return try index.read { (i) throws(IndexError) in try i.score(vector, keys: keys, k: k) }
+            }
+            let ef = max(configuration.hnsw.efSearch, k)
+            return try index.read { (i) throws(IndexError) in try i.search(vector, k: k, ef: ef, tag: ns.tag) }
+        } catch {
+            throw .index(error)
+        }
+    }
+
+    static func expired(_ info: _EntryInfo, at time: Double) -> Bool {
+        info.expiresAt.map { $0 <= time } ?? false
+    }
+
+    /// The response of `key`, from memory or from the store.
+    func response(_ key: UInt64) async throws(CacheError) -> Data? {
+        if let data = memo.get(key) { return data }
+        guard let data = try await store.response(key: key) else { return nil }
+        memo.put(key, data)
+        return data
+    }
+
+    // MARK: - Insert
+
+    /// Stores `response` as the answer to `request`. An earlier entry for the same exact
+    /// request is replaced. The call returns once the entry is durable in the store.
+    ///
+    /// - Parameters:
+    ///   - ttl: seconds the entry lives (default `cache.ttl`; 0 for no expiry).
+    ///   - vector: the prompt's embedding when the lookup already computed it (``CacheMiss/vector``).
+    /// - Throws: ``CacheError``; nothing is stored then.
+    @discardableResult
+    public func insert(
+        _ request: CacheRequest, response: Data, model: String, promptTokens: Int = 0, completionTokens: Int = 0,
+        ttl: Double? = nil, vector: [Float]? = nil
+    ) async throws(CacheError) -> CacheEntry {
+        let ns = namespace(for: request)
+        let prompt = request.prompt ?? ""
+        let features = PromptFeatures(prompt)
+        var embedding: [Float]?
+        // Only prompts that could ever hit by similarity are embedded.
+        if request.prompt != nil && guardrail.checkQuery(features) == nil {
+            if let vector, vector.count == embedder.dimension {
+                embedding = vector
+            } else {
+                do { embedding = try await embedder.embed(prompt) } catch { throw .embedding(error) }
+            }
+        }
+        let now = clock.now()
+        let ttl = ttl ?? configuration.ttl
+        guard ttl >= 0 else { throw .invalidEntry("ttl must be 0 or more seconds, got \(ttl)") }
+        let entry = CacheEntry(
+            namespace: ns, exactKey: request.exactKey(in: ns), prompt: prompt, vector: embedding, response: response,
+            model: model, createdAt: now, expiresAt: ttl > 0 ? now + ttl : nil, promptTokens: promptTokens,
+            completionTokens: completionTokens)
+        guard entry.byteSize <= configuration.maxBytes else {
+            throw .invalidEntry("the entry takes \(entry.byteSize) bytes, more than cache.max_bytes (\(configuration.maxBytes))")
+        }
+        return try await writes.run { () throws(CacheError) in
+            let stored = try await store.insert(entry)
+            if let embedding {
+                do throws(IndexError) {
+                    try index.insert { (i) throws(IndexError) in
+                        try i.prepareInsert(key: stored.key, vector: embedding, tag: ns.tag)
+                    }
+                } catch {
+                    _ = try? await store.delete(keys: [stored.key])
+                    throw .index(error)
+                }
+            }
+            let previous = catalog.key(exact: entry.exactKey)
+            catalog.add(stored.key, Self.info(stored.summary, features: features, lastUsed: now), label: ns.label)
+            memo.put(stored.key, response)
+            if let previous, previous != stored.key { try await removeLocked([previous]) }
+            try await evictLocked()
+            return stored
+        }
+    }
+
+    static func info(_ s: EntrySummary, features: PromptFeatures, lastUsed: Date) -> _EntryInfo {
+        _EntryInfo(
+            namespace: s.namespace.id, exactKey: s.exactKey, expiresAt: s.expiresAt?.timeIntervalSince1970,
+            lastUsed: lastUsed.timeIntervalSince1970, byteSize: s.byteSize, features: features,
+            promptTokens: s.promptTokens, completionTokens: s.completionTokens, hasVector: s.hasVector)
+    }
+
+    // MARK: - Entries
+
+    /// The stored entry of `key`, or `nil`.
+    public func entry(key: UInt64) async throws(CacheError) -> CacheEntry? {
+        guard catalog.info(key) != nil else { return nil }
+        return try await store.entry(key: key)
+    }
+
+    /// Deletes one entry; returns whether it existed.
+    @discardableResult
+    public func delete(key: UInt64) async throws(CacheError) -> Bool {
+        try await writes.run { () throws(CacheError) in try await removeLocked([key]) == 1 }
+    }
+
+    /// Deletes every entry of a namespace and its counters; returns how many entries went.
+    @discardableResult
+    public func purge(namespace id: Digest128) async throws(CacheError) -> Int {
+        try await writes.run { () throws(CacheError) in
+            let keys = try await store.purge(namespace: id)
+            forget(keys + catalog.keys(in: id))
+            usage.forget(id)
+            return keys.count
+        }
+    }
+
+    /// Removes entries from the store, then the index, catalog and memory. Call under `writes`.
+    @discardableResult
+    func removeLocked(_ keys: [UInt64]) async throws(CacheError) -> Int {
+        guard !keys.isEmpty else { return 0 }
+        let deleted = try await store.delete(keys: keys)
+        forget(deleted)
+        return deleted.count
+    }
+
+    private func forget(_ keys: [UInt64]) {
+        for key in keys {
+            index.remove(key: key)
+            catalog.remove(key)
+            memo.remove(key)
+        }
+    }
+
+    /// Evicts least recently used entries down to 95% of the capacity when it is exceeded.
+    func evictLocked() async throws(CacheError) {
+        let victims = catalog.victims(
+            maxEntries: configuration.maxEntries, maxBytes: configuration.maxBytes, slack: 0.95)
+        if !victims.isEmpty {
+            let removed = try await removeLocked(victims)
+            logger.debug("evicted \(removed) least recently used entries")
+        }
+    }
+
+    // MARK: - Search (the lookup API)
+
+    /// The `k` entries most similar to `text` (or to `vector`), in one namespace or in all,
+    /// with similarity at least `threshold`. Expired entries are left out.
+    public func search(
+        text: String? = nil, vector: [Float]? = nil, namespace: Digest128? = nil, k: Int, threshold: Float = -1
+    ) async throws(CacheError) -> [SearchMatch] {
+        let query: [Float]
+        if let vector {
+            query = vector
+        } else if let text {
+            do { query = try await embedder.embed(text) } catch { throw .embedding(error) }
+        } else {
+            throw .invalidEntry("search needs a text or a vector")
+        }
+        let k = max(1, min(k, 1000))
+        let found: [Neighbor]
+        if let namespace, let label = catalog.label(of: namespace) {
+            found = try nearest(query, in: Namespace(id: namespace, label: label), k: k)
+        } else if namespace != nil {
+            found = []
+        } else {
+            do {
+                let ef = max(configuration.hnsw.efSearch, k)
+                found = try index.read { (i) throws(IndexError) in try i.search(query, k: k, ef: ef) }
+            } catch {
+                throw .index(error)
+            }
+        }
+        let now = clock.now().timeIntervalSince1970
+        var out: [SearchMatch] = []
+        for n in found where n.similarity >= threshold {
+            guard let info = catalog.info(n.key), !Self.expired(info, at: now),
+                  let entry = try await store.entry(key: n.key)
+            else { continue }
+            out.append(SearchMatch(entry: entry.summary, similarity: n.similarity))
+        }
+        return out
+    }
+
+    // MARK: - Statistics
+
+    public var stats: CacheStats {
+        let counters = usage.all
+        var namespaces: [NamespaceStats] = []
+        var seen = Set<Digest128>()
+        for ns in catalog.namespaces {
+            seen.insert(ns.id)
+            namespaces.append(Self.stats(counters[ns.id], id: ns.id, label: ns.label, entries: ns.entries))
+        }
+        for (id, c) in counters where !seen.contains(id) {
+            namespaces.append(Self.stats(c, id: id, label: c.label, entries: 0))
+        }
+        namespaces.sort { ($0.label, $0.namespace) < ($1.label, $1.namespace) }
+        let hits = namespaces.reduce(0) { $0 + $1.hits }
+        let semantic = namespaces.reduce(0) { $0 + $1.semanticHits }
+        let misses = namespaces.reduce(0) { $0 + $1.misses }
+        let lookups = hits + semantic + misses
+        return CacheStats(
+            entries: catalog.count, bytes: catalog.totalBytes, hits: hits, semanticHits: semantic, misses: misses,
+            hitRate: lookups == 0 ? 0 : Double(hits + semantic) / Double(lookups),
+            savedPromptTokens: namespaces.reduce(0) { $0 + $1.savedPromptTokens },
+            savedCompletionTokens: namespaces.reduce(0) { $0 + $1.savedCompletionTokens },
+            embedder: embedder.identity, namespaces: namespaces, index: index.stats)
+    }
+
+    static func stats(_ c: NamespaceCounters?, id: Digest128, label: String, entries: Int) -> NamespaceStats {
+        let hits = c?.hits ?? 0
+        let semantic = c?.semanticHits ?? 0
+        let misses = c?.misses ?? 0
+        let lookups = hits + semantic + misses
+        return NamespaceStats(
+            namespace: id.description, label: label, entries: entries, hits: hits, semanticHits: semantic,
+            misses: misses, hitRate: lookups == 0 ? 0 : Double(hits + semantic) / Double(lookups),
+            savedPromptTokens: c?.savedPromptTokens ?? 0, savedCompletionTokens: c?.savedCompletionTokens ?? 0)
+    }
+
+    /// Counts a request that bypassed the cache as a miss of its namespace (for hit rates).
+    public func recordMiss(_ request: CacheRequest) {
+        usage.miss(namespace(for: request))
+    }
+}

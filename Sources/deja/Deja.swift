@@ -7,7 +7,7 @@ struct Deja: AsyncParsableCommand {
         commandName: "deja",
         abstract: "A self-hosted semantic cache and AI gateway.",
         version: "0.1.0",
-        subcommands: [Bench.self]
+        subcommands: [Bench.self, Tune.self]
     )
 }
 
@@ -16,7 +16,7 @@ extension Deja {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure the throughput of Deja's parts.",
-            subcommands: [BenchIndex.self]
+            subcommands: [BenchIndex.self, BenchEmbed.self]
         )
     }
 }

@@ -1,0 +1,44 @@
+/// Where the all-MiniLM-L6-v2 model files are and how lookups are batched.
+public struct MiniLMConfiguration: Codable, Sendable, Equatable {
+    /// The folder holding `model.safetensors`, `vocab.txt`, `config.json` and
+    /// `tokenizer_config.json` (`make model` fills `models/all-MiniLM-L6-v2`). Relative paths are
+    /// resolved against the configuration file's folder.
+    public var path: String
+    /// The largest batch one forward pass takes.
+    public var maxBatch: Int
+    /// How long a lookup may wait for others to join its batch, in milliseconds.
+    public var batchWaitMilliseconds: Double
+    /// OpenBLAS threads for the forward pass (0: all cores).
+    public var threads: Int
+
+    public init(path: String = "models/all-MiniLM-L6-v2", maxBatch: Int = 32, batchWaitMilliseconds: Double = 2, threads: Int = 0) {
+        self.path = path
+        self.maxBatch = maxBatch
+        self.batchWaitMilliseconds = batchWaitMilliseconds
+        self.threads = threads
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, maxBatch = "max_batch", batchWaitMilliseconds = "batch_wait_ms", threads
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = MiniLMConfiguration()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decodeIfPresent(String.self, forKey: .path) ?? d.path
+        maxBatch = try c.decodeIfPresent(Int.self, forKey: .maxBatch) ?? d.maxBatch
+        batchWaitMilliseconds = try c.decodeIfPresent(Double.self, forKey: .batchWaitMilliseconds) ?? d.batchWaitMilliseconds
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
+    }
+
+    public var problems: [String] {
+        var out: [String] = []
+        if path.isEmpty { out.append("path: must name the model folder") }
+        if !(1...256).contains(maxBatch) { out.append("max_batch: must be between 1 and 256, got \(maxBatch)") }
+        if !(0...1000).contains(batchWaitMilliseconds) {
+            out.append("batch_wait_ms: must be between 0 and 1000, got \(batchWaitMilliseconds)")
+        }
+        if !(0...256).contains(threads) { out.append("threads: must be between 0 and 256, got \(threads)") }
+        return out
+    }
+}

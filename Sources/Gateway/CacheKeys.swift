@@ -1,0 +1,74 @@
+public import SemanticCache
+
+/// How an OpenAI request becomes a ``CacheRequest``: which fields make the namespace and which
+/// text is embedded.
+///
+/// For `POST /v1/chat/completions`:
+/// - the prompt is the text of the last message when it is a user message whose content is a
+///   string or a list of text parts; a request that ends otherwise (a tool result, an image) has
+///   no prompt and can only hit exactly;
+/// - the namespace holds the tenant, the model, the `x-deja-namespace` partition, every earlier
+///   message (system prompt, earlier turns, tool calls, exactly as sent), and every other field of
+///   the body (temperature, top_p, max_tokens, tools, tool_choice, response_format, seed, n,
+///   stop, logit_bias, ...), except those that do not change the answer: `stream`,
+///   `stream_options`, `user`, `metadata`, `store` and `service_tier`.
+///
+/// Unknown fields are included, so a parameter Deja does not know yet keeps requests apart
+/// rather than merging them. `POST /v1/completions` works the same way with `prompt` as the text.
+public enum CacheKeys {
+    /// Body fields that never change the answer.
+    public static let ignoredFields: Set<String> = ["stream", "stream_options", "user", "metadata", "store", "service_tier"]
+
+    /// The cache request of a chat completion body.
+    public static func chat(_ body: JSONValue, tenant: String, partition: String?) -> CacheRequest {
+        let model = body["model"]?.stringValue ?? ""
+        var messages = body["messages"]?.arrayValue ?? []
+        var prompt: String?
+        if let last = messages.last, last["role"]?.stringValue == "user", let text = userText(last) {
+            prompt = text
+            messages.removeLast()
+        }
+        var parameters = body.objectValue ?? [:]
+        for field in ignoredFields.union(["model", "messages"]) { parameters.removeValue(forKey: field) }
+        let context: JSONValue = ["api": "chat", "messages": .array(messages), "parameters": .object(parameters)]
+        return CacheRequest(tenant: tenant, model: model, partition: partition, context: context, prompt: prompt)
+    }
+
+    /// The cache request of a legacy text completion body (`prompt` a string).
+    public static func completion(_ body: JSONValue, tenant: String, partition: String?) -> CacheRequest {
+        let model = body["model"]?.stringValue ?? ""
+        var parameters = body.objectValue ?? [:]
+        for field in ignoredFields.union(["model", "prompt"]) { parameters.removeValue(forKey: field) }
+        let context: JSONValue = ["api": "completions", "parameters": .object(parameters)]
+        return CacheRequest(
+            tenant: tenant, model: model, partition: partition, context: context, prompt: body["prompt"]?.stringValue)
+    }
+
+    /// The chat body a plain prompt stands for: what a client sends to ask `prompt` of `model`
+    /// with an optional system prompt and no other parameters. Entries inserted through the
+    /// lookup API or `deja cache import` use it, so that such requests hit them.
+    public static func plainChatBody(model: String, prompt: String, system: String?) -> JSONValue {
+        var messages: [JSONValue] = []
+        if let system { messages.append(["role": "system", "content": .string(system)]) }
+        messages.append(["role": "user", "content": .string(prompt)])
+        return ["model": .string(model), "messages": .array(messages)]
+    }
+
+    /// The text of a user message: its content string, or its text parts joined by newlines;
+    /// `nil` when it holds anything but text.
+    static func userText(_ message: JSONValue) -> String? {
+        switch message["content"] {
+        case .string(let s)?:
+            return s
+        case .array(let parts)?:
+            var texts: [String] = []
+            for part in parts {
+                guard part["type"]?.stringValue == "text", let text = part["text"]?.stringValue else { return nil }
+                texts.append(text)
+            }
+            return texts.isEmpty ? nil : texts.joined(separator: "\n")
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import Embedding
+import Foundation
+import SemanticCache
+import Yams
+
+/// A configuration that cannot be used: one line per problem, each starting with its path in
+/// the file (`cache.threshold: must be between 0 and 1, got 1.7`).
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var problems: [String]
+
+    public init(_ problems: [String]) {
+        self.problems = problems
+    }
+
+    public var description: String { problems.joined(separator: "\n") }
+}
+
+extension DejaConfiguration {
+    /// Reads `path` (or starts from the defaults when `nil`), applies `DEJA_...` environment
+    /// overrides, resolves relative file paths against the file's folder and validates.
+    ///
+    /// An environment variable overrides one option: its path in upper case with `_` for `.`,
+    /// prefixed with `DEJA_` (`DEJA_SERVER_PORT=9000`, `DEJA_CACHE_THRESHOLD=0.9`,
+    /// `DEJA_PROVIDERS_OPENAI_BASE_URL=...`). Unknown keys in the file are errors, so a typo
+    /// does not silently fall back to a default.
+    ///
+    /// - Throws: ``ConfigurationError`` listing every problem.
+    public static func load(path: String?, environment: [String: String]? = nil)
+        throws(ConfigurationError) -> DejaConfiguration
+    {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        var problems: [String] = []
+        var root: Node = .mapping(Node.Mapping([]))
+        if let path {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ConfigurationError(["\(path): cannot read the configuration file: \(error.localizedDescription)"])
+            }
+            do {
+                if let node = try Yams.compose(yaml: text) { root = node }
+            } catch {
+                throw ConfigurationError(["\(path): not valid YAML: \(error)"])
+            }
+            guard case .mapping = root else {
+                throw ConfigurationError(["\(path): the top level must be a mapping of sections (server, cache, ...)"])
+            }
+        }
+        problems += Schema.unknownKeys(in: root)
+        let (overridden, overrideProblems) = Schema.applyEnvironment(environment, to: root)
+        root = overridden
+        problems += overrideProblems
+        var configuration = DejaConfiguration()
+        do {
+            configuration = try YAMLDecoder().decode(DejaConfiguration.self, from: root)
+        } catch let error as DecodingError {
+            problems.append(Self.describe(error))
+        } catch {
+            problems.append("\(path ?? "configuration"): \(error)")
+        }
+        if problems.isEmpty {
+            problems = configuration.problems
+        }
+        guard problems.isEmpty else { throw ConfigurationError(problems) }
+        if let path {
+            configuration.resolvePaths(relativeTo: URL(fileURLWithPath: path).deletingLastPathComponent())
+        }
+        return configuration
+    }
+
+    /// Makes the file paths in the configuration absolute, relative to `folder`.
+    mutating func resolvePaths(relativeTo folder: URL) {
+        func resolve(_ p: String) -> String {
+            guard !p.isEmpty, !p.hasPrefix("/") else { return p }
+            return folder.appendingPathComponent(p).standardizedFileURL.path
+        }
+        cache.store = resolve(cache.store)
+        cache.indexFile = resolve(cache.indexFile)
+        embedder.hashing.tokenWeightsFile = embedder.hashing.tokenWeightsFile.map(resolve)
+        embedder.minilm.path = resolve(embedder.minilm.path)
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context, _ extra: (any CodingKey)? = nil) -> String {
+            var keys = context.codingPath
+            if let extra { keys.append(extra) }
+            return keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+                .replacingOccurrences(of: ".[", with: "[").trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            return "\(path(context)): expected \(Self.typeName(type)) (\(context.debugDescription))"
+        case .valueNotFound(let type, let context):
+            return "\(path(context)): expected \(Self.typeName(type)), found nothing"
+        case .keyNotFound(let key, let context):
+            return "\(path(context, key)): required"
+        case .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is UInt64.Type: return "a whole number"
+        case is Double.Type, is Float.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is String.Type: return "a string"
+        default: return "\(type)"
+        }
+    }
+}
+
+/// The configuration's shape, taken from a fully populated default configuration, to find
+/// unknown keys and to map environment variables to options.
+enum Schema {
+    /// A configuration with one example of every optional and repeated part.
+    nonisolated(unsafe) static let template: Node = {
+        var c = DejaConfiguration()
+        c.embedder.remote = RemoteEmbedderConfiguration(baseURL: "http://x", model: "m", apiKeyEnv: "K", dimension: 1)
+        c.embedder.hashing.tokenWeightsFile = "x"
+        c.cache.thresholds = [ThresholdOverride(match: "*", threshold: 1)]
+        c.cache.sharedNamespaces = ["x"]
+        c.providers = ["*": ProviderConfiguration(baseURL: "http://x", apiKeyEnv: "K")]
+        c.models = ["*": ModelRoute(provider: "p", model: "m")]
+        let yaml = (try? YAMLEncoder().encode(c)) ?? ""
+        return (try? Yams.compose(yaml: yaml)) ?? .mapping(Node.Mapping([]))
+    }()
+
+    /// Mappings whose keys the user chooses (any key, values shaped like the `*` template).
+    static let userMaps: Set<String> = ["providers", "models"]
+
+    static func unknownKeys(in node: Node, template: Node = template, path: String = "") -> [String] {
+        switch (node, template) {
+        case (.mapping(let m), .mapping(let t)):
+            var out: [String] = []
+            let known = Dictionary(t.map { ($0.key.string ?? "", $0.value) }, uniquingKeysWith: { a, _ in a })
+            for (k, v) in m {
+                let key = k.string ?? ""
+                let childPath = path.isEmpty ? key : "\(path).\(key)"
+                if userMaps.contains(path), let element = known["*"] {
+                    out += unknownKeys(in: v, template: element, path: childPath)
+                } else if let t = known[key] {
+                    out += unknownKeys(in: v, template: t, path: childPath)
+                } else {
+                    let suggestion = known.keys.min { distance($0, key) < distance($1, key) }
+                    let hint = suggestion.map { distance($0, key) <= 3 ? "; did you mean '\($0)'?" : "" } ?? ""
+                    out.append("\(childPath): unknown key\(hint)")
+                }
+            }
+            return out
+        case (.sequence(let s), .sequence(let t)):
+            guard let element = t.first else { return [] }
+            return s.enumerated().flatMap { unknownKeys(in: $0.element, template: element, path: "\(path)[\($0.offset)]") }
+        default:
+            return []
+        }
+    }
+
+    /// Every scalar option's path, for the nodes as they are (so `providers.openai.timeout`
+    /// exists when the file has a provider `openai`).
+    static func scalarPaths(_ node: Node, template: Node = template, path: String = "") -> [String] {
+        guard case .mapping(let t) = template else { return path.isEmpty ? [] : [path] }
+        var out: [String] = []
+        if userMaps.contains(path) {
+            guard case .mapping(let m) = node, let element = t.first(where: { $0.key.string == "*" })?.value else { return [] }
+            for (k, v) in m { out += scalarPaths(v, template: element, path: "\(path).\(k.string ?? "")") }
+            return out
+        }
+        for (k, v) in t {
+            let key = k.string ?? ""
+            let childPath = path.isEmpty ? key : "\(path).\(key)"
+            if case .sequence = v { continue }
+            let child: Node
+            if case .mapping(let m) = node, let existing = m[k] { child = existing } else { child = .mapping(Node.Mapping([])) }
+            out += scalarPaths(child, template: v, path: childPath)
+        }
+        return out
+    }
+
+    /// Applies `DEJA_...` variables to `root`; returns the new tree and problems with variables
+    /// that name a section rather than an option.
+    static func applyEnvironment(_ environment: [String: String], to root: Node) -> (Node, [String]) {
+        var names: [String: String] = [:]
+        for p in scalarPaths(root) {
+            names["DEJA_" + p.uppercased().replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")] = p
+        }
+        var result = root
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("DEJA_") {
+            guard let path = names[name] else { continue }
+            result = set(result, path: path.split(separator: ".").map(String.init), value: value)
+        }
+        return (result, [])
+    }
+
+    static func set(_ node: Node, path: [String], value: String) -> Node {
+        guard let first = path.first else { return Node(value) }
+        var mapping: Node.Mapping
+        if case .mapping(let m) = node { mapping = m } else { mapping = Node.Mapping([]) }
+        let key = Node(first)
+        mapping[key] = set(mapping[key] ?? .mapping(Node.Mapping([])), path: Array(path.dropFirst()), value: value)
+        return .mapping(mapping)
+    }
+
+    /// Levenshtein distance, for "did you mean" hints.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,250 @@
+public import Embedding
+import Foundation
+public import SemanticCache
+
+/// The whole of `deja.yaml`. Every option has a default, so an empty file is a valid
+/// configuration; `fixtures/deja.example.yaml` documents each one.
+public struct DejaConfiguration: Codable, Sendable, Equatable {
+    public var server: ServerConfiguration
+    public var embedder: EmbedderConfiguration
+    public var cache: CacheConfiguration
+    /// Upstream LLM APIs by name.
+    public var providers: [String: ProviderConfiguration]
+    /// The models clients may ask for, each routed to a provider. The key `*` matches any model
+    /// not listed and forwards it under its own name.
+    public var models: [String: ModelRoute]
+    public var logging: LoggingConfiguration
+
+    public init(
+        server: ServerConfiguration = .init(), embedder: EmbedderConfiguration = .init(), cache: CacheConfiguration = .init(),
+        providers: [String: ProviderConfiguration] = [:], models: [String: ModelRoute] = [:],
+        logging: LoggingConfiguration = .init()
+    ) {
+        self.server = server
+        self.embedder = embedder
+        self.cache = cache
+        self.providers = providers
+        self.models = models
+        self.logging = logging
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        server = try c.decodeIfPresent(ServerConfiguration.self, forKey: .server) ?? .init()
+        embedder = try c.decodeIfPresent(EmbedderConfiguration.self, forKey: .embedder) ?? .init()
+        cache = try c.decodeIfPresent(CacheConfiguration.self, forKey: .cache) ?? .init()
+        providers = try c.decodeIfPresent([String: ProviderConfiguration].self, forKey: .providers) ?? [:]
+        models = try c.decodeIfPresent([String: ModelRoute].self, forKey: .models) ?? [:]
+        logging = try c.decodeIfPresent(LoggingConfiguration.self, forKey: .logging) ?? .init()
+    }
+
+    /// Every problem, one `path: message` each.
+    public var problems: [String] {
+        var out = server.problems + embedder.problems + cache.problems + logging.problems
+        for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
+            out += provider.problems.map { "providers.\(name).\($0)" }
+        }
+        for (name, route) in models.sorted(by: { $0.key < $1.key }) {
+            if providers[route.provider] == nil {
+                let known = providers.keys.sorted().joined(separator: ", ")
+                out.append("models.\(name).provider: no provider named '\(route.provider)' (known: \(known.isEmpty ? "none" : known))")
+            }
+            if name == embedder.name {
+                out.append("models.\(name): the name is taken by embedder.name, Deja's own embeddings model")
+            }
+        }
+        return out
+    }
+
+    /// The route for a model a client asked for: its own entry, else `*`.
+    public func route(for model: String) -> (route: ModelRoute, upstreamModel: String)? {
+        if let route = models[model] { return (route, route.model ?? model) }
+        if let any = models["*"] { return (any, model) }
+        return nil
+    }
+}
+
+/// The HTTP server.
+public struct ServerConfiguration: Codable, Sendable, Equatable {
+    /// The address to listen on; 127.0.0.1 unless told otherwise, so nothing is exposed by default.
+    public var host: String
+    public var port: Int
+    /// The largest request body accepted (413 above it).
+    public var maxBodyBytes: Int
+    /// The environment variable holding the admin key that guards the `/v1/cache` routes.
+    public var adminKeyEnv: String
+    /// Cache answers of requests with `n > 1` (their namespace includes `n`).
+    public var cacheMultipleChoices: Bool
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, adminKeyEnv: String = "DEJA_ADMIN_KEY",
+        cacheMultipleChoices: Bool = false
+    ) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.adminKeyEnv = adminKeyEnv
+        self.cacheMultipleChoices = cacheMultipleChoices
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case host, port, maxBodyBytes = "max_body_bytes", adminKeyEnv = "admin_key_env"
+        case cacheMultipleChoices = "cache_multiple_choices"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = ServerConfiguration()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
+        maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
+        adminKeyEnv = try c.decodeIfPresent(String.self, forKey: .adminKeyEnv) ?? d.adminKeyEnv
+        cacheMultipleChoices = try c.decodeIfPresent(Bool.self, forKey: .cacheMultipleChoices) ?? d.cacheMultipleChoices
+    }
+
+    var problems: [String] {
+        var out: [String] = []
+        if host.isEmpty { out.append("server.host: must not be empty") }
+        if !(0...65_535).contains(port) { out.append("server.port: must be between 0 and 65535, got \(port)") }
+        if !(1_024...(1 << 30)).contains(maxBodyBytes) {
+            out.append("server.max_body_bytes: must be between 1024 and 1073741824, got \(maxBodyBytes)")
+        }
+        if adminKeyEnv.isEmpty { out.append("server.admin_key_env: must name an environment variable") }
+        return out
+    }
+}
+
+/// Which embedder turns prompts into vectors.
+public struct EmbedderConfiguration: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case hashing, remote, minilm
+    }
+
+    public var kind: Kind
+    /// The model name under which `/v1/embeddings` serves Deja's own embedder.
+    public var name: String
+    public var hashing: HashingEmbedderConfiguration
+    public var remote: RemoteEmbedderConfiguration?
+    public var minilm: MiniLMConfiguration
+
+    public init(
+        kind: Kind = .hashing, name: String = "deja-embed", hashing: HashingEmbedderConfiguration = .init(),
+        remote: RemoteEmbedderConfiguration? = nil, minilm: MiniLMConfiguration = .init()
+    ) {
+        self.kind = kind
+        self.name = name
+        self.hashing = hashing
+        self.remote = remote
+        self.minilm = minilm
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = EmbedderConfiguration()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? d.kind
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? d.name
+        hashing = try c.decodeIfPresent(HashingEmbedderConfiguration.self, forKey: .hashing) ?? d.hashing
+        remote = try c.decodeIfPresent(RemoteEmbedderConfiguration.self, forKey: .remote)
+        minilm = try c.decodeIfPresent(MiniLMConfiguration.self, forKey: .minilm) ?? d.minilm
+    }
+
+    var problems: [String] {
+        var out = hashing.problems.map { "embedder.hashing.\($0)" }
+        if name.isEmpty { out.append("embedder.name: must not be empty") }
+        switch kind {
+        case .hashing: break
+        case .remote:
+            if let remote {
+                out += remote.problems.map { "embedder.remote.\($0)" }
+            } else {
+                out.append("embedder.remote: required when embedder.kind is remote")
+            }
+        case .minilm:
+            out += minilm.problems.map { "embedder.minilm.\($0)" }
+        }
+        return out
+    }
+}
+
+/// An upstream OpenAI-compatible API.
+public struct ProviderConfiguration: Codable, Sendable, Equatable {
+    /// The API root, e.g. `https://api.openai.com/v1`.
+    public var baseURL: String
+    /// The environment variable holding its API key (never the key itself).
+    public var apiKeyEnv: String?
+    /// Seconds an upstream call may take, streaming included.
+    public var timeout: Double
+
+    public init(baseURL: String, apiKeyEnv: String? = nil, timeout: Double = 120) {
+        self.baseURL = baseURL
+        self.apiKeyEnv = apiKeyEnv
+        self.timeout = timeout
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case baseURL = "base_url", apiKeyEnv = "api_key_env", timeout
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        baseURL = try c.decodeIfPresent(String.self, forKey: .baseURL) ?? ""
+        apiKeyEnv = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv)
+        timeout = try c.decodeIfPresent(Double.self, forKey: .timeout) ?? 120
+    }
+
+    var problems: [String] {
+        var out: [String] = []
+        if URL(string: baseURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            out.append("base_url: must be an http or https URL, got '\(baseURL)'")
+        }
+        if !(timeout > 0 && timeout <= 3600) { out.append("timeout: must be between 0 and 3600 seconds, got \(timeout)") }
+        return out
+    }
+}
+
+/// Where a model's requests go.
+public struct ModelRoute: Codable, Sendable, Equatable {
+    /// A key of `providers`.
+    public var provider: String
+    /// The model name upstream (default: the name the client used).
+    public var model: String?
+    /// Whether this model's answers are cached at all.
+    public var cache: Bool
+
+    public init(provider: String, model: String? = nil, cache: Bool = true) {
+        self.provider = provider
+        self.model = model
+        self.cache = cache
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        provider = try c.decodeIfPresent(String.self, forKey: .provider) ?? ""
+        model = try c.decodeIfPresent(String.self, forKey: .model)
+        cache = try c.decodeIfPresent(Bool.self, forKey: .cache) ?? true
+    }
+}
+
+/// What the logs hold.
+public struct LoggingConfiguration: Codable, Sendable, Equatable {
+    /// trace, debug, info, notice, warning, error or critical.
+    public var level: String
+    /// Log prompt text in the request log line (off by default: prompts may hold personal data).
+    public var prompts: Bool
+
+    public init(level: String = "info", prompts: Bool = false) {
+        self.level = level
+        self.prompts = prompts
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        level = try c.decodeIfPresent(String.self, forKey: .level) ?? "info"
+        prompts = try c.decodeIfPresent(Bool.self, forKey: .prompts) ?? false
+    }
+
+    var problems: [String] {
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        return levels.contains(level) ? [] : ["logging.level: must be one of \(levels.joined(separator: ", ")), got '\(level)'"]
+    }
+}

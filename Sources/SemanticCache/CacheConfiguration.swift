@@ -1,0 +1,163 @@
+public import VectorIndex
+
+/// The cache engine's settings: the `cache:` section of `deja.yaml`. Every field has a default.
+public struct CacheConfiguration: Codable, Sendable, Equatable {
+    /// The similarity a cached prompt needs to answer a new one, unless an override matches.
+    /// The default comes from `deja tune` on `fixtures/pairs.jsonl` (see the README).
+    public var threshold: Float
+    /// Per-namespace overrides, first match wins: `match` is a glob (`*`, `?`) on the namespace
+    /// label `tenant/model[/partition]`.
+    public var thresholds: [ThresholdOverride]
+    /// Seconds an entry lives; 0 means until evicted.
+    public var ttl: Double
+    /// Capacity in entries and in bytes (prompt + response + vector); over either, the least
+    /// recently used entries go.
+    public var maxEntries: Int
+    public var maxBytes: Int
+    /// The SQLite file; relative paths are resolved against the configuration file's folder.
+    public var store: String
+    /// The index snapshot loaded at start (and reconciled with the store); empty to always rebuild.
+    public var indexFile: String
+    /// Seconds between index snapshots (and at shutdown).
+    public var snapshotInterval: Double
+    /// How many nearest candidates a lookup examines before giving up.
+    public var candidates: Int
+    /// Namespaces with at most this many entries are scored exactly instead of by graph search.
+    public var exactScanLimit: Int
+    /// Globs on `model[/partition]` whose namespaces are shared by all tenants.
+    public var sharedNamespaces: [String]
+    /// The false-positive guard.
+    public var guardChecks: GuardConfiguration
+    /// The HNSW graph's parameters.
+    public var hnsw: HNSWConfiguration
+    /// Re-embed every entry when the embedder changed, instead of refusing to start.
+    public var rebuildOnEmbedderChange: Bool
+    /// Bytes of responses kept in memory in front of the store.
+    public var responseMemory: Int
+
+    public init(
+        threshold: Float = 0.80, thresholds: [ThresholdOverride] = [], ttl: Double = 86_400 * 7,
+        maxEntries: Int = 100_000, maxBytes: Int = 1 << 30, store: String = "deja-cache.sqlite",
+        indexFile: String = "deja-cache.hnsw", snapshotInterval: Double = 300, candidates: Int = 5,
+        exactScanLimit: Int = 1024, sharedNamespaces: [String] = [], guardChecks: GuardConfiguration = .init(),
+        hnsw: HNSWConfiguration = .init(), rebuildOnEmbedderChange: Bool = false, responseMemory: Int = 64 << 20
+    ) {
+        self.threshold = threshold
+        self.thresholds = thresholds
+        self.ttl = ttl
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes
+        self.store = store
+        self.indexFile = indexFile
+        self.snapshotInterval = snapshotInterval
+        self.candidates = candidates
+        self.exactScanLimit = exactScanLimit
+        self.sharedNamespaces = sharedNamespaces
+        self.guardChecks = guardChecks
+        self.hnsw = hnsw
+        self.rebuildOnEmbedderChange = rebuildOnEmbedderChange
+        self.responseMemory = responseMemory
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case threshold, thresholds, ttl, maxEntries = "max_entries", maxBytes = "max_bytes", store
+        case indexFile = "index_file", snapshotInterval = "snapshot_interval", candidates
+        case exactScanLimit = "exact_scan_limit", sharedNamespaces = "shared_namespaces", guardChecks = "guard"
+        case hnsw, rebuildOnEmbedderChange = "rebuild_on_embedder_change", responseMemory = "response_memory"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = CacheConfiguration()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        threshold = try c.decodeIfPresent(Float.self, forKey: .threshold) ?? d.threshold
+        thresholds = try c.decodeIfPresent([ThresholdOverride].self, forKey: .thresholds) ?? d.thresholds
+        ttl = try c.decodeIfPresent(Double.self, forKey: .ttl) ?? d.ttl
+        maxEntries = try c.decodeIfPresent(Int.self, forKey: .maxEntries) ?? d.maxEntries
+        maxBytes = try c.decodeIfPresent(Int.self, forKey: .maxBytes) ?? d.maxBytes
+        store = try c.decodeIfPresent(String.self, forKey: .store) ?? d.store
+        indexFile = try c.decodeIfPresent(String.self, forKey: .indexFile) ?? d.indexFile
+        snapshotInterval = try c.decodeIfPresent(Double.self, forKey: .snapshotInterval) ?? d.snapshotInterval
+        candidates = try c.decodeIfPresent(Int.self, forKey: .candidates) ?? d.candidates
+        exactScanLimit = try c.decodeIfPresent(Int.self, forKey: .exactScanLimit) ?? d.exactScanLimit
+        sharedNamespaces = try c.decodeIfPresent([String].self, forKey: .sharedNamespaces) ?? d.sharedNamespaces
+        guardChecks = try c.decodeIfPresent(GuardConfiguration.self, forKey: .guardChecks) ?? d.guardChecks
+        hnsw = try c.decodeIfPresent(HNSWConfiguration.self, forKey: .hnsw) ?? d.hnsw
+        rebuildOnEmbedderChange = try c.decodeIfPresent(Bool.self, forKey: .rebuildOnEmbedderChange)
+            ?? d.rebuildOnEmbedderChange
+        responseMemory = try c.decodeIfPresent(Int.self, forKey: .responseMemory) ?? d.responseMemory
+    }
+
+    /// Every problem, as `cache.field: message`; empty when usable.
+    public var problems: [String] {
+        var out: [String] = []
+        func check(_ ok: Bool, _ message: @autoclosure () -> String) { if !ok { out.append("cache." + message()) } }
+        check((0...1).contains(threshold), "threshold: must be between 0 and 1, got \(threshold)")
+        for (i, o) in thresholds.enumerated() {
+            check(!o.match.isEmpty, "thresholds[\(i)].match: must not be empty")
+            check((0...1).contains(o.threshold), "thresholds[\(i)].threshold: must be between 0 and 1, got \(o.threshold)")
+        }
+        check(ttl >= 0, "ttl: must be 0 (no expiry) or a number of seconds, got \(ttl)")
+        check(maxEntries >= 1, "max_entries: must be at least 1, got \(maxEntries)")
+        check(maxBytes >= 1 << 16, "max_bytes: must be at least 65536, got \(maxBytes)")
+        check(!store.isEmpty, "store: must name a file")
+        check(snapshotInterval >= 1, "snapshot_interval: must be at least 1 second, got \(snapshotInterval)")
+        check((1...100).contains(candidates), "candidates: must be between 1 and 100, got \(candidates)")
+        check(exactScanLimit >= 0, "exact_scan_limit: must be 0 or more, got \(exactScanLimit)")
+        check(responseMemory >= 0, "response_memory: must be 0 or more, got \(responseMemory)")
+        out += hnsw.problems.map { "cache.hnsw." + $0 }
+        return out
+    }
+
+    public func validate() throws(CacheError) {
+        let problems = self.problems
+        if !problems.isEmpty { throw .invalidConfiguration(problems) }
+    }
+
+    /// The threshold for a namespace: the first matching override, else the default.
+    public func threshold(for label: String) -> Float {
+        thresholds.first { Glob.matches($0.match, label) }?.threshold ?? threshold
+    }
+
+    /// Whether a request's `model[/partition]` names a shared namespace.
+    public func isShared(_ sharedLabel: String) -> Bool {
+        sharedNamespaces.contains { Glob.matches($0, sharedLabel) }
+    }
+}
+
+/// A threshold for namespaces whose label matches a glob.
+public struct ThresholdOverride: Codable, Sendable, Equatable {
+    public var match: String
+    public var threshold: Float
+
+    public init(match: String, threshold: Float) {
+        self.match = match
+        self.threshold = threshold
+    }
+}
+
+/// Shell-style globs: `*` matches any run of characters, `?` one character.
+public enum Glob {
+    public static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern)
+        let t = Array(text)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
+                pi += 1
+                ti += 1
+            } else if pi < p.count && p[pi] == "*" {
+                star = pi
+                mark = ti
+                pi += 1
+            } else if star >= 0 {
+                pi = star + 1
+                mark += 1
+                ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}

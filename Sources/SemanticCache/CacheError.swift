@@ -1,0 +1,37 @@
+public import Embedding
+public import VectorIndex
+
+/// Everything that can go wrong in the cache engine, with a message that says what to do.
+public enum CacheError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The configuration has problems, one `path: message` per problem.
+    case invalidConfiguration([String])
+    /// The store failed; the string says what was being done and why.
+    case store(String)
+    /// The store's vectors come from another embedder than the configured one.
+    case embedderMismatch(store: String, stored: String, configured: String)
+    /// The embedder failed (a gateway answers from the LLM without the cache).
+    case embedding(EmbeddingError)
+    /// The vector index refused an operation.
+    case index(IndexError)
+    /// An entry cannot be stored as given.
+    case invalidEntry(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let problems):
+            return problems.joined(separator: "\n")
+        case .store(let message):
+            return "cache store: \(message)"
+        case .embedderMismatch(let store, let stored, let configured):
+            return "the cache in \(store) was built with embedder \(stored), but the configuration uses "
+                + "\(configured); vectors of different embedders cannot be compared. Set "
+                + "cache.rebuild_on_embedder_change: true to re-embed every entry, or use another store file"
+        case .embedding(let error):
+            return error.description
+        case .index(let error):
+            return "vector index: \(error)"
+        case .invalidEntry(let message):
+            return "cannot cache this entry: \(message)"
+        }
+    }
+}

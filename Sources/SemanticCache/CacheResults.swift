@@ -1,0 +1,108 @@
+public import Foundation
+public import VectorIndex
+
+/// A cached answer found for a request.
+public struct CacheHit: Sendable {
+    public enum Kind: String, Sendable {
+        /// The normalised request matched exactly.
+        case exact
+        /// A similar prompt in the same namespace cleared the threshold and the guard.
+        case semantic
+    }
+
+    public var kind: Kind
+    public var key: UInt64
+    /// 1 for an exact hit.
+    public var similarity: Float
+    public var response: Data
+    public var namespace: Namespace
+    public var promptTokens: Int
+    public var completionTokens: Int
+}
+
+/// No cached answer; what the lookup saw, for shadow measurements and logs.
+public struct CacheMiss: Sendable {
+    public var namespace: Namespace
+    /// The best similarity among live candidates of the namespace, hit or not.
+    public var bestSimilarity: Float?
+    /// Why the best candidate above the threshold was refused, if one was.
+    public var rejection: GuardRejection?
+    /// The query's vector, when it was computed, so that storing the answer does not embed it again.
+    public var vector: [Float]?
+}
+
+public enum LookupResult: Sendable {
+    case hit(CacheHit)
+    case miss(CacheMiss)
+
+    public var hit: CacheHit? {
+        if case .hit(let h) = self { return h }
+        return nil
+    }
+
+    public var miss: CacheMiss? {
+        if case .miss(let m) = self { return m }
+        return nil
+    }
+}
+
+/// Per-request controls of a lookup.
+public struct LookupOptions: Sendable {
+    /// A threshold for this request; it can only raise the configured one.
+    public var threshold: Float?
+    /// Skip the similarity stage (exact matches only).
+    public var semantic: Bool
+    /// Count the lookup in the statistics.
+    public var record: Bool
+
+    public init(threshold: Float? = nil, semantic: Bool = true, record: Bool = true) {
+        self.threshold = threshold
+        self.semantic = semantic
+        self.record = record
+    }
+}
+
+/// One result of the lookup API's search.
+public struct SearchMatch: Sendable {
+    public var entry: EntrySummary
+    public var similarity: Float
+}
+
+/// Counters of one namespace, with its size.
+public struct NamespaceStats: Sendable, Codable, Equatable {
+    public var namespace: String
+    public var label: String
+    public var entries: Int
+    public var hits: Int
+    public var semanticHits: Int
+    public var misses: Int
+    public var hitRate: Double
+    public var savedPromptTokens: Int
+    public var savedCompletionTokens: Int
+
+    enum CodingKeys: String, CodingKey {
+        case namespace, label, entries, hits, semanticHits = "semantic_hits", misses, hitRate = "hit_rate"
+        case savedPromptTokens = "saved_prompt_tokens", savedCompletionTokens = "saved_completion_tokens"
+    }
+}
+
+/// The whole cache: totals, namespaces and the index.
+public struct CacheStats: Sendable, Codable {
+    public var entries: Int
+    public var bytes: Int
+    public var hits: Int
+    public var semanticHits: Int
+    public var misses: Int
+    public var hitRate: Double
+    public var savedPromptTokens: Int
+    public var savedCompletionTokens: Int
+    public var embedder: String
+    public var namespaces: [NamespaceStats]
+    public var index: IndexStats
+
+    enum CodingKeys: String, CodingKey {
+        case entries, bytes, hits, semanticHits = "semantic_hits", misses, hitRate = "hit_rate"
+        case savedPromptTokens = "saved_prompt_tokens", savedCompletionTokens = "saved_completion_tokens"
+        case embedder, namespaces, index
+    }
+}

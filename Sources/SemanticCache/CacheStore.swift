@@ -1,0 +1,96 @@
+public import Foundation
+
+/// Where cache entries live durably. The engine keeps its index and catalog in memory and asks
+/// the store only for what must survive a restart, so a shared PostgreSQL store for several
+/// Deja instances can be added beside ``SQLiteCacheStore`` without touching the engine.
+///
+/// Every method is durable when it returns: an insert that returned survives `kill -9`.
+public protocol CacheStore: Sendable {
+    /// A description for messages (a path or a URL without credentials).
+    var location: String { get }
+
+    /// A named value kept with the entries (such as the embedder's identity).
+    func metadata(_ name: String) async throws(CacheError) -> String?
+    func setMetadata(_ name: String, _ value: String) async throws(CacheError)
+
+    /// Stores `entry` and returns it with its new key.
+    func insert(_ entry: CacheEntry) async throws(CacheError) -> CacheEntry
+    func entry(key: UInt64) async throws(CacheError) -> CacheEntry?
+    func response(key: UInt64) async throws(CacheError) -> Data?
+    /// Deletes the entries that exist among `keys` and returns those keys.
+    func delete(keys: [UInt64]) async throws(CacheError) -> [UInt64]
+
+    /// Every entry without responses and vectors (for the in-memory catalog at start).
+    func summaries() async throws(CacheError) -> [EntrySummary]
+    /// The vectors of `keys` (entries without a vector are left out).
+    func vectors(keys: [UInt64]) async throws(CacheError) -> [UInt64: [Float]]
+    /// Replaces the vectors of entries (after re-embedding with a new embedder).
+    func replaceVectors(_ vectors: [UInt64: [Float]]) async throws(CacheError)
+
+    /// Adds hits and per-namespace counters gathered since the last call.
+    func recordUsage(_ usage: UsageBatch) async throws(CacheError)
+    /// The persisted per-namespace counters.
+    func namespaceCounters() async throws(CacheError) -> [NamespaceCounters]
+    /// Deletes counters and entries of a namespace; returns the deleted keys.
+    func purge(namespace: Digest128) async throws(CacheError) -> [UInt64]
+}
+
+/// Hits and counters to add to the store.
+public struct UsageBatch: Sendable, Equatable {
+    public var hits: [UInt64: (count: Int, last: Date)] = [:]
+    public var counters: [Digest128: NamespaceCounters] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool { hits.isEmpty && counters.isEmpty }
+
+    public static func == (a: UsageBatch, b: UsageBatch) -> Bool {
+        a.counters == b.counters && a.hits.count == b.hits.count
+            && a.hits.allSatisfy { k, v in b.hits[k].map { $0.count == v.count && $0.last == v.last } ?? false }
+    }
+}
+
+/// Lookup counters of one namespace.
+public struct NamespaceCounters: Sendable, Equatable, Codable {
+    public var namespace: Digest128
+    public var label: String
+    public var hits: Int = 0
+    public var semanticHits: Int = 0
+    public var misses: Int = 0
+    /// Tokens the upstream did not have to process or generate thanks to hits.
+    public var savedPromptTokens: Int = 0
+    public var savedCompletionTokens: Int = 0
+
+    public init(namespace: Digest128, label: String) {
+        self.namespace = namespace
+        self.label = label
+    }
+
+    public mutating func add(_ other: NamespaceCounters) {
+        hits += other.hits
+        semanticHits += other.semanticHits
+        misses += other.misses
+        savedPromptTokens += other.savedPromptTokens
+        savedCompletionTokens += other.savedCompletionTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case namespace, label, hits, semanticHits = "semantic_hits", misses
+        case savedPromptTokens = "saved_prompt_tokens", savedCompletionTokens = "saved_completion_tokens"
+    }
+}
+
+extension Digest128: Codable {
+    public init(from decoder: any Decoder) throws {
+        let s = try decoder.singleValueContainer().decode(String.self)
+        guard let d = Digest128(hex: s) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not 32 hex digits"))
+        }
+        self = d
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

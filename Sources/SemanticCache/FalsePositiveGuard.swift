@@ -1,0 +1,226 @@
+import Embedding
+import Foundation
+
+/// What the false-positive guard compares between two prompts.
+public struct PromptFeatures: Sendable, Equatable {
+    /// Numbers in order of appearance, normalised (`3,000` → `3000`, `2.50` → `2.5`, `two` → `2`).
+    public var numbers: [String]
+    /// Whether the prompt contains a negation (not, no, never, don't, without, ...).
+    public var negated: Bool
+    /// Words of the guard's antonym pairs that the prompt contains (on, off, enable, ...).
+    public var polarWords: Set<String>
+    /// Words, and words that are not function words.
+    public var words: Int
+    public var contentWords: Int
+    /// The content words in order, to spot the same words rearranged ("flights from Paris to
+    /// London" / "from London to Paris").
+    public var contentSequence: [String]
+
+    public init(_ text: String) {
+        let normalized = NormalizedText(text)
+        let words = normalized.wordStrings
+        self.words = words.count
+        contentSequence = words.filter { !Self.functionWords.contains($0) }
+        contentWords = contentSequence.count
+        negated = words.contains { Self.negators.contains($0) }
+        polarWords = Set(words.filter { Self.antonyms[$0] != nil })
+        numbers = Self.numbers(in: text.lowercased(), words: words)
+    }
+
+    static let functionWords = Set(TokenWeights.functionWords + ["hi", "hello", "hey", "thanks", "thank", "ok", "okay"])
+
+    static let negators: Set<String> = [
+        "not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot", "cant",
+        "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "wouldnt", "shouldnt",
+        "couldnt", "mustnt", "hasnt", "havent", "hadnt", "aint", "nowhere",
+    ]
+
+    /// Pairs of words that turn a question into its opposite ("turn on" / "turn off").
+    static let antonymPairs: [(String, String)] = [
+        ("on", "off"), ("enable", "disable"), ("enabled", "disabled"), ("start", "stop"), ("open", "close"),
+        ("increase", "decrease"), ("add", "remove"), ("lock", "unlock"), ("show", "hide"), ("allow", "block"),
+        ("allow", "deny"), ("include", "exclude"), ("before", "after"), ("maximum", "minimum"), ("max", "min"),
+        ("upload", "download"), ("import", "export"), ("encrypt", "decrypt"), ("buy", "sell"),
+        ("accept", "reject"), ("connect", "disconnect"), ("install", "uninstall"), ("subscribe", "unsubscribe"),
+        ("activate", "deactivate"), ("login", "logout"), ("mute", "unmute"), ("true", "false"),
+        ("positive", "negative"), ("ascending", "descending"), ("inside", "outside"), ("above", "below"),
+        ("higher", "lower"), ("more", "less"), ("better", "worse"), ("best", "worst"), ("first", "last"),
+        ("left", "right"), ("up", "down"), ("over", "under"), ("hot", "cold"), ("light", "dark"),
+        ("push", "pull"), ("input", "output"), ("send", "receive"), ("win", "lose"), ("public", "private"),
+        ("internal", "external"), ("north", "south"), ("east", "west"), ("early", "late"), ("fast", "slow"),
+        ("large", "small"), ("big", "small"), ("long", "short"), ("high", "low"), ("old", "new"),
+        ("encode", "decode"), ("compress", "decompress"), ("merge", "split"), ("join", "leave"),
+        ("read", "write"), ("sum", "difference"), ("add", "subtract"), ("multiply", "divide"),
+        ("celsius", "fahrenheit"), ("buying", "selling"), ("in", "out"),
+    ]
+
+    static let antonyms: [String: Set<String>] = {
+        var map: [String: Set<String>] = [:]
+        for (a, b) in antonymPairs {
+            map[a, default: []].insert(b)
+            map[b, default: []].insert(a)
+        }
+        return map
+    }()
+
+    static let numberWords: [String: String] = [
+        "zero": "0", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+        "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
+        "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
+        "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
+        "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000",
+        "million": "1000000", "billion": "1000000000", "half": "0.5", "dozen": "12",
+    ]
+
+    /// Digit runs (with `.` or `,` between digits) and number words, in order. "one" is not a
+    /// number word here: it is a pronoun as often as a number ("which one is faster").
+    static func numbers(in text: String, words: [String]) -> [String] {
+        var found: [(position: Int, value: String)] = []
+        let scalars = Array(text.unicodeScalars)
+        var i = 0
+        while i < scalars.count {
+            guard scalars[i].properties.numericType == .decimal else { i += 1; continue }
+            var raw = ""
+            while i < scalars.count {
+                let s = scalars[i]
+                if s.properties.numericType == .decimal {
+                    raw.unicodeScalars.append(s)
+                } else if (s == "." || s == ","), i + 1 < scalars.count, scalars[i + 1].properties.numericType == .decimal {
+                    raw.unicodeScalars.append(s)
+                } else {
+                    break
+                }
+                i += 1
+            }
+            found.append((i, normalizeNumber(raw)))
+        }
+        // Number words keep their order relative to each other; digits come first. Mixed
+        // orders are rare and compare unequal, which errs towards a miss.
+        let spelled = words.compactMap { numberWords[$0] }
+        return found.map(\.value) + spelled
+    }
+
+    static func normalizeNumber(_ raw: String) -> String {
+        // "3,000" and "3,000.50" use commas for thousands; "2,5" alone is a decimal comma.
+        var s = raw
+        let commas = s.filter { $0 == "," }.count
+        if s.contains(".") || commas > 1 || (commas == 1 && s.split(separator: ",").last?.count == 3) {
+            s.removeAll { $0 == "," }
+        } else {
+            s = s.replacingOccurrences(of: ",", with: ".")
+        }
+        if s.contains(".") {
+            while s.hasSuffix("0") { s.removeLast() }
+            if s.hasSuffix(".") { s.removeLast() }
+        }
+        while s.count > 1 && s.hasPrefix("0") && !s.hasPrefix("0.") { s.removeFirst() }
+        return s
+    }
+}
+
+/// Why a candidate was not served although it was similar enough.
+public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
+    case emptyQuery
+    case onlyFunctionWords
+    case numbersDiffer(query: [String], candidate: [String])
+    case negationDiffers(queryNegated: Bool)
+    case oppositeWords(query: String, candidate: String)
+    case wordOrderDiffers
+
+    public var description: String {
+        switch self {
+        case .emptyQuery: return "the query has no words"
+        case .onlyFunctionWords: return "the query has only function words"
+        case .numbersDiffer(let q, let c):
+            return "numbers differ (\(q.joined(separator: ", ")) vs \(c.joined(separator: ", ")))"
+        case .negationDiffers(let queryNegated):
+            return queryNegated ? "the query negates and the cached prompt does not"
+                : "the cached prompt negates and the query does not"
+        case .oppositeWords(let q, let c): return "opposite words (\(q) vs \(c))"
+        case .wordOrderDiffers: return "the same words in another order"
+        }
+    }
+
+    /// A short machine-readable name (`numbers`, `negation`, ...).
+    public var code: String {
+        switch self {
+        case .emptyQuery: return "empty_query"
+        case .onlyFunctionWords: return "only_function_words"
+        case .numbersDiffer: return "numbers"
+        case .negationDiffers: return "negation"
+        case .oppositeWords: return "opposite_words"
+        case .wordOrderDiffers: return "word_order"
+        }
+    }
+}
+
+/// Rejects the classic false positives of semantic caches before a similar prompt's answer is
+/// served: different numbers ("what is 2+2" / "what is 3+3"), a negation on one side only,
+/// opposite words ("turn on" / "turn off dark mode"), the same content words in another order
+/// ("convert JSON to YAML" / "convert YAML to JSON"), and queries without content.
+public struct FalsePositiveGuard: Sendable {
+    public var configuration: GuardConfiguration
+
+    public init(configuration: GuardConfiguration = .init()) {
+        self.configuration = configuration
+    }
+
+    /// Whether a query may be answered by similarity at all.
+    public func checkQuery(_ query: PromptFeatures) -> GuardRejection? {
+        guard configuration.emptyQuery else { return nil }
+        if query.words == 0 { return .emptyQuery }
+        if query.contentWords == 0 { return .onlyFunctionWords }
+        return nil
+    }
+
+    /// Why `candidate` must not answer `query`, or `nil` when it may.
+    public func check(query: PromptFeatures, candidate: PromptFeatures) -> GuardRejection? {
+        if let rejection = checkQuery(query) { return rejection }
+        if configuration.numbers && query.numbers != candidate.numbers {
+            return .numbersDiffer(query: query.numbers, candidate: candidate.numbers)
+        }
+        if configuration.negation {
+            if query.negated != candidate.negated { return .negationDiffers(queryNegated: query.negated) }
+            for word in query.polarWords.sorted() where !candidate.polarWords.contains(word) {
+                if let opposite = PromptFeatures.antonyms[word]?.sorted().first(where: {
+                    candidate.polarWords.contains($0) && !query.polarWords.contains($0)
+                }) {
+                    return .oppositeWords(query: word, candidate: opposite)
+                }
+            }
+        }
+        if configuration.wordOrder && query.contentSequence != candidate.contentSequence
+            && query.contentSequence.sorted() == candidate.contentSequence.sorted()
+        {
+            return .wordOrderDiffers
+        }
+        return nil
+    }
+}
+
+/// Which checks the guard runs (all by default).
+public struct GuardConfiguration: Codable, Sendable, Equatable {
+    public var numbers: Bool
+    public var negation: Bool
+    public var wordOrder: Bool
+    public var emptyQuery: Bool
+
+    public init(numbers: Bool = true, negation: Bool = true, wordOrder: Bool = true, emptyQuery: Bool = true) {
+        self.numbers = numbers
+        self.negation = negation
+        self.wordOrder = wordOrder
+        self.emptyQuery = emptyQuery
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case numbers, negation, wordOrder = "word_order", emptyQuery = "empty_query"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        numbers = try c.decodeIfPresent(Bool.self, forKey: .numbers) ?? true
+        negation = try c.decodeIfPresent(Bool.self, forKey: .negation) ?? true
+        wordOrder = try c.decodeIfPresent(Bool.self, forKey: .wordOrder) ?? true
+        emptyQuery = try c.decodeIfPresent(Bool.self, forKey: .emptyQuery) ?? true
+    }
+}

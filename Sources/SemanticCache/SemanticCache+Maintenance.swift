@@ -1,0 +1,59 @@
+import Embedding
+import Foundation
+import Logging
+import VectorIndex
+
+extension SemanticCache {
+    /// The periodic upkeep: writes pending hits and counters to the store, deletes expired
+    /// entries, evicts down to capacity, and compacts the index when removed entries outnumber
+    /// live ones. A gateway runs it every second or so; tests call it directly.
+    ///
+    /// - Returns: how many entries expired.
+    @discardableResult
+    public func maintain() async throws(CacheError) -> Int {
+        try await flushUsage()
+        let now = clock.now().timeIntervalSince1970
+        return try await writes.run { () throws(CacheError) in
+            let expired = try await removeLocked(catalog.expired(at: now))
+            try await evictLocked()
+            let stats = index.stats
+            if stats.tombstones > max(1024, stats.count) {
+                index.write { $0 = $0.compacted() }
+                logger.info("index compacted: \(stats.tombstones) removed entries dropped")
+            }
+            return expired
+        }
+    }
+
+    /// Writes the hits and counters gathered since the last call to the store.
+    public func flushUsage() async throws(CacheError) {
+        let batch = usage.takePending()
+        guard !batch.isEmpty else { return }
+        do {
+            try await store.recordUsage(batch)
+        } catch {
+            usage.restore(batch)
+            throw error
+        }
+    }
+
+    /// Saves the index snapshot (with the embedder's identity) to ``indexPath``, atomically.
+    /// The index is copied under the write lock (cheap: copy-on-write) and written outside it.
+    public func saveIndex() async throws(CacheError) {
+        guard let indexPath, !indexPath.isEmpty else { return }
+        let snapshot = try await writes.run { () throws(CacheError) in index.read { $0 } }
+        let info = SnapshotInfo(format: 1, embedder: embedder.identity, dimension: embedder.dimension, entries: snapshot.count)
+        let metadata = (try? JSONEncoder().encode(info)).map { Array($0) } ?? []
+        do {
+            try snapshot.save(to: indexPath, metadata: metadata)
+        } catch {
+            throw .index(error)
+        }
+    }
+
+    /// Flushes usage and saves the index: call before the process exits.
+    public func close() async throws(CacheError) {
+        try await flushUsage()
+        try await saveIndex()
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+
+/// What the cache keeps in memory about an entry: enough to find it, check it and rank it for
+/// eviction without touching the store.
+struct _EntryInfo: Sendable {
+    var namespace: Digest128
+    var exactKey: Digest128
+    var expiresAt: Double?
+    var lastUsed: Double
+    var byteSize: Int
+    var features: PromptFeatures
+    var promptTokens: Int
+    var completionTokens: Int
+    var hasVector: Bool
+}
+
+/// The in-memory catalog: entries by key, exact keys, namespaces and their sizes, under one
+/// pthread lock (critical sections are dictionary operations, never I/O).
+final class _Catalog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [UInt64: _EntryInfo] = [:]
+    private var byExact: [Digest128: UInt64] = [:]
+    private var byNamespace: [Digest128: Set<UInt64>] = [:]
+    private var labels: [Digest128: String] = [:]
+    private var bytes = 0
+
+    @inline(__always)
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    var count: Int { locked { entries.count } }
+    var totalBytes: Int { locked { bytes } }
+
+    func add(_ key: UInt64, _ info: _EntryInfo, label: String) {
+        locked {
+            if let old = entries.updateValue(info, forKey: key) { bytes -= old.byteSize }
+            bytes += info.byteSize
+            byExact[info.exactKey] = key
+            byNamespace[info.namespace, default: []].insert(key)
+            labels[info.namespace] = label
+        }
+    }
+
+    /// Removes `key`; returns its info when it was present.
+    @discardableResult
+    func remove(_ key: UInt64) -> _EntryInfo? {
+        locked {
+            guard let info = entries.removeValue(forKey: key) else { return nil }
+            bytes -= info.byteSize
+            if byExact[info.exactKey] == key { byExact.removeValue(forKey: info.exactKey) }
+            byNamespace[info.namespace]?.remove(key)
+            if byNamespace[info.namespace]?.isEmpty == true { byNamespace.removeValue(forKey: info.namespace) }
+            return info
+        }
+    }
+
+    func info(_ key: UInt64) -> _EntryInfo? { locked { entries[key] } }
+
+    func key(exact: Digest128) -> UInt64? { locked { byExact[exact] } }
+
+    func size(of namespace: Digest128) -> Int { locked { byNamespace[namespace]?.count ?? 0 } }
+
+    func keys(in namespace: Digest128) -> [UInt64] { locked { Array(byNamespace[namespace] ?? []) } }
+
+    func label(of namespace: Digest128) -> String? { locked { labels[namespace] } }
+
+    var namespaces: [(id: Digest128, label: String, entries: Int)] {
+        locked { byNamespace.map { ($0.key, labels[$0.key] ?? "", $0.value.count) } }
+    }
+
+    var allKeys: [UInt64] { locked { Array(entries.keys) } }
+
+    func touch(_ key: UInt64, at time: Double) {
+        locked { entries[key]?.lastUsed = time }
+    }
+
+    /// Keys whose expiry is at or before `time`.
+    func expired(at time: Double) -> [UInt64] {
+        locked { entries.compactMap { $0.value.expiresAt.map { e in e <= time } == true ? $0.key : nil } }
+    }
+
+    /// Least recently used keys to drop so that at most `maxEntries` entries and `maxBytes` bytes
+    /// remain, going down to `slack` (a fraction, e.g. 0.95) of the limits so that eviction
+    /// runs in batches rather than on every insert.
+    func victims(maxEntries: Int, maxBytes: Int, slack: Double) -> [UInt64] {
+        locked {
+            guard entries.count > maxEntries || bytes > maxBytes else { return [] }
+            let targetEntries = Int(Double(maxEntries) * slack)
+            let targetBytes = Int(Double(maxBytes) * slack)
+            let ordered = entries.sorted { ($0.value.lastUsed, $0.key) < ($1.value.lastUsed, $1.key) }
+            var count = entries.count
+            var size = bytes
+            var out: [UInt64] = []
+            for (key, info) in ordered where count > targetEntries || size > targetBytes {
+                out.append(key)
+                count -= 1
+                size -= info.byteSize
+            }
+            return out
+        }
+    }
+}
+
+/// Responses kept in memory in front of the store, up to a byte budget; the least recently used
+/// go first, in batches.
+final class _ResponseMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [UInt64: (data: Data, tick: UInt64)] = [:]
+    private var tick: UInt64 = 0
+    private var bytes = 0
+    let budget: Int
+
+    init(budget: Int) {
+        self.budget = budget
+    }
+
+    func get(_ key: UInt64) -> Data? {
+        lock.lock()
+        defer { lock.unlock() }
+        tick += 1
+        guard var item = items[key] else { return nil }
+        item.tick = tick
+        items[key] = item
+        return item.data
+    }
+
+    func put(_ key: UInt64, _ data: Data) {
+        guard data.count <= budget / 4 else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        tick += 1
+        if let old = items.updateValue((data, tick), forKey: key) { bytes -= old.data.count }
+        bytes += data.count
+        if bytes > budget {
+            for (k, v) in items.sorted(by: { $0.value.tick < $1.value.tick }) where bytes > budget * 3 / 4 {
+                items.removeValue(forKey: k)
+                bytes -= v.data.count
+            }
+        }
+    }
+
+    func remove(_ key: UInt64) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let old = items.removeValue(forKey: key) { bytes -= old.data.count }
+    }
+}

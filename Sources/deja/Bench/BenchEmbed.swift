@@ -1,0 +1,119 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Embedding
+import Foundation
+import Gateway
+
+extension Deja {
+    /// `deja bench embed`: prompts per second of an embedder.
+    struct BenchEmbed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "embed",
+            abstract: "Measure an embedder's throughput on a prompt file.",
+            discussion: """
+                Embeds the prompts of --prompts (one per line) for about --seconds per measurement: one \
+                prompt at a time on one thread, then on all threads, and in batches of each --batch \
+                size. Prints prompts per second and the median latency of one prompt.
+                """)
+
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "Embedder to measure instead of the configuration's (hashing, remote, minilm).")
+        var embedder: String?
+        @Option(help: "Prompt file, one prompt per line.") var prompts = "fixtures/prompts.txt"
+        @Option(help: "Seconds per measurement.") var seconds = 3.0
+        @Option(help: "Comma-separated batch sizes.") var batch = "1,8,32"
+        @Option(help: "Threads for the all-threads rows (default: all cores).") var threads: Int?
+        @Flag(help: "Print JSON.") var json = false
+
+        var batchSizes: [Int] { batch.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 } }
+
+        func validate() throws {
+            guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be between 0 and 600") }
+            guard !batchSizes.isEmpty else { throw ValidationError("--batch must list positive batch sizes, got '\(batch)'") }
+        }
+
+        struct Row: Codable {
+            var threads: Int
+            var batch: Int
+            var promptsPerSecond: Double
+            var medianLatencyMilliseconds: Double
+        }
+
+        struct Report: Codable {
+            var embedder: String
+            var prompts: Int
+            var meanWords: Double
+            var rows: [Row]
+        }
+
+        func run() async throws {
+            var configuration = try options.load()
+            if let embedder { configuration.embedder.kind = try EmbedderKindOption.parse(embedder) }
+            let text = try String(contentsOfFile: prompts, encoding: .utf8)
+            let lines = text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+            guard !lines.isEmpty else { throw ValidationError("\(prompts) holds no prompts") }
+            try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
+                try await measureAll(configuration, lines: lines, client: client)
+            }
+        }
+
+        func measureAll(_ configuration: DejaConfiguration, lines: [String], client: HTTPClient) async throws {
+            let model = try await configuration.embedder.makeEmbedder(client: client)
+            let all = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            var rows: [Row] = []
+            for batch in batchSizes {
+                for t in Array(Set([1, all])).sorted() {
+                    rows.append(try await measure(model, lines, threads: t, batch: batch))
+                }
+            }
+            let words = Double(lines.map { $0.split(separator: " ").count }.reduce(0, +)) / Double(lines.count)
+            let report = Report(embedder: model.identity, prompts: lines.count, meanWords: words, rows: rows)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                return
+            }
+            print("embedder: \(report.embedder)")
+            print(String(format: "prompts: %d from %@, %.1f words on average", lines.count, prompts, words))
+            print("threads  batch  prompts/s  median ms per call")
+            for r in rows {
+                print(String(format: "%7d  %5d  %9.0f  %8.3f", r.threads, r.batch, r.promptsPerSecond, r.medianLatencyMilliseconds))
+            }
+        }
+
+        /// Embeds batches of `batch` prompts from `threads` tasks for `seconds`, after a warm-up.
+        func measure(_ model: any Embedder, _ lines: [String], threads: Int, batch: Int) async throws -> Row {
+            _ = try await model.embed(Array(lines.prefix(batch)))
+            let deadline = Date().addingTimeInterval(seconds)
+            let start = Date()
+            let results = try await withThrowingTaskGroup(of: (Int, [Double]).self) { group in
+                for t in 0..<threads {
+                    group.addTask {
+                        var done = 0
+                        var latencies: [Double] = []
+                        var i = t * 97
+                        while Date() < deadline {
+                            let chunk = (0..<batch).map { lines[(i + $0) % lines.count] }
+                            let callStart = Date()
+                            _ = try await model.embed(chunk)
+                            latencies.append(Date().timeIntervalSince(callStart) * 1000)
+                            done += batch
+                            i += batch
+                        }
+                        return (done, latencies)
+                    }
+                }
+                var all: [(Int, [Double])] = []
+                for try await r in group { all.append(r) }
+                return all
+            }
+            let elapsed = Date().timeIntervalSince(start)
+            let total = results.map(\.0).reduce(0, +)
+            let latencies = results.flatMap(\.1)
+            return Row(
+                threads: threads, batch: batch, promptsPerSecond: Double(total) / elapsed,
+                medianLatencyMilliseconds: latencies.median)
+        }
+    }
+}

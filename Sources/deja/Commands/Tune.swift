@@ -1,0 +1,145 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Embedding
+import Foundation
+import Gateway
+import SemanticCache
+
+extension Deja {
+    /// `deja tune`: precision and recall of the hit decision over thresholds, on labelled pairs.
+    struct Tune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure precision and recall of cache hits over thresholds on labelled pairs.",
+            discussion: """
+                PAIRS is a JSONL file of {"a": ..., "b": ..., "same": true|false}. For each pair the \
+                cache holds a, the query is b, and b hits when their similarity reaches the threshold \
+                and the false-positive guard lets it through. Prints precision, recall and F1 per \
+                threshold, the ROC AUC, and the threshold with the best recall at --precision.
+                """)
+
+        @Argument(help: "Labelled pairs (JSONL).") var pairs: String = "fixtures/pairs.jsonl"
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "Embedder to measure instead of the configuration's (hashing, remote, minilm).")
+        var embedder: String?
+        @Option(help: "Target precision for the recommended threshold.") var precision = 0.95
+        @Option(help: "Threshold step.") var step: Float = 0.01
+        @Flag(help: "Measure raw similarity, without the false-positive guard.") var noGuard = false
+        @Option(help: "Store the recommended threshold as cache.threshold in this configuration file.")
+        var write: String?
+        @Flag(help: "Print JSON.") var json = false
+        @Option(help: "Also list the N pairs judged worst at the recommended (or configured) threshold.")
+        var details = 0
+
+        func validate() throws {
+            guard precision > 0 && precision <= 1 else { throw ValidationError("--precision must be in (0, 1]") }
+            guard step >= 0.001 && step <= 0.5 else { throw ValidationError("--step must be between 0.001 and 0.5") }
+        }
+
+        func run() async throws {
+            var configuration = try options.load()
+            if let embedder { configuration.embedder.kind = try EmbedderKindOption.parse(embedder) }
+            try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
+                try await tune(configuration, client: client)
+            }
+        }
+
+        func tune(_ configuration: DejaConfiguration, client: HTTPClient) async throws {
+            let model = try await configuration.embedder.makeEmbedder(client: client)
+            let labelled = try LabelledPair.load(jsonl: pairs)
+            let report = try await ThresholdTuner.evaluate(
+                pairs: labelled, embedder: model, guardChecks: noGuard ? nil : configuration.cache.guardChecks,
+                targetPrecision: precision, step: step)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(Self.table(report, configured: configuration.cache.threshold))
+                if details > 0 {
+                    print(Self.mistakes(report, at: report.recommended?.threshold ?? configuration.cache.threshold, count: details))
+                }
+            }
+            if let write {
+                guard let recommended = report.recommended else {
+                    throw ValidationError("no threshold reaches precision \(precision); nothing written to \(write)")
+                }
+                try Self.writeThreshold(recommended.threshold, to: write)
+                print("wrote cache.threshold: \(recommended.threshold) to \(write)")
+            }
+        }
+
+        static func table(_ r: TuningReport, configured: Float) -> String {
+            var out = "embedder: \(r.embedder)\n"
+            out += "pairs: \(r.pairs) (\(r.positives) same, \(r.pairs - r.positives) different); guard: "
+            out += r.guardEnabled
+                ? "on, refused \(r.guardRejections) pairs (\(r.guardRejectedPositives) of them same)\n" : "off\n"
+            out += String(format: "ROC AUC: %.4f\n\n", r.auc)
+            out += "threshold  precision  recall     F1   TP   FP   FN\n"
+            let marks = Set([r.recommended?.threshold, r.bestF1?.threshold].compactMap { $0 })
+            for row in r.rows {
+                let t = row.threshold
+                let shown = (Int((t * 100).rounded()) % 5 == 0 && t >= 0.5) || marks.contains(t)
+                    || abs(t - configured) < 0.0005
+                guard shown else { continue }
+                var note = ""
+                if t == r.recommended?.threshold { note += "  <- best recall at precision ≥ \(r.targetPrecision)" }
+                if t == r.bestF1?.threshold { note += "  <- best F1" }
+                if abs(t - configured) < 0.0005 { note += "  (configured)" }
+                out += String(format: "%9.3f  %9.3f  %6.3f  %5.3f %4d %4d %4d", t, row.precision, row.recall, row.f1,
+                              row.truePositives, row.falsePositives, row.falseNegatives) + note + "\n"
+            }
+            if let rec = r.recommended {
+                out += String(format: "\nrecommended threshold: %.3f (precision %.3f, recall %.3f)\n",
+                              rec.threshold, rec.precision, rec.recall)
+            } else {
+                out += "\nno threshold reaches precision \(r.targetPrecision)\n"
+            }
+            return out
+        }
+
+        /// The false positives with the highest similarity and the false negatives with the lowest.
+        static func mistakes(_ r: TuningReport, at threshold: Float, count: Int) -> String {
+            let wrongHits = r.scores.filter { !$0.pair.same && $0.rejection == nil && $0.similarity >= threshold }
+                .sorted { $0.similarity > $1.similarity }.prefix(count)
+            let missed = r.scores.filter { $0.pair.same && ($0.rejection != nil || $0.similarity < threshold) }
+                .sorted { $0.similarity < $1.similarity }.prefix(count)
+            var out = String(format: "\nwrong hits at %.3f (different, similar enough, not refused by the guard):\n", threshold)
+            for s in wrongHits {
+                out += String(format: "  %.3f  [%@] %@  |  %@\n", s.similarity, s.pair.kind ?? "-", s.pair.a, s.pair.b)
+            }
+            out += String(format: "missed at %.3f (same, but below the threshold or refused):\n", threshold)
+            for s in missed {
+                let why = s.rejection.map { "guard: \($0)" } ?? String(format: "%.3f", s.similarity)
+                out += "  \(why)  \(s.pair.a)  |  \(s.pair.b)\n"
+            }
+            return out
+        }
+
+        /// Sets `cache.threshold` in the file, keeping its comments, and checks that the result
+        /// still loads before replacing it.
+        static func writeThreshold(_ threshold: Float, to path: String) throws {
+            let text = FileManager.default.fileExists(atPath: path) ? try String(contentsOfFile: path, encoding: .utf8) : ""
+            let value = String(format: "%.3f", threshold)
+            let updated = ConfigFileEditor.set(section: "cache", key: "threshold", value: value, in: text)
+            let check = path + ".deja-check.yaml"
+            try updated.write(toFile: check, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: check) }
+            let loaded = try DejaConfiguration.load(path: check, environment: [:])
+            guard abs(loaded.cache.threshold - threshold) < 0.001 else {
+                throw ValidationError("could not set cache.threshold in \(path); edit it by hand")
+            }
+            try updated.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+    }
+}
+
+/// `--embedder hashing|remote|minilm`.
+enum EmbedderKindOption {
+    static func parse(_ text: String) throws -> EmbedderConfiguration.Kind {
+        guard let kind = EmbedderConfiguration.Kind(rawValue: text) else {
+            let all = EmbedderConfiguration.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("--embedder must be one of \(all), got '\(text)'")
+        }
+        return kind
+    }
+}

@@ -1,0 +1,36 @@
+import Embedding
+import Foundation
+import SemanticCache
+import TestSupport
+
+/// A cache on a real SQLite file in a temporary folder, with the hashing embedder and a manual clock.
+struct CacheFixture {
+    let directory: TemporaryDirectory
+    let clock = ManualClock()
+    var configuration = CacheConfiguration()
+
+    init() throws {
+        directory = try TemporaryDirectory("deja-cache")
+    }
+
+    var storePath: String { directory.path("cache.sqlite") }
+    var indexPath: String { directory.path("cache.hnsw") }
+
+    func open(embedder: (any Embedder)? = nil) async throws -> SemanticCache {
+        try await SemanticCache.open(
+            configuration: configuration, embedder: embedder ?? (try HashingEmbedder()),
+            store: try SQLiteCacheStore(path: storePath), indexPath: indexPath, clock: clock)
+    }
+
+    static func request(
+        _ prompt: String?, model: String = "gpt-test", tenant: String = "acme", system: String = "You are helpful.",
+        temperature: Double = 0
+    ) -> CacheRequest {
+        CacheRequest(
+            tenant: tenant, model: model,
+            context: ["messages": [["role": "system", "content": .string(system)]], "temperature": .double(temperature)],
+            prompt: prompt)
+    }
+
+    static func answer(_ text: String) -> Data { Data(#"{"answer":"\#(text)"}"#.utf8) }
+}

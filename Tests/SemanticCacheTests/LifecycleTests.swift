@@ -1,0 +1,170 @@
+import Embedding
+import Foundation
+import SemanticCache
+import Testing
+import TestSupport
+import VectorIndex
+
+@Suite("SemanticCache lifecycle")
+struct LifecycleTests {
+    typealias F = CacheFixture
+
+    @Test("an entry expires after its TTL and is never served after it")
+    func ttl() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        fixture.configuration.ttl = 60
+        let cache = try await fixture.open()
+        try await cache.insert(F.request("How do I reset my password?"), response: F.answer("a"), model: "gpt-test")
+        try await cache.insert(F.request("What is the capital of France?"), response: F.answer("b"), model: "gpt-test", ttl: 3600)
+        fixture.clock.advance(by: 59)
+        #expect(try await cache.lookup(F.request("How do I reset my password?")).hit != nil)
+        fixture.clock.advance(by: 1)
+        // Expired but not yet swept: still never served, exactly or by similarity.
+        #expect(try await cache.lookup(F.request("How do I reset my password?")).hit == nil)
+        #expect(try await cache.lookup(F.request("How can I reset my password?")).hit == nil)
+        #expect(try await cache.lookup(F.request("What is the capital of France?")).hit != nil)
+        let expired = try await cache.maintain()
+        #expect(expired == 1)
+        #expect(cache.stats.entries == 1)
+    }
+
+    @Test("at capacity the least recently used entries are evicted")
+    func lru() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        fixture.configuration.maxEntries = 10
+        let cache = try await fixture.open()
+        let prompts = (0..<10).map { "Question number \($0) about topic \(["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"][$0])" }
+        for p in prompts {
+            fixture.clock.advance(by: 1)
+            try await cache.insert(F.request(p), response: F.answer(p), model: "gpt-test")
+        }
+        // Use the oldest one again, so it becomes the most recently used.
+        fixture.clock.advance(by: 1)
+        #expect(try await cache.lookup(F.request(prompts[0])).hit != nil)
+        fixture.clock.advance(by: 1)
+        try await cache.insert(F.request("One more question about omega"), response: F.answer("new"), model: "gpt-test")
+        #expect(cache.stats.entries <= 10)
+        #expect(try await cache.lookup(F.request(prompts[0])).hit != nil, "recently used entry survived")
+        #expect(try await cache.lookup(F.request(prompts[1])).hit == nil, "least recently used entry was evicted")
+        #expect(try await cache.lookup(F.request("One more question about omega")).hit != nil)
+    }
+
+    @Test("byte capacity evicts too, and an entry larger than the cache is refused")
+    func bytes() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        fixture.configuration.maxBytes = 1 << 16
+        let cache = try await fixture.open()
+        let big = Data(repeating: 0x61, count: 20_000)
+        for i in 0..<5 {
+            fixture.clock.advance(by: 1)
+            try await cache.insert(F.request("Prompt number \(i) with words"), response: big, model: "gpt-test")
+        }
+        #expect(cache.stats.bytes <= 1 << 16)
+        await #expect(throws: CacheError.self) {
+            try await cache.insert(F.request("Too big"), response: Data(count: 1 << 17), model: "gpt-test")
+        }
+    }
+
+    @Test("entries, hits and counters survive a restart on the same file, with or without the snapshot")
+    func restart() async throws {
+        let fixture = try F()
+        defer { fixture.directory.remove() }
+        var keys: [UInt64] = []
+        do {
+            let cache = try await fixture.open()
+            for p in ["How do I reset my password?", "What is the capital of France?", "How do I boil an egg?"] {
+                keys.append(try await cache.insert(F.request(p), response: F.answer(p), model: "gpt-test").key)
+            }
+            _ = try await cache.lookup(F.request("How can I reset my password?"))
+            try await cache.close()
+        }
+        #expect(FileManager.default.fileExists(atPath: fixture.indexPath))
+        do {
+            let cache = try await fixture.open()
+            #expect(cache.stats.entries == 3)
+            #expect(cache.stats.semanticHits == 1)
+            #expect(try await cache.lookup(F.request("How can I boil an egg?")).hit?.key == keys[2])
+            #expect(try await cache.entry(key: keys[0])?.hitCount == 1)
+            // Changes after the snapshot: one deleted, one added (the snapshot is not saved again).
+            #expect(try await cache.delete(key: keys[1]))
+            try await cache.insert(F.request("What is the speed of light?"), response: F.answer("c"), model: "gpt-test")
+        }
+        do {
+            let cache = try await fixture.open()
+            #expect(cache.stats.entries == 3)
+            #expect(cache.stats.index.count == 3, "the snapshot was reconciled with the store")
+            #expect(try await cache.lookup(F.request("What is the capital of France?")).hit == nil)
+            #expect(try await cache.lookup(F.request("what's the speed of light")).hit != nil)
+        }
+        // A damaged snapshot is not fatal: the index is rebuilt from the store.
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: fixture.indexPath))
+        let rebuilt = try await fixture.open()
+        #expect(rebuilt.stats.index.count == 3)
+        #expect(try await rebuilt.lookup(F.request("How can I boil an egg?")).hit != nil)
+    }
+
+    @Test("a store built with another embedder is refused, or re-embedded when configured")
+    func embedderMismatch() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        let first = try await fixture.open()
+        try await first.insert(F.request("How do I reset my password?"), response: F.answer("a"), model: "gpt-test")
+        try await first.close()
+        let other = try HashingEmbedder(configuration: .init(dimension: 128))
+        do {
+            _ = try await fixture.open(embedder: other)
+            Issue.record("opening with another embedder must fail")
+        } catch let error as CacheError {
+            guard case .embedderMismatch(_, let stored, let configured) = error else {
+                Issue.record("expected embedderMismatch, got \(error)")
+                return
+            }
+            #expect(stored.contains("dim=384"))
+            #expect(configured.contains("dim=128"))
+            #expect(error.description.contains("rebuild_on_embedder_change"))
+        }
+        fixture.configuration.rebuildOnEmbedderChange = true
+        let reembedded = try await fixture.open(embedder: other)
+        #expect(reembedded.stats.index.dimension == 128)
+        #expect(try await reembedded.lookup(F.request("How can I reset my password?")).hit != nil)
+    }
+
+    @Test("delete, purge and search")
+    func entries() async throws {
+        let fixture = try F()
+        defer { fixture.directory.remove() }
+        let cache = try await fixture.open()
+        let a = try await cache.insert(F.request("How do I reset my password?"), response: F.answer("a"), model: "gpt-test")
+        _ = try await cache.insert(F.request("How do I boil an egg?"), response: F.answer("b"), model: "gpt-test")
+        let other = try await cache.insert(F.request("How do I boil an egg?", tenant: "globex"), response: F.answer("c"), model: "gpt-test")
+
+        let found = try await cache.search(text: "reset password", k: 5)
+        #expect(found.first?.entry.key == a.key)
+        let inNamespace = try await cache.search(text: "boil egg", namespace: other.namespace.id, k: 5)
+        #expect(inNamespace.map(\.entry.key) == [other.key])
+
+        #expect(try await cache.delete(key: a.key))
+        #expect(try await !cache.delete(key: a.key))
+        #expect(try await cache.lookup(F.request("How do I reset my password?")).hit == nil)
+        #expect(try await cache.purge(namespace: other.namespace.id) == 1)
+        #expect(try await cache.lookup(F.request("How do I boil an egg?", tenant: "globex")).hit == nil)
+        #expect(try await cache.lookup(F.request("How do I boil an egg?")).hit != nil)
+        #expect(cache.stats.entries == 1)
+    }
+
+    @Test("a newer answer to the same exact request replaces the older one")
+    func replace() async throws {
+        let fixture = try F()
+        defer { fixture.directory.remove() }
+        let cache = try await fixture.open()
+        let first = try await cache.insert(F.request("How do I reset my password?"), response: F.answer("old"), model: "gpt-test")
+        let second = try await cache.insert(F.request("How do I reset my password?"), response: F.answer("new"), model: "gpt-test")
+        #expect(first.key != second.key)
+        #expect(cache.stats.entries == 1)
+        #expect(try await cache.lookup(F.request("How do I reset my password?")).hit?.response == F.answer("new"))
+        #expect(try await cache.entry(key: first.key) == nil)
+    }
+}

@@ -1,0 +1,188 @@
+import Embedding
+import Foundation
+import SemanticCache
+import Testing
+import TestSupport
+
+@Suite("SemanticCache")
+struct SemanticCacheTests {
+    typealias F = CacheFixture
+
+    @Test("an exact repeat hits exactly, a paraphrase hits semantically, an unrelated prompt misses")
+    func hitsAndMisses() async throws {
+        let fixture = try F()
+        defer { fixture.directory.remove() }
+        let cache = try await fixture.open()
+        try await cache.insert(F.request("How do I reset my password?"), response: F.answer("reset"), model: "gpt-test")
+
+        let exact = try await cache.lookup(F.request("how do I reset my password"))
+        #expect(exact.hit?.kind == .exact)
+        #expect(exact.hit?.response == F.answer("reset"))
+
+        let paraphrase = try await cache.lookup(F.request("How can I reset my password?"))
+        #expect(paraphrase.hit?.kind == .semantic)
+        #expect((paraphrase.hit?.similarity ?? 0) >= cache.configuration.threshold)
+
+        let unrelated = try await cache.lookup(F.request("What is the boiling point of water?"))
+        #expect(unrelated.hit == nil)
+        #expect((unrelated.miss?.bestSimilarity ?? 0) < cache.configuration.threshold)
+        #expect(unrelated.miss?.vector?.count == 384)
+
+        let stats = cache.stats
+        #expect(stats.hits == 1)
+        #expect(stats.semanticHits == 1)
+        #expect(stats.misses == 1)
+        #expect(stats.entries == 1)
+    }
+
+    @Test("the threshold decides: below it a paraphrase misses; a request may raise it but not lower it")
+    func threshold() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        fixture.configuration.threshold = 0.999
+        fixture.configuration.thresholds = [ThresholdOverride(match: "acme/loose-*", threshold: 0.5)]
+        let cache = try await fixture.open()
+        try await cache.insert(F.request("How do I reset my password?"), response: F.answer("r"), model: "gpt-test")
+        #expect(try await cache.lookup(F.request("How can I reset my password?")).hit == nil)
+
+        try await cache.insert(
+            F.request("How do I reset my password?", model: "loose-model"), response: F.answer("r"), model: "loose-model")
+        #expect(try await cache.lookup(F.request("How can I reset my password?", model: "loose-model")).hit != nil)
+        // A per-request threshold can only raise the configured one.
+        let raised = try await cache.lookup(
+            F.request("How can I reset my password?", model: "loose-model"), options: .init(threshold: 0.9999))
+        #expect(raised.hit == nil)
+        let lowered = try await cache.lookup(
+            F.request("How can I reset my password?", model: "gpt-test"), options: .init(threshold: 0.1))
+        #expect(lowered.hit == nil)
+    }
+
+    @Test("the guard refuses different numbers, negations, opposite words, reordered words and empty queries",
+          arguments: [
+            ("What is the square root of 144?", "What is the square root of 169?", "numbers"),
+            ("Convert 100 degrees Fahrenheit to Celsius", "Convert 50 degrees Fahrenheit to Celsius", "numbers"),
+            ("How do I enable notifications?", "How do I not enable notifications?", "negation"),
+            ("Turn on dark mode", "Turn off dark mode", "opposite_words"),
+            ("Convert JSON to YAML", "Convert YAML to JSON", "word_order"),
+          ])
+    func guardRefuses(cached: String, query: String, code: String) async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        fixture.configuration.threshold = 0.3
+        let cache = try await fixture.open()
+        try await cache.insert(F.request(cached), response: F.answer("x"), model: "gpt-test")
+        let result = try await cache.lookup(F.request(query))
+        #expect(result.hit == nil, "\(query) must not hit \(cached)")
+        #expect(result.miss?.rejection?.code == code)
+
+        // The same pair passes with the guard off: the guard, not the threshold, refused it.
+        var off = fixture
+        off.configuration.guardChecks = GuardConfiguration(numbers: false, negation: false, wordOrder: false, emptyQuery: false)
+        let unguarded = try await off.open()
+        #expect(try await unguarded.lookup(F.request(query)).hit != nil)
+    }
+
+    @Test("an empty or function-word-only query never hits by similarity")
+    func emptyQueries() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        fixture.configuration.threshold = 0.0
+        let cache = try await fixture.open()
+        try await cache.insert(F.request("What is it?"), response: F.answer("x"), model: "gpt-test")
+        for query in ["", "   ", "what is this?", "hello"] {
+            let result = try await cache.lookup(F.request(query))
+            #expect(result.hit == nil, "'\(query)'")
+            #expect(["empty_query", "only_function_words"].contains(result.miss?.rejection?.code ?? ""))
+        }
+        // An exact repeat still hits: the guard only applies to similarity.
+        #expect(try await cache.lookup(F.request("What is it?")).hit?.kind == .exact)
+    }
+
+    @Test("namespaces are isolated: other tenant, system prompt, parameters, model or partition never hit")
+    func isolation() async throws {
+        let fixture = try F()
+        defer { fixture.directory.remove() }
+        let cache = try await fixture.open()
+        let prompt = "How do I reset my password?"
+        try await cache.insert(F.request(prompt), response: F.answer("acme"), model: "gpt-test")
+        #expect(try await cache.lookup(F.request(prompt)).hit != nil)
+        #expect(try await cache.lookup(F.request(prompt, tenant: "globex")).hit == nil)
+        #expect(try await cache.lookup(F.request(prompt, system: "You are a pirate.")).hit == nil)
+        #expect(try await cache.lookup(F.request(prompt, temperature: 0.9)).hit == nil)
+        #expect(try await cache.lookup(F.request(prompt, model: "gpt-other")).hit == nil)
+        var partitioned = F.request(prompt)
+        partitioned.partition = "team-b"
+        #expect(try await cache.lookup(partitioned).hit == nil)
+        // The other tenant's own entry is served to it, and never to acme.
+        try await cache.insert(F.request(prompt, tenant: "globex"), response: F.answer("globex"), model: "gpt-test")
+        #expect(try await cache.lookup(F.request(prompt, tenant: "globex")).hit?.response == F.answer("globex"))
+        #expect(try await cache.lookup(F.request("How can I reset my password?")).hit?.response == F.answer("acme"))
+    }
+
+    @Test("a namespace shared by configuration serves every tenant")
+    func sharedNamespace() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        fixture.configuration.sharedNamespaces = ["faq-*"]
+        let cache = try await fixture.open()
+        try await cache.insert(F.request("What are your opening hours?", model: "faq-bot"), response: F.answer("9-5"), model: "faq-bot")
+        #expect(try await cache.lookup(F.request("What are your opening hours?", model: "faq-bot", tenant: "other")).hit != nil)
+        #expect(cache.namespace(for: F.request("x", model: "faq-bot")).label == "shared/faq-bot")
+    }
+
+    @Test("a large namespace is searched through the graph with its tag, a small one scored exactly")
+    func largeNamespace() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        fixture.configuration.exactScanLimit = 10
+        let cache = try await fixture.open()
+        let lines = try String(contentsOfFile: "fixtures/prompts.txt", encoding: .utf8).split(separator: "\n").prefix(60)
+        for (i, line) in lines.enumerated() {
+            try await cache.insert(F.request(String(line), tenant: i % 2 == 0 ? "acme" : "globex"),
+                                   response: F.answer("\(i)"), model: "gpt-test")
+        }
+        for (i, line) in lines.enumerated().prefix(20) {
+            let result = try await cache.lookup(F.request(String(line) + " Thanks!", tenant: "acme"))
+            if i % 2 == 0 {
+                #expect(result.hit?.response == F.answer("\(i)"), "\(line)")
+            } else {
+                #expect(result.hit?.response != F.answer("\(i)"), "globex's entry served to acme")
+            }
+        }
+    }
+}
+
+@Suite("SemanticCache concurrency")
+struct CacheConcurrencyTests {
+    typealias F = CacheFixture
+
+    /// Lookups from many tasks while others insert: no crash, no race (run under
+    /// --sanitize=thread), every hit is an answer that was stored for its own prompt.
+    @Test("concurrent lookups and inserts")
+    func concurrent() async throws {
+        let fixture = try F()
+        defer { fixture.directory.remove() }
+        let cache = try await fixture.open()
+        let prompts = try String(contentsOfFile: "fixtures/prompts.txt", encoding: .utf8)
+            .split(separator: "\n").prefix(120).map(String.init)
+        for p in prompts.prefix(40) { try await cache.insert(F.request(p), response: F.answer(p), model: "gpt-test") }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    for (i, p) in prompts.enumerated() where i % 4 == worker {
+                        if case .hit(let hit) = try await cache.lookup(F.request(p)) {
+                            #expect(hit.response == F.answer(p))
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                for p in prompts[40...] { try await cache.insert(F.request(p), response: F.answer(p), model: "gpt-test") }
+            }
+            group.addTask { _ = try await cache.maintain() }
+            try await group.waitForAll()
+        }
+        #expect(cache.stats.entries == prompts.count)
+        for p in prompts { #expect(try await cache.lookup(F.request(p)).hit?.kind == .exact) }
+    }
+}

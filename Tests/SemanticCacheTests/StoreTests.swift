@@ -1,0 +1,70 @@
+import Foundation
+import SemanticCache
+import Testing
+import TestSupport
+
+@Suite("SQLiteCacheStore")
+struct StoreTests {
+    static func entry(_ prompt: String, vector: [Float]? = [1, 0, 0]) -> CacheEntry {
+        let ns = Namespace(id: Digest128(hashing: Array("ns".utf8)), label: "t/m")
+        return CacheEntry(
+            namespace: ns, exactKey: Digest128(hashing: Array(prompt.utf8)), prompt: prompt, vector: vector,
+            response: Data("{}".utf8), model: "m", createdAt: Date(timeIntervalSince1970: 1000), expiresAt: nil,
+            promptTokens: 3, completionTokens: 4)
+    }
+
+    @Test("keys are assigned, never reused after a delete, and entries round-trip")
+    func keys() async throws {
+        // Given a new store on a real file
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try SQLiteCacheStore(path: dir.path("s.sqlite"))
+        // When entries are inserted, one deleted, and another inserted
+        let a = try await store.insert(Self.entry("a"))
+        let b = try await store.insert(Self.entry("b", vector: nil))
+        #expect(try await store.delete(keys: [b.key, 999]) == [b.key])
+        let c = try await store.insert(Self.entry("c"))
+        // Then keys grow and the deleted one is not handed out again
+        #expect(a.key < b.key && b.key < c.key)
+        #expect(try await store.entry(key: a.key) == a)
+        #expect(try await store.entry(key: b.key) == nil)
+        #expect(try await store.vectors(keys: [a.key, c.key]) == [a.key: [1, 0, 0], c.key: [1, 0, 0]])
+        #expect(try await store.summaries().map(\.key) == [a.key, c.key])
+    }
+
+    @Test("usage and counters accumulate; metadata is kept")
+    func usage() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try SQLiteCacheStore(path: dir.path("s.sqlite"))
+        let a = try await store.insert(Self.entry("a"))
+        var batch = UsageBatch()
+        batch.hits[a.key] = (2, Date(timeIntervalSince1970: 2000))
+        var c = NamespaceCounters(namespace: a.namespace.id, label: "t/m")
+        c.hits = 2
+        c.savedPromptTokens = 6
+        batch.counters[a.namespace.id] = c
+        try await store.recordUsage(batch)
+        try await store.recordUsage(batch)
+        #expect(try await store.entry(key: a.key)?.hitCount == 4)
+        #expect(try await store.namespaceCounters().first?.savedPromptTokens == 12)
+        try await store.setMetadata("embedder", "x")
+        try await store.setMetadata("embedder", "y")
+        #expect(try await store.metadata("embedder") == "y")
+        #expect(try await store.purge(namespace: a.namespace.id) == [a.key])
+        #expect(try await store.namespaceCounters().isEmpty)
+    }
+
+    @Test("a file that is not a database is refused with its path")
+    func notADatabase() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path("bad.sqlite")
+        try Data(repeating: 0x42, count: 4096).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try SQLiteCacheStore(path: path)
+        } throws: { error in
+            (error as? CacheError)?.description.contains(path) == true
+        }
+    }
+}
