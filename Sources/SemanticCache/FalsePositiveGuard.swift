@@ -15,6 +15,9 @@ public struct PromptFeatures: Sendable, Equatable {
     /// The content words in order, to spot the same words rearranged ("flights from Paris to
     /// London" / "from London to Paris").
     public var contentSequence: [String]
+    /// Names, in lower case: capitalised words that do not start a sentence, and words with a
+    /// capital or a digit inside ("iOS", "GPT4"). Empty when the text is mostly capitals.
+    public var names: Set<String>
 
     public init(_ text: String) {
         let normalized = NormalizedText(text)
@@ -25,6 +28,28 @@ public struct PromptFeatures: Sendable, Equatable {
         negated = words.contains { Self.negators.contains($0) }
         polarWords = Set(words.filter { Self.antonyms[$0] != nil })
         numbers = Self.numbers(in: text.lowercased(), words: words)
+        names = Self.names(in: text)
+    }
+
+    static func names(in text: String) -> Set<String> {
+        var out = Set<String>()
+        var sentenceStart = true
+        var words = 0
+        var capitalised = 0
+        for token in text.split(whereSeparator: { $0.isWhitespace }) {
+            let word = token.trimmingCharacters(in: .punctuationCharacters)
+            defer { sentenceStart = token.last.map { ".?!:".contains($0) } ?? false }
+            guard let first = word.first, first.isLetter else { continue }
+            words += 1
+            let inner = word.dropFirst()
+            let upperFirst = first.isUppercase
+            if upperFirst { capitalised += 1 }
+            let mixed = inner.contains { $0.isUppercase } || (word.contains { $0.isNumber } && word.contains { $0.isLetter })
+            if (upperFirst && !sentenceStart && word != "I") || mixed {
+                out.insert(word.lowercased())
+            }
+        }
+        return words > 0 && capitalised * 2 > words ? [] : out
     }
 
     static let functionWords = Set(TokenWeights.functionWords + ["hi", "hello", "hey", "thanks", "thank", "ok", "okay"])
@@ -126,6 +151,7 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
     case negationDiffers(queryNegated: Bool)
     case oppositeWords(query: String, candidate: String)
     case wordOrderDiffers
+    case namesDiffer(query: [String], candidate: [String])
 
     public var description: String {
         switch self {
@@ -138,6 +164,8 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
                 : "the cached prompt negates and the query does not"
         case .oppositeWords(let q, let c): return "opposite words (\(q) vs \(c))"
         case .wordOrderDiffers: return "the same words in another order"
+        case .namesDiffer(let q, let c):
+            return "names differ (\(q.joined(separator: ", ")) vs \(c.joined(separator: ", ")))"
         }
     }
 
@@ -150,6 +178,7 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
         case .negationDiffers: return "negation"
         case .oppositeWords: return "opposite_words"
         case .wordOrderDiffers: return "word_order"
+        case .namesDiffer: return "names"
         }
     }
 }
@@ -157,7 +186,8 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
 /// Rejects the classic false positives of semantic caches before a similar prompt's answer is
 /// served: different numbers ("what is 2+2" / "what is 3+3"), a negation on one side only,
 /// opposite words ("turn on" / "turn off dark mode"), the same content words in another order
-/// ("convert JSON to YAML" / "convert YAML to JSON"), and queries without content.
+/// ("convert JSON to YAML" / "convert YAML to JSON"), different names when both prompts have
+/// some ("a trip to Lisbon" / "a trip to Kyoto"), and queries without content.
 public struct FalsePositiveGuard: Sendable {
     public var configuration: GuardConfiguration
 
@@ -189,6 +219,9 @@ public struct FalsePositiveGuard: Sendable {
                 }
             }
         }
+        if configuration.names && !query.names.isEmpty && !candidate.names.isEmpty && query.names != candidate.names {
+            return .namesDiffer(query: query.names.sorted(), candidate: candidate.names.sorted())
+        }
         if configuration.wordOrder && query.contentSequence != candidate.contentSequence
             && query.contentSequence.sorted() == candidate.contentSequence.sorted()
         {
@@ -203,17 +236,22 @@ public struct GuardConfiguration: Codable, Sendable, Equatable {
     public var numbers: Bool
     public var negation: Bool
     public var wordOrder: Bool
+    /// Refuse when both prompts name things (capitalised words) and the names differ.
+    public var names: Bool
     public var emptyQuery: Bool
 
-    public init(numbers: Bool = true, negation: Bool = true, wordOrder: Bool = true, emptyQuery: Bool = true) {
+    public init(
+        numbers: Bool = true, negation: Bool = true, wordOrder: Bool = true, names: Bool = true, emptyQuery: Bool = true
+    ) {
         self.numbers = numbers
         self.negation = negation
         self.wordOrder = wordOrder
+        self.names = names
         self.emptyQuery = emptyQuery
     }
 
     enum CodingKeys: String, CodingKey {
-        case numbers, negation, wordOrder = "word_order", emptyQuery = "empty_query"
+        case numbers, negation, wordOrder = "word_order", names, emptyQuery = "empty_query"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -221,6 +259,7 @@ public struct GuardConfiguration: Codable, Sendable, Equatable {
         numbers = try c.decodeIfPresent(Bool.self, forKey: .numbers) ?? true
         negation = try c.decodeIfPresent(Bool.self, forKey: .negation) ?? true
         wordOrder = try c.decodeIfPresent(Bool.self, forKey: .wordOrder) ?? true
+        names = try c.decodeIfPresent(Bool.self, forKey: .names) ?? true
         emptyQuery = try c.decodeIfPresent(Bool.self, forKey: .emptyQuery) ?? true
     }
 }
