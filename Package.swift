@@ -126,6 +126,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CLITests",
+            dependencies: ["SemanticCache", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SemanticCacheTests",
             dependencies: ["SemanticCache", "Embedding", "VectorIndex", "TestSupport"],
             swiftSettings: swiftSettings

@@ -11,7 +11,7 @@ import Foundation
 ///
 /// The algorithm (version 1):
 /// 1. Normalise with ``NormalizedText``: NFKC, lower case, words of letters and digits.
-/// 2. Features, each with a weight: every word's stem (``stem(_:)``; `unigram_weight` × the
+/// 2. Features, each with a weight: every word's stem (``appendStem(of:to:)``; `unigram_weight` × the
 ///    word's weight), every pair of consecutive content words, skipping function words
 ///    (`bigram_weight` × the mean of their weights), and the character n-grams of each word padded
 ///    as `<word>` (`char_ngram_weight` × the word's weight, shared evenly among the word's
@@ -67,18 +67,15 @@ public struct HashingEmbedder: Embedder {
         var features = _FeatureTable(capacityFor: 2 * text.count + grams + 16)
         let scalars = text.scalars
         var stemmed: [UInt32] = []
-        stemmed.reserveCapacity(scalars.count)
-        var stems: [Range<Int>] = []
-        stems.reserveCapacity(text.count)
+        stemmed.reserveCapacity(scalars.count + text.count)
         // The previous content word (weight above the function-word weight), for word pairs.
         var previous: (stem: Range<Int>, weight: Float)?
         for range in text.words {
             let word = scalars[range]
             let weight = tokenWeights.weight(word)
             let start = stemmed.count
-            stemmed.append(contentsOf: Self.stem(word))
+            Self.appendStem(of: word, to: &stemmed)
             let stem = start..<stemmed.count
-            stems.append(stem)
             if configuration.unigramWeight > 0 {
                 var h = FeatureHash(tag: 0x55)  // "U"
                 h.add(scalars: stemmed[stem])
@@ -116,25 +113,37 @@ public struct HashingEmbedder: Embedder {
     }
 
     /// A light English suffix stripper for word features, so that "vaccines" meets "vaccine" and
-    /// "refunds" meets "refund": -ies → -y, -es after s/x/z/ch/sh, -s (not -ss, -us, -is), -ing,
-    /// -ed, each only when at least three letters remain. Character n-grams keep the full word.
-    static func stem(_ word: ArraySlice<UInt32>) -> ArraySlice<UInt32> {
+    /// "refunds" meets "refund": -ies → -y, -es after s/x/z/ch/sh, -ing, -ed, -s (not -ss, -us,
+    /// -is), each only when at least three letters remain. Character n-grams keep the full word.
+    /// Appends the stem of `word` to `out` (no allocation per word).
+    static func appendStem(of word: ArraySlice<UInt32>, to out: inout [UInt32]) {
         let n = word.count
-        guard n > 4 else {
-            if n == 4, word.last == 0x73, word[word.endIndex - 2] != 0x73 { return word.dropLast() }  // "cats" -> "cat"
-            return word
-        }
         let e = word.endIndex
-        func ends(_ suffix: String) -> Bool {
-            let s = suffix.unicodeScalars.map(\.value)
-            return n > s.count && Array(word[(e - s.count)..<e]) == s
+        @inline(__always) func at(_ back: Int) -> UInt32 { word[e - back] }  // at(1) is the last letter
+        let s: UInt32 = 0x73, i: UInt32 = 0x69, u: UInt32 = 0x75, d: UInt32 = 0x64, g: UInt32 = 0x67
+        var drop = 0
+        var addY = false
+        if n == 4 {
+            if at(1) == s && at(2) != s { drop = 1 }  // "cats" -> "cat"
+        } else if n > 4 {
+            if at(1) == s && at(2) == 0x65 && at(3) == i {  // -ies -> -y
+                drop = 3
+                addY = true
+            } else if at(1) == s && at(2) == 0x65
+                        && (at(3) == s && at(4) == s || at(3) == 0x78 || at(3) == 0x7A
+                            || (at(3) == 0x68 && (at(4) == 0x63 || at(4) == s)))
+            {
+                drop = 2  // -sses, -xes, -zes, -ches, -shes
+            } else if at(1) == g && at(2) == 0x6E && at(3) == i && n - 3 >= 3 {
+                drop = 3  // -ing
+            } else if at(1) == d && at(2) == 0x65 && n - 2 >= 3 {
+                drop = 2  // -ed
+            } else if at(1) == s && at(2) != s && at(2) != u && at(2) != i {
+                drop = 1  // -s
+            }
         }
-        if ends("ies") { return word.dropLast(3) + [0x79] }
-        if ends("sses") || ends("xes") || ends("zes") || ends("ches") || ends("shes") { return word.dropLast(2) }
-        if ends("ing") && n - 3 >= 3 { return word.dropLast(3) }
-        if ends("ed") && n - 2 >= 3 { return word.dropLast(2) }
-        if ends("s") && !ends("ss") && !ends("us") && !ends("is") { return word.dropLast() }
-        return word
+        out.append(contentsOf: word.dropLast(drop))
+        if addY { out.append(0x79) }
     }
 
     /// Adds the n-grams of `<word>` for each configured size, sharing `weight` among them.
@@ -161,31 +170,33 @@ public struct HashingEmbedder: Embedder {
 /// An open-addressing table from feature hash to (weight, count), sized once per text: counting
 /// repeated features for sublinear term frequency without a `Dictionary` per text.
 struct _FeatureTable {
-    private var keys: [UInt64]
-    private var weights: [Float]
-    private var counts: [UInt32]
+    struct Slot {
+        var key: UInt64 = 0
+        var weight: Float = 0
+        var count: UInt32 = 0
+    }
+
+    private var slots: [Slot]
     private let mask: Int
 
     init(capacityFor n: Int) {
         var size = 16
         while size < n * 2 { size <<= 1 }
-        keys = [UInt64](repeating: 0, count: size)
-        weights = [Float](repeating: 0, count: size)
-        counts = [UInt32](repeating: 0, count: size)
+        slots = [Slot](repeating: Slot(), count: size)
         mask = size - 1
     }
 
     @inline(__always)
     mutating func add(_ hash: UInt64, _ weight: Float) {
         var i = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
-        while counts[i] != 0 && keys[i] != hash { i = (i + 1) & mask }
-        keys[i] = hash
+        while slots[i].count != 0 && slots[i].key != hash { i = (i + 1) & mask }
+        slots[i].key = hash
         // Repeats of one feature have one weight; keep the largest in case they differ.
-        weights[i] = max(weights[i], weight)
-        counts[i] += 1
+        slots[i].weight = max(slots[i].weight, weight)
+        slots[i].count += 1
     }
 
     func forEach(_ body: (UInt64, Float, Int) -> Void) {
-        for i in 0...mask where counts[i] != 0 { body(keys[i], weights[i], Int(counts[i])) }
+        for slot in slots where slot.count != 0 { body(slot.key, slot.weight, Int(slot.count)) }
     }
 }

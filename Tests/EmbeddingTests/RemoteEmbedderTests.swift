@@ -56,10 +56,10 @@ struct RemoteEmbedderTests {
             var c = configuration(port, model: "mock-error-500", retries: 2)
             c.dimension = 64
             let embedder = try await RemoteEmbedder.connect(c, client: Self.client)
-            do {
+            do throws(EmbeddingError) {
                 _ = try await embedder.embed(["hello"])
                 Issue.record("expected an error")
-            } catch let error as EmbeddingError {
+            } catch {
                 guard case .httpStatus(_, let status, let message) = error else {
                     Issue.record("expected httpStatus, got \(error)")
                     return
@@ -118,10 +118,10 @@ struct RemoteEmbedderTests {
         refused.dimension = 8
         let embedder = try await RemoteEmbedder.connect(refused, client: Self.client)
         let start = Date()
-        do {
+        do throws(EmbeddingError) {
             _ = try await embedder.embed(["x"])
             Issue.record("expected an error")
-        } catch let error as EmbeddingError {
+        } catch {
             guard case .unavailable = error else {
                 Issue.record("expected unavailable, got \(error)")
                 return

@@ -1,0 +1,94 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Embedding
+import Foundation
+import Gateway
+import Logging
+import SemanticCache
+
+extension Deja {
+    /// `deja cache ...`: work on the cache store directly (with the gateway stopped).
+    struct Cache: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import into and inspect the cache store (stop the gateway first).",
+            subcommands: [Import.self, Stats.self])
+    }
+}
+
+extension Deja.Cache {
+    /// `deja cache import FILE`: warm the cache with known answers.
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Store known answers in the cache.",
+            discussion: """
+                FILE is JSONL, one entry per line: {"prompt": ..., "answer": ...} with optional "model", \
+                "system" (a system prompt), "namespace" (the x-deja-namespace partition), "tenant" and \
+                "ttl" (seconds). An entry answers exactly the chat request a client would send with that \
+                model, system prompt and prompt, and similar ones. Each stored entry is printed as \
+                "stored KEY" once it is durable.
+                """)
+
+        @Argument(help: "JSONL file of entries.") var file: String
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "Model for entries that do not name one.") var model = "gpt-4o-mini"
+
+        struct Line: Decodable {
+            var prompt: String
+            var answer: String
+            var model: String?
+            var system: String?
+            var namespace: String?
+            var tenant: String?
+            var ttl: Double?
+        }
+
+        func run() async throws {
+            let configuration = try options.load()
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            var lines: [Line] = []
+            for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let trimmed = raw.trimmingCharacters(in: .whitespaces)
+                guard !trimmed.isEmpty else { continue }
+                do {
+                    lines.append(try JSONDecoder().decode(Line.self, from: Data(trimmed.utf8)))
+                } catch {
+                    throw ValidationError("\(file):\(number + 1): expected {\"prompt\": ..., \"answer\": ...}")
+                }
+            }
+            try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
+                let cache = try await CacheRuntime.open(configuration, client: client, logger: Logger(label: "deja.cache"))
+                for line in lines {
+                    let model = line.model ?? self.model
+                    let body = CacheKeys.plainChatBody(model: model, prompt: line.prompt, system: line.system)
+                    let request = CacheKeys.chat(body, tenant: line.tenant ?? "", partition: line.namespace)
+                    let tokens = OpenAIWire.estimatedTokens(line.answer)
+                    let response = OpenAIWire.chatCompletion(
+                        id: "chatcmpl-deja-import", model: model, content: line.answer, created: Date(),
+                        promptTokens: OpenAIWire.estimatedTokens(line.prompt), completionTokens: tokens)
+                    let entry = try await cache.insert(
+                        request, response: response.canonicalData, model: model,
+                        promptTokens: OpenAIWire.estimatedTokens(line.prompt), completionTokens: tokens, ttl: line.ttl)
+                    FileHandle.standardOutput.write(Data("stored \(entry.key)\n".utf8))
+                }
+                try await cache.close()
+            }
+        }
+    }
+
+    /// `deja cache stats`: entries, hits and savings per namespace.
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the cache's statistics as JSON.")
+
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let configuration = try options.load()
+            try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
+                let cache = try await CacheRuntime.open(configuration, client: client, logger: Logger(label: "deja.cache"))
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(cache.stats), as: UTF8.self))
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import SemanticCache
+import Testing
+import TestSupport
+
+@Suite("deja cache and deja tune")
+struct CacheCommandTests {
+    static func config(_ dir: TemporaryDirectory) throws -> String {
+        let path = dir.path("deja.yaml")
+        try """
+            # test configuration
+            cache:
+              store: cache.sqlite   # relative to this file
+              index_file: cache.hnsw
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// An insert that returned must survive `kill -9` right after: `deja cache import` prints
+    /// "stored KEY" only once the entry is committed, and the test kills it mid-import.
+    @Test("an acknowledged insert survives kill -9")
+    func killNine() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let config = try Self.config(dir)
+        let entries = (0..<2_000).map { i in
+            #"{"prompt": "Question \#(i): how do I configure feature \#(i) in the product?", "answer": "Answer \#(i)."}"#
+        }
+        try entries.joined(separator: "\n").write(toFile: dir.path("entries.jsonl"), atomically: true, encoding: .utf8)
+        let (process, output) = try DejaBinary.start(["cache", "import", dir.path("entries.jsonl"), "--config", config])
+        var acknowledged: [UInt64] = []
+        var buffer = ""
+        while acknowledged.count < 25 {
+            let data = output.availableData
+            if data.isEmpty { break }
+            buffer += String(decoding: data, as: UTF8.self)
+            while let newline = buffer.firstIndex(of: "\n") {
+                let line = buffer[..<newline]
+                buffer.removeSubrange(...newline)
+                if line.hasPrefix("stored "), let key = UInt64(line.dropFirst(7)) { acknowledged.append(key) }
+            }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(acknowledged.count >= 25)
+
+        let store = try SQLiteCacheStore(path: dir.path("cache.sqlite"))
+        let stored = Set(try runBlocking { try await store.summaries().map(\.key) })
+        for key in acknowledged { #expect(stored.contains(key), "acknowledged entry \(key) was lost") }
+        #expect(stored.count < 2_000, "the import was cut short")
+    }
+
+    @Test("deja tune reports the fixtures and writes the recommended threshold into a config, keeping comments")
+    func tune() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let config = try Self.config(dir)
+        let result = try DejaBinary.run(["tune", "fixtures/pairs.jsonl", "--write", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("ROC AUC"))
+        #expect(result.stdout.contains("recommended threshold"))
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        #expect(text.contains("# test configuration"))
+        #expect(text.contains("store: cache.sqlite   # relative to this file"))
+        #expect(text.contains("  threshold: 0."))
+
+        let bad = try DejaBinary.run(["tune", dir.path("missing.jsonl")])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("missing.jsonl"))
+    }
+}
+
+/// Runs async work from a synchronous test.
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.value = .success(try await body()) } catch { box.value = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try box.value!.get()
+}
+
+final class ResultBox<T>: @unchecked Sendable {
+    var value: Result<T, any Error>?
+}
