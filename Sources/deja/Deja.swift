@@ -7,7 +7,7 @@ struct Deja: AsyncParsableCommand {
         commandName: "deja",
         abstract: "A self-hosted semantic cache and AI gateway.",
         version: "0.1.0",
-        subcommands: [Bench.self, Tune.self, Cache.self]
+        subcommands: [Serve.self, MockUpstreamCommand.self, Config.self, Tune.self, Cache.self, Bench.self]
     )
 }
 

@@ -1,0 +1,188 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SemanticCache
+import Embedding
+import NIOFoundationEssentialsCompat
+import Logging
+
+extension Gateway {
+    /// The lookup API: search, insert, read and delete entries, purge a namespace, statistics.
+    /// Every route needs `Authorization: Bearer <admin key>` (the variable `server.admin_key_env`).
+    func addCacheRoutes(to router: Router<GatewayContext>) {
+        router.post("/v1/cache/search") { request, context in
+            try self.authorize(request)
+            return try await self.searchCache(request, context)
+        }
+        router.post("/v1/cache/entries") { request, context in
+            try self.authorize(request)
+            return try await self.insertEntry(request, context)
+        }
+        router.get("/v1/cache/entries/{key}") { request, context in
+            try self.authorize(request)
+            let key = try Self.entryKey(context)
+            guard let entry = try await self.cache.entry(key: key) else {
+                throw OpenAIError.notFound("No cache entry \(key)", code: "entry_not_found")
+            }
+            return Self.json(Self.describe(entry, response: true))
+        }
+        router.delete("/v1/cache/entries/{key}") { request, context in
+            try self.authorize(request)
+            let key = try Self.entryKey(context)
+            guard try await self.cache.delete(key: key) else {
+                throw OpenAIError.notFound("No cache entry \(key)", code: "entry_not_found")
+            }
+            return Self.json(["id": .string(String(key)), "object": "cache.entry", "deleted": true])
+        }
+        router.delete("/v1/cache") { request, _ in
+            try self.authorize(request)
+            guard let hex = request.uri.queryParameters["namespace"].map(String.init) else {
+                throw OpenAIError.invalidRequest("Name the namespace to purge: DELETE /v1/cache?namespace=<id>", param: "namespace")
+            }
+            guard let id = Digest128(hex: hex) else {
+                throw OpenAIError.invalidRequest("'namespace' must be a 32-digit namespace id from /v1/cache/stats", param: "namespace")
+            }
+            let purged = try await self.cache.purge(namespace: id)
+            return Self.json(["object": "cache.purge", "namespace": .string(hex), "purged": .int(Int64(purged))])
+        }
+        router.get("/v1/cache/stats") { request, _ in
+            try self.authorize(request)
+            let data = try JSONEncoder().encode(self.cache.stats)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+        }
+    }
+
+    /// 401 in the OpenAI shape unless the request carries the admin key (compared in constant time).
+    func authorize(_ request: Request) throws(OpenAIError) {
+        guard let adminKey else {
+            throw .unauthorized("The cache API is disabled: set the admin key in \(configuration.server.adminKeyEnv)")
+        }
+        let header = request.headers[.authorization] ?? ""
+        let given = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
+        let a = SHA256.hash(data: Data(given.utf8))
+        let b = SHA256.hash(data: Data(adminKey.utf8))
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        guard difference == 0, !given.isEmpty else {
+            throw .unauthorized("Missing or wrong admin key for the cache API")
+        }
+    }
+
+    static func entryKey(_ context: GatewayContext) throws(OpenAIError) -> UInt64 {
+        guard let text = context.parameters.get("key"), let key = UInt64(text) else {
+            throw .invalidRequest("The entry key must be a whole number", param: "key")
+        }
+        return key
+    }
+
+    func searchCache(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        var request = request
+        let body = try await readJSON(&request)
+        let text = body["text"]?.stringValue
+        let vector = body["vector"]?.arrayValue?.compactMap { $0.doubleValue.map(Float.init) }
+        guard text != nil || vector != nil else {
+            throw OpenAIError.invalidRequest("Give a 'text' or a 'vector' to search for", param: "text")
+        }
+        if let vector, vector.count != cache.embedder.dimension {
+            throw OpenAIError.invalidRequest(
+                "'vector' must have \(cache.embedder.dimension) numbers, got \(vector.count)", param: "vector")
+        }
+        let k = body["k"]?.intValue ?? 5
+        guard (1...100).contains(k) else { throw OpenAIError.invalidRequest("'k' must be between 1 and 100", param: "k") }
+        let threshold = body["threshold"]?.doubleValue.map(Float.init) ?? -1
+        var namespace: Digest128?
+        if let hex = body["namespace"]?.stringValue {
+            guard let id = Digest128(hex: hex) else {
+                throw OpenAIError.invalidRequest("'namespace' must be a 32-digit namespace id", param: "namespace")
+            }
+            namespace = id
+        }
+        let result: Result<[SearchMatch], CacheError>
+        do throws(CacheError) {
+            result = .success(try await cache.search(text: text, vector: vector, namespace: namespace, k: k, threshold: threshold))
+        } catch {
+            result = .failure(error)
+        }
+        let matches: [SearchMatch]
+        switch result {
+        case .success(let found):
+            matches = found
+        case .failure(.index(let e)):
+            throw OpenAIError.invalidRequest("\(e)", param: "vector")
+        case .failure(let e):
+            throw OpenAIError.server("Search failed: \(e)")
+        }
+        var data: [JSONValue] = []
+        for match in matches {
+            var item = Self.describe(match.entry)
+            item["similarity"] = .double(Double(match.similarity))
+            if let response = try await cache.entry(key: match.entry.key).flatMap({ try? JSONValue.parse($0.response) }),
+               let text = OpenAIWire.firstText(response)
+            {
+                item["response_preview"] = .string(String(text.prefix(200)))
+            }
+            data.append(.object(item))
+        }
+        return Self.json(["object": "list", "data": .array(data)])
+    }
+
+    /// `POST /v1/cache/entries`: `{"prompt", "response" (text) or "response_json" (a completion),
+    /// "model", "system"?, "namespace"? (partition), "ttl"?}`. The entry answers the chat request
+    /// a client would send with that model, system prompt and prompt.
+    func insertEntry(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        var request = request
+        let body = try await readJSON(&request)
+        guard let prompt = body["prompt"]?.stringValue, !prompt.isEmpty else {
+            throw OpenAIError.invalidRequest("'prompt' must be a non-empty string", param: "prompt")
+        }
+        guard let model = body["model"]?.stringValue, !model.isEmpty else {
+            throw OpenAIError.invalidRequest("'model' must be a non-empty string", param: "model")
+        }
+        let system = body["system"]?.stringValue
+        let partition = body["namespace"]?.stringValue
+        let ttl = body["ttl"]?.doubleValue
+        let response: JSONValue
+        if let json = body["response_json"] {
+            guard json["choices"]?.arrayValue?.isEmpty == false else {
+                throw OpenAIError.invalidRequest("'response_json' must be a chat completion with choices", param: "response_json")
+            }
+            response = json
+        } else if let text = body["response"]?.stringValue {
+            response = OpenAIWire.chatCompletion(
+                id: "chatcmpl-deja-\(UInt32.random(in: 0...UInt32.max))", model: model, content: text, created: Date(),
+                promptTokens: OpenAIWire.estimatedTokens(prompt), completionTokens: OpenAIWire.estimatedTokens(text))
+        } else {
+            throw OpenAIError.invalidRequest("Give the answer as 'response' (text) or 'response_json'", param: "response")
+        }
+        let tenant = body["tenant"]?.stringValue ?? ""
+        let cacheRequest = CacheKeys.chat(
+            CacheKeys.plainChatBody(model: model, prompt: prompt, system: system), tenant: tenant, partition: partition)
+        let usage = response["usage"]
+        let entry = try await cache.insert(
+            cacheRequest, response: response.canonicalData, model: model,
+            promptTokens: usage?["prompt_tokens"]?.intValue ?? OpenAIWire.estimatedTokens(prompt),
+            completionTokens: usage?["completion_tokens"]?.intValue ?? 0, ttl: ttl)
+        var out = Self.describe(entry.summary)
+        out["object"] = "cache.entry"
+        return Self.json(.object(out), status: .created)
+    }
+
+    static func describe(_ s: EntrySummary) -> [String: JSONValue] {
+        [
+            "id": .string(String(s.key)), "object": "cache.entry", "namespace": .string(s.namespace.id.description),
+            "label": .string(s.namespace.label), "prompt": .string(s.prompt), "model": .string(s.model),
+            "created_at": .int(Int64(s.createdAt.timeIntervalSince1970)),
+            "expires_at": s.expiresAt.map { .int(Int64($0.timeIntervalSince1970)) } ?? .null,
+            "hits": .int(Int64(s.hitCount)), "prompt_tokens": .int(Int64(s.promptTokens)),
+            "completion_tokens": .int(Int64(s.completionTokens)),
+        ]
+    }
+
+    static func describe(_ entry: CacheEntry, response: Bool) -> JSONValue {
+        var out = describe(entry.summary)
+        out["response"] = (try? JSONValue.parse(entry.response)) ?? .string(String(decoding: entry.response, as: UTF8.self))
+        return .object(out)
+    }
+}

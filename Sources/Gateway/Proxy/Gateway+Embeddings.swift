@@ -1,0 +1,75 @@
+import Embedding
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import NIOFoundationEssentialsCompat
+import SemanticCache
+import AsyncHTTPClient
+import NIOHTTP1
+import Logging
+
+extension Gateway {
+    /// `POST /v1/embeddings`: served by Deja's own embedder when the model is `embedder.name`,
+    /// otherwise forwarded to the model's provider (never cached).
+    func embeddings(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        var request = request
+        let body = try await readJSON(&request)
+        guard let model = body["model"]?.stringValue, !model.isEmpty else {
+            throw OpenAIError.invalidRequest("You must provide a model parameter", param: "model")
+        }
+        context.facts.set(model: model, cache: "bypass")
+        guard model == configuration.embedder.name else {
+            guard let (route, upstreamModel) = configuration.route(for: model), let provider = providers[route.provider] else {
+                throw OpenAIError.notFound("The model '\(model)' does not exist or is not configured in Deja", code: "model_not_found")
+            }
+            var forwarded = body.objectValue!
+            forwarded["model"] = .string(upstreamModel)
+            let started = ContinuousClock.now
+            let response = try await upstream.send(
+                provider, path: "/embeddings", body: .object(forwarded), clientAuthorization: request.headers[.authorization])
+            guard response.status == .ok else { throw await upstream.error(for: response, provider: provider) }
+            let answer = try await upstream.json(response, provider: provider)
+            recordUpstream(provider, since: started, context: context)
+            return Self.json(answer)
+        }
+        let inputs: [String]
+        switch body["input"] {
+        case .string(let s)?:
+            inputs = [s]
+        case .array(let list)? where !list.isEmpty && list.allSatisfy({ $0.stringValue != nil }):
+            inputs = list.compactMap(\.stringValue)
+        default:
+            throw OpenAIError.invalidRequest(
+                "'input' must be a string or a non-empty array of strings (Deja's embedder does not take token arrays)",
+                param: "input")
+        }
+        guard inputs.count <= 2048 else { throw OpenAIError.invalidRequest("At most 2048 inputs per request", param: "input") }
+        let base64: Bool
+        switch body["encoding_format"]?.stringValue {
+        case nil, "float": base64 = false
+        case "base64": base64 = true
+        case let other?:
+            throw OpenAIError.invalidRequest("'encoding_format' must be float or base64, got '\(other)'", param: "encoding_format")
+        }
+        let vectors: [[Float]]
+        do {
+            vectors = try await cache.embedder.embed(inputs)
+        } catch {
+            throw OpenAIError(status: .serviceUnavailable, message: "Deja's embedder failed: \(error)", type: "server_error",
+                              code: "embedder_unavailable")
+        }
+        let data: [JSONValue] = vectors.enumerated().map { i, v in
+            let embedding: JSONValue = base64
+                ? .string(v.withUnsafeBytes { Data($0) }.base64EncodedString())
+                : .array(v.map { .double(Double($0)) })
+            return ["object": "embedding", "index": .int(Int64(i)), "embedding": embedding]
+        }
+        let tokens = inputs.map(OpenAIWire.estimatedTokens).reduce(0, +)
+        return Self.json([
+            "object": "list", "data": .array(data), "model": .string(model),
+            "usage": ["prompt_tokens": .int(Int64(tokens)), "total_tokens": .int(Int64(tokens))],
+        ])
+    }
+}

@@ -1,0 +1,323 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import NIOFoundationEssentialsCompat
+import SemanticCache
+import Logging
+import NIOHTTP1
+import Embedding
+
+/// The two completion APIs the proxy caches.
+enum ProxyAPI: Sendable {
+    case chat
+    case completions
+
+    var path: String { self == .chat ? "/chat/completions" : "/completions" }
+    var object: String { self == .chat ? "chat.completion" : "text_completion" }
+    var assembler: StreamAssembler.API { self == .chat ? .chat : .completions }
+}
+
+extension Gateway {
+    /// `POST /v1/chat/completions` and `POST /v1/completions`: look up, or forward and store.
+    func proxy(_ api: ProxyAPI, _ request: Request, _ context: GatewayContext) async throws -> Response {
+        var request = request
+        let body = try await readJSON(&request)
+        try Self.validate(api, body)
+        let model = body["model"]!.stringValue!
+        context.facts.set(model: model)
+        guard let (route, upstreamModel) = configuration.route(for: model), let provider = providers[route.provider] else {
+            throw OpenAIError.notFound("The model '\(model)' does not exist or is not configured in Deja", code: "model_not_found")
+        }
+        let controls = try RequestControls(request.headers)
+        let stream = body["stream"]?.boolValue == true
+        let includeUsage = body["stream_options"]?["include_usage"]?.boolValue == true
+        let authorization = request.headers[.authorization]
+        let tenant = tenant(provider, authorization: authorization)
+        let cacheRequest = api == .chat
+            ? CacheKeys.chat(body, tenant: tenant, partition: controls.namespace)
+            : CacheKeys.completion(body, tenant: tenant, partition: controls.namespace)
+        context.facts.set(prompt: cacheRequest.prompt)
+        let choices = body["n"]?.intValue ?? 1
+        let cacheable = route.cache && !controls.noStore
+            && (choices <= 1 || configuration.server.cacheMultipleChoices)
+            && (api == .chat || body["prompt"]?.stringValue != nil)
+
+        var vector: [Float]?
+        if cacheable && !controls.noCache {
+            do {
+                switch try await cache.lookup(cacheRequest, options: LookupOptions(threshold: controls.threshold)) {
+                case .hit(let hit):
+                    return replay(hit, api: api, stream: stream, includeUsage: includeUsage, context: context)
+                case .miss(let miss):
+                    vector = miss.vector
+                    metrics.lookup("miss")
+                    context.facts.set(cache: "miss", similarity: miss.bestSimilarity, note: miss.rejection?.description)
+                }
+            } catch {
+                // Fail open: the cache is an optimisation; the answer comes from the upstream.
+                metrics.lookup("error")
+                context.facts.set(cache: "error", note: "cache lookup failed: \(error)")
+                logger.warning("cache lookup failed; answering from the upstream",
+                               metadata: ["request_id": .string(context.requestID), "error": .string("\(error)")])
+            }
+        } else {
+            metrics.lookup("bypass")
+            context.facts.set(cache: "bypass")
+            if cacheable { cache.recordMiss(cacheRequest) }
+        }
+
+        var upstreamBody = body.objectValue!
+        upstreamBody["model"] = .string(upstreamModel)
+        let started = ContinuousClock.now
+        let response = try await upstream.send(
+            provider, path: api.path, body: .object(upstreamBody), clientAuthorization: authorization)
+        guard response.status == .ok else {
+            throw await upstream.error(for: response, provider: provider)
+        }
+        let store = StoreAfterwards(
+            cacheable: cacheable, request: cacheRequest, model: model, ttl: controls.ttl, vector: vector,
+            estimatedPromptTokens: Self.estimatedPromptTokens(body))
+        let cacheHeader = cacheable ? (controls.noCache ? "bypass" : "miss") : "bypass"
+        if stream {
+            return streamed(response, api: api, provider: provider, store: store, cacheHeader: cacheHeader,
+                            started: started, context: context)
+        }
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: 64 << 20)
+        } catch {
+            throw upstream.failure(error, provider: provider)
+        }
+        recordUpstream(provider, since: started, context: context)
+        guard let answer = try? JSONValue.parse(Data(buffer: bytes)), answer["choices"]?.arrayValue != nil else {
+            metrics.upstreamError(provider: provider.name, kind: "invalid")
+            throw OpenAIError.upstream(
+                .badGateway, "The upstream provider '\(provider.name)' answered with something that is not a completion",
+                code: "upstream_invalid_response")
+        }
+        if Self.isCompleteAnswer(answer, api: api) {
+            storeAnswer(answer, store)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json", .xDejaCache: cacheHeader],
+                        body: .init(byteBuffer: bytes))
+    }
+
+    /// What a miss needs to store its answer once it has one.
+    struct StoreAfterwards: Sendable {
+        var cacheable: Bool
+        var request: CacheRequest
+        var model: String
+        var ttl: Double?
+        var vector: [Float]?
+        /// For answers that come without usage (a stream the client did not ask usage for).
+        var estimatedPromptTokens: Int
+    }
+
+    /// A rough token count of a request's text, for answers that do not report usage.
+    static func estimatedPromptTokens(_ body: JSONValue) -> Int {
+        if let prompt = body["prompt"]?.stringValue { return OpenAIWire.estimatedTokens(prompt) }
+        let texts = (body["messages"]?.arrayValue ?? []).compactMap { m -> String? in
+            m["content"]?.stringValue ?? m["content"]?.arrayValue?.compactMap { $0["text"]?.stringValue }.joined(separator: " ")
+        }
+        return OpenAIWire.estimatedTokens(texts.joined(separator: " "))
+    }
+
+    /// Stores `answer` in the background, after the response went out. An answer without usage
+    /// (a stream the client did not ask usage for) gets an estimate (words × 4/3), so that a
+    /// replay can report usage and the statistics can count tokens saved.
+    func storeAnswer(_ answer: JSONValue, _ store: StoreAfterwards) {
+        guard store.cacheable else { return }
+        var answer = answer
+        if answer["usage"] == nil || answer["usage"] == .null, case .object(var fields) = answer {
+            let completion = OpenAIWire.estimatedTokens(OpenAIWire.firstText(answer) ?? "")
+            fields["usage"] = [
+                "prompt_tokens": .int(Int64(store.estimatedPromptTokens)), "completion_tokens": .int(Int64(completion)),
+                "total_tokens": .int(Int64(store.estimatedPromptTokens + completion)),
+            ]
+            answer = .object(fields)
+        }
+        let usage = answer["usage"]
+        let promptTokens = usage?["prompt_tokens"]?.intValue ?? 0
+        let completionTokens = usage?["completion_tokens"]?.intValue ?? 0
+        let data = answer.canonicalData
+        background.run { [cache, logger] in
+            do {
+                try await cache.insert(
+                    store.request, response: data, model: store.model, promptTokens: promptTokens,
+                    completionTokens: completionTokens, ttl: store.ttl, vector: store.vector)
+            } catch {
+                logger.warning("could not cache an answer", metadata: ["error": .string("\(error)")])
+            }
+        }
+    }
+
+    /// A complete, successful answer: the right object, and every choice finished normally
+    /// (`stop`, `length`, `tool_calls` or `function_call`; never `content_filter` or none).
+    static func isCompleteAnswer(_ answer: JSONValue, api: ProxyAPI) -> Bool {
+        guard answer["object"]?.stringValue == api.object, let choices = answer["choices"]?.arrayValue, !choices.isEmpty else {
+            return false
+        }
+        let finished: Set<String> = ["stop", "length", "tool_calls", "function_call"]
+        return choices.allSatisfy { finished.contains($0["finish_reason"]?.stringValue ?? "") }
+    }
+
+    func recordUpstream(_ provider: UpstreamProvider, since started: ContinuousClock.Instant, context: GatewayContext) {
+        let elapsed = ContinuousClock.now - started
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        metrics.upstream(provider: provider.name, nanoseconds: nanoseconds)
+        context.facts.set(upstreamMilliseconds: Double(nanoseconds) / 1e6)
+    }
+
+    /// A cached answer, as JSON or replayed as a stream.
+    func replay(_ hit: CacheHit, api: ProxyAPI, stream: Bool, includeUsage: Bool, context: GatewayContext) -> Response {
+        let kind = hit.kind == .exact ? "hit" : "semantic-hit"
+        metrics.lookup(hit.kind == .exact ? "hit" : "semantic_hit")
+        context.facts.set(cache: kind, similarity: hit.similarity)
+        var headers: HTTPFields = [.xDejaCache: kind, .xDejaEntry: String(hit.key)]
+        if hit.kind == .semantic { headers[.xDejaSimilarity] = String(format: "%.4f", hit.similarity) }
+        guard stream else {
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: hit.response)))
+        }
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        let stored = (try? JSONValue.parse(hit.response)) ?? [:]
+        let chunks = api == .chat ? StreamReplay.chat(stored, includeUsage: includeUsage) : StreamReplay.completions(stored)
+        var buffer = ByteBuffer()
+        for chunk in chunks {
+            var event = ServerSentEvents.event(chunk)
+            buffer.writeBuffer(&event)
+        }
+        var done = ServerSentEvents.done
+        buffer.writeBuffer(&done)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
+    }
+
+    /// A streamed miss: every upstream chunk goes to the client as it arrives, while the stream
+    /// is assembled into a complete answer that is stored only if it ended with `[DONE]`. If
+    /// the upstream breaks off, the client gets an SSE error event and nothing is stored.
+    func streamed(
+        _ response: HTTPClientResponse, api: ProxyAPI, provider: UpstreamProvider, store: StoreAfterwards,
+        cacheHeader: String, started: ContinuousClock.Instant, context: GatewayContext
+    ) -> Response {
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .xDejaCache: cacheHeader]
+        return Response(status: .ok, headers: headers, body: .init { writer in
+            var parser = ServerSentEvents.Parser()
+            var assembler = StreamAssembler(api: api.assembler)
+            var done = false
+            var failure: OpenAIError?
+            var chunks = response.body.makeAsyncIterator()
+            while true {
+                let next: ByteBuffer?
+                do {
+                    next = try await chunks.next()
+                } catch {
+                    failure = self.upstream.failure(error, provider: provider)
+                    break
+                }
+                guard let chunk = next else { break }
+                try await writer.write(chunk)
+                for payload in parser.feed(chunk.readableBytesView) {
+                    if payload == "[DONE]" {
+                        done = true
+                    } else if let value = try? JSONValue.parse(payload) {
+                        assembler.add(value)
+                    } else {
+                        assembler.add(.null)
+                    }
+                }
+            }
+            self.recordUpstream(provider, since: started, context: context)
+            if !done && failure == nil {
+                self.metrics.upstreamError(provider: provider.name, kind: "stream")
+                failure = .upstream(.badGateway, "The upstream provider '\(provider.name)' ended the stream before [DONE]",
+                                    code: "upstream_stream_cut")
+            }
+            if let failure {
+                try await writer.write(ServerSentEvents.error(failure))
+            } else if let answer = assembler.completion(), Self.isCompleteAnswer(answer, api: api) {
+                self.storeAnswer(answer, store)
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    /// The request body as a JSON object: 415 unless it is JSON, 413 above `max_body_bytes`,
+    /// 400 when it does not parse or is not an object.
+    func readJSON(_ request: inout Request) async throws -> JSONValue {
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        guard type.hasPrefix("application/json") else {
+            throw OpenAIError(
+                status: .unsupportedMediaType,
+                message: "Content-Type must be application/json, got '\(type.isEmpty ? "none" : type)'",
+                type: "invalid_request_error", code: "unsupported_media_type")
+        }
+        let limit = configuration.server.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw Self.tooLarge(limit)
+        }
+        let bytes: ByteBuffer
+        do {
+            bytes = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw Self.tooLarge(limit)
+        }
+        let body: JSONValue
+        do {
+            body = try JSONValue.parse(Data(buffer: bytes))
+        } catch {
+            throw OpenAIError.invalidRequest("The request body is not valid JSON: \(error)", code: "invalid_json")
+        }
+        guard case .object = body else {
+            throw OpenAIError.invalidRequest("The request body must be a JSON object, got \(body.typeName)", code: "invalid_json")
+        }
+        return body
+    }
+
+    static func tooLarge(_ limit: Int) -> OpenAIError {
+        OpenAIError(status: .contentTooLarge, message: "The request body is larger than \(limit) bytes (server.max_body_bytes)",
+                    type: "invalid_request_error", code: "request_too_large")
+    }
+
+    /// The checks that give a clear 400 before anything is forwarded.
+    static func validate(_ api: ProxyAPI, _ body: JSONValue) throws(OpenAIError) {
+        guard let model = body["model"] else { throw .invalidRequest("You must provide a model parameter", param: "model") }
+        guard let name = model.stringValue, !name.isEmpty else {
+            throw .invalidRequest("'model' must be a non-empty string, got \(model.typeName)", param: "model")
+        }
+        if let stream = body["stream"], stream.boolValue == nil, !stream.isNull {
+            throw .invalidRequest("'stream' must be true or false, got \(stream.typeName)", param: "stream")
+        }
+        if let n = body["n"], !n.isNull, (n.intValue ?? 0) < 1 {
+            throw .invalidRequest("'n' must be a whole number of at least 1", param: "n")
+        }
+        switch api {
+        case .chat:
+            guard let messages = body["messages"] else {
+                throw .invalidRequest("Missing required parameter: 'messages'", param: "messages")
+            }
+            guard let list = messages.arrayValue else {
+                throw .invalidRequest("'messages' must be an array, got \(messages.typeName)", param: "messages")
+            }
+            guard !list.isEmpty else { throw .invalidRequest("'messages' must not be empty", param: "messages") }
+            let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
+            for (i, message) in list.enumerated() {
+                guard case .object = message else {
+                    throw .invalidRequest("'messages[\(i)]' must be an object, got \(message.typeName)", param: "messages[\(i)]")
+                }
+                guard let role = message["role"]?.stringValue, roles.contains(role) else {
+                    throw .invalidRequest("'messages[\(i)].role' must be one of \(roles.sorted().joined(separator: ", "))",
+                                          param: "messages[\(i)].role")
+                }
+            }
+        case .completions:
+            guard let prompt = body["prompt"] else { throw .invalidRequest("Missing required parameter: 'prompt'", param: "prompt") }
+            guard prompt.stringValue != nil || prompt.arrayValue != nil else {
+                throw .invalidRequest("'prompt' must be a string or an array, got \(prompt.typeName)", param: "prompt")
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import HTTPTypes
+
+/// The per-request cache controls a client can send.
+///
+/// | header | effect |
+/// |--------|--------|
+/// | `cache-control: no-cache` | skip the lookup, still store the answer |
+/// | `cache-control: no-store` | neither look up nor store |
+/// | `x-deja-threshold: 0.95` | a stricter threshold for this request (never a looser one) |
+/// | `x-deja-ttl: 3600` | seconds the stored answer lives |
+/// | `x-deja-namespace: team-a` | an extra partition: hits only among requests with the same value |
+struct RequestControls {
+    var noCache = false
+    var noStore = false
+    var threshold: Float?
+    var ttl: Double?
+    var namespace: String?
+
+    init(_ headers: HTTPFields) throws(OpenAIError) {
+        for value in headers[values: .cacheControl] {
+            for token in value.split(separator: ",") {
+                switch token.trimmingCharacters(in: .whitespaces).lowercased() {
+                case "no-cache": noCache = true
+                case "no-store": noStore = true
+                default: break
+                }
+            }
+        }
+        if let raw = headers[.xDejaThreshold] {
+            guard let t = Float(raw.trimmingCharacters(in: .whitespaces)), (0...1).contains(t) else {
+                throw .invalidRequest("x-deja-threshold must be a number between 0 and 1, got '\(raw)'",
+                                      param: "x-deja-threshold", code: "invalid_header")
+            }
+            threshold = t
+        }
+        if let raw = headers[.xDejaTTL] {
+            guard let t = Double(raw.trimmingCharacters(in: .whitespaces)), t >= 0, t <= 10 * 365 * 86_400 else {
+                throw .invalidRequest("x-deja-ttl must be a number of seconds (0 for no expiry), got '\(raw)'",
+                                      param: "x-deja-ttl", code: "invalid_header")
+            }
+            ttl = t
+        }
+        if let raw = headers[.xDejaNamespace] {
+            let allowed = raw.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._:-".unicodeScalars.contains($0)
+            }
+            guard (1...128).contains(raw.count), allowed else {
+                throw .invalidRequest("x-deja-namespace must be 1 to 128 of A-Z a-z 0-9 . _ : -, got '\(raw)'",
+                                      param: "x-deja-namespace", code: "invalid_header")
+            }
+            namespace = raw
+        }
+    }
+}
+
+import Foundation

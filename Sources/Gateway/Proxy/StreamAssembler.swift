@@ -1,0 +1,205 @@
+import SemanticCache
+
+/// Rebuilds the final response object from the chunks of an OpenAI stream (chat or legacy
+/// completions), so that a streamed answer can be cached and replayed either way.
+struct StreamAssembler {
+    enum API { case chat, completions }
+
+    struct ToolCall {
+        var id: JSONValue = .null
+        var type: JSONValue = "function"
+        var name = ""
+        var arguments = ""
+    }
+
+    struct Choice {
+        var role = "assistant"
+        var content = ""
+        var hasContent = false
+        var refusal: String?
+        var toolCalls: [Int: ToolCall] = [:]
+        var finishReason: JSONValue = .null
+    }
+
+    let api: API
+    private var id: JSONValue = .null
+    private var created: JSONValue = .null
+    private var model: JSONValue = .null
+    private var fingerprint: JSONValue?
+    private var choices: [Int: Choice] = [:]
+    private var usage: JSONValue?
+    /// False once a chunk could not be understood; such a stream is never cached.
+    private(set) var valid = true
+
+    init(api: API) {
+        self.api = api
+    }
+
+    mutating func add(_ chunk: JSONValue) {
+        guard case .object = chunk else {
+            valid = false
+            return
+        }
+        if chunk["error"] != nil { valid = false }
+        if let v = chunk["id"], id == .null { id = v }
+        if let v = chunk["created"], created == .null { created = v }
+        if let v = chunk["model"], model == .null { model = v }
+        if let v = chunk["system_fingerprint"], v != .null { fingerprint = v }
+        if let u = chunk["usage"], u != .null { usage = u }
+        for c in chunk["choices"]?.arrayValue ?? [] {
+            let index = c["index"]?.intValue ?? 0
+            var choice = choices[index] ?? Choice()
+            switch api {
+            case .chat:
+                let delta = c["delta"] ?? [:]
+                if let role = delta["role"]?.stringValue { choice.role = role }
+                if let text = delta["content"]?.stringValue {
+                    choice.content += text
+                    choice.hasContent = true
+                }
+                if let refusal = delta["refusal"]?.stringValue { choice.refusal = (choice.refusal ?? "") + refusal }
+                for call in delta["tool_calls"]?.arrayValue ?? [] {
+                    let i = call["index"]?.intValue ?? 0
+                    var t = choice.toolCalls[i] ?? ToolCall()
+                    if let v = call["id"], v != .null { t.id = v }
+                    if let v = call["type"], v != .null { t.type = v }
+                    if let name = call["function"]?["name"]?.stringValue { t.name += name }
+                    if let args = call["function"]?["arguments"]?.stringValue { t.arguments += args }
+                    choice.toolCalls[i] = t
+                }
+            case .completions:
+                if let text = c["text"]?.stringValue {
+                    choice.content += text
+                    choice.hasContent = true
+                }
+            }
+            if let f = c["finish_reason"], f != .null { choice.finishReason = f }
+            choices[index] = choice
+        }
+    }
+
+    /// The final response object, or `nil` when the stream is not a complete answer (a choice
+    /// without a finish reason, or a chunk that could not be read).
+    func completion() -> JSONValue? {
+        guard valid, !choices.isEmpty, choices.values.allSatisfy({ $0.finishReason != .null }) else { return nil }
+        var list: [JSONValue] = []
+        for index in choices.keys.sorted() {
+            let c = choices[index]!
+            switch api {
+            case .chat:
+                var message: [String: JSONValue] = ["role": .string(c.role), "content": c.hasContent ? .string(c.content) : .null]
+                if let refusal = c.refusal { message["refusal"] = .string(refusal) }
+                if !c.toolCalls.isEmpty {
+                    message["tool_calls"] = .array(c.toolCalls.keys.sorted().map { i in
+                        let t = c.toolCalls[i]!
+                        return ["id": t.id, "type": t.type, "function": ["name": .string(t.name), "arguments": .string(t.arguments)]]
+                    })
+                }
+                list.append(["index": .int(Int64(index)), "message": .object(message), "finish_reason": c.finishReason,
+                             "logprobs": .null])
+            case .completions:
+                list.append(["index": .int(Int64(index)), "text": .string(c.content), "finish_reason": c.finishReason,
+                             "logprobs": .null])
+            }
+        }
+        var out: [String: JSONValue] = [
+            "id": id, "object": api == .chat ? "chat.completion" : "text_completion", "created": created, "model": model,
+            "choices": .array(list),
+        ]
+        if let fingerprint { out["system_fingerprint"] = fingerprint }
+        if let usage { out["usage"] = usage }
+        return .object(out)
+    }
+}
+
+/// Turns a cached response object back into stream chunks.
+enum StreamReplay {
+    /// Chunks of a cached `chat.completion`: the role, the content in pieces of a few words, the
+    /// tool calls, the finish reason, then the usage when the client asked for it.
+    static func chat(_ completion: JSONValue, includeUsage: Bool) -> [JSONValue] {
+        var base: [String: JSONValue] = [
+            "id": completion["id"] ?? .null, "object": "chat.completion.chunk",
+            "created": completion["created"] ?? .null, "model": completion["model"] ?? .null,
+        ]
+        if let f = completion["system_fingerprint"] { base["system_fingerprint"] = f }
+        func chunk(_ choices: [JSONValue]) -> JSONValue {
+            var c = base
+            c["choices"] = .array(choices)
+            return .object(c)
+        }
+        var out: [JSONValue] = []
+        for choice in completion["choices"]?.arrayValue ?? [] {
+            let index = choice["index"] ?? 0
+            let message = choice["message"] ?? [:]
+            let role = message["role"] ?? "assistant"
+            out.append(chunk([["index": index, "delta": ["role": role, "content": ""], "finish_reason": .null, "logprobs": .null]]))
+            if let content = message["content"]?.stringValue {
+                for piece in pieces(of: content) {
+                    out.append(chunk([["index": index, "delta": ["content": .string(piece)], "finish_reason": .null,
+                                       "logprobs": .null]]))
+                }
+            }
+            if let refusal = message["refusal"], refusal != .null {
+                out.append(chunk([["index": index, "delta": ["refusal": refusal], "finish_reason": .null, "logprobs": .null]]))
+            }
+            if let calls = message["tool_calls"]?.arrayValue, !calls.isEmpty {
+                let deltas: [JSONValue] = calls.enumerated().map { i, call in
+                    ["index": .int(Int64(i)), "id": call["id"] ?? .null, "type": call["type"] ?? "function",
+                     "function": call["function"] ?? [:]]
+                }
+                out.append(chunk([["index": index, "delta": ["tool_calls": .array(deltas)], "finish_reason": .null,
+                                   "logprobs": .null]]))
+            }
+            out.append(chunk([["index": index, "delta": [:], "finish_reason": choice["finish_reason"] ?? "stop",
+                               "logprobs": .null]]))
+        }
+        if includeUsage, let usage = completion["usage"] {
+            var c = base
+            c["choices"] = []
+            c["usage"] = usage
+            out.append(.object(c))
+        }
+        return out
+    }
+
+    /// Chunks of a cached `text_completion`.
+    static func completions(_ completion: JSONValue) -> [JSONValue] {
+        let base: [String: JSONValue] = [
+            "id": completion["id"] ?? .null, "object": "text_completion", "created": completion["created"] ?? .null,
+            "model": completion["model"] ?? .null,
+        ]
+        var out: [JSONValue] = []
+        for choice in completion["choices"]?.arrayValue ?? [] {
+            let index = choice["index"] ?? 0
+            for piece in pieces(of: choice["text"]?.stringValue ?? "") {
+                var c = base
+                c["choices"] = [["index": index, "text": .string(piece), "finish_reason": .null, "logprobs": .null]]
+                out.append(.object(c))
+            }
+            var c = base
+            c["choices"] = [["index": index, "text": "", "finish_reason": choice["finish_reason"] ?? "stop", "logprobs": .null]]
+            out.append(.object(c))
+        }
+        return out
+    }
+
+    /// The text in pieces of about four words, spaces kept, so that a replay streams like an answer.
+    static func pieces(of text: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var words = 0
+        for ch in text {
+            current.append(ch)
+            if ch == " " {
+                words += 1
+                if words == 4 {
+                    out.append(current)
+                    current = ""
+                    words = 0
+                }
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+}

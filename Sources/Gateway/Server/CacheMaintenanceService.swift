@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import SemanticCache
+import ServiceLifecycle
+
+/// Runs the cache's upkeep every second (hit counters, expiry, eviction), saves the index
+/// snapshot every `cache.snapshot_interval`, and on graceful shutdown waits for answers still
+/// being stored, then flushes the counters and saves the snapshot.
+struct CacheMaintenanceService: Service {
+    let cache: SemanticCache
+    let background: BackgroundWork
+    let metrics: GatewayMetrics
+    let logger: Logger
+
+    func run() async throws {
+        var lastSnapshot = ContinuousClock.now
+        let snapshotEvery = Duration.milliseconds(Int64(cache.configuration.snapshotInterval * 1000))
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            do {
+                try await cache.maintain()
+                metrics.entries(cache.stats.entries)
+                if ContinuousClock.now - lastSnapshot >= snapshotEvery {
+                    try await cache.saveIndex()
+                    lastSnapshot = .now
+                }
+            } catch {
+                logger.warning("cache upkeep failed", metadata: ["error": .string("\(error)")])
+            }
+        }
+        await background.drain()
+        do {
+            try await cache.close()
+            logger.info("cache flushed and index snapshot saved")
+        } catch {
+            logger.error("could not save the cache on shutdown", metadata: ["error": .string("\(error)")])
+        }
+    }
+}

@@ -1,0 +1,127 @@
+public import AsyncHTTPClient
+import Crypto
+import Foundation
+public import Hummingbird
+public import Logging
+public import SemanticCache
+
+/// The gateway: an OpenAI-compatible proxy that consults the semantic cache, the lookup API,
+/// health and metrics. It holds no similarity logic: a handler decodes the request, asks the
+/// cache, calls the upstream on a miss, stores and encodes.
+///
+/// ```swift
+/// let gateway = try Gateway(configuration: configuration, cache: cache, client: client)
+/// try await gateway.application().runService()
+/// ```
+public final class Gateway: Sendable {
+    public let configuration: DejaConfiguration
+    public let cache: SemanticCache
+    public let metrics = GatewayMetrics()
+    let upstream: Upstream
+    let providers: [String: UpstreamProvider]
+    /// The admin key for the `/v1/cache` routes; `nil` disables them.
+    let adminKey: String?
+    let logger: Logger
+    let background = BackgroundWork()
+
+    /// - Throws: ``ConfigurationError`` when a provider's key variable is named but not set.
+    public init(
+        configuration: DejaConfiguration, cache: SemanticCache, client: HTTPClient,
+        environment: [String: String]? = nil, logger: Logger = Logger(label: "deja")
+    ) throws(ConfigurationError) {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        var problems: [String] = []
+        var providers: [String: UpstreamProvider] = [:]
+        for (name, p) in configuration.providers {
+            var key: String?
+            if let variable = p.apiKeyEnv {
+                key = environment[variable]
+                if key?.isEmpty != false {
+                    problems.append("providers.\(name).api_key_env: the variable \(variable) is not set; export the provider's key in it")
+                }
+            }
+            providers[name] = UpstreamProvider(name: name, configuration: p, apiKey: key)
+        }
+        guard problems.isEmpty else { throw ConfigurationError(problems.sorted()) }
+        self.configuration = configuration
+        self.cache = cache
+        self.providers = providers
+        self.upstream = Upstream(client: client, metrics: metrics)
+        let admin = environment[configuration.server.adminKeyEnv]
+        self.adminKey = admin?.isEmpty == false ? admin : nil
+        self.logger = logger
+    }
+
+    /// The routes, behind the request-log middleware.
+    public func buildRouter() -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self)
+        router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics, logPrompts: configuration.logging.prompts))
+        router.post("/v1/chat/completions") { request, context in try await self.proxy(.chat, request, context) }
+        router.post("/v1/completions") { request, context in try await self.proxy(.completions, request, context) }
+        router.post("/v1/embeddings") { request, context in try await self.embeddings(request, context) }
+        router.get("/v1/models") { _, _ in self.models() }
+        addCacheRoutes(to: router)
+        router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
+        router.get("/readyz") { _, _ in await self.readiness() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
+        }
+        return router
+    }
+
+    /// The Hummingbird application with the cache's upkeep as a service. `onRunning` receives
+    /// the bound port (useful with port 0).
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let maintenance = CacheMaintenanceService(cache: cache, background: background, metrics: metrics, logger: logger)
+        return Application(
+            router: buildRouter(),
+            configuration: .init(
+                address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "deja"),
+            services: [maintenance],
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Waits for answers still being stored in the cache (for tests and shutdown).
+    public func drainBackgroundWork() async {
+        await background.drain()
+    }
+
+    /// The cache tenant of a request. With a provider key in the configuration, all clients
+    /// share one tenant; without one, the client's own key goes upstream and its SHA-256 is the
+    /// tenant, so clients with different keys never share answers.
+    func tenant(_ provider: UpstreamProvider, authorization: String?) -> String {
+        guard provider.apiKey == nil, let authorization, !authorization.isEmpty else { return "" }
+        let digest = SHA256.hash(data: Data(authorization.utf8))
+        return "key:" + digest.prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(data: value.canonicalData)))
+    }
+
+    func models() -> Response {
+        var data: [JSONValue] = configuration.models.keys.filter { $0 != "*" }.sorted().map { name in
+            ["id": .string(name), "object": "model", "created": 0,
+             "owned_by": .string(configuration.models[name]!.provider)]
+        }
+        data.append(["id": .string(configuration.embedder.name), "object": "model", "created": 0, "owned_by": "deja"])
+        return Self.json(["object": "list", "data": .array(data)])
+    }
+
+    func readiness() async -> Response {
+        do {
+            _ = try await cache.store.metadata("embedder")
+            return Self.json(["status": "ready", "entries": .int(Int64(cache.stats.entries))])
+        } catch {
+            return Self.json(["status": "unavailable", "error": .string(error.description)], status: .serviceUnavailable)
+        }
+    }
+}
+
+import HTTPTypes
+import NIOCore
+import NIOFoundationCompat
+import NIOFoundationEssentialsCompat

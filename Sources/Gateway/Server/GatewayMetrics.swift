@@ -1,0 +1,89 @@
+import CoreMetrics
+import Foundation
+import Metrics
+public import Prometheus
+
+/// The gateway's metrics, recorded through swift-metrics into its own Prometheus registry (no
+/// global bootstrap, so several gateways can live in one process, as in tests).
+public final class GatewayMetrics: @unchecked Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let lock = NSLock()
+    private var counters: [String: CoreMetrics.Counter] = [:]
+    private var timers: [String: CoreMetrics.Timer] = [:]
+    private var gauges: [String: CoreMetrics.Gauge] = [:]
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+        ]
+        self.factory = factory
+    }
+
+    private func key(_ label: String, _ dimensions: [(String, String)]) -> String {
+        label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+    }
+
+    func counter(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
+        let k = key(label, dimensions)
+        lock.lock()
+        defer { lock.unlock() }
+        if let c = counters[k] { return c }
+        let c = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+        counters[k] = c
+        return c
+    }
+
+    func timer(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Timer {
+        let k = key(label, dimensions)
+        lock.lock()
+        defer { lock.unlock() }
+        if let t = timers[k] { return t }
+        let t = CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory)
+        timers[k] = t
+        return t
+    }
+
+    func gauge(_ label: String) -> CoreMetrics.Gauge {
+        lock.lock()
+        defer { lock.unlock() }
+        if let g = gauges[label] { return g }
+        let g = CoreMetrics.Gauge(label: label, factory: factory)
+        gauges[label] = g
+        return g
+    }
+
+    /// A finished request: `deja_requests_total{route,status}` and `deja_request_duration_seconds{route}`.
+    func request(route: String, status: Int, nanoseconds: Int64) {
+        counter("deja_requests_total", [("route", route), ("status", String(status))]).increment()
+        timer("deja_request_duration_seconds", [("route", route)]).recordNanoseconds(nanoseconds)
+    }
+
+    /// `deja_cache_lookups_total{result}`: hit, semantic_hit, miss, bypass or error.
+    func lookup(_ result: String) {
+        counter("deja_cache_lookups_total", [("result", result)]).increment()
+    }
+
+    /// `deja_upstream_duration_seconds{provider}`.
+    func upstream(provider: String, nanoseconds: Int64) {
+        timer("deja_upstream_duration_seconds", [("provider", provider)]).recordNanoseconds(nanoseconds)
+    }
+
+    /// `deja_upstream_errors_total{provider,kind}`: status, timeout, unreachable, invalid or stream.
+    func upstreamError(provider: String, kind: String) {
+        counter("deja_upstream_errors_total", [("provider", provider), ("kind", kind)]).increment()
+    }
+
+    /// `deja_cache_entries`.
+    func entries(_ count: Int) {
+        gauge("deja_cache_entries").record(count)
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> String {
+        registry.emitToString()
+    }
+}

@@ -1,0 +1,117 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import SemanticCache
+
+/// A configured provider, with its API key read from the environment at start.
+struct UpstreamProvider: Sendable {
+    let name: String
+    let configuration: ProviderConfiguration
+    /// `nil` when no key variable is configured: the client's own `Authorization` header is
+    /// forwarded, and its key also becomes the cache tenant.
+    let apiKey: String?
+
+    func url(_ path: String) -> String {
+        var base = configuration.baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + path
+    }
+}
+
+/// Calls providers with AsyncHTTPClient and turns every failure into the OpenAI error a client
+/// should see: a 5xx or unreadable answer is 502, a timeout 504, a refused connection 502, a
+/// 4xx or 429 is passed through with the provider's message.
+struct Upstream: Sendable {
+    let client: HTTPClient
+    let metrics: GatewayMetrics
+
+    /// Sends `body` to `path` of `provider`; returns the response with its body not yet read.
+    func send(
+        _ provider: UpstreamProvider, path: String, body: JSONValue, clientAuthorization: String?
+    ) async throws(OpenAIError) -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: provider.url(path))
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        if let key = provider.apiKey {
+            request.headers.add(name: "authorization", value: "Bearer \(key)")
+        } else if let clientAuthorization {
+            request.headers.add(name: "authorization", value: clientAuthorization)
+        }
+        request.body = .bytes(ByteBuffer(data: body.canonicalData))
+        let timeout = provider.configuration.timeout
+        do {
+            return try await client.execute(request, deadline: .now() + .milliseconds(Int64(timeout * 1000)))
+        } catch {
+            throw failure(error, provider: provider)
+        }
+    }
+
+    /// The failure of a call that did not produce a response, as the client's error.
+    func failure(_ error: any Error, provider: UpstreamProvider) -> OpenAIError {
+        if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
+            metrics.upstreamError(provider: provider.name, kind: "timeout")
+            return OpenAIError(
+                status: .gatewayTimeout,
+                message: "The upstream provider '\(provider.name)' did not answer within \(provider.configuration.timeout) s",
+                type: "upstream_error", code: "upstream_timeout")
+        }
+        metrics.upstreamError(provider: provider.name, kind: "unreachable")
+        return .upstream(.badGateway, "The upstream provider '\(provider.name)' is unreachable: \(Self.describe(error))",
+                         code: "upstream_unreachable")
+    }
+
+    /// Reads a whole JSON response body (at most 64 MiB).
+    func json(_ response: HTTPClientResponse, provider: UpstreamProvider) async throws(OpenAIError) -> JSONValue {
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: 64 << 20)
+        } catch {
+            throw failure(error, provider: provider)
+        }
+        do {
+            return try JSONValue.parse(Data(buffer: bytes))
+        } catch {
+            metrics.upstreamError(provider: provider.name, kind: "invalid")
+            throw .upstream(.badGateway, "The upstream provider '\(provider.name)' answered with invalid JSON",
+                            code: "upstream_invalid_response")
+        }
+    }
+
+    /// The client's error for an upstream answer that is not a success.
+    func error(for response: HTTPClientResponse, provider: UpstreamProvider) async -> OpenAIError {
+        let status = Int(response.status.code)
+        metrics.upstreamError(provider: provider.name, kind: "status")
+        let body = try? await response.body.collect(upTo: 1 << 20)
+        let parsed = body.flatMap { try? JSONValue.parse(Data(buffer: $0)) }
+        let message = parsed?["error"]?["message"]?.stringValue
+            ?? body.map { String(decoding: Data(buffer: $0).prefix(200), as: UTF8.self) } ?? ""
+        switch status {
+        case 429:
+            var e = OpenAIError(status: .tooManyRequests, message: message.isEmpty ? "Rate limited upstream" : message,
+                                type: "rate_limit_error", code: "rate_limit_exceeded")
+            if let retry = response.headers.first(name: "retry-after") { e.headers["retry-after"] = retry }
+            return e
+        case 401, 403 where provider.apiKey != nil:
+            return .upstream(.badGateway, "The upstream provider '\(provider.name)' refused Deja's credentials (HTTP \(status)); "
+                             + "check \(provider.configuration.apiKeyEnv ?? "its key")", code: "upstream_auth")
+        case 400..<500:
+            var e = OpenAIError(
+                status: HTTPResponse.Status(code: status), message: message.isEmpty ? "Upstream rejected the request" : message,
+                type: parsed?["error"]?["type"]?.stringValue ?? "invalid_request_error")
+            e.param = parsed?["error"]?["param"]?.stringValue
+            e.code = parsed?["error"]?["code"]?.stringValue
+            return e
+        default:
+            return .upstream(.badGateway, "The upstream provider '\(provider.name)' failed (HTTP \(status)): \(message)",
+                             code: "upstream_error")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        return text.count > 200 ? String(text.prefix(200)) + "..." : text
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Embedding
+import Foundation
+import Gateway
+import Hummingbird
+import Logging
+import SemanticCache
+
+extension Deja {
+    /// `deja serve`: the gateway.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the gateway: an OpenAI-compatible proxy with a semantic cache.",
+            discussion: """
+                Listens on server.host:server.port (127.0.0.1:8080 unless configured). SIGINT or SIGTERM \
+                stops it gracefully: requests in flight finish, answers being stored are stored, the \
+                counters are written and the index snapshot is saved.
+                """)
+
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "Address to listen on (overrides server.host).") var host: String?
+        @Option(help: "Port to listen on (overrides server.port).") var port: Int?
+
+        func run() async throws {
+            var configuration = try options.load()
+            if let host { configuration.server.host = host }
+            if let port { configuration.server.port = port }
+            let level = Logger.Level(rawValue: configuration.logging.level) ?? .info
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let logger = Logger(label: "deja")
+            try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
+                let cache = try await CacheRuntime.open(configuration, client: client, logger: logger)
+                let gateway = try Gateway(configuration: configuration, cache: cache, client: client, logger: logger)
+                let host = configuration.server.host
+                let app = gateway.application { port in
+                    logger.notice("deja listening on http://\(host):\(port) with \(cache.stats.entries) cached entries")
+                }
+                try await app.runService()
+            }
+        }
+    }
+
+    /// `deja mock-upstream`: the OpenAI-wire mock.
+    struct MockUpstreamCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mock-upstream",
+            abstract: "Run a mock OpenAI-compatible server with deterministic answers (for tests and demos).",
+            discussion: """
+                Serves /v1/chat/completions (plain and streamed), /v1/completions, /v1/embeddings and \
+                /v1/models. Model names such as mock-error-500, mock-timeout, mock-garbage, \
+                mock-cut-stream, mock-slow-stream and mock-flaky-N trigger faults.
+                """)
+
+        @Option(help: "Address to listen on.") var host = "127.0.0.1"
+        @Option(help: "Port to listen on.") var port = 8081
+        @Option(help: "Milliseconds to wait before every answer.") var latencyMs = 0.0
+        @Option(help: "Dimension of the mock embeddings.") var embeddingDimension = 64
+
+        func run() async throws {
+            let mock = MockUpstream(configuration: .init(
+                host: host, port: port, latency: .milliseconds(Int64(latencyMs * 1000) / 1000),
+                embeddingDimension: embeddingDimension))
+            let logger = Logger(label: "deja.mock-upstream")
+            try await mock.application(logger: logger) { port in
+                logger.notice("mock upstream listening on http://\(host):\(port)/v1")
+            }.runService()
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import NIOHTTP1
+import Gateway
+import SemanticCache
+import Testing
+
+@Suite("Gateway lookup API, health and metrics")
+struct CacheAPITests {
+    typealias H = GatewayHarness
+
+    @Test("the lookup API needs the admin key")
+    func authorization() async throws {
+        try await H.run { h in
+            for headers in [[:], ["authorization": "Bearer wrong"], ["authorization": H.adminKey]] {
+                let reply = try await h.request(.GET, "/v1/cache/stats", headers: headers, contentType: nil)
+                #expect(reply.status == 401)
+                #expect(reply.json["error"]?["type"]?.stringValue == "authentication_error")
+            }
+            #expect(try await h.request(.GET, "/v1/cache/stats", headers: h.admin, contentType: nil).status == 200)
+        }
+    }
+
+    @Test("insert, get, search, serve through the proxy, delete, purge and stats")
+    func entries() async throws {
+        try await H.run { h in
+            let inserted = try await h.post("/v1/cache/entries", [
+                "prompt": "What are your opening hours?", "response": "We are open 9 to 5.", "model": "gpt-test",
+                "system": "You are the shop assistant.",
+            ], headers: h.admin)
+            #expect(inserted.status == 201)
+            let key = try #require(inserted.json["id"]?.stringValue)
+            let namespace = try #require(inserted.json["namespace"]?.stringValue)
+
+            // The proxy serves it to the matching chat request.
+            let served = try await h.chat("What are your opening hours?", system: "You are the shop assistant.")
+            #expect(served.cache == "hit")
+            #expect(served.assistantText == "We are open 9 to 5.")
+            #expect(try await h.chat("What are your opening hours?").cache == "miss", "another system prompt")
+
+            let got = try await h.request(.GET, "/v1/cache/entries/\(key)", headers: h.admin, contentType: nil)
+            #expect(got.json["prompt"]?.stringValue == "What are your opening hours?")
+            #expect(got.json["response"]?["choices"]?.arrayValue?.count == 1)
+
+            let found = try await h.post("/v1/cache/search", ["text": "opening hours", "k": 3, "namespace": .string(namespace)],
+                                         headers: h.admin)
+            #expect(found.json["data"]?.arrayValue?.first?["id"]?.stringValue == key)
+            #expect(found.json["data"]?.arrayValue?.first?["response_preview"]?.stringValue == "We are open 9 to 5.")
+            #expect(found.json["data"]?.arrayValue?.first?["similarity"]?.doubleValue ?? 0 > 0.5)
+
+            let stats = try await h.request(.GET, "/v1/cache/stats", headers: h.admin, contentType: nil)
+            #expect(stats.json["entries"]?.intValue == 2)
+            #expect(stats.json["hits"]?.intValue == 1)
+            #expect(stats.json["namespaces"]?.arrayValue?.isEmpty == false)
+
+            let deleted = try await h.request(.DELETE, "/v1/cache/entries/\(key)", headers: h.admin, contentType: nil)
+            #expect(deleted.json["deleted"]?.boolValue == true)
+            #expect(try await h.request(.DELETE, "/v1/cache/entries/\(key)", headers: h.admin, contentType: nil).status == 404)
+            #expect(try await h.chat("What are your opening hours?", system: "You are the shop assistant.").cache == "miss")
+            await h.settle()
+
+            let purged = try await h.request(.DELETE, "/v1/cache?namespace=\(namespace)", headers: h.admin, contentType: nil)
+            #expect(purged.json["purged"]?.intValue == 1)
+            #expect(try await h.request(.DELETE, "/v1/cache", headers: h.admin, contentType: nil).status == 400)
+            #expect(try await h.post("/v1/cache/search", ["k": 3], headers: h.admin).status == 400)
+            #expect(try await h.post("/v1/cache/search", ["vector": [1, 2], "k": 3], headers: h.admin).status == 400)
+            #expect(try await h.post("/v1/cache/entries", ["prompt": "x"], headers: h.admin).status == 400)
+        }
+    }
+
+    @Test("healthz, readyz and Prometheus metrics")
+    func operations() async throws {
+        try await H.run { h in
+            #expect(try await h.request(.GET, "/healthz", contentType: nil).json["status"]?.stringValue == "ok")
+            #expect(try await h.request(.GET, "/readyz", contentType: nil).json["status"]?.stringValue == "ready")
+            _ = try await h.chat("How do I reset my password?")
+            await h.settle()
+            _ = try await h.chat("How do I reset my password?")
+            _ = try await h.chat("bad", model: "mock-error-500")
+            let metrics = try await h.request(.GET, "/metrics", contentType: nil).text
+            #expect(metrics.contains(#"deja_requests_total{route="/v1/chat/completions",status="200"} 2"#))
+            #expect(metrics.contains(#"deja_cache_lookups_total{result="hit"} 1"#))
+            #expect(metrics.contains(#"deja_cache_lookups_total{result="miss"} 2"#))
+            #expect(metrics.contains(#"deja_upstream_errors_total{provider="mock",kind="status"} 1"#))
+            #expect(metrics.contains("deja_request_duration_seconds_bucket"))
+            #expect(metrics.contains("deja_upstream_duration_seconds_bucket"))
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import Foundation
+import NIOHTTP1
+import Gateway
+import SemanticCache
+import Testing
+
+@Suite("Gateway bad input and upstream faults")
+struct FaultTests {
+    typealias H = GatewayHarness
+
+    /// Every bad request gets an OpenAI-shaped error with the right status, and the server
+    /// keeps serving.
+    @Test("bad requests are refused in the OpenAI error shape")
+    func badInput() async throws {
+        try await H.run { h in
+            let cases: [(String, H.Reply, Int)] = [
+                ("malformed JSON", try await h.request(.POST, "/v1/chat/completions", body: Data("{\"model\": ".utf8)), 400),
+                ("not an object", try await h.request(.POST, "/v1/chat/completions", body: Data("[1,2]".utf8)), 400),
+                ("model of the wrong type", try await h.post("/v1/chat/completions", ["model": 5, "messages": [["role": "user", "content": "hi"]]]), 400),
+                ("missing messages", try await h.post("/v1/chat/completions", ["model": "gpt-test"]), 400),
+                ("empty messages", try await h.post("/v1/chat/completions", ["model": "gpt-test", "messages": []]), 400),
+                ("messages not an array", try await h.post("/v1/chat/completions", ["model": "gpt-test", "messages": "hi"]), 400),
+                ("bad role", try await h.post("/v1/chat/completions", ["model": "gpt-test", "messages": [["role": "wizard", "content": "hi"]]]), 400),
+                ("stream not a boolean", try await h.post("/v1/chat/completions", ["model": "gpt-test", "stream": "yes", "messages": [["role": "user", "content": "hi"]]]), 400),
+                ("body over the limit", try await h.request(.POST, "/v1/chat/completions", body: Data(repeating: 0x20, count: 200_000)), 413),
+                ("wrong content type", try await h.request(.POST, "/v1/chat/completions", body: Data("{}".utf8), contentType: "text/plain"), 415),
+                ("no content type", try await h.request(.POST, "/v1/chat/completions", body: Data("{}".utf8), contentType: nil), 415),
+                ("unknown route", try await h.request(.GET, "/v1/nothing-here", contentType: nil), 404),
+            ]
+            for (name, reply, status) in cases {
+                #expect(reply.status == status, "\(name): \(reply.status) \(reply.text)")
+                #expect(reply.json["error"]?["message"]?.stringValue?.isEmpty == false, "\(name): \(reply.text)")
+                #expect(reply.json["error"]?["type"]?.stringValue != nil, "\(name)")
+            }
+            #expect(h.mock.requests(to: "/v1/chat/completions") == 0, "nothing bad was forwarded")
+            #expect(try await h.chat("Still working?").status == 200)
+        }
+    }
+
+    @Test("an unknown model is a 404 in the OpenAI shape")
+    func unknownModel() async throws {
+        try await H.run(configure: { $0.models = ["gpt-test": ModelRoute(provider: "mock")] }) { h in
+            let reply = try await h.chat("hello", model: "gpt-nope")
+            #expect(reply.status == 404)
+            #expect(reply.json["error"]?["code"]?.stringValue == "model_not_found")
+            #expect(try await h.chat("hello", model: "gpt-test").status == 200)
+        }
+    }
+
+    /// Upstream failures: the client gets 502 or 504 (or 429 passed through), nothing is
+    /// cached, and the next request works.
+    @Test("upstream faults map to 502/504 and nothing broken is cached",
+          arguments: [("mock-error-500", 502), ("mock-garbage", 502), ("mock-timeout", 504),
+                      ("mock-cut-stream", 502), ("mock-error-429", 429), ("mock-error-400", 400)])
+    func upstreamFaults(model: String, status: Int) async throws {
+        try await H.run { h in
+            let reply = try await h.chat("What is the meaning of life?", model: model)
+            #expect(reply.status == status, "\(reply.text)")
+            #expect(reply.json["error"]?["message"]?.stringValue?.isEmpty == false)
+            if status == 429 { #expect(reply.headers.first(name: "retry-after") == "0") }
+            await h.settle()
+            #expect(h.gateway.cache.stats.entries == 0)
+            let again = try await h.chat("What is the meaning of life?", model: model)
+            #expect(again.cache != "hit" && again.cache != "semantic-hit")
+            #expect(try await h.chat("And now a normal question?").status == 200)
+        }
+    }
+
+    @Test("a refused connection is a quick 502")
+    func refused() async throws {
+        try await H.run(configure: { $0.providers["dead"] = ProviderConfiguration(baseURL: "http://127.0.0.1:9/v1", timeout: 5)
+                                     $0.models["dead-model"] = ModelRoute(provider: "dead") }) { h in
+            let start = Date()
+            let reply = try await h.chat("hello", model: "dead-model")
+            #expect(reply.status == 502)
+            #expect(reply.json["error"]?["code"]?.stringValue == "upstream_unreachable")
+            #expect(Date().timeIntervalSince(start) < 2)
+            #expect(try await h.chat("hello").status == 200)
+        }
+    }
+
+    @Test("a stream cut mid-way ends with an SSE error event and is not cached")
+    func cutStream() async throws {
+        try await H.run { h in
+            let reply = try await h.chat("Tell me a long story", model: "mock-cut-stream", stream: true)
+            #expect(reply.status == 200)
+            let last = reply.events.last.flatMap { try? JSONValue.parse($0) }
+            #expect(last?["error"]?["code"]?.stringValue != nil, "\(reply.text)")
+            #expect(!reply.events.contains("[DONE]"))
+            await h.settle()
+            #expect(h.gateway.cache.stats.entries == 0)
+            #expect(try await h.chat("Tell me a long story", model: "mock-cut-stream", stream: true).cache == "miss")
+        }
+    }
+
+    @Test("a failing embedder fails open: the answer comes from the upstream")
+    func embedderDown() async throws {
+        // A remote embedder pointing at a port where nothing listens.
+        try await H.run(configure: {
+            $0.embedder.kind = .remote
+            $0.embedder.remote = RemoteEmbedderConfiguration(
+                baseURL: "http://127.0.0.1:9/v1", model: "x", dimension: 8, timeout: 1, maxRetries: 0)
+        }) { h in
+            let reply = try await h.chat("How do I reset my password?")
+            #expect(reply.status == 200)
+            #expect(reply.cache == "miss")
+            let metrics = try await h.request(.GET, "/metrics", contentType: nil).text
+            #expect(metrics.contains(#"deja_cache_lookups_total{result="error"} 1"#))
+            #expect(reply.assistantText != nil)
+        }
+    }
+}
+
+import Embedding

@@ -1,0 +1,126 @@
+import AsyncHTTPClient
+import Embedding
+import Foundation
+import Gateway
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import SemanticCache
+import ServiceLifecycle
+import TestSupport
+
+/// A real Deja server on 127.0.0.1 (port 0) in front of the mock upstream, with a SQLite cache in
+/// a temporary folder; tests talk to it over HTTP.
+struct GatewayHarness: Sendable {
+    let port: Int
+    let mock: MockUpstream
+    let gateway: Gateway
+    static let adminKey = "test-admin-key"
+    static let client = HTTPClient(configuration: .deja())
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// Runs `body` with a fresh mock upstream and gateway; `configure` adjusts the configuration.
+    static func run(
+        configure: @Sendable (inout DejaConfiguration) -> Void = { _ in },
+        environment: [String: String] = [:],
+        _ body: @Sendable (GatewayHarness) async throws -> Void
+    ) async throws {
+        let mock = MockUpstream()
+        try await mock.withRunning { mockPort in
+            let dir = try TemporaryDirectory("deja-gateway")
+            defer { dir.remove() }
+            var configuration = DejaConfiguration()
+            configuration.server.port = 0
+            configuration.server.maxBodyBytes = 64 << 10
+            configuration.cache.store = dir.path("cache.sqlite")
+            configuration.cache.indexFile = dir.path("cache.hnsw")
+            configuration.providers["mock"] = ProviderConfiguration(baseURL: "http://127.0.0.1:\(mockPort)/v1", timeout: 2)
+            configuration.models["*"] = ModelRoute(provider: "mock")
+            configure(&configuration)
+            var logger = Logger(label: "deja.test")
+            logger.logLevel = .error
+            let cache = try await CacheRuntime.open(configuration, client: client, logger: logger)
+            var env = ["DEJA_ADMIN_KEY": adminKey]
+            for (k, v) in environment { env[k] = v }
+            let gateway = try Gateway(configuration: configuration, cache: cache, client: client, environment: env, logger: logger)
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            let app = gateway.application { port in continuation.yield(port) }
+            let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await services.run() }
+                var iterator = ports.makeAsyncIterator()
+                guard let port = await iterator.next() else { return }
+                do {
+                    try await body(GatewayHarness(port: port, mock: mock, gateway: gateway))
+                } catch {
+                    await services.triggerGracefulShutdown()
+                    throw error
+                }
+                await services.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    struct Reply: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: Data
+        var json: JSONValue { (try? JSONValue.parse(body)) ?? .null }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        /// The `data:` payloads of an SSE body.
+        var events: [String] {
+            var parser = ServerSentEvents.Parser()
+            return parser.feed(Array(body))
+        }
+    }
+
+    func request(
+        _ method: HTTPMethod, _ path: String, body: Data? = nil, headers: [String: String] = [:],
+        contentType: String? = "application/json"
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        if let contentType { request.headers.add(name: "content-type", value: contentType) }
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        if let body { request.body = .bytes(ByteBuffer(data: body)) }
+        let response = try await Self.client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
+    }
+
+    func post(_ path: String, _ json: JSONValue, headers: [String: String] = [:]) async throws -> Reply {
+        try await request(.POST, path, body: json.canonicalData, headers: headers)
+    }
+
+    func chat(
+        _ prompt: String, model: String = "gpt-test", stream: Bool = false, system: String? = nil,
+        extra: [String: JSONValue] = [:], headers: [String: String] = [:]
+    ) async throws -> Reply {
+        var body = CacheKeys.plainChatBody(model: model, prompt: prompt, system: system).objectValue!
+        if stream { body["stream"] = true }
+        for (k, v) in extra { body[k] = v }
+        return try await post("/v1/chat/completions", .object(body), headers: headers)
+    }
+
+    var admin: [String: String] { ["authorization": "Bearer \(Self.adminKey)"] }
+
+    /// Waits until answers being stored in the background are stored.
+    func settle() async {
+        await gateway.drainBackgroundWork()
+    }
+}
+
+extension GatewayHarness.Reply {
+    /// The assistant text of a chat completion, or of a chat stream's chunks joined.
+    var assistantText: String? {
+        if let text = OpenAIWire.firstText(json) { return text }
+        let parts = events.filter { $0 != "[DONE]" }.compactMap { try? JSONValue.parse($0) }
+            .compactMap { $0["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue }
+        return parts.isEmpty ? nil : parts.joined()
+    }
+
+    var cache: String? { headers.first(name: "x-deja-cache") }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import NIOHTTP1
+import Gateway
+import SemanticCache
+import Testing
+
+@Suite("Gateway proxy")
+struct ProxyTests {
+    typealias H = GatewayHarness
+
+    @Test("a miss goes upstream and is stored; a repeat hits exactly; a paraphrase hits semantically")
+    func missThenHits() async throws {
+        try await H.run { h in
+            let first = try await h.chat("How do I reset my password?", headers: ["x-request-id": "client-id-1"])
+            #expect(first.status == 200)
+            #expect(first.cache == "miss")
+            #expect(first.headers.first(name: "x-request-id") == "client-id-1")
+            #expect(first.json["object"]?.stringValue == "chat.completion")
+            await h.settle()
+
+            let second = try await h.chat("How do I reset my password?")
+            #expect(second.cache == "hit")
+            #expect(second.headers.first(name: "x-deja-entry") != nil)
+            #expect(second.headers.first(name: "x-request-id")?.hasPrefix("req_") == true)
+            #expect(second.assistantText == first.assistantText)
+
+            let third = try await h.chat("How can I reset my password?")
+            #expect(third.cache == "semantic-hit")
+            #expect(Double(third.headers.first(name: "x-deja-similarity") ?? "") ?? 0 >= 0.8)
+            #expect(third.assistantText == first.assistantText)
+            #expect(h.mock.requests(to: "/v1/chat/completions") == 1)
+
+            let other = try await h.chat("What is the capital of France?")
+            #expect(other.cache == "miss")
+            #expect(h.mock.requests(to: "/v1/chat/completions") == 2)
+        }
+    }
+
+    @Test("a streamed miss passes through chunk by chunk and is cached; hits replay as valid streams")
+    func streaming() async throws {
+        try await H.run { h in
+            let miss = try await h.chat("Explain recursion in programming", stream: true)
+            #expect(miss.status == 200)
+            #expect(miss.cache == "miss")
+            #expect(miss.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
+            #expect(miss.events.last == "[DONE]")
+            #expect(miss.assistantText?.contains("Explain recursion") == true)
+            await h.settle()
+
+            // The streamed answer was assembled and stored: a plain request hits it.
+            let plain = try await h.chat("Explain recursion in programming")
+            #expect(plain.cache == "hit")
+            #expect(plain.assistantText == miss.assistantText)
+
+            // And a streamed request replays it as a stream, with usage when asked for.
+            let replay = try await h.chat("Explain recursion in programming", stream: true,
+                                          extra: ["stream_options": ["include_usage": true]])
+            #expect(replay.cache == "hit")
+            #expect(replay.events.last == "[DONE]")
+            #expect(replay.assistantText == miss.assistantText)
+            let chunks = replay.events.dropLast().compactMap { try? JSONValue.parse($0) }
+            #expect(chunks.allSatisfy { $0["object"]?.stringValue == "chat.completion.chunk" })
+            #expect(chunks.last?["usage"]?["total_tokens"]?.intValue != nil)
+            #expect(chunks.last?["choices"]?.arrayValue?.isEmpty == true)
+            let noUsage = try await h.chat("Explain recursion in programming", stream: true)
+            #expect(noUsage.events.compactMap { try? JSONValue.parse($0) }.allSatisfy { $0["usage"] == nil })
+            #expect(h.mock.requests(to: "/v1/chat/completions") == 1)
+        }
+    }
+
+    @Test("a streamed miss reaches the client before the upstream has finished")
+    func firstChunkEarly() async throws {
+        try await H.run { h in
+            var request = HTTPClientRequest(url: h.base + "/v1/chat/completions")
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/json")
+            let body = CacheKeys.plainChatBody(model: "mock-slow-stream", prompt: "Tell me a story", system: nil)
+            var object = body.objectValue!
+            object["stream"] = true
+            request.body = .bytes(ByteBuffer(data: JSONValue.object(object).canonicalData))
+            let start = Date()
+            let response = try await H.client.execute(request, timeout: .seconds(30))
+            var firstAt: TimeInterval?
+            var all = Data()
+            for try await chunk in response.body {
+                if firstAt == nil { firstAt = Date().timeIntervalSince(start) }
+                all.append(Data(buffer: chunk))
+            }
+            let total = Date().timeIntervalSince(start)
+            // mock-slow-stream waits 200 ms between its events (more than 10 of them).
+            #expect(total > 1.0)
+            #expect((firstAt ?? total) < total - 0.8, "first chunk at \(firstAt ?? -1) s of \(total) s")
+            #expect(String(decoding: all, as: UTF8.self).hasSuffix("data: [DONE]\n\n"))
+        }
+    }
+
+    @Test("per-request controls: no-cache, no-store, x-deja-threshold, x-deja-ttl, x-deja-namespace")
+    func controls() async throws {
+        try await H.run { h in
+            let prompt = "How do I boil an egg?"
+            _ = try await h.chat(prompt, headers: ["cache-control": "no-store"])
+            await h.settle()
+            #expect(try await h.chat(prompt, headers: ["cache-control": "no-store"]).cache == "bypass")
+            #expect(h.mock.requests(to: "/v1/chat/completions") == 2)
+            #expect(h.gateway.cache.stats.entries == 0, "no-store stores nothing")
+
+            let noCache = try await h.chat(prompt, headers: ["cache-control": "no-cache"])
+            #expect(noCache.cache == "bypass")
+            await h.settle()
+            #expect(h.gateway.cache.stats.entries == 1, "no-cache still stores")
+            #expect(try await h.chat(prompt).cache == "hit")
+
+            let strict = try await h.chat("How do you boil an egg", headers: ["x-deja-threshold": "0.9999"])
+            #expect(strict.cache == "miss")
+            let loose = try await h.chat("How do you boil an egg", headers: ["x-deja-threshold": "0.1"])
+            #expect(loose.cache == "semantic-hit" || loose.cache == "hit", "a lower threshold cannot loosen; it stays configured")
+
+            #expect(try await h.chat(prompt, headers: ["x-deja-namespace": "team-b"]).cache == "miss")
+            await h.settle()
+            #expect(try await h.chat(prompt, headers: ["x-deja-namespace": "team-b"]).cache == "hit")
+
+            _ = try await h.chat("What is the speed of light?", headers: ["x-deja-ttl": "3600"])
+            await h.settle()
+            let entry = try await h.post("/v1/cache/search", ["text": "speed of light", "k": 1], headers: h.admin)
+            let first = entry.json["data"]?.arrayValue?.first
+            let created = first?["created_at"]?.intValue ?? 0
+            #expect(first?["expires_at"]?.intValue == created + 3600)
+
+            for bad in [["x-deja-threshold": "2"], ["x-deja-ttl": "-5"], ["x-deja-namespace": "has space"]] {
+                let reply = try await h.chat(prompt, headers: bad)
+                #expect(reply.status == 400)
+                #expect(reply.json["error"]?["code"]?.stringValue == "invalid_header")
+            }
+        }
+    }
+
+    @Test("n > 1 is not cached; tool requests are cached only within their exact namespace")
+    func whatIsCached() async throws {
+        try await H.run { h in
+            _ = try await h.chat("Give me three names for a cat", extra: ["n": 3])
+            await h.settle()
+            #expect(try await h.chat("Give me three names for a cat", extra: ["n": 3]).cache == "bypass")
+            #expect(h.gateway.cache.stats.entries == 0)
+
+            let tools: JSONValue = [["type": "function", "function": ["name": "lookup", "parameters": ["type": "object"]]]]
+            let first = try await h.chat("Find the order status", model: "mock-tools", extra: ["tools": tools])
+            #expect(first.json["choices"]?.arrayValue?.first?["finish_reason"]?.stringValue == "tool_calls")
+            await h.settle()
+            #expect(try await h.chat("Find the order status", model: "mock-tools", extra: ["tools": tools]).cache == "hit")
+            let otherTools: JSONValue = [["type": "function", "function": ["name": "search", "parameters": ["type": "object"]]]]
+            #expect(try await h.chat("Find the order status", model: "mock-tools", extra: ["tools": otherTools]).cache == "miss")
+            #expect(try await h.chat("Find the order status", model: "mock-tools").cache == "miss")
+        }
+    }
+
+    @Test("legacy completions, embeddings (own and proxied) and the model list")
+    func otherRoutes() async throws {
+        try await H.run { h in
+            let body: JSONValue = ["model": "gpt-test-instruct", "prompt": "Say hello to the world"]
+            let first = try await h.post("/v1/completions", body)
+            #expect(first.status == 200)
+            #expect(first.json["object"]?.stringValue == "text_completion")
+            await h.settle()
+            let second = try await h.post("/v1/completions", body)
+            #expect(second.cache == "hit")
+            var streamed = body.objectValue!
+            streamed["stream"] = true
+            let replay = try await h.post("/v1/completions", .object(streamed))
+            #expect(replay.events.last == "[DONE]")
+            let text = replay.events.dropLast().compactMap { try? JSONValue.parse($0) }
+                .compactMap { $0["choices"]?.arrayValue?.first?["text"]?.stringValue }.joined()
+            #expect(text == first.json["choices"]?.arrayValue?.first?["text"]?.stringValue)
+
+            let own = try await h.post("/v1/embeddings", ["model": "deja-embed", "input": ["hello world", "goodbye"]])
+            #expect(own.status == 200)
+            #expect(own.json["data"]?.arrayValue?.count == 2)
+            #expect(own.json["data"]?.arrayValue?.first?["embedding"]?.arrayValue?.count == 384)
+            let b64 = try await h.post("/v1/embeddings", ["model": "deja-embed", "input": "hi", "encoding_format": "base64"])
+            let decoded = Data(base64Encoded: b64.json["data"]?.arrayValue?.first?["embedding"]?.stringValue ?? "")
+            #expect(decoded?.count == 384 * 4)
+            let proxied = try await h.post("/v1/embeddings", ["model": "mock-embed-16", "input": "hello"])
+            #expect(proxied.json["data"]?.arrayValue?.first?["embedding"]?.arrayValue?.count == 16)
+            #expect(h.mock.requests(to: "/v1/embeddings") == 1)
+
+            let models = try await h.request(.GET, "/v1/models", contentType: nil)
+            #expect(models.json["data"]?.arrayValue?.contains { $0["id"]?.stringValue == "deja-embed" } == true)
+        }
+    }
+
+    @Test("clients with their own keys and no provider key are separate tenants")
+    func tenants() async throws {
+        try await H.run { h in
+            let a = ["authorization": "Bearer sk-tenant-a"]
+            let b = ["authorization": "Bearer sk-tenant-b"]
+            _ = try await h.chat("What is our refund policy?", headers: a)
+            await h.settle()
+            #expect(try await h.chat("What is our refund policy?", headers: a).cache == "hit")
+            #expect(try await h.chat("What is our refund policy?", headers: b).cache == "miss")
+            #expect(h.mock.lastHeaders(to: "/v1/chat/completions")["authorization"] == "Bearer sk-tenant-b")
+        }
+    }
+
+    @Test("a configured provider key is sent upstream, and the client's key is not")
+    func providerKey() async throws {
+        try await H.run(configure: { $0.providers["mock"]?.apiKeyEnv = "MOCK_KEY" }, environment: ["MOCK_KEY": "sk-provider"]) { h in
+            _ = try await h.chat("Hello there, how are you?", headers: ["authorization": "Bearer sk-client"])
+            #expect(h.mock.lastHeaders(to: "/v1/chat/completions")["authorization"] == "Bearer sk-provider")
+        }
+    }
+}
+
+import AsyncHTTPClient
+import NIOCore
+import NIOFoundationCompat
