@@ -144,7 +144,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["SemanticCache", "TestSupport"],
+            dependencies: [
+                "SemanticCache", "Embedding", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -36,6 +36,40 @@ public enum DejaBinary {
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Starts `deja`, reads its standard error until a line containing `http://host:PORT` appears,
+    /// and returns the process and that port (for `serve` and `mock-upstream` with `--port 0`).
+    public static func startServer(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Int) {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let data = err.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+            for line in text.split(separator: "\n") where line.contains("listening on http://") {
+                let address = line.split(separator: "http://").last ?? ""
+                let afterColon = address.split(separator: ":").dropFirst().first ?? ""
+                if let port = Int(afterColon.prefix { $0.isNumber }) {
+                    // Keep draining stderr so the child never blocks on a full pipe.
+                    let handle = err.fileHandleForReading
+                    Thread.detachNewThread { while !handle.availableData.isEmpty {} }
+                    return (process, port)
+                }
+            }
+        }
+        process.terminate()
+        throw NSError(domain: "deja", code: 1, userInfo: [NSLocalizedDescriptionKey: "deja did not start: \(text)"])
+    }
+
     /// Starts `deja` and returns the process and its standard output, for tests that read as it
     /// runs (and perhaps kill it).
     public static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, FileHandle) {

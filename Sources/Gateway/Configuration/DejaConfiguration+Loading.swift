@@ -54,13 +54,11 @@ extension DejaConfiguration {
         var configuration = DejaConfiguration()
         do {
             configuration = try YAMLDecoder().decode(DejaConfiguration.self, from: root)
+            problems += configuration.problems
         } catch let error as DecodingError {
             problems.append(Self.describe(error))
         } catch {
             problems.append("\(path ?? "configuration"): \(error)")
-        }
-        if problems.isEmpty {
-            problems = configuration.problems
         }
         guard problems.isEmpty else { throw ConfigurationError(problems) }
         if let path {

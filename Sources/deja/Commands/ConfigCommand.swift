@@ -2,7 +2,6 @@ import ArgumentParser
 import Embedding
 import Foundation
 import Gateway
-import Yams
 
 extension Deja {
     /// `deja config ...`.
@@ -49,7 +48,7 @@ extension Deja.Config {
                 lines.append("#   embedder.remote.api_key_env \(variable): \(status(variable))")
             }
             print(lines.joined(separator: "\n"))
-            print(try YAMLEncoder().encode(configuration), terminator: "")
+            print(configuration.yaml, terminator: "")
         }
     }
 }

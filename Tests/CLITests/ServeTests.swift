@@ -1,0 +1,96 @@
+import AsyncHTTPClient
+import Embedding
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SemanticCache
+import Testing
+import TestSupport
+
+@Suite("deja serve, mock-upstream and config check")
+struct ServeTests {
+    static let client = HTTPClient(configuration: .deja())
+
+    /// One request; returns the status, the `x-deja-cache` header and the body.
+    static func send(_ url: String, body: String? = nil) async throws -> (status: Int, cache: String?, body: String) {
+        var request = HTTPClientRequest(url: url)
+        if let body {
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), response.headers.first(name: "x-deja-cache"), String(buffer: bytes))
+    }
+
+    /// SIGTERM stops the gateway gracefully: it exits 0 after saving the index snapshot, and a
+    /// restart serves the stored answer.
+    @Test("graceful shutdown saves the cache; a restart serves it")
+    func gracefulShutdown() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (mock, mockPort) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
+        defer { mock.terminate() }
+        let config = dir.path("deja.yaml")
+        try """
+            server:
+              port: 0
+            cache:
+              store: cache.sqlite
+              index_file: cache.hnsw
+            providers:
+              mock:
+                base_url: http://127.0.0.1:\(mockPort)/v1
+            models:
+              "*":
+                provider: mock
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let chat = #"{"model":"gpt-test","messages":[{"role":"user","content":"How do I reset my password?"}]}"#
+
+        let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
+        let first = try await Self.send("http://127.0.0.1:\(port)/v1/chat/completions", body: chat)
+        #expect(first.status == 200, "\(first.body)")
+        #expect(first.cache == "miss")
+        try await Task.sleep(for: .milliseconds(300))
+        server.terminate()  // SIGTERM
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+        #expect(FileManager.default.fileExists(atPath: dir.path("cache.hnsw")))
+
+        let (again, port2) = try DejaBinary.startServer(["serve", "--config", config])
+        defer { again.terminate() }
+        let second = try await Self.send("http://127.0.0.1:\(port2)/v1/chat/completions", body: chat)
+        #expect(second.cache == "hit")
+    }
+
+    @Test("deja config check prints the effective configuration, secrets as set or not")
+    func configCheck() throws {
+        let good = try DejaBinary.run(["config", "check", "fixtures/deja.example.yaml"], environment: ["OPENAI_API_KEY": "sk-secret-value"])
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("OPENAI_API_KEY: set"))
+        #expect(!good.stdout.contains("sk-secret-value"))
+        #expect(good.stdout.contains("threshold: 0.8"))
+
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let bad = dir.path("bad.yaml")
+        try "cache:\n  threshold: 1.7\nserver:\n  prot: 1\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let result = try DejaBinary.run(["config", "check", bad])
+        #expect(result.status != 0)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.contains { $0.hasSuffix("cache.threshold: must be between 0 and 1, got 1.7") })
+        #expect(lines.contains { $0.hasSuffix("server.prot: unknown key; did you mean 'port'?") })
+        #expect(lines.count == 2)
+    }
+
+    @Test("the help lists every command")
+    func help() throws {
+        let result = try DejaBinary.run(["--help"])
+        for command in ["serve", "mock-upstream", "config", "tune", "cache", "bench"] {
+            #expect(result.stdout.contains(command), "\(command) missing from --help")
+        }
+        let bench = try DejaBinary.run(["bench", "--help"])
+        for command in ["index", "embed"] { #expect(bench.stdout.contains(command)) }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Gateway
+import Logging
+import SemanticCache
+import Testing
+import TestSupport
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    func load(_ yaml: String, environment: [String: String] = [:]) throws(ConfigurationError) -> DejaConfiguration {
+        let dir = try! TemporaryDirectory()
+        let path = dir.path("deja.yaml")
+        try! yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { dir.remove() }
+        return try DejaConfiguration.load(path: path, environment: environment)
+    }
+
+    func problems(_ yaml: String, environment: [String: String] = [:]) -> [String] {
+        do {
+            _ = try load(yaml, environment: environment)
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    @Test("an empty file is the defaults, listening on 127.0.0.1:8080")
+    func defaults() throws {
+        let c = try load("")
+        #expect(c.server.host == "127.0.0.1")
+        #expect(c.server.port == 8080)
+        #expect(c.cache.threshold == 0.80)
+        #expect(c.embedder.kind == .hashing)
+        #expect(c.cache.store.hasSuffix("/deja-cache.sqlite"), "relative paths resolve against the file's folder")
+    }
+
+    @Test("each problem is one line with its path")
+    func problemsWithPaths() {
+        #expect(problems("cache:\n  threshold: 1.7\n") == ["cache.threshold: must be between 0 and 1, got 1.7"])
+        #expect(problems("server:\n  port: 70000\n") == ["server.port: must be between 0 and 65535, got 70000"])
+        #expect(problems("cache:\n  threshold: high\n").first?.hasPrefix("cache.threshold: expected a number") == true)
+        #expect(problems("cache:\n  thresold: 0.9\n") == ["cache.thresold: unknown key; did you mean 'threshold'?"])
+        #expect(problems("cache:\n  thresholds:\n    - match: '*'\n      threshold: 2\n")
+                    == ["cache.thresholds[0].threshold: must be between 0 and 1, got 2.0"])
+        #expect(problems("models:\n  gpt-4o:\n    provider: nowhere\n")
+                    == ["models.gpt-4o.provider: no provider named 'nowhere' (known: none)"])
+        #expect(problems("providers:\n  openai:\n    base_url: ftp://x\n    timout: 3\n").sorted() == [
+            "providers.openai.base_url: must be an http or https URL, got 'ftp://x'",
+            "providers.openai.timout: unknown key; did you mean 'timeout'?",
+        ].sorted())
+        #expect(problems("embedder:\n  kind: remote\n") == ["embedder.remote: required when embedder.kind is remote"])
+        #expect(problems(": : :").first?.contains("not valid YAML") == true)
+        #expect(problems("- a\n- b\n").first?.contains("top level must be a mapping") == true)
+        let many = problems("cache:\n  threshold: 3\n  max_entries: 0\nserver:\n  port: -1\n")
+        #expect(many.count == 3)
+    }
+
+    @Test("DEJA_ variables override the file")
+    func environment() throws {
+        let yaml = "server:\n  port: 9000\nproviders:\n  openai:\n    base_url: https://api.openai.com/v1\n"
+        let c = try load(yaml, environment: [
+            "DEJA_SERVER_PORT": "9100", "DEJA_CACHE_THRESHOLD": "0.93", "DEJA_CACHE_MAX_ENTRIES": "42",
+            "DEJA_PROVIDERS_OPENAI_TIMEOUT": "7", "DEJA_LOGGING_PROMPTS": "true", "DEJA_UNRELATED": "x",
+        ])
+        #expect(c.server.port == 9100)
+        #expect(c.cache.threshold == 0.93)
+        #expect(c.cache.maxEntries == 42)
+        #expect(c.providers["openai"]?.timeout == 7)
+        #expect(c.logging.prompts)
+        #expect(problems("", environment: ["DEJA_CACHE_THRESHOLD": "9"]) == ["cache.threshold: must be between 0 and 1, got 9.0"])
+    }
+
+    @Test("the commented example configuration is valid and documents every option")
+    func example() throws {
+        let text = try String(contentsOfFile: "fixtures/deja.example.yaml", encoding: .utf8)
+        let c = try DejaConfiguration.load(path: "fixtures/deja.example.yaml", environment: [:])
+        #expect(c.server.host == "127.0.0.1")
+        for key in ["host", "port", "max_body_bytes", "admin_key_env", "cache_multiple_choices", "threshold", "thresholds",
+                    "ttl", "max_entries", "max_bytes", "store", "index_file", "snapshot_interval", "candidates",
+                    "exact_scan_limit", "shared_namespaces", "guard", "numbers", "negation", "word_order", "names",
+                    "empty_query", "hnsw", "ef_construction", "ef_search", "rebuild_on_embedder_change",
+                    "response_memory", "kind", "name", "unigram_weight", "bigram_weight", "char_ngram_weight",
+                    "char_ngram_sizes", "token_weights", "base_url", "api_key_env", "dimension", "batch_size",
+                    "timeout", "max_retries", "backoff_ms", "max_batch", "batch_wait_ms", "threads", "provider",
+                    "model", "level", "prompts"] {
+            #expect(text.contains("\(key):"), "fixtures/deja.example.yaml does not mention \(key)")
+        }
+        _ = try DejaConfiguration.load(path: "fixtures/deja.run.yaml", environment: [:])
+    }
+
+    @Test("a provider key variable that is named but not set stops the gateway with its path")
+    func missingKey() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var c = DejaConfiguration()
+        c.cache.store = dir.path("c.sqlite")
+        c.cache.indexFile = ""
+        c.providers["openai"] = ProviderConfiguration(baseURL: "https://api.openai.com/v1", apiKeyEnv: "DEJA_TEST_NO_SUCH_KEY")
+        let cache = try await CacheRuntime.open(c, client: GatewayHarness.client, logger: .init(label: "t"))
+        #expect {
+            try Gateway(configuration: c, cache: cache, client: GatewayHarness.client, environment: [:])
+        } throws: { error in
+            (error as? ConfigurationError)?.problems == [
+                "providers.openai.api_key_env: the variable DEJA_TEST_NO_SUCH_KEY is not set; export the provider's key in it"
+            ]
+        }
+    }
+
+    @Test("deja tune --write edits one line and keeps the rest")
+    func editor() {
+        let text = "# top\ncache:\n  # the threshold\n  threshold: 0.5  # old\n  ttl: 60\nserver:\n  port: 1\n"
+        #expect(ConfigFileEditor.set(section: "cache", key: "threshold", value: "0.9", in: text)
+                    == "# top\ncache:\n  # the threshold\n  threshold: 0.9  # old\n  ttl: 60\nserver:\n  port: 1\n")
+        #expect(ConfigFileEditor.set(section: "cache", key: "threshold", value: "0.9", in: "server:\n  port: 1\n")
+                    == "server:\n  port: 1\ncache:\n  threshold: 0.9\n")
+        #expect(ConfigFileEditor.set(section: "cache", key: "threshold", value: "0.9", in: "cache:\n    ttl: 5\n")
+                    == "cache:\n    threshold: 0.9\n    ttl: 5\n")
+    }
+}
