@@ -28,8 +28,12 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
     public var sharedNamespaces: [String]
     /// The false-positive guard.
     public var guardChecks: GuardConfiguration
-    /// The HNSW graph's parameters.
+    /// The HNSW graph's parameters. Lookups use `ef_search` 32 by default: they need the best
+    /// five candidates of one namespace, and a near-duplicate above the threshold is found long
+    /// before a wider search would change the answer.
     public var hnsw: HNSWConfiguration
+
+    public static let defaultHNSW = HNSWConfiguration(m: 16, efConstruction: 200, efSearch: 32)
     /// Re-embed every entry when the embedder changed, instead of refusing to start.
     public var rebuildOnEmbedderChange: Bool
     /// Bytes of responses kept in memory in front of the store.
@@ -40,7 +44,8 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         maxEntries: Int = 100_000, maxBytes: Int = 1 << 30, store: String = "deja-cache.sqlite",
         indexFile: String = "deja-cache.hnsw", snapshotInterval: Double = 300, candidates: Int = 5,
         exactScanLimit: Int = 1024, sharedNamespaces: [String] = [], guardChecks: GuardConfiguration = .init(),
-        hnsw: HNSWConfiguration = .init(), rebuildOnEmbedderChange: Bool = false, responseMemory: Int = 64 << 20
+        hnsw: HNSWConfiguration = CacheConfiguration.defaultHNSW, rebuildOnEmbedderChange: Bool = false,
+        responseMemory: Int = 64 << 20
     ) {
         self.threshold = threshold
         self.thresholds = thresholds
@@ -81,7 +86,15 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         exactScanLimit = try c.decodeIfPresent(Int.self, forKey: .exactScanLimit) ?? d.exactScanLimit
         sharedNamespaces = try c.decodeIfPresent([String].self, forKey: .sharedNamespaces) ?? d.sharedNamespaces
         guardChecks = try c.decodeIfPresent(GuardConfiguration.self, forKey: .guardChecks) ?? d.guardChecks
-        hnsw = try c.decodeIfPresent(HNSWConfiguration.self, forKey: .hnsw) ?? d.hnsw
+        // Fields left out keep the cache's defaults (ef_search 32), not the index's.
+        var hnsw = d.hnsw
+        if let given = try c.decodeIfPresent(_HNSWFields.self, forKey: .hnsw) {
+            hnsw.m = given.m ?? hnsw.m
+            hnsw.efConstruction = given.efConstruction ?? hnsw.efConstruction
+            hnsw.efSearch = given.efSearch ?? hnsw.efSearch
+            hnsw.seed = given.seed ?? hnsw.seed
+        }
+        self.hnsw = hnsw
         rebuildOnEmbedderChange = try c.decodeIfPresent(Bool.self, forKey: .rebuildOnEmbedderChange)
             ?? d.rebuildOnEmbedderChange
         responseMemory = try c.decodeIfPresent(Int.self, forKey: .responseMemory) ?? d.responseMemory
@@ -121,6 +134,18 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
     /// Whether a request's `model[/partition]` names a shared namespace.
     public func isShared(_ sharedLabel: String) -> Bool {
         sharedNamespaces.contains { Glob.matches($0, sharedLabel) }
+    }
+}
+
+/// The `hnsw` section as written, every field optional.
+struct _HNSWFields: Decodable {
+    var m: Int?
+    var efConstruction: Int?
+    var efSearch: Int?
+    var seed: UInt64?
+
+    enum CodingKeys: String, CodingKey {
+        case m, efConstruction = "ef_construction", efSearch = "ef_search", seed
     }
 }
 

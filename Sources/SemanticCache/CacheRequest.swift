@@ -120,6 +120,7 @@ public struct CacheRequest: Sendable {
     }
 
     public static func normalizeForExactMatch(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return normalizeASCII(text) }
         let folded = text.precomposedStringWithCompatibilityMapping.lowercased()
         var out = ""
         out.reserveCapacity(folded.utf8.count)
@@ -136,5 +137,24 @@ public struct CacheRequest: Sendable {
         while let last = out.last, "?!.。？！".contains(last) { out.removeLast() }
         while out.last == " " { out.removeLast() }
         return out
+    }
+
+    /// The same for ASCII text, on bytes: it runs on every request.
+    static func normalizeASCII(_ text: String) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for b in text.utf8 {
+            switch b {
+            case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D:
+                pendingSpace = !out.isEmpty
+            default:
+                if pendingSpace { out.append(0x20) }
+                pendingSpace = false
+                out.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
+            }
+        }
+        while let last = out.last, last == 0x3F || last == 0x21 || last == 0x2E || last == 0x20 { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,7 +1,8 @@
 import Embedding
 import Foundation
 
-/// What the false-positive guard compares between two prompts.
+/// What the false-positive guard compares between two prompts. Computed on every lookup and
+/// insert, so words are compared by their hashes rather than as strings.
 public struct PromptFeatures: Sendable, Equatable {
     /// Numbers in order of appearance, normalised (`3,000` → `3000`, `2.50` → `2.5`, `two` → `2`).
     public var numbers: [String]
@@ -12,26 +13,56 @@ public struct PromptFeatures: Sendable, Equatable {
     /// Words, and words that are not function words.
     public var words: Int
     public var contentWords: Int
-    /// The content words in order, to spot the same words rearranged ("flights from Paris to
-    /// London" / "from London to Paris").
-    public var contentSequence: [String]
+    /// The content words in order (as hashes), to spot the same words rearranged ("flights from
+    /// Paris to London" / "from London to Paris").
+    public var contentSequence: [UInt64]
     /// Names, in lower case: capitalised words that do not start a sentence, and words with a
     /// capital or a digit inside ("iOS", "GPT4"). Empty when the text is mostly capitals.
     public var names: Set<String>
 
     public init(_ text: String) {
         let normalized = NormalizedText(text)
-        let words = normalized.wordStrings
-        self.words = words.count
-        contentSequence = words.filter { !Self.functionWords.contains($0) }
-        contentWords = contentSequence.count
-        negated = words.contains { Self.negators.contains($0) }
-        polarWords = Set(words.filter { Self.antonyms[$0] != nil })
-        numbers = Self.numbers(in: text.lowercased(), words: words)
+        let scalars = normalized.scalars
+        var content: [UInt64] = []
+        var spelled: [String] = []
+        var polar = Set<String>()
+        var negated = false
+        for range in normalized.words {
+            let h = Self.hash(scalars[range])
+            if !Self.functionWordHashes.contains(h) { content.append(h) }
+            if Self.negatorHashes.contains(h) { negated = true }
+            if let word = Self.antonymWords[h] { polar.insert(word) }
+            if let number = Self.numberWordHashes[h] { spelled.append(number) }
+        }
+        words = normalized.count
+        contentSequence = content
+        contentWords = content.count
+        self.negated = negated
+        polarWords = polar
+        numbers = Self.digitRuns(in: text) + spelled
         names = Self.names(in: text)
     }
 
+    @inline(__always)
+    static func hash(_ word: ArraySlice<UInt32>) -> UInt64 {
+        var h = FeatureHash(tag: 0x47)  // "G"
+        h.add(scalars: word)
+        return h.value
+    }
+
+    static func hash(_ word: String) -> UInt64 {
+        hash(NormalizedText(word).scalars[...])
+    }
+
+    static let functionWordHashes = Set(functionWords.map { hash($0) })
+    static let negatorHashes = Set(negators.map { hash($0) })
+    static let antonymWords: [UInt64: String] = Dictionary(
+        antonyms.keys.map { (hash($0), $0) }, uniquingKeysWith: { a, _ in a })
+    static let numberWordHashes: [UInt64: String] = Dictionary(
+        numberWords.map { (hash($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
+
     static func names(in text: String) -> Set<String> {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiNames(Array(text.utf8)) }
         var out = Set<String>()
         var sentenceStart = true
         var words = 0
@@ -47,6 +78,47 @@ public struct PromptFeatures: Sendable, Equatable {
             let mixed = inner.contains { $0.isUppercase } || (word.contains { $0.isNumber } && word.contains { $0.isLetter })
             if (upperFirst && !sentenceStart && word != "I") || mixed {
                 out.insert(word.lowercased())
+            }
+        }
+        return words > 0 && capitalised * 2 > words ? [] : out
+    }
+
+    /// ``names(in:)`` on ASCII bytes.
+    static func asciiNames(_ bytes: [UInt8]) -> Set<String> {
+        @inline(__always) func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
+        @inline(__always) func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
+        @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+        @inline(__always) func isAlnum(_ b: UInt8) -> Bool { isUpper(b) || isLower(b) || isDigit(b) }
+        var out = Set<String>()
+        var sentenceStart = true
+        var words = 0
+        var capitalised = 0
+        var i = 0
+        while i < bytes.count {
+            while i < bytes.count && (bytes[i] == 0x20 || (bytes[i] >= 0x09 && bytes[i] <= 0x0D)) { i += 1 }
+            let tokenStart = i
+            while i < bytes.count && !(bytes[i] == 0x20 || (bytes[i] >= 0x09 && bytes[i] <= 0x0D)) { i += 1 }
+            guard i > tokenStart else { continue }
+            var a = tokenStart
+            var b = i
+            while a < b && !isAlnum(bytes[a]) { a += 1 }
+            while b > a && !isAlnum(bytes[b - 1]) { b -= 1 }
+            let endsSentence = [0x2E, 0x3F, 0x21, 0x3A].contains(bytes[i - 1])
+            defer { sentenceStart = endsSentence }
+            guard a < b, isUpper(bytes[a]) || isLower(bytes[a]) else { continue }
+            words += 1
+            let upperFirst = isUpper(bytes[a])
+            if upperFirst { capitalised += 1 }
+            var innerUpper = false
+            var hasDigit = false
+            var hasLetter = false
+            for k in a..<b {
+                if k > a && isUpper(bytes[k]) { innerUpper = true }
+                if isDigit(bytes[k]) { hasDigit = true } else if isUpper(bytes[k]) || isLower(bytes[k]) { hasLetter = true }
+            }
+            let single = b - a == 1 && bytes[a] == 0x49  // "I"
+            if (upperFirst && !sentenceStart && !single) || innerUpper || (hasDigit && hasLetter) {
+                out.insert(String(decoding: bytes[a..<b].map { isUpper($0) ? $0 + 0x20 : $0 }, as: UTF8.self))
             }
         }
         return words > 0 && capitalised * 2 > words ? [] : out
@@ -97,10 +169,34 @@ public struct PromptFeatures: Sendable, Equatable {
         "million": "1000000", "billion": "1000000000", "half": "0.5", "dozen": "12",
     ]
 
-    /// Digit runs (with `.` or `,` between digits) and number words, in order. "one" is not a
-    /// number word here: it is a pronoun as often as a number ("which one is faster").
-    static func numbers(in text: String, words: [String]) -> [String] {
-        var found: [(position: Int, value: String)] = []
+    /// Digit runs (with `.` or `,` between digits), in order, normalised. Number words come
+    /// after them, in their own order; mixed orders are rare and compare unequal, which errs
+    /// towards a miss. "one" is not a number word here: it is a pronoun as often as a number
+    /// ("which one is faster").
+    static func digitRuns(in text: String) -> [String] {
+        var found: [String] = []
+        var utf8 = Array(text.utf8)
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            var i = 0
+            while i < utf8.count {
+                guard utf8[i] >= 0x30 && utf8[i] <= 0x39 else { i += 1; continue }
+                var run: [UInt8] = []
+                while i < utf8.count {
+                    let b = utf8[i]
+                    if b >= 0x30 && b <= 0x39 {
+                        run.append(b)
+                    } else if (b == 0x2E || b == 0x2C), i + 1 < utf8.count, utf8[i + 1] >= 0x30 && utf8[i + 1] <= 0x39 {
+                        run.append(b)
+                    } else {
+                        break
+                    }
+                    i += 1
+                }
+                found.append(normalizeNumber(String(decoding: run, as: UTF8.self)))
+            }
+            return found
+        }
+        utf8 = []
         let scalars = Array(text.unicodeScalars)
         var i = 0
         while i < scalars.count {
@@ -117,12 +213,9 @@ public struct PromptFeatures: Sendable, Equatable {
                 }
                 i += 1
             }
-            found.append((i, normalizeNumber(raw)))
+            found.append(normalizeNumber(raw))
         }
-        // Number words keep their order relative to each other; digits come first. Mixed
-        // orders are rare and compare unequal, which errs towards a miss.
-        let spelled = words.compactMap { numberWords[$0] }
-        return found.map(\.value) + spelled
+        return found
     }
 
     static func normalizeNumber(_ raw: String) -> String {

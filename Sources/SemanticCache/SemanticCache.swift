@@ -1,3 +1,4 @@
+import Dispatch
 public import Embedding
 public import Foundation
 import Logging
@@ -40,6 +41,9 @@ public final class SemanticCache: Sendable {
     let clock: any CacheClock
     let logger: Logger
     let writes = _AsyncLock()
+    /// Index inserts run here rather than on Swift's cooperative threads: an insert is a
+    /// millisecond of CPU, and on a small machine it would hold up the lookups queued behind it.
+    let indexWriter = DispatchQueue(label: "deja.cache.index-writer", qos: .utility)
 
     init(
         configuration: CacheConfiguration, embedder: any Embedder, store: any CacheStore, indexPath: String?,
@@ -90,11 +94,9 @@ public final class SemanticCache: Sendable {
         _ request: CacheRequest, in ns: Namespace, options: LookupOptions, now: Date
     ) async throws(CacheError) -> LookupResult {
         let time = now.timeIntervalSince1970
-        if let key = catalog.key(exact: request.exactKey(in: ns)), let info = catalog.info(key),
-           info.namespace == ns.id, !Self.expired(info, at: time),
+        if let (key, info) = catalog.exactHit(request.exactKey(in: ns), namespace: ns.id, at: time),
            let response = try await response(key)
         {
-            catalog.touch(key, at: time)
             return .hit(CacheHit(
                 kind: .exact, key: key, similarity: 1, response: response, namespace: ns,
                 promptTokens: info.promptTokens, completionTokens: info.completionTokens))
@@ -201,11 +203,17 @@ public final class SemanticCache: Sendable {
         return try await writes.run { () throws(CacheError) in
             let stored = try await store.insert(entry)
             if let embedding {
-                do throws(IndexError) {
-                    try index.insert { (i) throws(IndexError) in
-                        try i.prepareInsert(key: stored.key, vector: embedding, tag: ns.tag)
+                let index = self.index
+                let outcome: Result<Void, IndexError> = await withCheckedContinuation { continuation in
+                    indexWriter.async {
+                        continuation.resume(returning: Result { () throws(IndexError) in
+                            try index.insert { (i) throws(IndexError) in
+                                try i.prepareInsert(key: stored.key, vector: embedding, tag: ns.tag)
+                            }
+                        })
                     }
-                } catch {
+                }
+                if case .failure(let error) = outcome {
                     _ = try? await store.delete(keys: [stored.key])
                     throw .index(error)
                 }

@@ -73,6 +73,18 @@ final class _Catalog: @unchecked Sendable {
 
     var allKeys: [UInt64] { locked { Array(entries.keys) } }
 
+    /// The live entry an exact key names in `namespace`, marked used at `time`: the whole exact
+    /// lookup under one lock.
+    func exactHit(_ exact: Digest128, namespace: Digest128, at time: Double) -> (key: UInt64, info: _EntryInfo)? {
+        locked {
+            guard let key = byExact[exact], var info = entries[key], info.namespace == namespace else { return nil }
+            if let expires = info.expiresAt, expires <= time { return nil }
+            info.lastUsed = time
+            entries[key] = info
+            return (key, info)
+        }
+    }
+
     func touch(_ key: UInt64, at time: Double) {
         locked { entries[key]?.lastUsed = time }
     }

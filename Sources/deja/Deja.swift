@@ -16,7 +16,7 @@ extension Deja {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure the throughput of Deja's parts.",
-            subcommands: [BenchIndex.self, BenchEmbed.self]
+            subcommands: [BenchIndex.self, BenchEmbed.self, BenchGateway.self]
         )
     }
 }

@@ -91,6 +91,6 @@ struct ServeTests {
             #expect(result.stdout.contains(command), "\(command) missing from --help")
         }
         let bench = try DejaBinary.run(["bench", "--help"])
-        for command in ["index", "embed"] { #expect(bench.stdout.contains(command)) }
+        for command in ["index", "embed", "gateway"] { #expect(bench.stdout.contains(command)) }
     }
 }

@@ -177,7 +177,7 @@ extension Gateway {
         metrics.lookup(hit.kind == .exact ? "hit" : "semantic_hit")
         context.facts.set(cache: kind, similarity: hit.similarity)
         var headers: HTTPFields = [.xDejaCache: kind, .xDejaEntry: String(hit.key)]
-        if hit.kind == .semantic { headers[.xDejaSimilarity] = String(format: "%.4f", hit.similarity) }
+        if hit.kind == .semantic { headers[.xDejaSimilarity] = RequestLogMiddleware.fixed(Double(hit.similarity), places: 4) }
         guard stream else {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: hit.response)))

@@ -11,6 +11,13 @@ public final class GatewayMetrics: @unchecked Sendable {
     private let lock = NSLock()
     private var counters: [String: CoreMetrics.Counter] = [:]
     private var timers: [String: CoreMetrics.Timer] = [:]
+    /// Per-request handles by route and status, so that the hot path hashes one small key.
+    private var requestHandles: [RouteStatus: (CoreMetrics.Counter, CoreMetrics.Timer)] = [:]
+
+    private struct RouteStatus: Hashable {
+        var route: String
+        var status: Int
+    }
     private var gauges: [String: CoreMetrics.Gauge] = [:]
 
     public init() {
@@ -58,8 +65,20 @@ public final class GatewayMetrics: @unchecked Sendable {
 
     /// A finished request: `deja_requests_total{route,status}` and `deja_request_duration_seconds{route}`.
     func request(route: String, status: Int, nanoseconds: Int64) {
-        counter("deja_requests_total", [("route", route), ("status", String(status))]).increment()
-        timer("deja_request_duration_seconds", [("route", route)]).recordNanoseconds(nanoseconds)
+        let key = RouteStatus(route: route, status: status)
+        lock.lock()
+        let cached = requestHandles[key]
+        lock.unlock()
+        let handles = cached ?? {
+            let made = (counter("deja_requests_total", [("route", route), ("status", String(status))]),
+                        timer("deja_request_duration_seconds", [("route", route)]))
+            lock.lock()
+            requestHandles[key] = made
+            lock.unlock()
+            return made
+        }()
+        handles.0.increment()
+        handles.1.recordNanoseconds(nanoseconds)
     }
 
     /// `deja_cache_lookups_total{result}`: hit, semantic_hit, miss, bypass or error.

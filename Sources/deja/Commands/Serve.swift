@@ -27,11 +27,8 @@ extension Deja {
             if let host { configuration.server.host = host }
             if let port { configuration.server.port = port }
             let level = Logger.Level(rawValue: configuration.logging.level) ?? .info
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, level: level) }
+            defer { BufferedLogHandler.flush() }
             let logger = Logger(label: "deja")
             try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
                 let cache = try await CacheRuntime.open(configuration, client: client, logger: logger)

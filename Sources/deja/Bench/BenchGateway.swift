@@ -1,0 +1,177 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import NIOCore
+import NIOFoundationEssentialsCompat
+import SemanticCache
+import VectorIndex
+
+extension Deja {
+    /// `deja bench gateway`: requests per second and latency of a running gateway.
+    struct BenchGateway: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gateway",
+            abstract: "Load a running gateway with chat requests and report throughput and latency.",
+            discussion: """
+                First sends each of --warm prompts once so that they are cached, then keeps --concurrency \
+                keep-alive connections busy for --duration seconds: with probability --hit-ratio a request \
+                repeats a warmed prompt (a hit), otherwise it asks something new (a miss, answered by the \
+                upstream). Reports requests per second and p50/p90/p99 latency, split by the x-deja-cache \
+                header. With --direct URL it also runs the misses against that upstream directly, to show \
+                the latency Deja adds to a miss.
+                """)
+
+        @Option(help: "The gateway.") var url = "http://127.0.0.1:8080"
+        @Option(help: "Call this upstream directly too (e.g. the mock upstream's URL), for the miss overhead.")
+        var direct: String?
+        @Option(help: "Open connections.") var concurrency = 64
+        @Option(help: "Seconds of load.") var duration = 10.0
+        @Option(help: "Prompt file, one prompt per line.") var prompts = "fixtures/prompts.txt"
+        @Option(help: "Fraction of requests that repeat a warmed prompt.") var hitRatio = 0.9
+        @Option(help: "Prompts sent once before the run, to be cached.") var warm = 200
+        @Option(help: "Model name to ask for.") var model = "gpt-4o-mini"
+        @Option(help: "Event-loop threads of the load generator.") var threads = 1
+        @Option(name: .customLong("header"), help: "An extra request header, 'name: value' (repeatable).")
+        var headers: [String] = []
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard (0...1).contains(hitRatio) else { throw ValidationError("--hit-ratio must be between 0 and 1") }
+            guard concurrency >= 1, duration > 0, warm >= 1, threads >= 1 else {
+                throw ValidationError("--concurrency, --duration, --warm and --threads must be positive")
+            }
+        }
+
+        struct Latency: Codable {
+            var requests: Int
+            var p50Milliseconds: Double
+            var p90Milliseconds: Double
+            var p99Milliseconds: Double
+        }
+
+        struct Report: Codable {
+            var url: String
+            var concurrency: Int
+            var seconds: Double
+            var requestsPerSecond: Double
+            var errors: Int
+            var hitRate: Double
+            var all: Latency
+            var byCache: [String: Latency]
+            var direct: Latency?
+            var addedMissLatencyP50Milliseconds: Double?
+        }
+
+        func run() throws {
+            let lines = try String(contentsOfFile: prompts, encoding: .utf8).split(separator: "\n").map(String.init)
+                .filter { !$0.isEmpty }
+            guard lines.count > 1 else { throw ValidationError("\(prompts) needs at least two prompts") }
+            let warmed = Array(lines.prefix(min(warm, lines.count / 2)))
+            let fresh = Array(lines.dropFirst(warmed.count))
+            guard let target = URL(string: url), let host = target.host, let port = target.port else {
+                throw ValidationError("--url must look like http://127.0.0.1:8080, got '\(url)'")
+            }
+            let model = self.model
+            func body(_ prompt: String) -> ByteBuffer {
+                ByteBuffer(data: CacheKeys.plainChatBody(model: model, prompt: prompt, system: nil).canonicalData)
+            }
+            let warmBodies = warmed.map(body)
+            // Warm up: every warmed prompt once, on as many connections as there are prompts to spread.
+            let warmCount = warmed.count
+            let warmConnections = min(concurrency, warmCount)
+            var warmLoad = GatewayLoad(
+                host: host, port: port, concurrency: warmConnections, duration: 3600, threads: threads,
+                makeBody: { c, n in
+                    let i = c + n * warmConnections
+                    return i < warmCount ? warmBodies[i] : ByteBuffer()
+                })
+            warmLoad.stopOnEmptyBody = true
+            _ = try warmLoad.run()
+            Thread.sleep(forTimeInterval: 1)
+
+            let ratio = hitRatio
+            let freshCount = fresh.count
+            // Part of every miss prompt, so that a second run against the same cache still misses.
+            let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+            let makeBody: @Sendable (Int, Int) -> ByteBuffer = { c, n in
+                var rng = SplitMix64(seed: UInt64(c) << 32 | UInt64(n))
+                if Double(rng.next() % 10_000) / 10_000 < ratio {
+                    return warmBodies[Int(rng.next() % UInt64(warmBodies.count))]
+                }
+                let prompt = fresh[Int(rng.next() % UInt64(freshCount))] + " (question \(run)-\(c)-\(n))"
+                return ByteBuffer(data: CacheKeys.plainChatBody(model: model, prompt: prompt, system: nil).canonicalData)
+            }
+            var load = GatewayLoad(
+                host: host, port: port, concurrency: concurrency, duration: duration, threads: threads, makeBody: makeBody)
+            load.headers = try headers.map { h in
+                let parts = h.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2 else { throw ValidationError("--header must be 'name: value', got '\(h)'") }
+                return (String(parts[0]).trimmingCharacters(in: .whitespaces), String(parts[1]).trimmingCharacters(in: .whitespaces))
+            }
+            let (samples, seconds, errors) = try load.run()
+            var byCache: [String: Latency] = [:]
+            for kind in Set(samples.map(\.cache)) {
+                byCache[kind] = Self.latency(samples.filter { $0.cache == kind })
+            }
+            let hits = samples.filter { $0.cache == "hit" || $0.cache == "semantic-hit" }.count
+            var report = Report(
+                url: url, concurrency: concurrency, seconds: seconds, requestsPerSecond: Double(samples.count) / seconds,
+                errors: errors, hitRate: samples.isEmpty ? 0 : Double(hits) / Double(samples.count),
+                all: Self.latency(samples), byCache: byCache)
+            if let direct, let d = URL(string: direct), let dHost = d.host, let dPort = d.port {
+                // The same kind of misses, straight to the upstream.
+                var path = d.path
+                if path.isEmpty || path == "/" { path = "/v1" }
+                var directLoad = GatewayLoad(
+                    host: dHost, port: dPort, concurrency: concurrency, duration: min(duration, 5), threads: threads,
+                    makeBody: { c, n in
+                        let prompt = fresh[(c * 7919 + n) % freshCount] + " (direct \(run)-\(c)-\(n))"
+                        return ByteBuffer(data: CacheKeys.plainChatBody(model: model, prompt: prompt, system: nil).canonicalData)
+                    })
+                directLoad.path = path + "/chat/completions"
+                let (directSamples, _, _) = try directLoad.run()
+                report.direct = Self.latency(directSamples)
+                if let miss = byCache["miss"] ?? byCache["bypass"], let directLatency = report.direct {
+                    report.addedMissLatencyP50Milliseconds = miss.p50Milliseconds - directLatency.p50Milliseconds
+                }
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(Self.table(report))
+            }
+        }
+
+        static func latency(_ samples: [GatewayLoad.Sample]) -> Latency {
+            let ms = samples.map { Double($0.nanoseconds) / 1e6 }
+            return Latency(
+                requests: samples.count, p50Milliseconds: ms.percentile(50), p90Milliseconds: ms.percentile(90),
+                p99Milliseconds: ms.percentile(99))
+        }
+
+        static func table(_ r: Report) -> String {
+            var out = String(
+                format: "%@: %d connections, %.1f s: %.0f requests/s, hit rate %.3f, %d errors\n",
+                r.url, r.concurrency, r.seconds, r.requestsPerSecond, r.hitRate, r.errors)
+            out += "              requests   req/s    p50 ms   p90 ms   p99 ms\n"
+            func row(_ name: String, _ l: Latency) -> String {
+                name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + String(format: " %9d %7.0f %9.3f %8.3f %8.3f\n", l.requests, Double(l.requests) / r.seconds,
+                             l.p50Milliseconds, l.p90Milliseconds, l.p99Milliseconds)
+            }
+            out += row("all", r.all)
+            for (kind, l) in r.byCache.sorted(by: { $0.key < $1.key }) { out += row(kind, l) }
+            if let d = r.direct {
+                out += String(format: "direct upstream misses: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (%d requests)\n",
+                              d.p50Milliseconds, d.p90Milliseconds, d.p99Milliseconds, d.requests)
+            }
+            if let added = r.addedMissLatencyP50Milliseconds {
+                out += String(format: "latency Deja adds to a miss (p50): %.3f ms\n", added)
+            }
+            return out
+        }
+    }
+}
+
