@@ -5,7 +5,7 @@ APT_PACKAGES := pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: all deps build release test test-tsan run bench-index anchors clean
+.PHONY: all deps build release test test-tsan run bench-index bench-gateway anchors clean
 
 all: build
 
@@ -24,8 +24,13 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product deja
 
+## The official OpenAI Python client, for the compatibility test (PyPI).
+.build-py/bin/python:
+	python3 -m venv .build-py
+	.build-py/bin/pip install -q "openai>=1.40,<4"
+
 ## Unit and integration tests, then the concurrency tests again under ThreadSanitizer.
-test: deps
+test: deps .build-py/bin/python
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) test-tsan
@@ -33,9 +38,19 @@ test: deps
 test-tsan: deps
 	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter "SharedIndexTests|CacheConcurrencyTests"
 
-## Until the gateway lands, `make run` builds Deja and benchmarks its index on a generated set.
+## The gateway on 127.0.0.1:8080 in front of the mock upstream on 127.0.0.1:8081 (Ctrl-C stops both).
 run: release
-	.build/release/deja bench index --n 20000 --dim 128 --queries 1000
+	@mkdir -p .run
+	@echo "deja: mock upstream on http://127.0.0.1:8081/v1, gateway on http://127.0.0.1:8080/v1 (Ctrl-C to stop)"
+	@echo "deja: try  curl -s http://127.0.0.1:8080/v1/chat/completions -H 'Content-Type: application/json' \\"
+	@echo "             -d '{\"model\": \"gpt-4o-mini\", \"messages\": [{\"role\": \"user\", \"content\": \"How do I reset my password?\"}]}' -i"
+	@.build/release/deja mock-upstream --port 8081 > .run/mock-upstream.log 2>&1 & mock=$$!; \
+	trap 'kill $$mock 2>/dev/null' EXIT INT TERM; \
+	DEJA_ADMIN_KEY=$${DEJA_ADMIN_KEY:-dev-admin-key} .build/release/deja serve --config fixtures/deja.run.yaml
+
+## Gateway throughput with the mock upstream (start `make run` in another terminal first).
+bench-gateway: release
+	.build/release/deja bench gateway --concurrency 64 --duration 10 --hit-ratio 0.9 --direct http://127.0.0.1:8081/v1
 
 bench-index: release
 	.build/release/deja bench index --n 100000 --dim 384 --queries 1000 --clusters 1000
@@ -46,4 +61,4 @@ anchors: release
 	.anchors/venv/bin/python ../shared/bench/anchors.py --external deja='.build/release/deja bench index --anchors-request'
 
 clean:
-	rm -rf .build .build-tsan
+	rm -rf .build .build-tsan .build-py .run

@@ -28,12 +28,14 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
     public var sharedNamespaces: [String]
     /// The false-positive guard.
     public var guardChecks: GuardConfiguration
-    /// The HNSW graph's parameters. Lookups use `ef_search` 32 by default: they need the best
-    /// five candidates of one namespace, and a near-duplicate above the threshold is found long
-    /// before a wider search would change the answer.
+    /// The HNSW graph's parameters. The cache's defaults differ from the index's: `ef_search` 32,
+    /// because a lookup needs the best five candidates of one namespace and a near-duplicate above
+    /// the threshold is found long before a wider search would change the answer; and
+    /// `ef_construction` 100, because every miss inserts and the insert shares the machine with
+    /// the requests.
     public var hnsw: HNSWConfiguration
 
-    public static let defaultHNSW = HNSWConfiguration(m: 16, efConstruction: 200, efSearch: 32)
+    public static let defaultHNSW = HNSWConfiguration(m: 16, efConstruction: 100, efSearch: 32)
     /// Re-embed every entry when the embedder changed, instead of refusing to start.
     public var rebuildOnEmbedderChange: Bool
     /// Bytes of responses kept in memory in front of the store.

@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("The official OpenAI Python client")
+struct OpenAIClientTests {
+    /// `fixtures/openai_client.py` run with the `openai` package that `make test` installs into
+    /// `.build-py`: plain and streamed chat completions, cache headers, and embeddings.
+    @Test("works against Deja unchanged, streaming included")
+    func officialClient() async throws {
+        let python = ".build-py/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            Issue.record("\(python) is missing: run `make test`, which installs the openai client there")
+            return
+        }
+        try await GatewayHarness.run { h in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = ["fixtures/openai_client.py", h.base + "/v1", "gpt-test", "client-test"]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = out
+            try process.run()
+            let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(output)")
+            #expect(output.contains("same question   x-deja-cache: hit"))
+            #expect(output.contains("paraphrase      x-deja-cache: semantic-hit"))
+        }
+    }
+}
