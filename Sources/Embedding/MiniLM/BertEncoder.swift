@@ -1,0 +1,157 @@
+import CBLAS
+
+/// The forward pass of a BERT encoder with mean pooling, over batches packed without padding.
+///
+/// ```swift
+/// let encoder = BertEncoder(weights: weights)
+/// let vectors = encoder.encode([tokenizer.encode("How do I reset my password?")])
+/// ```
+///
+/// A batch's sentences are laid end to end as the rows of one matrix, so each projection and
+/// each feed-forward layer is one `cblas_sgemm` over every token of every sentence. Only
+/// attention goes sentence by sentence, each attending to its own tokens alone: that is what an
+/// attention mask does for a padded batch, without computing the padding. A sentence therefore
+/// gets the same vector alone or in any batch, whatever the other sentences' lengths.
+///
+/// Not thread-safe: the scratch buffers are reused from call to call, so that a steady stream of
+/// batches allocates nothing but the result vectors. Use one encoder per thread.
+final class BertEncoder {
+    let weights: BertWeights
+    private let avx2 = deja_has_avx2_fma()
+    private var hidden = _FloatScratch()
+    private var qkv = _FloatScratch()
+    private var context = _FloatScratch()
+    private var projected = _FloatScratch()
+    private var intermediate = _FloatScratch()
+    private var scores = _FloatScratch()
+
+    init(weights: BertWeights) {
+        self.weights = weights
+    }
+
+    deinit {
+        for buffer in [hidden, qkv, context, projected, intermediate, scores] { buffer.free() }
+    }
+
+    /// One L2-normalised, mean-pooled vector per token sequence.
+    ///
+    /// - Precondition: every sequence is non-empty, no longer than the model's positions, and
+    ///   its ids are below the vocabulary size (``WordPieceTokenizer`` guarantees all three).
+    func encode(_ batch: [[Int32]]) -> [[Float]] {
+        let shape = weights.shape
+        let h = shape.hiddenSize
+        let tokens = batch.reduce(0) { $0 + $1.count }
+        guard tokens > 0 else { return batch.map { _ in [Float](repeating: 0, count: h) } }
+        let x = hidden.reserve(tokens * h)
+        let qkvRows = qkv.reserve(tokens * 3 * h)
+        let ctx = context.reserve(tokens * h)
+        let proj = projected.reserve(tokens * h)
+        let inter = intermediate.reserve(tokens * shape.intermediateSize)
+        let longest = batch.map(\.count).max() ?? 0
+        let attention = scores.reserve(longest * longest)
+
+        embed(batch, into: x)
+        for layer in weights.layers {
+            project(x, rows: tokens, inputs: h, weight: layer.qkv, outputs: 3 * h, into: qkvRows)
+            deja_add_bias(qkvRows, tokens, 3 * h, layer.qkvBias)
+            attend(batch, qkv: qkvRows, scores: attention, into: ctx)
+            project(ctx, rows: tokens, inputs: h, weight: layer.attentionOutput, outputs: h, into: proj)
+            deja_add_layer_norm(avx2, x, proj, layer.attentionOutputBias, layer.attentionNorm, layer.attentionNormBias,
+                                tokens, h, shape.layerNormEpsilon)
+            project(x, rows: tokens, inputs: h, weight: layer.intermediate, outputs: shape.intermediateSize, into: inter)
+            deja_bias_gelu(avx2, inter, tokens, shape.intermediateSize, layer.intermediateBias)
+            project(inter, rows: tokens, inputs: shape.intermediateSize, weight: layer.output, outputs: h, into: proj)
+            deja_add_layer_norm(avx2, x, proj, layer.outputBias, layer.outputNorm, layer.outputNormBias,
+                                tokens, h, shape.layerNormEpsilon)
+        }
+        return pool(batch, x)
+    }
+
+    /// Row t = word embedding + position embedding + token type 0, then layer norm.
+    private func embed(_ batch: [[Int32]], into x: UnsafeMutablePointer<Float>) {
+        let h = weights.shape.hiddenSize
+        let type0 = weights.tokenTypeEmbeddings
+        var row = 0
+        for sequence in batch {
+            for (position, id) in sequence.enumerated() {
+                let out = x + row * h
+                let word = weights.wordEmbeddings + Int(id) * h
+                let place = weights.positionEmbeddings + position * h
+                for c in 0..<h { out[c] = word[c] + place[c] + type0[c] }
+                row += 1
+            }
+        }
+        deja_add_layer_norm(avx2, x, nil, nil, weights.embeddingNorm, weights.embeddingNormBias,
+                            row, h, weights.shape.layerNormEpsilon)
+    }
+
+    /// Scaled dot-product attention, head by head within each sentence: softmax(Q·Kᵀ/√d)·V.
+    private func attend(_ batch: [[Int32]], qkv: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+                        into ctx: UnsafeMutablePointer<Float>) {
+        let shape = weights.shape
+        let h = shape.hiddenSize, d = shape.headSize, stride = 3 * h
+        let scale = 1 / Float(d).squareRoot()
+        var first = 0
+        for sequence in batch {
+            let n = sequence.count
+            for head in 0..<shape.heads {
+                let q = qkv + first * stride + head * d
+                let k = q + h
+                let v = q + 2 * h
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(d),
+                            scale, q, Int32(stride), k, Int32(stride), 0, scores, Int32(n))
+                deja_softmax_rows(scores, n, n, n)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(d), Int32(n),
+                            1, scores, Int32(n), v, Int32(stride), 0, ctx + first * h + head * d, Int32(h))
+            }
+            first += n
+        }
+    }
+
+    /// `y = x · Wᵀ` for a row-major `[rows, inputs]` x and a PyTorch `[outputs, inputs]` W.
+    private func project(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>,
+                         outputs: Int, into y: UnsafeMutablePointer<Float>) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
+                    1, x, Int32(inputs), weight, Int32(inputs), 0, y, Int32(outputs))
+    }
+
+    /// Mean over each sentence's tokens (all real: nothing is padded), then L2 normalisation.
+    private func pool(_ batch: [[Int32]], _ x: UnsafePointer<Float>) -> [[Float]] {
+        let h = weights.shape.hiddenSize
+        var first = 0
+        return batch.map { sequence in
+            var vector = [Float](repeating: 0, count: h)
+            vector.withUnsafeMutableBufferPointer { out in
+                for t in first..<(first + sequence.count) {
+                    let row = x + t * h
+                    for c in 0..<h { out[c] += row[c] }
+                }
+                var norm: Float = 0
+                for c in 0..<h { norm += out[c] * out[c] }
+                let inverse = norm > 0 ? 1 / norm.squareRoot() : 0
+                for c in 0..<h { out[c] *= inverse }
+            }
+            first += sequence.count
+            return vector
+        }
+    }
+}
+
+/// A grow-only float buffer: reused between batches, reallocated only for a larger one.
+struct _FloatScratch {
+    private(set) var pointer: UnsafeMutablePointer<Float>?
+    private(set) var capacity = 0
+
+    mutating func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity || pointer == nil {
+            pointer?.deallocate()
+            capacity = max(count, capacity * 3 / 2, 1)
+            pointer = .allocate(capacity: capacity)
+        }
+        return pointer!
+    }
+
+    func free() {
+        pointer?.deallocate()
+    }
+}

@@ -1,0 +1,96 @@
+/// One encoder layer's parameters. PyTorch's `Linear` stores a weight as `[out, in]`, so every
+/// projection is `x · Wᵀ + b`.
+struct BertLayerWeights {
+    /// Query, key and value stacked into one `[3H, H]` matrix, so the three projections are one
+    /// matrix product; copied out of the file once at load.
+    var qkv: UnsafePointer<Float>
+    var qkvBias: UnsafePointer<Float>
+    var attentionOutput: UnsafePointer<Float>
+    var attentionOutputBias: UnsafePointer<Float>
+    var attentionNorm: UnsafePointer<Float>
+    var attentionNormBias: UnsafePointer<Float>
+    var intermediate: UnsafePointer<Float>
+    var intermediateBias: UnsafePointer<Float>
+    var output: UnsafePointer<Float>
+    var outputBias: UnsafePointer<Float>
+    var outputNorm: UnsafePointer<Float>
+    var outputNormBias: UnsafePointer<Float>
+}
+
+/// Every tensor of a BERT encoder, checked by name, dtype and shape against ``BertShape``.
+///
+/// The tensors stay in the memory-mapped file, except the query, key and value projections,
+/// which are stacked into one owned buffer. The pooler (`pooler.dense`) is not used by sentence
+/// embeddings and is not required.
+final class BertWeights: @unchecked Sendable {
+    let shape: BertShape
+    let file: SafeTensorsFile
+    let wordEmbeddings: UnsafePointer<Float>
+    let positionEmbeddings: UnsafePointer<Float>
+    let tokenTypeEmbeddings: UnsafePointer<Float>
+    let embeddingNorm: UnsafePointer<Float>
+    let embeddingNormBias: UnsafePointer<Float>
+    let layers: [BertLayerWeights]
+    private let stacked: UnsafeMutableBufferPointer<Float>
+
+    /// - Throws: ``EmbeddingError/modelFile(path:reason:)`` naming the first tensor that is
+    ///   missing or has another dtype or shape.
+    init(file: SafeTensorsFile, shape: BertShape) throws(EmbeddingError) {
+        self.file = file
+        self.shape = shape
+        // Checkpoints saved from `BertForMaskedLM` and friends prefix every name with "bert.".
+        let prefix = file.tensors["embeddings.word_embeddings.weight"] == nil
+            && file.tensors["bert.embeddings.word_embeddings.weight"] != nil ? "bert." : ""
+        let h = shape.hiddenSize, i = shape.intermediateSize
+        func tensor(_ name: String, _ dims: [Int]) throws(EmbeddingError) -> UnsafeBufferPointer<Float> {
+            try file.floats(prefix + name, shape: dims)
+        }
+        wordEmbeddings = try tensor("embeddings.word_embeddings.weight", [shape.vocabularySize, h]).baseAddress!
+        positionEmbeddings = try tensor("embeddings.position_embeddings.weight", [shape.maxPositions, h]).baseAddress!
+        tokenTypeEmbeddings = try tensor("embeddings.token_type_embeddings.weight", [shape.typeVocabularySize, h]).baseAddress!
+        embeddingNorm = try tensor("embeddings.LayerNorm.weight", [h]).baseAddress!
+        embeddingNormBias = try tensor("embeddings.LayerNorm.bias", [h]).baseAddress!
+
+        let perLayer = 3 * h * h + 3 * h
+        let stacked = UnsafeMutableBufferPointer<Float>.allocate(capacity: perLayer * shape.layers)
+        var layers: [BertLayerWeights] = []
+        do {
+            for l in 0..<shape.layers {
+                let p = "encoder.layer.\(l)."
+                let qkv = stacked.baseAddress! + l * perLayer
+                let qkvBias = qkv + 3 * h * h
+                for (j, part) in ["query", "key", "value"].enumerated() {
+                    let weight = try tensor(p + "attention.self.\(part).weight", [h, h])
+                    let bias = try tensor(p + "attention.self.\(part).bias", [h])
+                    (qkv + j * h * h).update(from: weight.baseAddress!, count: h * h)
+                    (qkvBias + j * h).update(from: bias.baseAddress!, count: h)
+                }
+                layers.append(BertLayerWeights(
+                    qkv: UnsafePointer(qkv), qkvBias: UnsafePointer(qkvBias),
+                    attentionOutput: try tensor(p + "attention.output.dense.weight", [h, h]).baseAddress!,
+                    attentionOutputBias: try tensor(p + "attention.output.dense.bias", [h]).baseAddress!,
+                    attentionNorm: try tensor(p + "attention.output.LayerNorm.weight", [h]).baseAddress!,
+                    attentionNormBias: try tensor(p + "attention.output.LayerNorm.bias", [h]).baseAddress!,
+                    intermediate: try tensor(p + "intermediate.dense.weight", [i, h]).baseAddress!,
+                    intermediateBias: try tensor(p + "intermediate.dense.bias", [i]).baseAddress!,
+                    output: try tensor(p + "output.dense.weight", [h, i]).baseAddress!,
+                    outputBias: try tensor(p + "output.dense.bias", [h]).baseAddress!,
+                    outputNorm: try tensor(p + "output.LayerNorm.weight", [h]).baseAddress!,
+                    outputNormBias: try tensor(p + "output.LayerNorm.bias", [h]).baseAddress!))
+            }
+        } catch {
+            stacked.deallocate()
+            throw error
+        }
+        if file.tensors["\(prefix)encoder.layer.\(shape.layers).attention.self.query.weight"] != nil {
+            stacked.deallocate()
+            throw .modelFile(path: file.path, reason: "has more layers than num_hidden_layers = \(shape.layers) in config.json")
+        }
+        self.layers = layers
+        self.stacked = stacked
+    }
+
+    deinit {
+        stacked.deallocate()
+    }
+}
