@@ -58,6 +58,7 @@ let package = Package(
                 "CBLAS",
                 "VectorIndex",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -118,7 +119,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["VectorIndex"],
+            dependencies: ["VectorIndex", "Embedding"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

@@ -11,6 +11,10 @@ public struct MiniLMConfiguration: Codable, Sendable, Equatable {
     /// OpenBLAS threads for the forward pass (0: all cores).
     public var threads: Int
 
+    /// The cache threshold used with this model when the configuration sets none (see the
+    /// README's tuning table).
+    public static let defaultThreshold: Float = 0.80
+
     public init(path: String = "models/all-MiniLM-L6-v2", maxBatch: Int = 32, batchWaitMilliseconds: Double = 2, threads: Int = 0) {
         self.path = path
         self.maxBatch = maxBatch

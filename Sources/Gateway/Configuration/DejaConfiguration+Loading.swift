@@ -47,6 +47,7 @@ extension DejaConfiguration {
                 throw ConfigurationError(["\(path): the top level must be a mapping of sections (server, cache, ...)"])
             }
         }
+        root = Self.expandEmbedderShorthand(root)
         problems += Schema.unknownKeys(in: root)
         let (overridden, overrideProblems) = Schema.applyEnvironment(environment, to: root)
         root = overridden
@@ -61,14 +62,30 @@ extension DejaConfiguration {
             problems.append("\(path ?? "configuration"): \(error)")
         }
         guard problems.isEmpty else { throw ConfigurationError(problems) }
+        // The threshold suits the embedder: cosines of MiniLM and of the hashing embedder are
+        // not on the same scale, so an unset threshold follows the embedder chosen.
+        if root["cache"]?["threshold"] == nil {
+            configuration.cache.threshold = configuration.embedder.defaultThreshold
+        }
         if let path {
-            configuration.resolvePaths(relativeTo: URL(fileURLWithPath: path).deletingLastPathComponent())
+            configuration.resolvePaths(
+                relativeTo: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                modelPathWritten: root["embedder"]?["minilm"]?["path"] != nil)
         }
         return configuration
     }
 
-    /// Makes the file paths in the configuration absolute, relative to `folder`.
-    mutating func resolvePaths(relativeTo folder: URL) {
+    /// `embedder: minilm` is short for `embedder: {kind: minilm}`.
+    static func expandEmbedderShorthand(_ root: Node) -> Node {
+        guard case .mapping(var sections) = root, let kind = sections["embedder"]?.scalar else { return root }
+        sections["embedder"] = .mapping(Node.Mapping([(Node("kind"), .scalar(kind))]))
+        return .mapping(sections)
+    }
+
+    /// Makes the file paths in the configuration absolute, relative to `folder`. The model
+    /// folder is resolved that way only when the file names it: its default,
+    /// `models/all-MiniLM-L6-v2`, is where `make model` puts it, relative to the working folder.
+    mutating func resolvePaths(relativeTo folder: URL, modelPathWritten: Bool = true) {
         func resolve(_ p: String) -> String {
             guard !p.isEmpty, !p.hasPrefix("/") else { return p }
             return folder.appendingPathComponent(p).standardizedFileURL.path
@@ -76,7 +93,7 @@ extension DejaConfiguration {
         cache.store = resolve(cache.store)
         cache.indexFile = resolve(cache.indexFile)
         embedder.hashing.tokenWeightsFile = embedder.hashing.tokenWeightsFile.map(resolve)
-        embedder.minilm.path = resolve(embedder.minilm.path)
+        if modelPathWritten { embedder.minilm.path = resolve(embedder.minilm.path) }
     }
 
     static func describe(_ error: DecodingError) -> String {

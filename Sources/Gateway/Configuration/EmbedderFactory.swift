@@ -16,7 +16,7 @@ extension EmbedderConfiguration {
             guard let remote else { throw .invalidConfiguration("embedder.remote is missing") }
             return try await RemoteEmbedder.connect(remote, client: client)
         case .minilm:
-            throw .invalidConfiguration("embedder.kind minilm is not available in this build")
+            return try MiniLMEmbedder.load(minilm)
         }
     }
 }

@@ -11,9 +11,11 @@ extension Deja {
             commandName: "embed",
             abstract: "Measure an embedder's throughput on a prompt file.",
             discussion: """
-                Embeds the prompts of --prompts (one per line) for about --seconds per measurement: one \
-                prompt at a time on one thread, then on all threads, and in batches of each --batch \
-                size. Prints prompts per second and the median latency of one prompt.
+                Embeds the prompts of --prompts (one per line) for about --seconds per measurement, in \
+                batches of each --batch size, on one thread and on all threads, and prints prompts per \
+                second and the median latency of one call. For minilm the threads are the model's \
+                (OpenBLAS) threads with one caller, plus a row of 32 concurrent one-prompt callers \
+                that the embedder gathers into batches; for the other embedders they are callers.
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -33,7 +35,10 @@ extension Deja {
         }
 
         struct Row: Codable {
+            /// Compute threads (MiniLM: OpenBLAS threads; others: the callers' threads).
             var threads: Int
+            /// Tasks calling `embed` at the same time.
+            var callers: Int
             var batch: Int
             var promptsPerSecond: Double
             var medianLatencyMilliseconds: Double
@@ -43,6 +48,7 @@ extension Deja {
             var embedder: String
             var prompts: Int
             var meanWords: Double
+            var meanTokens: Double?
             var rows: [Row]
         }
 
@@ -58,16 +64,42 @@ extension Deja {
         }
 
         func measureAll(_ configuration: DejaConfiguration, lines: [String], client: HTTPClient) async throws {
-            let model = try await configuration.embedder.makeEmbedder(client: client)
             let all = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            let threadCounts = Array(Set([1, all])).sorted()
             var rows: [Row] = []
-            for batch in batchSizes {
-                for t in Array(Set([1, all])).sorted() {
-                    rows.append(try await measure(model, lines, threads: t, batch: batch))
+            var identity = ""
+            var meanTokens: Double?
+            if configuration.embedder.kind == .minilm {
+                // The model's own threads: one embedder per thread count (OpenBLAS's setting is
+                // per process, so each is loaded right before it is measured), one caller.
+                for t in threadCounts {
+                    var minilm = configuration.embedder.minilm
+                    minilm.threads = t
+                    minilm.batchWaitMilliseconds = 0
+                    let model = try MiniLMEmbedder.load(minilm)
+                    identity = model.identity
+                    meanTokens = Double(lines.map { model.tokenizer.encode($0).count }.reduce(0, +)) / Double(lines.count)
+                    for batch in batchSizes {
+                        rows.append(try await measure(model, lines, callers: 1, batch: batch, threads: t))
+                    }
+                }
+                // Concurrent single-prompt callers, as a busy gateway makes them: the scheduler
+                // gathers them into batches (batch_wait_ms as configured).
+                var minilm = configuration.embedder.minilm
+                minilm.threads = all
+                let model = try MiniLMEmbedder.load(minilm)
+                rows.append(try await measure(model, lines, callers: 32, batch: 1, threads: all))
+            } else {
+                let model = try await configuration.embedder.makeEmbedder(client: client)
+                identity = model.identity
+                for batch in batchSizes {
+                    for t in threadCounts {
+                        rows.append(try await measure(model, lines, callers: t, batch: batch, threads: t))
+                    }
                 }
             }
             let words = Double(lines.map { $0.split(separator: " ").count }.reduce(0, +)) / Double(lines.count)
-            let report = Report(embedder: model.identity, prompts: lines.count, meanWords: words, rows: rows)
+            let report = Report(embedder: identity, prompts: lines.count, meanWords: words, meanTokens: meanTokens, rows: rows)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -75,20 +107,22 @@ extension Deja {
                 return
             }
             print("embedder: \(report.embedder)")
-            print(String(format: "prompts: %d from %@, %.1f words on average", lines.count, prompts, words))
-            print("threads  batch  prompts/s  median ms per call")
+            var summary = String(format: "prompts: %d from %@, %.1f words", lines.count, prompts, words)
+            if let meanTokens { summary += String(format: " and %.1f tokens", meanTokens) }
+            print(summary + " on average")
+            print("threads  callers  batch  prompts/s  median ms per call")
             for r in rows {
-                print(String(format: "%7d  %5d  %9.0f  %8.3f", r.threads, r.batch, r.promptsPerSecond, r.medianLatencyMilliseconds))
+                print(String(format: "%7d  %7d  %5d  %9.0f  %8.3f", r.threads, r.callers, r.batch, r.promptsPerSecond, r.medianLatencyMilliseconds))
             }
         }
 
-        /// Embeds batches of `batch` prompts from `threads` tasks for `seconds`, after a warm-up.
-        func measure(_ model: any Embedder, _ lines: [String], threads: Int, batch: Int) async throws -> Row {
+        /// Embeds batches of `batch` prompts from `callers` tasks for `seconds`, after a warm-up.
+        func measure(_ model: any Embedder, _ lines: [String], callers: Int, batch: Int, threads: Int) async throws -> Row {
             _ = try await model.embed(Array(lines.prefix(batch)))
             let deadline = Date().addingTimeInterval(seconds)
             let start = Date()
             let results = try await withThrowingTaskGroup(of: (Int, [Double]).self) { group in
-                for t in 0..<threads {
+                for t in 0..<callers {
                     group.addTask {
                         var done = 0
                         var latencies: [Double] = []
@@ -112,7 +146,7 @@ extension Deja {
             let total = results.map(\.0).reduce(0, +)
             let latencies = results.flatMap(\.1)
             return Row(
-                threads: threads, batch: batch, promptsPerSecond: Double(total) / elapsed,
+                threads: threads, callers: callers, batch: batch, promptsPerSecond: Double(total) / elapsed,
                 medianLatencyMilliseconds: latencies.median)
         }
     }

@@ -1,0 +1,115 @@
+import CBLAS
+import Crypto
+import Foundation
+
+/// all-MiniLM-L6-v2, a sentence-embedding model, run in-process on OpenBLAS: no Python, no
+/// network, nothing but the model folder that `make model` fills.
+///
+/// ```swift
+/// let embedder = try MiniLMEmbedder.load(MiniLMConfiguration(path: "models/all-MiniLM-L6-v2"))
+/// let vectors = try await embedder.embed(["How do I reset my password?",
+///                                         "I forgot my login, how can I change it?"])
+/// ```
+///
+/// Unlike ``HashingEmbedder``, it compares meanings rather than words: the two prompts above
+/// share almost no words and still score 0.6. It costs milliseconds per prompt instead of
+/// microseconds, so concurrent calls are gathered into batches (see ``BatchScheduler``).
+///
+/// The ``identity`` includes SHA-256 prefixes of the weights and the vocabulary, so a cache built
+/// with one copy of the model refuses vectors from a different one.
+public final class MiniLMEmbedder: Embedder {
+    public let dimension: Int
+    public let identity: String
+    public let tokenizer: WordPieceTokenizer
+    private let scheduler: BatchScheduler
+
+    /// The longest input the model was trained on, in tokens (`max_seq_length` of the
+    /// sentence-transformers configuration); longer texts are cut.
+    public static let maxTokens = 256
+
+    private init(dimension: Int, identity: String, tokenizer: WordPieceTokenizer, scheduler: BatchScheduler) {
+        self.dimension = dimension
+        self.identity = identity
+        self.tokenizer = tokenizer
+        self.scheduler = scheduler
+    }
+
+    /// Loads and checks the model folder: `config.json`, `tokenizer_config.json` (optional),
+    /// `vocab.txt` and `model.safetensors`.
+    ///
+    /// Sets OpenBLAS's thread count to `configuration.threads` (0: every core). OpenBLAS has one
+    /// such setting per process, shared with the vector index's batched exact search.
+    ///
+    /// - Throws: ``EmbeddingError/modelFile(path:reason:)`` naming the file and the problem,
+    ///   with `make model` as the fix when a file is missing.
+    public static func load(_ configuration: MiniLMConfiguration) throws(EmbeddingError) -> MiniLMEmbedder {
+        if let problem = configuration.problems.first { throw .invalidConfiguration("embedder.minilm.\(problem)") }
+        let folder = URL(fileURLWithPath: configuration.path)
+        func file(_ name: String) -> String { folder.appendingPathComponent(name).path }
+        guard FileManager.default.fileExists(atPath: file("model.safetensors")) else {
+            throw .modelFile(path: file("model.safetensors"), reason: "is missing; run `make model` to download all-MiniLM-L6-v2")
+        }
+        let shape = try BertShape(contentsOf: file("config.json"))
+        let options = try TokenizerOptions(contentsOf: file("tokenizer_config.json"))
+        let tokenizer = try WordPieceTokenizer(
+            vocabularyPath: file("vocab.txt"), lowercase: options.lowercase, stripAccents: options.stripAccents,
+            maxTokens: min(maxTokens, shape.maxPositions))
+        guard tokenizer.vocabularySize == shape.vocabularySize else {
+            throw .modelFile(path: file("vocab.txt"), reason: "has \(tokenizer.vocabularySize) entries but config.json says vocab_size \(shape.vocabularySize)")
+        }
+        let weightsFile = try SafeTensorsFile(path: file("model.safetensors"))
+        let weights = try BertWeights(file: weightsFile, shape: shape)
+
+        let threads = configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
+        openblas_set_num_threads(Int32(threads))
+        let identity = "minilm-v1(\(folder.lastPathComponent),weights=\(try digest(file("model.safetensors"))),"
+            + "vocab=\(try digest(file("vocab.txt"))),lower=\(options.lowercase),max_tokens=\(tokenizer.maxTokens))"
+        let scheduler = BatchScheduler(
+            encoder: BertEncoder(weights: weights), maxBatch: configuration.maxBatch,
+            wait: .microseconds(Int64(configuration.batchWaitMilliseconds * 1000)))
+        return MiniLMEmbedder(dimension: shape.hiddenSize, identity: identity, tokenizer: tokenizer, scheduler: scheduler)
+    }
+
+    public func embed(_ texts: [String]) async throws(EmbeddingError) -> [[Float]] {
+        var vectors: [[Float]] = []
+        vectors.reserveCapacity(texts.count)
+        var start = 0
+        while start < texts.count {
+            let end = min(texts.count, start + scheduler.maxBatch)
+            let sequences = texts[start..<end].map { tokenizer.encode($0) }
+            vectors += await scheduler.encode(sequences)
+            start = end
+        }
+        for (i, vector) in vectors.enumerated() where !vector.allSatisfy(\.isFinite) {
+            throw .invalidResponse(source: identity, reason: "text \(i) gave a vector with NaN or infinity; the model file may be damaged")
+        }
+        return vectors
+    }
+
+    /// The first 16 hex digits of a file's SHA-256, read through a memory map.
+    private static func digest(_ path: String) throws(EmbeddingError) -> String {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw .modelFile(path: path, reason: "cannot read it; run `make model`")
+        }
+        return SHA256.hash(data: data).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The fields of `tokenizer_config.json` that change token ids.
+private struct TokenizerOptions {
+    var lowercase = true
+    var stripAccents: Bool?
+
+    /// A missing file means BERT's defaults (lower-case, strip accents).
+    init(contentsOf path: String) throws(EmbeddingError) {
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw .modelFile(path: path, reason: "is not a JSON object")
+        }
+        lowercase = object["do_lower_case"] as? Bool ?? true
+        stripAccents = object["strip_accents"] as? Bool
+    }
+}
