@@ -124,9 +124,9 @@ static inline void deja_dot_rows(int avx2, const float *q, const float *base, si
 
 // MARK: - Transformer kernels (the MiniLM embedder)
 //
-// The element-wise steps between the matrix products: bias, GELU, layer norm, softmax. Each body
-// is written once as plain C that the compiler vectorises; the AVX2 variant only inlines the same
-// body under `target("avx2,fma")`, so both give the same results up to rounding.
+// The element-wise steps between the matrix products: bias, GELU, layer norm, softmax. Each is
+// written as plain C (the portable path) and, for GELU and layer norm, again with AVX2 intrinsics
+// for the same arithmetic; the two agree up to rounding.
 
 #include <math.h>
 
@@ -184,14 +184,82 @@ static inline __attribute__((always_inline)) void deja_add_layer_norm_body(
 }
 
 #if DEJA_X86_64
+/// `deja_erf_rational` on eight lanes, the same coefficients in the same order.
+__attribute__((target("avx2,fma")))
+static inline __m256 deja_erf_rational8(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
+    const __m256 x2 = _mm256_mul_ps(x, x);
+    __m256 p = _mm256_set1_ps(-2.72614225801306e-10f);
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.77068142495902e-08f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.10102402082508e-06f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-5.69250639462346e-05f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-7.34990630326855e-04f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.95459980854025e-03f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.60960333262415e-02f));
+    __m256 q = _mm256_set1_ps(-1.45660718464996e-05f);
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-2.13374055278905e-04f));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.68282697438203e-03f));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-7.37332916720468e-03f));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.42647390514189e-02f));
+    return _mm256_div_ps(_mm256_mul_ps(x, p), q);
+}
+
+/// Written with intrinsics: the loops of the plain body are not vectorised when Swift's clang
+/// compiles this header (measured: scalar `vfmadd213ss`, 8 ns per element).
 __attribute__((target("avx2,fma")))
 static inline void deja_bias_gelu_avx2(float *x, size_t rows, size_t cols, const float *bias) {
-    deja_bias_gelu_body(x, rows, cols, bias);
+    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    const __m256 invSqrt2 = _mm256_set1_ps(0.70710678118654752f);
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * cols;
+        size_t c = 0;
+        for (; c + 8 <= cols; c += 8) {
+            const __m256 v = _mm256_add_ps(_mm256_loadu_ps(row + c), _mm256_loadu_ps(bias + c));
+            const __m256 e = deja_erf_rational8(_mm256_mul_ps(v, invSqrt2));
+            _mm256_storeu_ps(row + c, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, e)));
+        }
+        for (; c < cols; c++) {
+            const float v = row[c] + bias[c];
+            row[c] = 0.5f * v * (1.0f + deja_erf_rational(v * 0.70710678118654752f));
+        }
+    }
 }
+
+__attribute__((target("avx2,fma")))
+static inline float deja_sum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/// The plain body when `cols` is not a multiple of 8; intrinsics otherwise (see GELU above).
 __attribute__((target("avx2,fma")))
 static inline void deja_add_layer_norm_avx2(float *h, const float *d, const float *bias, const float *gamma,
                                             const float *beta, size_t rows, size_t cols, float eps) {
-    deja_add_layer_norm_body(h, d, bias, gamma, beta, rows, cols, eps);
+    if (cols % 8 != 0) { deja_add_layer_norm_body(h, d, bias, gamma, beta, rows, cols, eps); return; }
+    for (size_t r = 0; r < rows; r++) {
+        float *row = h + r * cols;
+        __m256 sum = _mm256_setzero_ps();
+        for (size_t c = 0; c < cols; c += 8) {
+            __m256 v = _mm256_loadu_ps(row + c);
+            if (d) v = _mm256_add_ps(v, _mm256_loadu_ps(d + r * cols + c));
+            if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + c));
+            _mm256_storeu_ps(row + c, v);
+            sum = _mm256_add_ps(sum, v);
+        }
+        const __m256 mean = _mm256_set1_ps(deja_sum8(sum) / (float)cols);
+        __m256 var = _mm256_setzero_ps();
+        for (size_t c = 0; c < cols; c += 8) {
+            const __m256 t = _mm256_sub_ps(_mm256_loadu_ps(row + c), mean);
+            var = _mm256_fmadd_ps(t, t, var);
+        }
+        const __m256 inv = _mm256_set1_ps(1.0f / sqrtf(deja_sum8(var) / (float)cols + eps));
+        for (size_t c = 0; c < cols; c += 8) {
+            const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(row + c), mean), inv);
+            _mm256_storeu_ps(row + c, _mm256_fmadd_ps(t, _mm256_loadu_ps(gamma + c), _mm256_loadu_ps(beta + c)));
+        }
+    }
 }
 #endif
 

@@ -3,6 +3,7 @@ import Embedding
 import Foundation
 import Testing
 import TestSupport
+import VectorIndex
 
 @Suite("MiniLMEmbedder")
 struct MiniLMEmbedderTests {
@@ -97,6 +98,32 @@ struct MiniLMEmbedderTests {
                 worst = max(worst, abs(Double(g) - exact) / max(1, abs(Double(x))))
             }
             #expect(worst < 1e-6, "avx2=\(avx2): worst relative error \(worst)")
+        }
+    }
+
+    @Test("the AVX2 layer norm agrees with the portable one and with a double-precision norm")
+    func layerNorm() {
+        var generator = SplitMix64(seed: 7)
+        let rows = 5, cols = 384
+        let h0 = (0..<(rows * cols)).map { _ in Float.random(in: -2..<2, using: &generator) }
+        let d = (0..<(rows * cols)).map { _ in Float.random(in: -0.5..<0.5, using: &generator) }
+        let bias = (0..<cols).map { _ in Float.random(in: 0..<0.2, using: &generator) }
+        let gamma = (0..<cols).map { _ in Float.random(in: 0.5..<1.5, using: &generator) }
+        let beta = (0..<cols).map { _ in Float.random(in: -0.5..<0.5, using: &generator) }
+        for avx2 in [Int32(0), deja_has_avx2_fma()] {
+            var h = h0
+            h.withUnsafeMutableBufferPointer { deja_add_layer_norm(avx2, $0.baseAddress, d, bias, gamma, beta, rows, cols, 1e-12) }
+            var worst = 0.0
+            for r in 0..<rows {
+                let v = (0..<cols).map { Double(h0[r * cols + $0]) + Double(d[r * cols + $0]) + Double(bias[$0]) }
+                let mean = v.reduce(0, +) / Double(cols)
+                let sd = (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(cols)).squareRoot()
+                for c in 0..<cols {
+                    let exact = (v[c] - mean) / sd * Double(gamma[c]) + Double(beta[c])
+                    worst = max(worst, abs(Double(h[r * cols + c]) - exact))
+                }
+            }
+            #expect(worst < 1e-5, "avx2=\(avx2): worst error \(worst)")
         }
     }
 }

@@ -108,11 +108,12 @@ final class BertEncoder {
         }
     }
 
-    /// `y = x · Wᵀ` for a row-major `[rows, inputs]` x and a PyTorch `[outputs, inputs]` W.
+    /// `y = x · W` for a row-major `[rows, inputs]` x and an `[inputs, outputs]` W (see
+    /// ``BertWeights`` for why the weights are held transposed).
     private func project(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>,
                          outputs: Int, into y: UnsafeMutablePointer<Float>) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
-                    1, x, Int32(inputs), weight, Int32(inputs), 0, y, Int32(outputs))
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(outputs), Int32(inputs),
+                    1, x, Int32(inputs), weight, Int32(outputs), 0, y, Int32(outputs))
     }
 
     /// Mean over each sentence's tokens (all real: nothing is padded), then L2 normalisation.

