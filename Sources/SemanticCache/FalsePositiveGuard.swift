@@ -149,6 +149,11 @@ public struct PromptFeatures: Sendable, Equatable {
         ("encode", "decode"), ("compress", "decompress"), ("merge", "split"), ("join", "leave"),
         ("read", "write"), ("sum", "difference"), ("add", "subtract"), ("multiply", "divide"),
         ("celsius", "fahrenheit"), ("buying", "selling"), ("in", "out"),
+        // Comparative and adverb forms: the words are matched as written, not stemmed.
+        ("faster", "slower"), ("quickly", "slowly"), ("fast", "slowly"), ("quick", "slow"),
+        ("larger", "smaller"), ("bigger", "smaller"), ("longer", "shorter"), ("older", "newer"),
+        ("earlier", "later"), ("start", "end"), ("begin", "end"), ("started", "ended"),
+        ("begins", "ends"), ("starts", "ends"),
     ]
 
     static let antonyms: [String: Set<String>] = {

@@ -63,6 +63,7 @@ struct SemanticCacheTests {
             ("Convert 100 degrees Fahrenheit to Celsius", "Convert 50 degrees Fahrenheit to Celsius", "numbers"),
             ("How do I enable notifications?", "How do I not enable notifications?", "negation"),
             ("Turn on dark mode", "Turn off dark mode", "opposite_words"),
+            ("Why does my laptop boot faster?", "Why does my laptop boot slower?", "opposite_words"),
             ("Convert JSON to YAML", "Convert YAML to JSON", "word_order"),
           ])
     func guardRefuses(cached: String, query: String, code: String) async throws {
