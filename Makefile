@@ -5,7 +5,7 @@ APT_PACKAGES := pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: all deps build release test test-tsan run model bench-index bench-gateway bench-embed anchors clean
+.PHONY: all deps build release test test-tsan run run-minilm model bench-index bench-gateway bench-embed anchors clean
 
 all: build
 
@@ -53,7 +53,12 @@ run: release
 	@echo "             -d '{\"model\": \"gpt-4o-mini\", \"messages\": [{\"role\": \"user\", \"content\": \"How do I reset my password?\"}]}' -i"
 	@.build/release/deja mock-upstream --port 8081 > .run/mock-upstream.log 2>&1 & mock=$$!; \
 	trap 'kill $$mock 2>/dev/null' EXIT INT TERM; \
-	DEJA_ADMIN_KEY=$${DEJA_ADMIN_KEY:-dev-admin-key} .build/release/deja serve --config fixtures/deja.run.yaml
+	DEJA_ADMIN_KEY=$${DEJA_ADMIN_KEY:-dev-admin-key} $(RUN_ENV) .build/release/deja serve --config fixtures/deja.run.yaml
+
+## The same with the MiniLM embedder, in a cache of its own (paths relative to fixtures/).
+run-minilm: RUN_ENV = DEJA_EMBEDDER_KIND=minilm DEJA_CACHE_STORE=../.run/minilm-cache.sqlite \
+	DEJA_CACHE_INDEX_FILE=../.run/minilm-cache.hnsw
+run-minilm: $(MODEL) run
 
 ## Gateway throughput with the mock upstream (start `make run` in another terminal first).
 bench-gateway: release
@@ -61,7 +66,7 @@ bench-gateway: release
 
 ## The MiniLM embedder: sentences per second at batch 1, 8 and 32 on one and on all threads.
 bench-embed: release $(MODEL)
-	.build/release/deja bench embed --embedder minilm
+	.build/release/deja bench embed --embedder minilm --prompts fixtures/prompts-16-tokens.txt
 
 bench-index: release
 	.build/release/deja bench index --n 100000 --dim 384 --queries 1000 --clusters 1000
