@@ -64,9 +64,13 @@ run-minilm: $(MODEL) run
 bench-gateway: release
 	.build/release/deja bench gateway --concurrency 64 --duration 10 --hit-ratio 0.9 --direct http://127.0.0.1:8081/v1
 
-## The MiniLM embedder: sentences per second at batch 1, 8 and 32 on one and on all threads.
+## The MiniLM embedder: sentences per second at batch 1, 8 and 32 on one and on all threads,
+## then onnxruntime running the same model on the same sentences (in .anchors/venv, from PyPI).
 bench-embed: release $(MODEL)
 	.build/release/deja bench embed --embedder minilm --prompts fixtures/prompts-16-tokens.txt
+	@test -x .anchors/venv/bin/python || python3 -m venv .anchors/venv
+	@.anchors/venv/bin/python -c "import onnx, onnxruntime" 2>/dev/null || .anchors/venv/bin/pip install -q numpy onnx onnxruntime
+	.anchors/venv/bin/python Benchmarks/minilm_onnxruntime.py --prompts fixtures/prompts-16-tokens.txt
 
 bench-index: release
 	.build/release/deja bench index --n 100000 --dim 384 --queries 1000 --clusters 1000
