@@ -44,6 +44,8 @@ struct WordPieceTokenizerTests {
         #expect(ids.first == 2 && ids.last == 3)
         let split = small.encode("x x x x x abbbbbbb")
         #expect(split == [2, 16, 16, 16, 16, 16, 14, 3], "a word's pieces are cut too")
+        let huge = String(repeating: "x abbb, ", count: 500_000)
+        #expect(small.encode(huge) == small.encode(String(huge.prefix(64))), "a 4 MB text is cut like its start")
     }
 
     @Test("a vocabulary without [UNK], [CLS] or [SEP] is refused")

@@ -85,7 +85,9 @@ public struct WordPieceTokenizer: Sendable {
         out.reserveCapacity(min(maxTokens, text.utf8.count / 3 + 4))
         let limit = maxTokens - 1
         var piece = String()
-        for word in basicWords(text) {
+        // Every basic word gives at least one id, so `limit` words are enough: a prompt of
+        // megabytes is not split further than its first few hundred words.
+        for word in basicWords(text, maxWords: limit) {
             if out.count >= limit { break }
             appendPieces(of: word, to: &out, limit: limit, scratch: &piece)
         }
@@ -100,7 +102,7 @@ public struct WordPieceTokenizer: Sendable {
 
     // MARK: Basic tokenisation
 
-    private func basicWords(_ text: String) -> [[Unicode.Scalar]] {
+    private func basicWords(_ text: String, maxWords: Int = .max) -> [[Unicode.Scalar]] {
         var words: [[Unicode.Scalar]] = []
         var current: [Unicode.Scalar] = []
         func flush() {
@@ -109,6 +111,7 @@ public struct WordPieceTokenizer: Sendable {
             current.removeAll(keepingCapacity: true)
         }
         for scalar in text.unicodeScalars {
+            if words.count >= maxWords { return words }
             if Self.isWhitespace(scalar) {
                 flush()
             } else if scalar.value == 0 || scalar.value == 0xFFFD || Self.isControl(scalar) {
