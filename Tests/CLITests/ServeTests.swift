@@ -84,6 +84,23 @@ struct ServeTests {
         #expect(lines.count == 2)
     }
 
+    @Test("embedder: minilm without the model files: config check and serve name make model in one line")
+    func missingModel() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let config = dir.path("minilm.yaml")
+        try "embedder:\n  kind: minilm\n  minilm:\n    path: nowhere\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let check = try DejaBinary.run(["config", "check", config])
+        #expect(check.status != 0)
+        #expect(check.stderr.contains("embedder.minilm.path: \(dir.path("nowhere")) has no model.safetensors; run `make model`"))
+        #expect(check.stderr.split(separator: "\n").count == 1)
+
+        let serve = try DejaBinary.run(["serve", "--config", config])
+        #expect(serve.status != 0)
+        #expect(serve.stderr.contains("\(dir.path("nowhere"))/model.safetensors: missing; run `make model`"))
+        #expect(serve.stderr.split(separator: "\n").count == 1, "\(serve.stderr)")
+    }
+
     @Test("the help lists every command")
     func help() throws {
         let result = try DejaBinary.run(["--help"])

@@ -47,7 +47,7 @@ public final class MiniLMEmbedder: Embedder {
         let folder = URL(fileURLWithPath: configuration.path)
         func file(_ name: String) -> String { folder.appendingPathComponent(name).path }
         guard FileManager.default.fileExists(atPath: file("model.safetensors")) else {
-            throw .modelFile(path: file("model.safetensors"), reason: "is missing; run `make model` to download all-MiniLM-L6-v2")
+            throw .modelFile(path: file("model.safetensors"), reason: "missing; run `make model` to download all-MiniLM-L6-v2")
         }
         let shape = try BertShape(contentsOf: file("config.json"))
         let options = try TokenizerOptions(contentsOf: file("tokenizer_config.json"))

@@ -33,6 +33,15 @@ extension Deja.Config {
                 for problem in error.problems { FileHandle.standardError.write(Data("\(file): \(problem)\n".utf8)) }
                 throw ExitCode.failure
             }
+            // The file is valid, but `deja serve` would still stop on a missing model: say so here.
+            if configuration.embedder.kind == .minilm {
+                let folder = configuration.embedder.minilm.path
+                for name in ["model.safetensors", "vocab.txt", "config.json"]
+                where !FileManager.default.fileExists(atPath: URL(fileURLWithPath: folder).appendingPathComponent(name).path) {
+                    FileHandle.standardError.write(Data("\(file): embedder.minilm.path: \(folder) has no \(name); run `make model` there, or set the path to the model folder\n".utf8))
+                    throw ExitCode.failure
+                }
+            }
             let environment = ProcessInfo.processInfo.environment
             func status(_ name: String) -> String { environment[name]?.isEmpty == false ? "set" : "NOT SET" }
             var lines = ["# effective configuration of \(file)", "# secrets (only the variable names are shown):"]
