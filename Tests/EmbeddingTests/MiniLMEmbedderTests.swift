@@ -42,16 +42,21 @@ struct MiniLMEmbedderTests {
             let diff = zip(alone, batch[i]).map { abs($0 - $1) }.max() ?? 0
             #expect(diff < 1e-5, "\(text.prefix(30)): max difference \(diff)")
         }
-        // 48 concurrent single-text calls are gathered into batches by the scheduler.
-        let concurrent = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
-            for i in 0..<48 { group.addTask { (i, try await embedder.embed(texts[i % texts.count])) } }
-            var out = [[Float]](repeating: [], count: 48)
-            for try await (i, v) in group { out[i] = v }
-            return out
-        }
-        for (i, v) in concurrent.enumerated() {
-            let diff = zip(v, batch[i % texts.count]).map { abs($0 - $1) }.max() ?? 1
-            #expect(diff < 1e-5, "call \(i): max difference \(diff)")
+        // 48 concurrent single-text calls are gathered into batches by the scheduler: by the
+        // shared embedder's one worker, and by two workers taking batches of at most 8 at once.
+        let workers = try MiniLMEmbedder.load(MiniLMConfiguration(
+            path: MiniLMModel.folder, maxBatch: 8, batchWaitMilliseconds: 1, threads: 1, workers: 2))
+        for model in [embedder, workers] {
+            let concurrent = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+                for i in 0..<48 { group.addTask { (i, try await model.embed(texts[i % texts.count])) } }
+                var out = [[Float]](repeating: [], count: 48)
+                for try await (i, v) in group { out[i] = v }
+                return out
+            }
+            for (i, v) in concurrent.enumerated() {
+                let diff = zip(v, batch[i % texts.count]).map { abs($0 - $1) }.max() ?? 1
+                #expect(diff < 1e-5, "call \(i): max difference \(diff)")
+            }
         }
     }
 

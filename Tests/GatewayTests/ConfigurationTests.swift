@@ -95,7 +95,7 @@ struct ConfigurationTests {
                     "empty_query", "hnsw", "ef_construction", "ef_search", "rebuild_on_embedder_change",
                     "response_memory", "kind", "name", "unigram_weight", "bigram_weight", "char_ngram_weight",
                     "char_ngram_sizes", "token_weights", "base_url", "api_key_env", "dimension", "batch_size",
-                    "timeout", "max_retries", "backoff_ms", "max_batch", "batch_wait_ms", "threads", "provider",
+                    "timeout", "max_retries", "backoff_ms", "max_batch", "batch_wait_ms", "threads", "workers", "provider",
                     "model", "level", "prompts"] {
             #expect(text.contains("\(key):"), "fixtures/deja.example.yaml does not mention \(key)")
         }

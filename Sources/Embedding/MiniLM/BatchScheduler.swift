@@ -1,94 +1,94 @@
-import Dispatch
-import Synchronization
+import Foundation
 
-/// Gathers concurrent requests into batches for one ``BertEncoder`` on a thread of its own.
+/// Gathers concurrent requests into batches for one or more ``BertEncoder``s, each on a thread
+/// of its own.
 ///
-/// The encoder runs on a serial dispatch queue, never on Swift's cooperative pool, whose few
-/// threads must stay free for the server. While a batch runs, new requests queue up and become
-/// the next batch, so under load the matrix products work on many sentences at once. A request
-/// that finds the encoder idle waits at most `wait` for company (0: starts at once); a batch
-/// that fills up starts without waiting.
+/// The encoders run on dedicated threads, never on Swift's cooperative pool, whose few threads
+/// must stay free for the server. While a worker runs a batch, new requests queue up and become
+/// the next batch, so under load the matrix products work on many sentences at once. A worker
+/// that wakes from idle to a batch that is not full waits at most `wait` for company (0: starts
+/// at once); a full batch starts without waiting. With several workers, each takes the next
+/// batch when it is free (continuous batching), so the model runs that many batches at once.
 final class BatchScheduler: @unchecked Sendable {
     private struct Job {
         var sequences: [[Int32]]
         var continuation: CheckedContinuation<[[Float]], Never>
     }
 
-    private struct State {
-        var pending: [Job] = []
-        var pendingSequences = 0
-        /// A drain is running or scheduled; new jobs will be seen by it.
-        var draining = false
-        /// The scheduled drain is the delayed one, waiting for company.
-        var waiting = false
-    }
+    /// Guards everything below it; workers sleep on it while nothing is pending.
+    private let condition = NSCondition()
+    private var pending: [Job] = []
+    private var pendingSequences = 0
+    private var stopped = false
+    private var threads: [Thread] = []
 
-    private enum Start { case none, now, later }
-
-    /// Confined to `queue`.
-    private let encoder: BertEncoder
-    private let queue = DispatchQueue(label: "deja.minilm", qos: .userInitiated)
-    private let state = Mutex(State())
     let maxBatch: Int
     let wait: Duration
 
-    init(encoder: BertEncoder, maxBatch: Int, wait: Duration) {
-        self.encoder = encoder
+    /// Starts `workers` threads, each with an encoder of its own over the shared `weights`.
+    /// Call ``stop()`` to end them.
+    init(weights: BertWeights, workers: Int, maxBatch: Int, wait: Duration) {
         self.maxBatch = max(maxBatch, 1)
         self.wait = wait
+        for i in 0..<max(workers, 1) {
+            let thread = Thread { [self] in work(BertEncoder(weights: weights)) }
+            thread.name = "deja.minilm.\(i)"
+            thread.qualityOfService = .userInitiated
+            threads.append(thread)
+        }
+        for thread in threads { thread.start() }
     }
 
     /// The vectors of `sequences` (at most ``maxBatch`` of them), in order.
     func encode(_ sequences: [[Int32]]) async -> [[Float]] {
         if sequences.isEmpty { return [] }
         return await withCheckedContinuation { continuation in
-            let start = state.withLock { s -> Start in
-                s.pending.append(Job(sequences: sequences, continuation: continuation))
-                s.pendingSequences += sequences.count
-                if !s.draining {
-                    s.draining = true
-                    s.waiting = wait > .zero && s.pendingSequences < maxBatch
-                    return s.waiting ? .later : .now
-                }
-                if s.waiting && s.pendingSequences >= maxBatch {
-                    s.waiting = false
-                    return .now
-                }
-                return .none
-            }
-            switch start {
-            case .none: break
-            case .now: queue.async { self.drain() }
-            case .later:
-                let (seconds, attoseconds) = wait.components
-                let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-                queue.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { self.drain() }
-            }
+            condition.lock()
+            pending.append(Job(sequences: sequences, continuation: continuation))
+            pendingSequences += sequences.count
+            // A full batch also ends a worker's wait for company; otherwise one idle worker is
+            // enough to take the job.
+            if pendingSequences >= maxBatch { condition.broadcast() } else { condition.signal() }
+            condition.unlock()
         }
     }
 
-    /// Runs batches until nothing is pending. A second drain scheduled meanwhile (the delayed
-    /// one after an early start) finds the queue empty, or takes what came since.
-    private func drain() {
+    /// Lets the workers finish the batch they run and end. Pending requests are still answered.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func work(_ encoder: BertEncoder) {
+        let (seconds, attoseconds) = wait.components
+        let waitSeconds = Double(seconds) + Double(attoseconds) * 1e-18
         while true {
-            let jobs = state.withLock { s -> [Job] in
-                s.waiting = false
-                guard !s.pending.isEmpty else {
-                    s.draining = false
-                    return []
-                }
-                var taken = 0
-                var count = 0
-                while taken < s.pending.count && (taken == 0 || count + s.pending[taken].sequences.count <= maxBatch) {
-                    count += s.pending[taken].sequences.count
-                    taken += 1
-                }
-                let jobs = Array(s.pending.prefix(taken))
-                s.pending.removeFirst(taken)
-                s.pendingSequences -= count
-                return jobs
+            condition.lock()
+            var woke = false
+            while pending.isEmpty && !stopped {
+                condition.wait()
+                woke = true
             }
-            if jobs.isEmpty { return }
+            if pending.isEmpty && stopped {
+                condition.unlock()
+                return
+            }
+            // Fresh from idle with a batch that is not full: give others a moment to join it.
+            if woke && waitSeconds > 0 && pendingSequences < maxBatch && !stopped {
+                let deadline = Date(timeIntervalSinceNow: waitSeconds)
+                while pendingSequences < maxBatch && !pending.isEmpty && !stopped {
+                    if !condition.wait(until: deadline) { break }
+                }
+                if pending.isEmpty {  // another worker took them meanwhile
+                    condition.unlock()
+                    continue
+                }
+            }
+            let jobs = takeBatch()
+            condition.unlock()
+
             let vectors = encoder.encode(jobs.flatMap(\.sequences))
             var first = 0
             for job in jobs {
@@ -96,5 +96,20 @@ final class BatchScheduler: @unchecked Sendable {
                 first += job.sequences.count
             }
         }
+    }
+
+    /// Whole jobs from the front of the queue, up to ``maxBatch`` sentences (at least one job).
+    /// Called with the lock held.
+    private func takeBatch() -> [Job] {
+        var taken = 0
+        var count = 0
+        while taken < pending.count && (taken == 0 || count + pending[taken].sequences.count <= maxBatch) {
+            count += pending[taken].sequences.count
+            taken += 1
+        }
+        let jobs = Array(pending.prefix(taken))
+        pending.removeFirst(taken)
+        pendingSequences -= count
+        return jobs
     }
 }

@@ -37,8 +37,9 @@ public final class MiniLMEmbedder: Embedder {
     /// Loads and checks the model folder: `config.json`, `tokenizer_config.json` (optional),
     /// `vocab.txt` and `model.safetensors`.
     ///
-    /// Sets OpenBLAS's thread count to `configuration.threads` (0: every core). OpenBLAS has one
-    /// such setting per process, shared with the vector index's batched exact search.
+    /// Starts `configuration.workers` encoder threads and sets OpenBLAS's thread count to
+    /// `configuration.threads` (0: the cores divided among the workers). OpenBLAS has one such
+    /// setting per process, shared with the vector index's batched exact search.
     ///
     /// - Throws: ``EmbeddingError/modelFile(path:reason:)`` naming the file and the problem,
     ///   with `make model` as the fix when a file is missing.
@@ -60,14 +61,19 @@ public final class MiniLMEmbedder: Embedder {
         let weightsFile = try SafeTensorsFile(path: file("model.safetensors"))
         let weights = try BertWeights(file: weightsFile, shape: shape)
 
-        let threads = configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
+        let threads = configuration.threads > 0
+            ? configuration.threads : max(1, ProcessInfo.processInfo.activeProcessorCount / configuration.workers)
         openblas_set_num_threads(Int32(threads))
         let identity = "minilm-v1(\(folder.lastPathComponent),weights=\(try digest(file("model.safetensors"))),"
             + "vocab=\(try digest(file("vocab.txt"))),lower=\(options.lowercase),max_tokens=\(tokenizer.maxTokens))"
         let scheduler = BatchScheduler(
-            encoder: BertEncoder(weights: weights), maxBatch: configuration.maxBatch,
+            weights: weights, workers: configuration.workers, maxBatch: configuration.maxBatch,
             wait: .microseconds(Int64(configuration.batchWaitMilliseconds * 1000)))
         return MiniLMEmbedder(dimension: shape.hiddenSize, identity: identity, tokenizer: tokenizer, scheduler: scheduler)
+    }
+
+    deinit {
+        scheduler.stop()
     }
 
     public func embed(_ texts: [String]) async throws(EmbeddingError) -> [[Float]] {

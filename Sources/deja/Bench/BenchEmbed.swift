@@ -14,8 +14,9 @@ extension Deja {
                 Embeds the prompts of --prompts (one per line) for about --seconds per measurement, in \
                 batches of each --batch size, on one thread and on all threads, and prints prompts per \
                 second and the median latency of one call. For minilm the threads are the model's \
-                (OpenBLAS) threads with one caller, plus a row of 32 concurrent one-prompt callers \
-                that the embedder gathers into batches; for the other embedders they are callers.
+                (OpenBLAS) threads with one caller, plus rows of 32 concurrent one-prompt callers \
+                that the embedder gathers into batches: one worker on all threads, then one worker \
+                per thread on one thread each. For the other embedders the threads are callers.
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -35,8 +36,10 @@ extension Deja {
         }
 
         struct Row: Codable {
-            /// Compute threads (MiniLM: OpenBLAS threads; others: the callers' threads).
+            /// Compute threads (MiniLM: OpenBLAS threads per worker; others: the callers' threads).
             var threads: Int
+            /// MiniLM's workers (forward passes at once); 1 for the other embedders.
+            var workers = 1
             /// Tasks calling `embed` at the same time.
             var callers: Int
             var batch: Int
@@ -87,8 +90,15 @@ extension Deja {
                 // gathers them into batches (batch_wait_ms as configured).
                 var minilm = configuration.embedder.minilm
                 minilm.threads = all
-                let model = try MiniLMEmbedder.load(minilm)
-                rows.append(try await measure(model, lines, callers: 32, batch: 1, threads: all))
+                minilm.workers = 1
+                rows.append(try await measure(try MiniLMEmbedder.load(minilm), lines, callers: 32, batch: 1, threads: all))
+                if all > 1 {
+                    minilm.threads = 1
+                    minilm.workers = all
+                    var row = try await measure(try MiniLMEmbedder.load(minilm), lines, callers: 32, batch: 1, threads: 1)
+                    row.workers = all
+                    rows.append(row)
+                }
             } else {
                 let model = try await configuration.embedder.makeEmbedder(client: client)
                 identity = model.identity
@@ -110,9 +120,10 @@ extension Deja {
             var summary = String(format: "prompts: %d from %@, %.1f words", lines.count, prompts, words)
             if let meanTokens { summary += String(format: " and %.1f tokens", meanTokens) }
             print(summary + " on average")
-            print("threads  callers  batch  prompts/s  median ms per call")
+            print("workers  threads  callers  batch  prompts/s  median ms per call")
             for r in rows {
-                print(String(format: "%7d  %7d  %5d  %9.0f  %8.3f", r.threads, r.callers, r.batch, r.promptsPerSecond, r.medianLatencyMilliseconds))
+                print(String(format: "%7d  %7d  %7d  %5d  %9.0f  %8.3f", r.workers, r.threads, r.callers, r.batch,
+                             r.promptsPerSecond, r.medianLatencyMilliseconds))
             }
         }
 
