@@ -37,8 +37,8 @@ public final class MiniLMEmbedder: Embedder {
     /// Loads and checks the model folder: `config.json`, `tokenizer_config.json` (optional),
     /// `vocab.txt` and `model.safetensors`.
     ///
-    /// Starts `configuration.workers` encoder threads and sets OpenBLAS's thread count to
-    /// `configuration.threads` (0: the cores divided among the workers). OpenBLAS has one such
+    /// Starts `configuration.workers` encoder threads (0: one per core) and sets OpenBLAS's
+    /// thread count to `configuration.threads` (0: the cores divided among the workers). OpenBLAS has one such
     /// setting per process, shared with the vector index's batched exact search.
     ///
     /// - Throws: ``EmbeddingError/modelFile(path:reason:)`` naming the file and the problem,
@@ -62,12 +62,12 @@ public final class MiniLMEmbedder: Embedder {
         let weights = try BertWeights(file: weightsFile, shape: shape)
 
         let threads = configuration.threads > 0
-            ? configuration.threads : max(1, ProcessInfo.processInfo.activeProcessorCount / configuration.workers)
+            ? configuration.threads : max(1, ProcessInfo.processInfo.activeProcessorCount / configuration.resolvedWorkers)
         openblas_set_num_threads(Int32(threads))
         let identity = "minilm-v1(\(folder.lastPathComponent),weights=\(try digest(file("model.safetensors"))),"
             + "vocab=\(try digest(file("vocab.txt"))),lower=\(options.lowercase),max_tokens=\(tokenizer.maxTokens))"
         let scheduler = BatchScheduler(
-            weights: weights, workers: configuration.workers, maxBatch: configuration.maxBatch,
+            weights: weights, workers: configuration.resolvedWorkers, maxBatch: configuration.maxBatch,
             wait: .microseconds(Int64(configuration.batchWaitMilliseconds * 1000)))
         return MiniLMEmbedder(dimension: shape.hiddenSize, identity: identity, tokenizer: tokenizer, scheduler: scheduler)
     }

@@ -78,6 +78,7 @@ extension Deja {
                 for t in threadCounts {
                     var minilm = configuration.embedder.minilm
                     minilm.threads = t
+                    minilm.workers = 1
                     minilm.batchWaitMilliseconds = 0
                     let model = try MiniLMEmbedder.load(minilm)
                     identity = model.identity
