@@ -19,11 +19,10 @@ fused attention and GELU kernels of onnxruntime are in play.
 import argparse
 import json
 import os
-import re
 import statistics
 import struct
+import sys
 import time
-import unicodedata
 
 import numpy as np
 import onnx
@@ -31,6 +30,8 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "fixtures", "src"))
+from wordpiece import Tokenizer  # noqa: E402
 
 
 def read_safetensors(path):
@@ -45,41 +46,6 @@ def read_safetensors(path):
         start, end = info["data_offsets"]
         out[name] = np.frombuffer(data[start:end], dtype=np.float32).reshape(info["shape"])
     return out
-
-
-class Tokenizer:
-    """BERT basic tokenisation and greedy WordPiece, enough for the benchmark's English sentences
-    (no CJK splitting or control-character rules: Deja's tokeniser has those)."""
-
-    def __init__(self, vocab_path, max_tokens=256):
-        with open(vocab_path, encoding="utf-8") as f:
-            self.vocab = {line.rstrip("\n"): i for i, line in enumerate(f)}
-        self.max_tokens = max_tokens
-
-    def basic(self, text):
-        text = unicodedata.normalize("NFD", text.lower())
-        text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-        return re.findall(r"\w+|[^\w\s]", text)
-
-    def wordpiece(self, word):
-        pieces, start = [], 0
-        while start < len(word):
-            end, found = len(word), None
-            while start < end:
-                piece = word[start:end] if start == 0 else "##" + word[start:end]
-                if piece in self.vocab:
-                    found = piece
-                    break
-                end -= 1
-            if found is None:
-                return [self.vocab["[UNK]"]]
-            pieces.append(self.vocab[found])
-            start = end
-        return pieces
-
-    def encode(self, text):
-        ids = [i for w in self.basic(text) for i in self.wordpiece(w)][: self.max_tokens - 2]
-        return [self.vocab["[CLS]"]] + ids + [self.vocab["[SEP]"]]
 
 
 def build_graph(w, layers=6, heads=12, hidden=384, eps=1e-12):
@@ -197,7 +163,7 @@ def main():
     check = session(model_bytes, 1)
     worst = 1.0
     for r in references:
-        ids = r.get("token_ids") or tokenizer.encode(r["text"])  # this tokeniser does not split CJK
+        ids = r.get("token_ids") or tokenizer.encode(r["text"])  # wordpiece.py does not split CJK
         got = check.run(None, batch_arrays([ids]))[0][0]
         want = np.array(r["embedding"], dtype=np.float32)
         worst = min(worst, float(got @ want / np.linalg.norm(want)))

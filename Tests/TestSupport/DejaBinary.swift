@@ -15,14 +15,18 @@ public enum DejaBinary {
         public var stderr: String
     }
 
-    /// Runs `deja` with `arguments` to completion.
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+    /// A `deja` child with `arguments`, this process's environment plus `environment`; not started.
+    static func process(_ arguments: [String], environment: [String: String]) -> Process {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        return process
+    }
+
+    /// Runs `deja` with `arguments` to completion.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+        let process = Self.process(arguments, environment: environment)
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -39,12 +43,7 @@ public enum DejaBinary {
     /// Starts `deja`, reads its standard error until a line containing `http://host:PORT` appears,
     /// and returns the process and that port (for `serve` and `mock-upstream` with `--port 0`).
     public static func startServer(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Int) {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        let process = Self.process(arguments, environment: environment)
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
@@ -73,12 +72,7 @@ public enum DejaBinary {
     /// Starts `deja` and returns the process and its standard output, for tests that read as it
     /// runs (and perhaps kill it).
     public static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, FileHandle) {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        let process = Self.process(arguments, environment: environment)
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

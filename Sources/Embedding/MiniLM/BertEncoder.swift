@@ -47,7 +47,7 @@ final class BertEncoder {
         let ctx = context.reserve(tokens * h)
         let proj = projected.reserve(tokens * h)
         let inter = intermediate.reserve(tokens * shape.intermediateSize)
-        let longest = batch.map(\.count).max() ?? 0
+        let longest = batch.reduce(0) { max($0, $1.count) }
         let attention = scores.reserve(longest * longest)
 
         embed(batch, into: x)

@@ -52,7 +52,7 @@ struct BertShape: Equatable, Sendable {
         do {
             file = try JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch let error as DecodingError {
-            throw .modelFile(path: path, reason: "not a BERT config.json (\(Self.describe(error)))")
+            throw .modelFile(path: path, reason: "not a BERT config.json (\(error.readableDescription))")
         } catch {
             throw .modelFile(path: path, reason: "cannot read it; run `make model`")
         }
@@ -75,15 +75,5 @@ struct BertShape: Equatable, Sendable {
             heads: file.num_attention_heads, intermediateSize: file.intermediate_size,
             maxPositions: file.max_position_embeddings, typeVocabularySize: max(file.type_vocab_size ?? 2, 1),
             layerNormEpsilon: Float(file.layer_norm_eps ?? 1e-12))
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .keyNotFound(let key, _): return "\(key.stringValue) is missing"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 }

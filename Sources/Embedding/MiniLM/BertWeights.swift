@@ -34,7 +34,8 @@ final class BertWeights: @unchecked Sendable {
     let embeddingNorm: UnsafePointer<Float>
     let embeddingNormBias: UnsafePointer<Float>
     let layers: [BertLayerWeights]
-    private let stacked: UnsafeMutableBufferPointer<Float>
+    /// Every layer's projection matrices, transposed, and the stacked query/key/value bias.
+    private let projections: UnsafeMutableBufferPointer<Float>
 
     /// - Throws: ``EmbeddingError/modelFile(path:reason:)`` naming the first tensor that is
     ///   missing or has another dtype or shape.
@@ -57,7 +58,7 @@ final class BertWeights: @unchecked Sendable {
         // Per layer: qkv [h, 3h], its bias [3h], attention output [h, h], intermediate [h, i],
         // output [i, h].
         let perLayer = 3 * h * h + 3 * h + h * h + 2 * h * i
-        let stacked = UnsafeMutableBufferPointer<Float>.allocate(capacity: perLayer * shape.layers)
+        let projections = UnsafeMutableBufferPointer<Float>.allocate(capacity: perLayer * shape.layers)
         var layers: [BertLayerWeights] = []
         /// Writes the `[rows, cols]` matrix `w` transposed into `out` at column offset `column`
         /// of a `[cols, width]` matrix.
@@ -68,7 +69,7 @@ final class BertWeights: @unchecked Sendable {
         do {
             for l in 0..<shape.layers {
                 let p = "encoder.layer.\(l)."
-                let qkv = stacked.baseAddress! + l * perLayer
+                let qkv = projections.baseAddress! + l * perLayer
                 let qkvBias = qkv + 3 * h * h
                 let attentionOutput = qkvBias + 3 * h
                 let intermediate = attentionOutput + h * h
@@ -98,18 +99,18 @@ final class BertWeights: @unchecked Sendable {
                     outputNormBias: try tensor(p + "output.LayerNorm.bias", [h]).baseAddress!))
             }
         } catch {
-            stacked.deallocate()
+            projections.deallocate()
             throw error
         }
         if file.tensors["\(prefix)encoder.layer.\(shape.layers).attention.self.query.weight"] != nil {
-            stacked.deallocate()
+            projections.deallocate()
             throw .modelFile(path: file.path, reason: "has more layers than num_hidden_layers = \(shape.layers) in config.json")
         }
         self.layers = layers
-        self.stacked = stacked
+        self.projections = projections
     }
 
     deinit {
-        stacked.deallocate()
+        projections.deallocate()
     }
 }

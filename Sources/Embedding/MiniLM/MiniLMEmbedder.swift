@@ -52,9 +52,12 @@ public final class MiniLMEmbedder: Embedder {
         }
         let shape = try BertShape(contentsOf: file("config.json"))
         let options = try TokenizerOptions(contentsOf: file("tokenizer_config.json"))
+        guard let vocabulary = FileManager.default.contents(atPath: file("vocab.txt")) else {
+            throw .modelFile(path: file("vocab.txt"), reason: "cannot read it; run `make model`")
+        }
         let tokenizer = try WordPieceTokenizer(
-            vocabularyPath: file("vocab.txt"), lowercase: options.lowercase, stripAccents: options.stripAccents,
-            maxTokens: min(maxTokens, shape.maxPositions))
+            vocabularyFile: vocabulary, lowercase: options.lowercase, stripAccents: options.stripAccents,
+            maxTokens: min(maxTokens, shape.maxPositions), source: file("vocab.txt"))
         guard tokenizer.vocabularySize == shape.vocabularySize else {
             throw .modelFile(path: file("vocab.txt"), reason: "has \(tokenizer.vocabularySize) entries but config.json says vocab_size \(shape.vocabularySize)")
         }
@@ -64,8 +67,8 @@ public final class MiniLMEmbedder: Embedder {
         let threads = configuration.threads > 0
             ? configuration.threads : max(1, ProcessInfo.processInfo.activeProcessorCount / configuration.resolvedWorkers)
         openblas_set_num_threads(Int32(threads))
-        let identity = "minilm-v1(\(folder.lastPathComponent),weights=\(try digest(file("model.safetensors"))),"
-            + "vocab=\(try digest(file("vocab.txt"))),lower=\(options.lowercase),max_tokens=\(tokenizer.maxTokens))"
+        let identity = "minilm-v1(\(folder.lastPathComponent),weights=\(digest(weightsFile.bytes)),"
+            + "vocab=\(digest(vocabulary)),lower=\(options.lowercase),max_tokens=\(tokenizer.maxTokens))"
         let scheduler = BatchScheduler(
             weights: weights, workers: configuration.resolvedWorkers, maxBatch: configuration.maxBatch,
             wait: .microseconds(Int64(configuration.batchWaitMilliseconds * 1000)))
@@ -92,15 +95,9 @@ public final class MiniLMEmbedder: Embedder {
         return vectors
     }
 
-    /// The first 16 hex digits of a file's SHA-256, read through a memory map.
-    private static func digest(_ path: String) throws(EmbeddingError) -> String {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw .modelFile(path: path, reason: "cannot read it; run `make model`")
-        }
-        return SHA256.hash(data: data).prefix(8).map { String(format: "%02x", $0) }.joined()
+    /// The first 16 hex digits of the SHA-256 of `bytes`.
+    private static func digest(_ bytes: some DataProtocol) -> String {
+        SHA256.hash(data: bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 }
 

@@ -14,10 +14,10 @@ import Darwin
 /// let embeddings = try file.floats("embeddings.word_embeddings.weight", shape: [30522, 384])
 /// ```
 ///
-/// Mapping instead of reading keeps start-up fast and lets the kernel share the 90 MB between
-/// processes; rows of the word-embedding table that no prompt uses are never paged in. Every
-/// range in the header is checked against the file size when it is opened, so a truncated file
-/// is an error then and never a crash later.
+/// Mapping instead of reading: the 87 MB stay page cache that the kernel shares between
+/// processes and can reclaim, rather than a private copy. Every range in the header is checked
+/// against the file size when it is opened, so a truncated file is an error then and never a
+/// crash later.
 final class SafeTensorsFile: @unchecked Sendable {
     /// One tensor's header entry.
     struct Tensor: Equatable {
@@ -72,6 +72,9 @@ final class SafeTensorsFile: @unchecked Sendable {
     deinit {
         munmap(UnsafeMutableRawPointer(mutating: base), mappedBytes)
     }
+
+    /// The whole file, as mapped (for hashing it without reading it a second time).
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: mappedBytes) }
 
     /// The float32 tensor `name`, checked to have exactly `shape`.
     ///

@@ -41,16 +41,21 @@ public struct WordPieceTokenizer: Sendable {
     /// - Throws: ``EmbeddingError/modelFile(path:reason:)`` when the file is missing or lacks
     ///   `[UNK]`, `[CLS]` or `[SEP]`.
     public init(vocabularyPath: String, lowercase: Bool = true, stripAccents: Bool? = nil, maxTokens: Int = 256) throws(EmbeddingError) {
-        let text: String
-        do {
-            text = try String(contentsOfFile: vocabularyPath, encoding: .utf8)
-        } catch {
-            throw .modelFile(path: vocabularyPath, reason: "cannot read it as UTF-8 text; run `make model`")
+        guard let contents = FileManager.default.contents(atPath: vocabularyPath) else {
+            throw .modelFile(path: vocabularyPath, reason: "cannot read it; run `make model`")
+        }
+        try self.init(vocabularyFile: contents, lowercase: lowercase, stripAccents: stripAccents, maxTokens: maxTokens, source: vocabularyPath)
+    }
+
+    /// A tokenizer over the contents of a `vocab.txt` (one entry per line), already read.
+    init(vocabularyFile contents: Data, lowercase: Bool = true, stripAccents: Bool? = nil, maxTokens: Int = 256, source: String) throws(EmbeddingError) {
+        guard let text = String(data: contents, encoding: .utf8) else {
+            throw .modelFile(path: source, reason: "is not UTF-8 text; run `make model`")
         }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
         let entries = lines.map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
-        try self.init(vocabulary: entries, lowercase: lowercase, stripAccents: stripAccents, maxTokens: maxTokens, source: vocabularyPath)
+        try self.init(vocabulary: entries, lowercase: lowercase, stripAccents: stripAccents, maxTokens: maxTokens, source: source)
     }
 
     /// A tokenizer over `vocabulary` (entry `i` has id `i`).

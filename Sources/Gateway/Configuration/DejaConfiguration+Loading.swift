@@ -57,7 +57,7 @@ extension DejaConfiguration {
             configuration = try YAMLDecoder().decode(DejaConfiguration.self, from: root)
             problems += configuration.problems
         } catch let error as DecodingError {
-            problems.append(Self.describe(error))
+            problems.append(error.readableDescription)
         } catch {
             problems.append("\(path ?? "configuration"): \(error)")
         }
@@ -94,37 +94,6 @@ extension DejaConfiguration {
         cache.indexFile = resolve(cache.indexFile)
         embedder.hashing.tokenWeightsFile = embedder.hashing.tokenWeightsFile.map(resolve)
         if modelPathWritten { embedder.minilm.path = resolve(embedder.minilm.path) }
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context, _ extra: (any CodingKey)? = nil) -> String {
-            var keys = context.codingPath
-            if let extra { keys.append(extra) }
-            return keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-                .replacingOccurrences(of: ".[", with: "[").trimmingCharacters(in: CharacterSet(charactersIn: "."))
-        }
-        switch error {
-        case .typeMismatch(let type, let context):
-            return "\(path(context)): expected \(Self.typeName(type)) (\(context.debugDescription))"
-        case .valueNotFound(let type, let context):
-            return "\(path(context)): expected \(Self.typeName(type)), found nothing"
-        case .keyNotFound(let key, let context):
-            return "\(path(context, key)): required"
-        case .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
-    }
-
-    static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is Int.Type, is UInt64.Type: return "a whole number"
-        case is Double.Type, is Float.Type: return "a number"
-        case is Bool.Type: return "true or false"
-        case is String.Type: return "a string"
-        default: return "\(type)"
-        }
     }
 }
 
