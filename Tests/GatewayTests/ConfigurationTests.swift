@@ -52,6 +52,7 @@ struct ConfigurationTests {
     func problemsWithPaths() {
         #expect(problems("cache:\n  threshold: 1.7\n") == ["cache.threshold: must be between 0 and 1, got 1.7"])
         #expect(problems("server:\n  port: 70000\n") == ["server.port: must be between 0 and 65535, got 70000"])
+        #expect(problems("server:\n  upstream_connections: 0\n") == ["server.upstream_connections: must be between 1 and 10000, got 0"])
         #expect(problems("cache:\n  threshold: high\n").first?.hasPrefix("cache.threshold: expected a number") == true)
         #expect(problems("cache:\n  thresold: 0.9\n") == ["cache.thresold: unknown key; did you mean 'threshold'?"])
         #expect(problems("cache:\n  thresholds:\n    - match: '*'\n      threshold: 2\n")
@@ -89,7 +90,7 @@ struct ConfigurationTests {
         let text = try String(contentsOfFile: "fixtures/deja.example.yaml", encoding: .utf8)
         let c = try DejaConfiguration.load(path: "fixtures/deja.example.yaml", environment: [:])
         #expect(c.server.host == "127.0.0.1")
-        for key in ["host", "port", "max_body_bytes", "admin_key_env", "cache_multiple_choices", "threshold", "thresholds",
+        for key in ["host", "port", "max_body_bytes", "admin_key_env", "cache_multiple_choices", "upstream_connections", "threshold", "thresholds",
                     "ttl", "max_entries", "max_bytes", "store", "index_file", "snapshot_interval", "candidates",
                     "exact_scan_limit", "shared_namespaces", "guard", "numbers", "negation", "word_order", "names",
                     "empty_query", "hnsw", "ef_construction", "ef_search", "rebuild_on_embedder_change",

@@ -25,9 +25,10 @@ struct GatewayHarness: Sendable {
     static func run(
         configure: @Sendable (inout DejaConfiguration) -> Void = { _ in },
         environment: [String: String] = [:],
+        upstreamLatency: Duration = .zero,
         _ body: @Sendable (GatewayHarness) async throws -> Void
     ) async throws {
-        let mock = MockUpstream()
+        let mock = MockUpstream(configuration: .init(latency: upstreamLatency))
         try await mock.withRunning { mockPort in
             let dir = try TemporaryDirectory("deja-gateway")
             defer { dir.remove() }

@@ -94,6 +94,22 @@ struct ProxyTests {
         }
     }
 
+
+    @Test("misses do not queue behind each other: many upstream calls are in flight at once")
+    func concurrentMisses() async throws {
+        // AsyncHTTPClient alone keeps 8 connections per host, so 24 slow misses would reach the
+        // upstream 8 at a time; server.upstream_connections lifts that.
+        try await H.run(upstreamLatency: .milliseconds(400)) { h in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<24 {
+                    group.addTask { try await h.chat("Question number \(i) about slow upstreams").status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 200, count: 24))
+            #expect(h.mock.peakConcurrentRequests >= 20, "at most \(h.mock.peakConcurrentRequests) upstream calls at once")
+        }
+    }
     @Test("per-request controls: no-cache, no-store, x-deja-threshold, x-deja-ttl, x-deja-namespace")
     func controls() async throws {
         try await H.run { h in
@@ -205,6 +221,22 @@ struct ProxyTests {
         try await H.run(configure: { $0.providers["mock"]?.apiKeyEnv = "MOCK_KEY" }, environment: ["MOCK_KEY": "sk-provider"]) { h in
             _ = try await h.chat("Hello there, how are you?", headers: ["authorization": "Bearer sk-client"])
             #expect(h.mock.lastHeaders(to: "/v1/chat/completions")["authorization"] == "Bearer sk-provider")
+            // The provider refusing Deja's own key is Deja's misconfiguration: 502, naming the variable.
+            let refused = try await h.chat("Hello again", model: "mock-error-401")
+            #expect(refused.status == 502)
+            #expect(refused.json["error"]?["code"]?.stringValue == "upstream_auth")
+            #expect(refused.text.contains("MOCK_KEY"))
+            #expect(!refused.text.contains("sk-provider"))
+        }
+    }
+
+    @Test("a client's own key refused upstream is the client's 401, with the provider's message")
+    func clientKeyRefused() async throws {
+        try await H.run { h in
+            let reply = try await h.chat("Hello there", model: "mock-error-401", headers: ["authorization": "Bearer sk-wrong"])
+            #expect(reply.status == 401)
+            #expect(reply.json["error"]?["message"]?.stringValue == "mock: incorrect API key provided")
+            #expect(reply.json["error"]?["code"]?.stringValue == "invalid_api_key")
         }
     }
 }

@@ -75,21 +75,27 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var adminKeyEnv: String
     /// Cache answers of requests with `n > 1` (their namespace includes `n`).
     public var cacheMultipleChoices: Bool
+    /// The most HTTP/1 connections open at once to one upstream host, which is the most upstream
+    /// calls in flight to it: each miss holds one for as long as the model takes to answer, so a
+    /// small pool queues misses behind each other (AsyncHTTPClient's default is 8). HTTPS
+    /// upstreams that speak HTTP/2 carry many calls on one connection.
+    public var upstreamConnections: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, adminKeyEnv: String = "DEJA_ADMIN_KEY",
-        cacheMultipleChoices: Bool = false
+        cacheMultipleChoices: Bool = false, upstreamConnections: Int = 256
     ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.adminKeyEnv = adminKeyEnv
         self.cacheMultipleChoices = cacheMultipleChoices
+        self.upstreamConnections = upstreamConnections
     }
 
     enum CodingKeys: String, CodingKey {
         case host, port, maxBodyBytes = "max_body_bytes", adminKeyEnv = "admin_key_env"
-        case cacheMultipleChoices = "cache_multiple_choices"
+        case cacheMultipleChoices = "cache_multiple_choices", upstreamConnections = "upstream_connections"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -100,6 +106,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
         adminKeyEnv = try c.decodeIfPresent(String.self, forKey: .adminKeyEnv) ?? d.adminKeyEnv
         cacheMultipleChoices = try c.decodeIfPresent(Bool.self, forKey: .cacheMultipleChoices) ?? d.cacheMultipleChoices
+        upstreamConnections = try c.decodeIfPresent(Int.self, forKey: .upstreamConnections) ?? d.upstreamConnections
     }
 
     var problems: [String] {
@@ -110,6 +117,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
             out.append("server.max_body_bytes: must be between 1024 and 1073741824, got \(maxBodyBytes)")
         }
         if adminKeyEnv.isEmpty { out.append("server.admin_key_env: must name an environment variable") }
+        if !(1...10_000).contains(upstreamConnections) {
+            out.append("server.upstream_connections: must be between 1 and 10000, got \(upstreamConnections)")
+        }
         return out
     }
 }

@@ -49,6 +49,8 @@ extension MockUpstream {
         }
         counters.record(path, body: body, headers: Self.headers(request))
         let model = body["model"]?.stringValue ?? "mock-gpt"
+        counters.enter()
+        defer { counters.leave() }
         if configuration.latency > .zero { try await Task.sleep(for: configuration.latency) }
         if let fault = try await fault(model: model) { return fault }
         return try await answer(body, model)
@@ -64,6 +66,8 @@ extension MockUpstream {
             return e.response()
         case "mock-error-400":
             return OpenAIError.invalidRequest("mock: bad request").response()
+        case "mock-error-401":
+            return OpenAIError.unauthorized("mock: incorrect API key provided").response()
         case "mock-timeout":
             try await Task.sleep(for: .seconds(60))
             return nil

@@ -16,7 +16,7 @@ import ServiceLifecycle
 ///
 /// | model | behaviour |
 /// |-------|-----------|
-/// | `mock-error-500`, `mock-error-429`, `mock-error-400` | that status, OpenAI error body |
+/// | `mock-error-500`, `mock-error-429`, `mock-error-400`, `mock-error-401` | that status, OpenAI error body |
 /// | `mock-timeout` | answers after 60 s |
 /// | `mock-garbage` | status 200, a body that is not JSON |
 /// | `mock-cut-stream` | a stream that stops after two chunks without `[DONE]` (plain: a cut JSON body) |
@@ -56,6 +56,9 @@ public final class MockUpstream: Sendable {
 
     /// Headers of the last request on `path`.
     public func lastHeaders(to path: String) -> [String: String] { counters.lastHeaders(path) }
+
+    /// The most requests that were being answered at once (until their response head).
+    public var peakConcurrentRequests: Int { counters.peakInFlight }
 
     /// The Hummingbird application; `onRunning` receives the bound port.
     public func application(
@@ -104,6 +107,27 @@ final class _Counters: @unchecked Sendable {
     private var bodies: [String: JSONValue] = [:]
     private var headers: [String: [String: String]] = [:]
     private var perModel: [String: Int] = [:]
+    private var inFlight = 0
+    private var peak = 0
+
+    func enter() {
+        lock.lock()
+        defer { lock.unlock() }
+        inFlight += 1
+        peak = max(peak, inFlight)
+    }
+
+    func leave() {
+        lock.lock()
+        defer { lock.unlock() }
+        inFlight -= 1
+    }
+
+    var peakInFlight: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return peak
+    }
 
     func record(_ path: String, body: JSONValue?, headers requestHeaders: [String: String]) {
         lock.lock()

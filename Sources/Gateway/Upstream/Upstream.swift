@@ -94,7 +94,7 @@ struct Upstream: Sendable {
                                 type: "rate_limit_error", code: "rate_limit_exceeded")
             if let retry = response.headers.first(name: "retry-after") { e.headers["retry-after"] = retry }
             return e
-        case 401, 403 where provider.apiKey != nil:
+        case 401 where provider.apiKey != nil, 403 where provider.apiKey != nil:
             return .upstream(.badGateway, "The upstream provider '\(provider.name)' refused Deja's credentials (HTTP \(status)); "
                              + "check \(provider.configuration.apiKeyEnv ?? "its key")", code: "upstream_auth")
         case 400..<500:

@@ -30,7 +30,9 @@ extension Deja {
             LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, level: level) }
             defer { BufferedLogHandler.flush() }
             let logger = Logger(label: "deja")
-            try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
+            try await HTTPClient.withHTTPClient(
+                configuration: .deja(connectionsPerHost: configuration.server.upstreamConnections)
+            ) { client in
                 let cache = try await CacheRuntime.open(configuration, client: client, logger: logger)
                 let gateway = try Gateway(configuration: configuration, cache: cache, client: client, logger: logger)
                 let host = configuration.server.host
