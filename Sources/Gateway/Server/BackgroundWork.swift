@@ -1,7 +1,8 @@
 import Foundation
 
 /// Work started after a response went out (storing an answer in the cache), tracked so that a
-/// graceful shutdown waits for it before the cache is closed.
+/// graceful shutdown waits for it before the cache is closed. It runs on the
+/// ``BlockingWorkExecutor``, away from the event loops that serve requests.
 final class BackgroundWork: @unchecked Sendable {
     private let lock = NSLock()
     private var running = 0
@@ -11,7 +12,7 @@ final class BackgroundWork: @unchecked Sendable {
         lock.lock()
         running += 1
         lock.unlock()
-        Task {
+        Task(executorPreference: BlockingWorkExecutor.shared) {
             await body()
             self.finished()
         }

@@ -5,7 +5,8 @@ import ServiceLifecycle
 
 /// Runs the cache's upkeep every second (hit counters, expiry, eviction), saves the index
 /// snapshot every `cache.snapshot_interval`, and on graceful shutdown waits for answers still
-/// being stored, then flushes the counters and saves the snapshot.
+/// being stored, then flushes the counters and saves the snapshot. All of it runs on the
+/// ``BlockingWorkExecutor``: a snapshot of a large index takes seconds of file writing.
 struct CacheMaintenanceService: Service {
     let cache: SemanticCache
     let background: BackgroundWork
@@ -13,6 +14,10 @@ struct CacheMaintenanceService: Service {
     let logger: Logger
 
     func run() async throws {
+        await withTaskExecutorPreference(BlockingWorkExecutor.shared) { await upkeep() }
+    }
+
+    private func upkeep() async {
         var lastSnapshot = ContinuousClock.now
         let snapshotEvery = Duration.milliseconds(Int64(cache.configuration.snapshotInterval * 1000))
         while !Task.isShuttingDownGracefully && !Task.isCancelled {

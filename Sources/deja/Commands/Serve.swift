@@ -23,6 +23,7 @@ extension Deja {
         @Option(help: "Port to listen on (overrides server.port).") var port: Int?
 
         func run() async throws {
+            GlobalExecutor.useEventLoops()
             var configuration = try options.load()
             if let host { configuration.server.host = host }
             if let port { configuration.server.port = port }

@@ -1,0 +1,23 @@
+import NIOCore
+import NIOPosix
+
+/// Where Swift concurrency runs its tasks in `deja serve`.
+public enum GlobalExecutor {
+    /// Makes NIO's event loops Swift concurrency's global executor (as Vapor does by default).
+    ///
+    /// Hummingbird reads a request on an event loop and runs its handler as a task; on the
+    /// default executor that task runs on another thread, so every request crosses threads twice
+    /// and an upstream call through AsyncHTTPClient twice more. On a small machine each crossing
+    /// wakes a sleeping thread. With the event loops as the executor, a handler runs on the loop
+    /// that read its request, and the upstream call prefers a connection on that same loop.
+    /// Measured on the 2-core machine of the README, alternating with and without: hits at 64
+    /// connections went from a median 13,800 to 18,500 requests/s and p99 from 10.0 to 7.6 ms.
+    /// Work that may block runs on ``BlockingWorkExecutor`` instead.
+    ///
+    /// Call it once, first thing in the process, before any task has started.
+    /// - Returns: whether the executor was installed (`false` where the runtime hook is missing).
+    @discardableResult
+    public static func useEventLoops() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+}
