@@ -180,64 +180,70 @@ public struct PromptFeatures: Sendable, Equatable {
     /// ("which one is faster").
     static func digitRuns(in text: String) -> [String] {
         var found: [String] = []
-        var utf8 = Array(text.utf8)
-        if utf8.allSatisfy({ $0 < 0x80 }) {
-            var i = 0
-            while i < utf8.count {
-                guard utf8[i] >= 0x30 && utf8[i] <= 0x39 else { i += 1; continue }
-                var run: [UInt8] = []
-                while i < utf8.count {
-                    let b = utf8[i]
-                    if b >= 0x30 && b <= 0x39 {
-                        run.append(b)
-                    } else if (b == 0x2E || b == 0x2C), i + 1 < utf8.count, utf8[i + 1] >= 0x30 && utf8[i + 1] <= 0x39 {
-                        run.append(b)
-                    } else {
-                        break
-                    }
-                    i += 1
+        var run: [UInt8] = []
+        /// Appends the run that just ended, if any.
+        func close() {
+            if !run.isEmpty { found.append(normalizeNumber(run)) }
+            run.removeAll(keepingCapacity: true)
+        }
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var previous: UInt8 = 0
+            var pendingSeparator: UInt8?
+            for b in text.utf8 {
+                if b >= 0x30 && b <= 0x39 {
+                    if let separator = pendingSeparator { run.append(separator) }
+                    run.append(b)
+                } else if (b == 0x2E || b == 0x2C) && previous >= 0x30 && previous <= 0x39 && pendingSeparator == nil {
+                    pendingSeparator = b
+                    previous = b
+                    continue
+                } else {
+                    close()
                 }
-                found.append(normalizeNumber(String(decoding: run, as: UTF8.self)))
+                pendingSeparator = nil
+                previous = b
             }
+            close()
             return found
         }
-        utf8 = []
+        // Decimal digits of any script count, as their ASCII digit: "٣" and "3" are one number.
         let scalars = Array(text.unicodeScalars)
         var i = 0
         while i < scalars.count {
-            guard scalars[i].properties.numericType == .decimal else { i += 1; continue }
-            var raw = ""
-            while i < scalars.count {
-                let s = scalars[i]
-                if s.properties.numericType == .decimal {
-                    raw.unicodeScalars.append(s)
-                } else if (s == "." || s == ","), i + 1 < scalars.count, scalars[i + 1].properties.numericType == .decimal {
-                    raw.unicodeScalars.append(s)
-                } else {
-                    break
-                }
-                i += 1
+            let s = scalars[i]
+            if s.properties.numericType == .decimal, let value = s.properties.numericValue {
+                run.append(0x30 + UInt8(value))
+            } else if (s == "." || s == ","), !run.isEmpty, i + 1 < scalars.count,
+                      scalars[i + 1].properties.numericType == .decimal {
+                run.append(UInt8(s.value))
+            } else {
+                close()
             }
-            found.append(normalizeNumber(raw))
+            i += 1
         }
+        close()
         return found
     }
 
-    static func normalizeNumber(_ raw: String) -> String {
+    /// A run of ASCII digits with `.` or `,` between them, as one canonical spelling.
+    static func normalizeNumber(_ raw: [UInt8]) -> String {
+        let comma: UInt8 = 0x2C, dot: UInt8 = 0x2E, zero: UInt8 = 0x30
         // "3,000" and "3,000.50" use commas for thousands; "2,5" alone is a decimal comma.
         var s = raw
-        let commas = s.filter { $0 == "," }.count
-        if s.contains(".") || commas > 1 || (commas == 1 && s.split(separator: ",").last?.count == 3) {
-            s.removeAll { $0 == "," }
-        } else {
-            s = s.replacingOccurrences(of: ",", with: ".")
+        let commas = s.reduce(0) { $0 + ($1 == comma ? 1 : 0) }
+        let lastGroup = s.lastIndex(of: comma).map { s.count - 1 - $0 }
+        if s.contains(dot) || commas > 1 || (commas == 1 && lastGroup == 3) {
+            s.removeAll { $0 == comma }
+        } else if let i = s.firstIndex(of: comma) {
+            s[i] = dot
         }
-        if s.contains(".") {
-            while s.hasSuffix("0") { s.removeLast() }
-            if s.hasSuffix(".") { s.removeLast() }
+        if s.contains(dot) {
+            while s.last == zero { s.removeLast() }
+            if s.last == dot { s.removeLast() }
         }
-        while s.count > 1 && s.hasPrefix("0") && !s.hasPrefix("0.") { s.removeFirst() }
-        return s
+        var leading = 0
+        while s.count - leading > 1 && s[leading] == zero && s[leading + 1] != dot { leading += 1 }
+        return String(decoding: s[leading...], as: UTF8.self)
     }
 }
 

@@ -83,6 +83,17 @@ struct SemanticCacheTests {
         #expect(try await unguarded.lookup(F.request(query)).hit != nil)
     }
 
+    @Test("numbers are compared in one spelling: separators, trailing and leading zeros, words, other scripts",
+          arguments: [
+            ("Split 3,000 dollars", ["3000"]), ("Split 3,000.50 dollars", ["3000.5"]), ("add 2,5 litres", ["2.5"]),
+            ("costs 2.50 or 2.5", ["2.5", "2.5"]), ("agent 007, room 0.50", ["7", "0.5"]), ("1,234,567 rows", ["1234567"]),
+            ("version 10.0.", ["10"]), ("from 1..2", ["1", "2"]), ("in 3, then 4", ["3", "4"]), ("no digits", []),
+            ("twelve eggs and 3 apples", ["3", "12"]), ("الغرفة ٣٠٠", ["300"]), ("room ٣,٠٠٠ ok", ["3000"]),
+          ])
+    func numberSpelling(text: String, numbers: [String]) {
+        #expect(PromptFeatures(text).numbers == numbers)
+    }
+
     @Test("an empty or function-word-only query never hits by similarity")
     func emptyQueries() async throws {
         var fixture = try F()
