@@ -1,7 +1,7 @@
 # Deja: `make run` sets up and runs the gateway, `make test` sets up and runs the tests.
 # Both install what is missing first (Debian/Ubuntu packages through apt).
 
-APT_PACKAGES := pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev python3-venv
+APT_PACKAGES := pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev python3-venv ca-certificates
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 

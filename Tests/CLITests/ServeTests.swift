@@ -64,6 +64,21 @@ struct ServeTests {
         #expect(second.cache == "hit")
     }
 
+    @Test("a port already taken stops deja serve with one line that says so")
+    func portInUse() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (mock, busy) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
+        defer { mock.terminate() }
+        let config = dir.path("deja.yaml")
+        try "cache:\n  store: cache.sqlite\n  index_file: ''\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let serve = try DejaBinary.run(["serve", "--config", config, "--port", String(busy)])
+        #expect(serve.status != 0)
+        let errors = serve.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+        #expect(errors == ["Error: cannot listen on 127.0.0.1:\(busy): another process is using that port; stop it or choose another (server.port or --port)"],
+                "\(serve.stderr)")
+    }
+
     @Test("deja config check prints the effective configuration, secrets as set or not")
     func configCheck() throws {
         let good = try DejaBinary.run(["config", "check", "fixtures/deja.example.yaml"], environment: ["OPENAI_API_KEY": "sk-secret-value"])

@@ -40,7 +40,11 @@ extension Deja {
                 let app = gateway.application { port in
                     logger.notice("deja listening on http://\(host):\(port) with \(cache.stats.entries) cached entries")
                 }
-                try await app.runService()
+                do {
+                    try await app.runService()
+                } catch {
+                    throw ListenError(error, host: host, port: configuration.server.port) ?? error
+                }
             }
         }
     }
