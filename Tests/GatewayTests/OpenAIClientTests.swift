@@ -5,7 +5,8 @@ import TestSupport
 @Suite("The official OpenAI Python client")
 struct OpenAIClientTests {
     /// `fixtures/openai_client.py` run with the `openai` package that `make test` installs into
-    /// `.build-py`: plain and streamed chat completions, cache headers, and embeddings.
+    /// `.build-py`: plain and streamed chat completions, cache headers, embeddings, and the
+    /// Responses API passed through.
     @Test("works against Deja unchanged, streaming included")
     func officialClient() async throws {
         let python = ".build-py/bin/python"
@@ -26,6 +27,7 @@ struct OpenAIClientTests {
             #expect(process.terminationStatus == 0, "\(output)")
             #expect(output.contains("same question   x-deja-cache: hit"))
             #expect(output.contains("paraphrase      x-deja-cache: semantic-hit"))
+            #expect(output.contains("(streamed: response.completed)"))
         }
     }
 }

@@ -230,6 +230,43 @@ struct ProxyTests {
         }
     }
 
+    @Test("the Responses API and moderations are forwarded to the model's provider, streams included, never cached")
+    func passThrough() async throws {
+        try await H.run(configure: { $0.models["house-model"] = ModelRoute(provider: "mock", model: "mock-gpt") }) { h in
+            let body: JSONValue = ["model": "house-model", "input": "Say hello to the team"]
+            let first = try await h.post("/v1/responses", body, headers: ["authorization": "Bearer sk-client"])
+            #expect(first.status == 200)
+            #expect(first.cache == "bypass")
+            #expect(first.json["object"]?.stringValue == "response")
+            let text = first.json["output"]?.arrayValue?.first?["content"]?.arrayValue?.first?["text"]?.stringValue
+            #expect(text?.contains("Say hello to the team") == true)
+            #expect(h.mock.lastBody(to: "/v1/responses")?["model"]?.stringValue == "mock-gpt")
+            #expect(h.mock.lastHeaders(to: "/v1/responses")["authorization"] == "Bearer sk-client")
+            await h.settle()
+            _ = try await h.post("/v1/responses", body)
+            #expect(h.mock.requests(to: "/v1/responses") == 2, "a pass-through answer must not be served from the cache")
+
+            var streamed = body.objectValue!
+            streamed["stream"] = true
+            let stream = try await h.post("/v1/responses", .object(streamed))
+            #expect(stream.status == 200)
+            #expect(stream.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
+            let types = stream.events.compactMap { try? JSONValue.parse($0) }.compactMap { $0["type"]?.stringValue }
+            #expect(types == ["response.created", "response.output_text.delta", "response.completed"])
+
+            let moderation = try await h.post("/v1/moderations", ["model": "omni-moderation-latest", "input": "hello"])
+            #expect(moderation.status == 200)
+            #expect(moderation.json["results"]?.arrayValue?.first?["flagged"]?.boolValue == false)
+
+            #expect(try await h.post("/v1/responses", ["model": "mock-error-500", "input": "x"]).status == 502)
+            #expect(try await h.post("/v1/responses", ["model": "mock-error-400", "input": "x"]).status == 400)
+            let noModel = try await h.post("/v1/responses", ["input": "x"])
+            #expect(noModel.status == 400)
+            #expect(noModel.json["error"]?["param"]?.stringValue == "model")
+            #expect(try await h.post("/v1/nonexistent", ["model": "house-model"]).status == 404)
+        }
+    }
+
     @Test("a client's own key refused upstream is the client's 401, with the provider's message")
     func clientKeyRefused() async throws {
         try await H.run { h in

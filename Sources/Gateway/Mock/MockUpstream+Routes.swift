@@ -26,6 +26,15 @@ extension MockUpstream {
                 try await self.completion(body, model: model)
             }
         }
+        router.post("/v1/responses") { request, _ -> Response in
+            try await self.handle(request, path: "/v1/responses") { body, model in self.responses(body, model: model) }
+        }
+        router.post("/v1/moderations") { request, _ -> Response in
+            try await self.handle(request, path: "/v1/moderations") { _, model in
+                Self.json(["id": "modr-mock", "model": .string(model),
+                           "results": [["flagged": false, "categories": [:], "category_scores": [:]]]])
+            }
+        }
         router.post("/v1/embeddings") { request, _ -> Response in
             try await self.handle(request, path: "/v1/embeddings") { body, model in
                 try self.embeddings(body, model: model)
@@ -87,6 +96,31 @@ extension MockUpstream {
     static func answer(to prompt: String) -> String {
         let trimmed = prompt.trimmingCharacters(in: .whitespacesAndNewlines)
         return "This is the mock upstream's answer to \"\(trimmed.prefix(200))\"."
+    }
+
+    /// A Responses API answer (`object: response`), plain or as its event stream.
+    private func responses(_ body: JSONValue, model: String) -> Response {
+        let input = body["input"]?.stringValue ?? body["input"]?.arrayValue?.last.map(Self.text(of:)) ?? ""
+        let text = Self.answer(to: input)
+        let id = "resp_mock_\(counters.next(model: "#responses"))"
+        let message: JSONValue = [
+            "type": "message", "id": "msg_mock", "status": "completed", "role": "assistant",
+            "content": [["type": "output_text", "text": .string(text), "annotations": []]],
+        ]
+        let tokens = Int64(Self.words(input) + Self.words(text))
+        let response: JSONValue = [
+            "id": .string(id), "object": "response", "created_at": .int(Int64(Date().timeIntervalSince1970)),
+            "status": "completed", "model": .string(model), "output": [message],
+            "usage": ["input_tokens": .int(Int64(Self.words(input))), "output_tokens": .int(Int64(Self.words(text))),
+                      "total_tokens": .int(tokens)],
+        ]
+        guard body["stream"]?.boolValue == true else { return Self.json(response) }
+        return Self.stream([
+            ["type": "response.created", "sequence_number": 0, "response": ["id": .string(id), "object": "response", "status": "in_progress"]],
+            ["type": "response.output_text.delta", "sequence_number": 1, "item_id": "msg_mock", "output_index": 0,
+             "content_index": 0, "delta": .string(text)],
+            ["type": "response.completed", "sequence_number": 2, "response": response],
+        ], model: model, done: false)
     }
 
     static func words(_ text: String) -> Int {
@@ -234,8 +268,8 @@ extension MockUpstream {
     }
 
     /// An SSE response; `mock-cut-stream` stops after two events, `mock-slow-stream` waits 200 ms
-    /// between events.
-    static func stream(_ events: [JSONValue], model: String) -> Response {
+    /// between events. Chat and completion streams end with `[DONE]` (`done`), Responses API ones not.
+    static func stream(_ events: [JSONValue], model: String, done: Bool = true) -> Response {
         Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: .init { writer in
@@ -244,7 +278,7 @@ extension MockUpstream {
                     if model == "mock-slow-stream" && i > 0 { try await Task.sleep(for: .milliseconds(200)) }
                     try await writer.write(ServerSentEvents.event(event))
                 }
-                try await writer.write(ServerSentEvents.done)
+                if done { try await writer.write(ServerSentEvents.done) }
                 try await writer.finish(nil)
             })
     }

@@ -21,14 +21,10 @@ extension Gateway {
         }
         context.facts.set(model: model, cache: "bypass")
         guard model == configuration.embedder.name else {
-            guard let (route, upstreamModel) = configuration.route(for: model), let provider = providers[route.provider] else {
-                throw OpenAIError.notFound("The model '\(model)' does not exist or is not configured in Deja", code: "model_not_found")
-            }
-            var forwarded = body.objectValue!
-            forwarded["model"] = .string(upstreamModel)
+            let (provider, forwarded) = try routedBody(body, context)
             let started = ContinuousClock.now
             let response = try await upstream.send(
-                provider, path: "/embeddings", body: .object(forwarded), clientAuthorization: request.headers[.authorization])
+                provider, path: "/embeddings", body: forwarded, clientAuthorization: request.headers[.authorization])
             guard response.status == .ok else { throw await upstream.error(for: response, provider: provider) }
             let answer = try await upstream.json(response, provider: provider)
             recordUpstream(provider, since: started, context: context)

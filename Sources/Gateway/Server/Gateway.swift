@@ -60,6 +60,9 @@ public final class Gateway: Sendable {
         router.post("/v1/completions") { request, context in try await self.proxy(.completions, request, context) }
         router.post("/v1/embeddings") { request, context in try await self.embeddings(request, context) }
         router.get("/v1/models") { _, _ in self.models() }
+        for path in Self.passThroughRoutes {
+            router.post(RouterPath(path)) { request, context in try await self.passThrough(request, context) }
+        }
         addCacheRoutes(to: router)
         router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
         router.get("/readyz") { _, _ in await self.readiness() }
