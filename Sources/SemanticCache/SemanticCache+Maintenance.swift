@@ -38,10 +38,11 @@ extension SemanticCache {
     }
 
     /// Saves the index snapshot (with the embedder's identity) to ``indexPath``, atomically.
-    /// The index is copied under the write lock (cheap: copy-on-write) and written outside it.
+    /// The index is copied whole under the read lock, where searches go on and only inserts
+    /// wait, and written outside it.
     public func saveIndex() async throws(CacheError) {
         guard let indexPath, !indexPath.isEmpty else { return }
-        let snapshot = try await writes.run { () throws(CacheError) in index.read { $0 } }
+        let snapshot = try await writes.run { () throws(CacheError) in index.read { $0.detachedCopy() } }
         let info = SnapshotInfo(format: 1, embedder: embedder.identity, dimension: embedder.dimension, entries: snapshot.count)
         let metadata = (try? JSONEncoder().encode(info)).map { Array($0) } ?? []
         do {

@@ -86,6 +86,19 @@ public struct HNSWIndex: Sendable {
         storage.reserve(slots: slots)
     }
 
+    /// A copy that shares no buffers with this index. Saving a snapshot from it while this one
+    /// keeps taking inserts costs no copy-on-write later, inside the insert's write lock, where
+    /// it would hold up every search: the copy is made here, where only writers wait.
+    public func detachedCopy() -> HNSWIndex {
+        var copy = self
+        copy.storage = storage.copy()
+        var slots = [UInt64: UInt32](minimumCapacity: slotOfKey.count)
+        for (key, slot) in slotOfKey { slots[key] = slot }
+        copy.slotOfKey = slots
+        copy.freeSlots = Array(freeSlots)
+        return copy
+    }
+
     mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) {
             storage = storage.copy()

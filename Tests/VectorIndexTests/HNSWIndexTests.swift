@@ -148,6 +148,23 @@ struct HNSWIndexTests {
         #expect(try compact.search(Self.small.query(0), k: 10, tag: 0).allSatisfy { $0.key % 4 == 0 })
     }
 
+    @Test("a detached copy shares no buffers: it answers as the original did while the original changes")
+    func detachedCopy() throws {
+        var index = try Self.build(Self.small, count: 1_000)
+        let copy = index.detachedCopy()
+        #expect(copy.storage !== index.storage)
+        let before = try index.search(Self.small.base(10), k: 5)
+        // The original stays uniquely referenced: inserting does not copy its storage.
+        let storage = ObjectIdentifier(index.storage)
+        for i in 1_000..<1_200 { try index.insert(key: UInt64(i), vector: Self.small.base(i)) }
+        index.remove(key: 10)
+        #expect(ObjectIdentifier(index.storage) == storage)
+        #expect(copy.count == 1_000)
+        #expect(try copy.search(Self.small.base(10), k: 5) == before)
+        copy._checkInvariants()
+        index._checkInvariants()
+    }
+
     @Test("re-inserting a key replaces its vector")
     func reinsert() throws {
         var index = try Self.build(Self.small)
