@@ -38,6 +38,23 @@ struct FaultTests {
         }
     }
 
+    @Test("Expect: 100-continue is answered at once, so a client that waits for it does not")
+    func expectContinue() async throws {
+        try await H.run { h in
+            let body = CacheKeys.plainChatBody(model: "gpt-test", prompt: "Hello there, how are you?", system: nil).canonicalData
+            let connection = try RawHTTPConnection(port: h.port, timeout: 2)
+            try connection.send(Array(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\nExpect: 100-continue\r\n\r\n").utf8))
+            // Sent before the body: curl would otherwise wait a second before sending it.
+            let interim = try connection.readHead()
+            #expect(interim.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(interim)")
+            try connection.send(body)
+            let final = try connection.readHead()
+            #expect(final.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(final)")
+            #expect(final.lowercased().contains("x-deja-cache: miss"))
+        }
+    }
+
     @Test("an unknown model is a 404 in the OpenAI shape")
     func unknownModel() async throws {
         try await H.run(configure: { $0.models = ["gpt-test": ModelRoute(provider: "mock")] }) { h in

@@ -79,6 +79,7 @@ public final class Gateway: Sendable {
         let maintenance = CacheMaintenanceService(cache: cache, background: background, metrics: metrics, logger: logger)
         return Application(
             router: buildRouter(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(
                 address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "deja"),
             services: [maintenance],

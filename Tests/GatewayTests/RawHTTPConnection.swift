@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A blocking TCP connection to 127.0.0.1 for tests that must see the bytes of an exchange
+/// (interim responses, which HTTP client libraries hide). Every read gives up after `timeout`.
+final class RawHTTPConnection {
+    private let fd: Int32
+    private var received: [UInt8] = []
+
+    init(port: Int, timeout: Double = 2) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure("socket() failed") }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { close(fd); throw Failure("cannot connect to 127.0.0.1:\(port)") }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ bytes: some Collection<UInt8>) throws {
+        let data = Array(bytes)
+        var sent = 0
+        while sent < data.count {
+            let n = data[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw Failure("send failed") }
+            sent += n
+        }
+    }
+
+    /// The bytes up to and including the next blank line (a response head), or a failure when
+    /// none arrives within the timeout.
+    func readHead() throws -> String {
+        let end: [UInt8] = Array("\r\n\r\n".utf8)
+        while true {
+            if let range = received.firstRange(of: end) {
+                let head = String(decoding: received[..<range.upperBound], as: UTF8.self)
+                received.removeFirst(range.upperBound)
+                return head
+            }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw Failure("no complete response head within the timeout; got \(received.count) bytes") }
+            received += buffer[..<n]
+        }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
