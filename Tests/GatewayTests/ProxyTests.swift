@@ -169,7 +169,7 @@ struct ProxyTests {
         }
     }
 
-    @Test("legacy completions, embeddings (own and proxied) and the model list")
+    @Test("legacy completions, embeddings (own and proxied), the model list and one model")
     func otherRoutes() async throws {
         try await H.run { h in
             let body: JSONValue = ["model": "gpt-test-instruct", "prompt": "Say hello to the world"]
@@ -200,6 +200,17 @@ struct ProxyTests {
 
             let models = try await h.request(.GET, "/v1/models", contentType: nil)
             #expect(models.json["data"]?.arrayValue?.contains { $0["id"]?.stringValue == "deja-embed" } == true)
+            let one = try await h.request(.GET, "/v1/models/gpt-test", contentType: nil)
+            #expect(one.status == 200)
+            #expect(one.json["id"]?.stringValue == "gpt-test")
+            #expect(one.json["owned_by"]?.stringValue == "mock")
+            #expect(try await h.request(.GET, "/v1/models/deja-embed", contentType: nil).json["owned_by"]?.stringValue == "deja")
+        }
+        try await H.run(configure: { $0.models = ["only-model": ModelRoute(provider: "mock")] }) { h in
+            #expect(try await h.request(.GET, "/v1/models/only-model", contentType: nil).status == 200)
+            let missing = try await h.request(.GET, "/v1/models/gpt-4o", contentType: nil)
+            #expect(missing.status == 404)
+            #expect(missing.json["error"]?["code"]?.stringValue == "model_not_found")
         }
     }
 

@@ -60,6 +60,7 @@ public final class Gateway: Sendable {
         router.post("/v1/completions") { request, context in try await self.proxy(.completions, request, context) }
         router.post("/v1/embeddings") { request, context in try await self.embeddings(request, context) }
         router.get("/v1/models") { _, _ in self.models() }
+        router.get("/v1/models/{model}") { _, context in try self.model(context.parameters.require("model")) }
         for path in Self.passThroughRoutes {
             router.post(RouterPath(path)) { request, context in try await self.passThrough(request, context) }
         }
@@ -113,6 +114,18 @@ public final class Gateway: Sendable {
         }
         data.append(["id": .string(configuration.embedder.name), "object": "model", "created": 0, "owned_by": "deja"])
         return Self.json(["object": "list", "data": .array(data)])
+    }
+
+    /// `GET /v1/models/{model}`: one model as the list shows it; a name only `*` takes is
+    /// owned by that route's provider. Client libraries call it to check a model exists.
+    func model(_ name: String) throws -> Response {
+        if name == configuration.embedder.name {
+            return Self.json(["id": .string(name), "object": "model", "created": 0, "owned_by": "deja"])
+        }
+        guard let (route, _) = configuration.route(for: name) else {
+            throw OpenAIError.notFound("The model '\(name)' does not exist or is not configured in Deja", code: "model_not_found")
+        }
+        return Self.json(["id": .string(name), "object": "model", "created": 0, "owned_by": .string(route.provider)])
     }
 
     func readiness() async -> Response {
