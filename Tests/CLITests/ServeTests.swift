@@ -64,6 +64,46 @@ struct ServeTests {
         #expect(second.cache == "hit")
     }
 
+    /// The in-process gateway tests run on Swift's default executor; this runs the real binary,
+    /// whose handlers run on the event loops and whose answers are stored on the blocking-work
+    /// executor, under concurrent hits and misses.
+    @Test("deja serve under concurrent load: hits and misses side by side, no errors, still ready")
+    func underLoad() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (mock, mockPort) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
+        defer { mock.terminate() }
+        let config = dir.path("deja.yaml")
+        try """
+            server:
+              port: 0
+            cache:
+              store: cache.sqlite
+              index_file: cache.hnsw
+            providers:
+              mock:
+                base_url: http://127.0.0.1:\(mockPort)/v1
+            models:
+              "*":
+                provider: mock
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
+        defer { server.terminate() }
+        let load = try DejaBinary.run([
+            "bench", "gateway", "--url", "http://127.0.0.1:\(port)", "--concurrency", "16", "--duration", "2",
+            "--hit-ratio", "0.5", "--warm", "20", "--json",
+        ])
+        #expect(load.status == 0, "\(load.stderr)")
+        let report = try JSONValue.parse(Data(load.stdout.utf8))
+        #expect(report["errors"]?.intValue == 0)
+        #expect((report["byCache"]?["hit"]?["requests"]?.intValue ?? 0) > 0)
+        #expect((report["byCache"]?["miss"]?["requests"]?.intValue ?? 0) > 0)
+        #expect(try await Self.send("http://127.0.0.1:\(port)/readyz").status == 200)
+        server.terminate()
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+    }
+
     @Test("a port already taken stops deja serve with one line that says so")
     func portInUse() throws {
         let dir = try TemporaryDirectory()
