@@ -25,9 +25,25 @@ public struct Digest128: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// 32 lower-case hex digits.
     public var description: String {
-        let hi = String(high, radix: 16)
-        let lo = String(low, radix: 16)
-        return String(repeating: "0", count: 16 - hi.count) + hi + String(repeating: "0", count: 16 - lo.count) + lo
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            for (i, word) in [high, low].enumerated() {
+                for nibble in 0..<16 { buffer[i * 16 + nibble] = Self.hexDigit(word >> (60 - 4 * nibble)) }
+            }
+            return 32
+        }
+    }
+
+    /// Appends ``description``'s bytes to `bytes` (the exact key is hashed on every request).
+    func appendHex(to bytes: inout [UInt8]) {
+        for word in [high, low] {
+            for nibble in 0..<16 { bytes.append(Self.hexDigit(word >> (60 - 4 * nibble))) }
+        }
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ value: UInt64) -> UInt8 {
+        let v = UInt8(truncatingIfNeeded: value & 0xF)
+        return v < 10 ? 0x30 + v : 0x57 + v
     }
 
     /// Parses 32 hex digits.
@@ -113,7 +129,9 @@ public struct CacheRequest: Sendable {
     /// case, runs of white space as one space, sentence punctuation at the end dropped).
     /// Punctuation inside is kept: "2+2" and "2-2" must not match exactly.
     public func exactKey(in namespace: Namespace) -> Digest128 {
-        var bytes = Array(namespace.id.description.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(33 + (prompt?.utf8.count ?? 0))
+        namespace.id.appendHex(to: &bytes)
         bytes.append(0x0A)
         if let prompt { bytes.append(contentsOf: Self.normalizeForExactMatch(prompt).utf8) }
         return Digest128(hashing: bytes)

@@ -94,6 +94,18 @@ struct SemanticCacheTests {
         #expect(PromptFeatures(text).numbers == numbers)
     }
 
+    /// Stored entries carry these keys, so their spelling must not change between versions.
+    @Test("digests print as 32 hex digits; the exact key hashes the namespace's digits and the normalised prompt")
+    func keySpelling() throws {
+        let d = Digest128(high: 0x0123_4567_89ab_cdef, low: 0xf)
+        #expect(d.description == "0123456789abcdef000000000000000f")
+        #expect(Digest128(hex: d.description) == d)
+        let request = F.request("  How do I reset my PASSWORD?? ")
+        let ns = request.namespace(shared: false)
+        let expected = Digest128(hashing: Array((ns.id.description + "\nhow do i reset my password").utf8))
+        #expect(request.exactKey(in: ns) == expected)
+    }
+
     @Test("an empty or function-word-only query never hits by similarity")
     func emptyQueries() async throws {
         var fixture = try F()
