@@ -120,12 +120,18 @@ extension JSONValue {
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            let keys = sorted ? o.keys.sorted() : Array(o.keys)
-            for (i, k) in keys.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(k, to: &out)
+            var first = true
+            func member(_ key: String, _ value: JSONValue) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                Self.writeString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                o[k]!.write(to: &out, sorted: sorted)
+                value.write(to: &out, sorted: sorted)
+            }
+            if sorted {
+                for (key, value) in o.sorted(by: { $0.key < $1.key }) { member(key, value) }
+            } else {
+                for (key, value) in o { member(key, value) }
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -133,6 +139,12 @@ extension JSONValue {
 
     static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: copy them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])

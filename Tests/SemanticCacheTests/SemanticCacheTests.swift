@@ -104,6 +104,10 @@ struct SemanticCacheTests {
         let ns = request.namespace(shared: false)
         let expected = Digest128(hashing: Array((ns.id.description + "\nhow do i reset my password").utf8))
         #expect(request.exactKey(in: ns) == expected)
+        // SHA-256 of the canonical JSON {"context":{"messages":[{"content":"You are \"helpful\".",
+        // "role":"system"}],"temperature":0.0},"model":"gpt-test","tenant":"acme"}, by Python's hashlib.
+        let pinned = F.request("x", system: #"You are "helpful"."#).namespace(shared: false)
+        #expect(pinned.id.description == "fbfddfcde60be915ce4970a256c38a30")
     }
 
     @Test("an empty or function-word-only query never hits by similarity")
