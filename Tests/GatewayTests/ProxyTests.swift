@@ -99,7 +99,7 @@ struct ProxyTests {
     func concurrentMisses() async throws {
         // AsyncHTTPClient alone keeps 8 connections per host, so 24 slow misses would reach the
         // upstream 8 at a time; server.upstream_connections lifts that.
-        try await H.run(upstreamLatency: .milliseconds(400)) { h in
+        try await H.run(upstreamLatency: .seconds(1)) { h in
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for i in 0..<24 {
                     group.addTask { try await h.chat("Question number \(i) about slow upstreams").status }
@@ -107,7 +107,8 @@ struct ProxyTests {
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
             #expect(statuses == Array(repeating: 200, count: 24))
-            #expect(h.mock.peakConcurrentRequests >= 20, "at most \(h.mock.peakConcurrentRequests) upstream calls at once")
+            // 8 with the pool's old limit; 24 on an idle machine; fewer when other tests slow the start.
+            #expect(h.mock.peakConcurrentRequests > 12, "at most \(h.mock.peakConcurrentRequests) upstream calls at once")
         }
     }
     @Test("per-request controls: no-cache, no-store, x-deja-threshold, x-deja-ttl, x-deja-namespace")
