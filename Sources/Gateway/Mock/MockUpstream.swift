@@ -11,9 +11,9 @@ import ServiceLifecycle
 ///
 /// It serves `POST /v1/chat/completions` (plain and streamed), `POST /v1/completions`,
 /// `POST /v1/embeddings`, `POST /v1/responses` (plain and streamed), `POST /v1/moderations` and
-/// `GET /v1/models`. The answer to a chat is a fixed function of its
-/// last user message. Faults are chosen by the model name, so a test can reach every failure
-/// through Deja without special headers:
+/// `GET /v1/models`. The answer to a chat is a fixed function of its last user message. Faults
+/// are chosen by the model name, so a test can reach every failure through Deja without special
+/// headers:
 ///
 /// | model | behaviour |
 /// |-------|-----------|

@@ -56,8 +56,8 @@ extension Deja {
             abstract: "Run a mock OpenAI-compatible server with deterministic answers (for tests and demos).",
             discussion: """
                 Serves /v1/chat/completions (plain and streamed), /v1/completions, /v1/embeddings, \
-                /v1/responses, /v1/moderations and /v1/models. Model names such as mock-error-500, mock-timeout, mock-garbage, \
-                mock-cut-stream, mock-slow-stream and mock-flaky-N trigger faults.
+                /v1/responses, /v1/moderations and /v1/models. Model names such as mock-error-500, \
+                mock-timeout, mock-garbage, mock-cut-stream, mock-slow-stream and mock-flaky-N trigger faults.
                 """)
 
         @Option(help: "Address to listen on.") var host = "127.0.0.1"

@@ -11,7 +11,9 @@ struct ListenError: Error, CustomStringConvertible {
 
     /// The error for a failed bind, or `nil` when `error` is something else.
     init?(_ error: any Error, host: String, port: Int) {
-        guard let io = error as? IOError, [EADDRINUSE, EADDRNOTAVAIL, EACCES].contains(io.errnoCode) else { return nil }
+        guard let io = error as? IOError, io.description.hasPrefix("bind("),
+              [EADDRINUSE, EADDRNOTAVAIL, EACCES].contains(io.errnoCode)
+        else { return nil }
         self.host = host
         self.port = port
         self.errno = io.errnoCode
