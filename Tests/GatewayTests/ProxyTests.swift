@@ -276,6 +276,13 @@ struct ProxyTests {
             #expect(noModel.status == 400)
             #expect(noModel.json["error"]?["param"]?.stringValue == "model")
             #expect(try await h.post("/v1/nonexistent", ["model": "house-model"]).status == 404)
+            // Speech and images go the same way: the mock has no such route, so its own 404 comes
+            // back through Deja, not Deja's unknown-route error.
+            for path in ["/v1/audio/speech", "/v1/images/generations"] {
+                let forwarded = try await h.post(path, ["model": "house-model", "input": "hello"])
+                #expect(forwarded.status == 404, "\(path)")
+                #expect(forwarded.json["error"]?["code"]?.stringValue != "unknown_route", "\(path): \(forwarded.text)")
+            }
         }
     }
 
