@@ -18,33 +18,19 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
-        .executableTarget(
-            name: "IndexBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "VectorIndex", package: dejaPackage),
-            ],
-            path: "Benchmarks/IndexBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
-        ),
-        .executableTarget(
-            name: "CacheBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "SemanticCache", package: dejaPackage),
-                .product(name: "Embedding", package: dejaPackage),
-            ],
-            path: "Benchmarks/CacheBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
-        ),
-        .executableTarget(
-            name: "EmbeddingBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "Embedding", package: dejaPackage),
-            ],
-            path: "Benchmarks/EmbeddingBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
-        ),
+        benchmark("IndexBenchmarks", using: ["VectorIndex"]),
+        benchmark("CacheBenchmarks", using: ["SemanticCache", "Embedding"]),
+        benchmark("EmbeddingBenchmarks", using: ["Embedding"]),
     ]
 )
+
+/// A benchmark executable in `Benchmarks/<name>` over some of Deja's modules.
+func benchmark(_ name: String, using modules: [String]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [.product(name: "Benchmark", package: "package-benchmark")]
+            + modules.map { .product(name: $0, package: dejaPackage) },
+        path: "Benchmarks/\(name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+    )
+}

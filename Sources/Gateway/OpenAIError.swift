@@ -32,6 +32,11 @@ public struct OpenAIError: HTTPResponseError, Sendable, Equatable {
         OpenAIError(status: .notFound, message: message, type: "invalid_request_error", code: code)
     }
 
+    /// A model that no route of `models:` takes.
+    public static func modelNotFound(_ model: String) -> OpenAIError {
+        notFound("The model '\(model)' does not exist or is not configured in Deja", code: "model_not_found")
+    }
+
     public static func unauthorized(_ message: String) -> OpenAIError {
         OpenAIError(status: .unauthorized, message: message, type: "authentication_error", code: "invalid_api_key")
     }

@@ -25,25 +25,18 @@ public struct Digest128: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// 32 lower-case hex digits.
     public var description: String {
-        String(unsafeUninitializedCapacity: 32) { buffer in
-            for (i, word) in [high, low].enumerated() {
-                for nibble in 0..<16 { buffer[i * 16 + nibble] = Self.hexDigit(word >> (60 - 4 * nibble)) }
-            }
-            return 32
-        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        appendHex(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Appends ``description``'s bytes to `bytes` (the exact key is hashed on every request).
     func appendHex(to bytes: inout [UInt8]) {
-        for word in [high, low] {
-            for nibble in 0..<16 { bytes.append(Self.hexDigit(word >> (60 - 4 * nibble))) }
+        for shift in stride(from: 124, through: 0, by: -4) {
+            let nibble = UInt8(truncatingIfNeeded: (shift >= 64 ? high >> (shift - 64) : low >> shift) & 0xF)
+            bytes.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
         }
-    }
-
-    @inline(__always)
-    private static func hexDigit(_ value: UInt64) -> UInt8 {
-        let v = UInt8(truncatingIfNeeded: value & 0xF)
-        return v < 10 ? 0x30 + v : 0x57 + v
     }
 
     /// Parses 32 hex digits.

@@ -193,7 +193,7 @@ public struct PromptFeatures: Sendable, Equatable {
                 if b >= 0x30 && b <= 0x39 {
                     if let separator = pendingSeparator { run.append(separator) }
                     run.append(b)
-                } else if (b == 0x2E || b == 0x2C) && previous >= 0x30 && previous <= 0x39 && pendingSeparator == nil {
+                } else if (b == 0x2E || b == 0x2C) && previous >= 0x30 && previous <= 0x39 {
                     pendingSeparator = b
                     previous = b
                     continue

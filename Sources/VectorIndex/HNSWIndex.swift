@@ -95,7 +95,7 @@ public struct HNSWIndex: Sendable {
         var slots = [UInt64: UInt32](minimumCapacity: slotOfKey.count)
         for (key, slot) in slotOfKey { slots[key] = slot }
         copy.slotOfKey = slots
-        copy.freeSlots = Array(freeSlots)
+        copy.freeSlots = freeSlots.map { $0 }
         return copy
     }
 

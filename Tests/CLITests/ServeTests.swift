@@ -24,14 +24,8 @@ struct ServeTests {
         return (Int(response.status.code), response.headers.first(name: "x-deja-cache"), String(buffer: bytes))
     }
 
-    /// SIGTERM stops the gateway gracefully: it exits 0 after saving the index snapshot, and a
-    /// restart serves the stored answer.
-    @Test("graceful shutdown saves the cache; a restart serves it")
-    func gracefulShutdown() async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let (mock, mockPort) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
-        defer { mock.terminate() }
+    /// `deja.yaml` in `dir`: any port, a cache beside the file, every model sent to the mock.
+    static func writeConfig(in dir: TemporaryDirectory, mockPort: Int) throws -> String {
         let config = dir.path("deja.yaml")
         try """
             server:
@@ -46,6 +40,18 @@ struct ServeTests {
               "*":
                 provider: mock
             """.write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    /// SIGTERM stops the gateway gracefully: it exits 0 after saving the index snapshot, and a
+    /// restart serves the stored answer.
+    @Test("graceful shutdown saves the cache; a restart serves it")
+    func gracefulShutdown() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (mock, mockPort) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
+        defer { mock.terminate() }
+        let config = try Self.writeConfig(in: dir, mockPort: mockPort)
         let chat = #"{"model":"gpt-test","messages":[{"role":"user","content":"How do I reset my password?"}]}"#
 
         let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
@@ -73,20 +79,7 @@ struct ServeTests {
         defer { dir.remove() }
         let (mock, mockPort) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
         defer { mock.terminate() }
-        let config = dir.path("deja.yaml")
-        try """
-            server:
-              port: 0
-            cache:
-              store: cache.sqlite
-              index_file: cache.hnsw
-            providers:
-              mock:
-                base_url: http://127.0.0.1:\(mockPort)/v1
-            models:
-              "*":
-                provider: mock
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try Self.writeConfig(in: dir, mockPort: mockPort)
         let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
         defer { server.terminate() }
         // Short and light: other tests run beside this one, some of them timing a response.

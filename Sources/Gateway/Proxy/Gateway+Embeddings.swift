@@ -16,12 +16,9 @@ extension Gateway {
     func embeddings(_ request: Request, _ context: GatewayContext) async throws -> Response {
         var request = request
         let body = try await readJSON(&request)
-        guard let model = body["model"]?.stringValue, !model.isEmpty else {
-            throw OpenAIError.invalidRequest("You must provide a model parameter", param: "model")
-        }
-        context.facts.set(model: model, cache: "bypass")
+        let model = try requestedModel(body, context)
         guard model == configuration.embedder.name else {
-            let (provider, forwarded) = try routedBody(body, context)
+            let (provider, forwarded) = try routed(body, model: model)
             let started = ContinuousClock.now
             let response = try await upstream.send(
                 provider, path: "/embeddings", body: forwarded, clientAuthorization: request.headers[.authorization])

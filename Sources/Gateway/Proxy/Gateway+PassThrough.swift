@@ -17,7 +17,7 @@ extension Gateway {
         var request = request
         let path = request.uri.path
         let body = try await readJSON(&request)
-        let (provider, forwarded) = try routedBody(body, context)
+        let (provider, forwarded) = try routed(body, model: requestedModel(body, context))
         let started = ContinuousClock.now
         let response = try await upstream.send(
             provider, path: String(path.dropFirst("/v1".count)), body: forwarded,
@@ -28,32 +28,37 @@ extension Gateway {
         var headers: HTTPFields = [.contentType: contentType, .xDejaCache: "bypass"]
         if isStream { headers[.cacheControl] = "no-cache" }
         return Response(status: .init(code: Int(response.status.code)), headers: headers, body: .init { writer in
+            var failure: OpenAIError?
             do {
                 for try await chunk in response.body { try await writer.write(chunk) }
             } catch {
-                let failure = self.upstream.failure(error, provider: provider)
-                self.recordUpstream(provider, since: started, context: context)
+                failure = self.upstream.failure(error, provider: provider)
+            }
+            self.recordUpstream(provider, since: started, context: context)
+            if let failure {
                 // A stream can say why it ended; any other body is cut off, which the client sees.
                 guard isStream else { throw failure }
                 try await writer.write(ServerSentEvents.error(failure))
-                try await writer.finish(nil)
-                return
             }
-            self.recordUpstream(provider, since: started, context: context)
             try await writer.finish(nil)
         })
     }
 
-    /// The provider of the body's `model` and the body as it goes there (the model renamed as
-    /// the route says). Sets the request's log facts; never caches.
-    /// - Throws: 400 without a model, 404 for a model no route takes.
-    func routedBody(_ body: JSONValue, _ context: GatewayContext) throws(OpenAIError) -> (UpstreamProvider, JSONValue) {
+    /// The body's `model`, recorded for the log line of a request that is never cached.
+    /// - Throws: 400 without a model.
+    func requestedModel(_ body: JSONValue, _ context: GatewayContext) throws(OpenAIError) -> String {
         guard let model = body["model"]?.stringValue, !model.isEmpty else {
             throw .invalidRequest("You must provide a model parameter", param: "model")
         }
         context.facts.set(model: model, cache: "bypass")
+        return model
+    }
+
+    /// The provider of `model` and the body as it goes there (the model renamed as the route says).
+    /// - Throws: 404 for a model no route takes.
+    func routed(_ body: JSONValue, model: String) throws(OpenAIError) -> (UpstreamProvider, JSONValue) {
         guard let (route, upstreamModel) = configuration.route(for: model), let provider = providers[route.provider] else {
-            throw .notFound("The model '\(model)' does not exist or is not configured in Deja", code: "model_not_found")
+            throw .modelNotFound(model)
         }
         var forwarded = body.objectValue!
         forwarded["model"] = .string(upstreamModel)

@@ -29,7 +29,7 @@ extension Gateway {
         let model = body["model"]!.stringValue!
         context.facts.set(model: model)
         guard let (route, upstreamModel) = configuration.route(for: model), let provider = providers[route.provider] else {
-            throw OpenAIError.notFound("The model '\(model)' does not exist or is not configured in Deja", code: "model_not_found")
+            throw OpenAIError.modelNotFound(model)
         }
         let controls = try RequestControls(request.headers)
         let stream = body["stream"]?.boolValue == true

@@ -108,24 +108,25 @@ public final class Gateway: Sendable {
     }
 
     func models() -> Response {
-        var data: [JSONValue] = configuration.models.keys.filter { $0 != "*" }.sorted().map { name in
-            ["id": .string(name), "object": "model", "created": 0,
-             "owned_by": .string(configuration.models[name]!.provider)]
+        var data = configuration.models.keys.filter { $0 != "*" }.sorted().map { name in
+            Self.modelObject(name, ownedBy: configuration.models[name]!.provider)
         }
-        data.append(["id": .string(configuration.embedder.name), "object": "model", "created": 0, "owned_by": "deja"])
+        data.append(Self.modelObject(configuration.embedder.name, ownedBy: "deja"))
         return Self.json(["object": "list", "data": .array(data)])
     }
 
     /// `GET /v1/models/{model}`: one model as the list shows it; a name only `*` takes is
     /// owned by that route's provider. Client libraries call it to check a model exists.
     func model(_ name: String) throws -> Response {
-        if name == configuration.embedder.name {
-            return Self.json(["id": .string(name), "object": "model", "created": 0, "owned_by": "deja"])
-        }
+        if name == configuration.embedder.name { return Self.json(Self.modelObject(name, ownedBy: "deja")) }
         guard let (route, _) = configuration.route(for: name) else {
-            throw OpenAIError.notFound("The model '\(name)' does not exist or is not configured in Deja", code: "model_not_found")
+            throw OpenAIError.modelNotFound(name)
         }
-        return Self.json(["id": .string(name), "object": "model", "created": 0, "owned_by": .string(route.provider)])
+        return Self.json(Self.modelObject(name, ownedBy: route.provider))
+    }
+
+    static func modelObject(_ id: String, ownedBy owner: String) -> JSONValue {
+        ["id": .string(id), "object": "model", "created": 0, "owned_by": .string(owner)]
     }
 
     func readiness() async -> Response {
