@@ -79,7 +79,13 @@ struct FaultTests {
             let reply = try await h.chat("What is the meaning of life?", model: model)
             #expect(reply.status == status, "\(reply.text)")
             #expect(reply.json["error"]?["message"]?.stringValue?.isEmpty == false)
-            if status == 429 { #expect(reply.headers.first(name: "retry-after") == "0") }
+            if status == 429 {
+                // The official clients read these to decide whether and when to retry.
+                #expect(reply.headers.first(name: "retry-after") == "0")
+                #expect(reply.headers.first(name: "retry-after-ms") == "20")
+                #expect(reply.headers.first(name: "x-should-retry") == "true")
+                #expect(reply.headers.first(name: "x-ratelimit-remaining-requests") == "9999")
+            }
             await h.settle()
             #expect(h.gateway.cache.stats.entries == 0)
             let again = try await h.chat("What is the meaning of life?", model: model)

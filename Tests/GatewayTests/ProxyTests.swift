@@ -228,11 +228,48 @@ struct ProxyTests {
         }
     }
 
+    @Test("request ids and OpenAI headers go upstream; rate limits and the provider's request id come back on a miss")
+    func forwardedHeaders() async throws {
+        try await H.run { h in
+            let client = ["authorization": "Bearer sk-client", "x-request-id": "trace-42", "openai-project": "proj_a",
+                          "openai-organization": "org_a", "openai-beta": "assistants=v2", "cookie": "session=secret"]
+            let miss = try await h.chat("How many moons does Mars have?", headers: client)
+            #expect(miss.cache == "miss")
+            let sent = h.mock.lastHeaders(to: "/v1/chat/completions")
+            #expect(sent["x-request-id"] == "trace-42")
+            #expect(sent["openai-project"] == "proj_a")
+            #expect(sent["openai-organization"] == "org_a")
+            #expect(sent["openai-beta"] == "assistants=v2")
+            #expect(sent["cookie"] == nil, "a client's cookies are not the provider's business")
+            #expect(miss.headers.first(name: "x-request-id") == "trace-42")
+            #expect(miss.headers.first(name: "x-upstream-request-id") == "req_mock")
+            #expect(miss.headers.first(name: "x-ratelimit-limit-requests") == "10000")
+            #expect(miss.headers.first(name: "openai-processing-ms") == "1")
+            #expect(miss.headers.first(name: "set-cookie") == nil, "a provider's cookies are not the client's business")
+
+            let streamed = try await h.chat("How many moons does Jupiter have?", stream: true, headers: client)
+            #expect(streamed.headers.first(name: "x-ratelimit-remaining-requests") == "9999")
+            let passed = try await h.post("/v1/responses", ["model": "mock-gpt", "input": "hello"])
+            #expect(passed.headers.first(name: "x-upstream-request-id") == "req_mock")
+            #expect(h.mock.lastHeaders(to: "/v1/responses")["x-request-id"] == passed.headers.first(name: "x-request-id"),
+                    "Deja's own request id goes upstream when the client sent none")
+
+            await h.settle()
+            let hit = try await h.chat("How many moons does Mars have?", headers: client)
+            #expect(hit.cache == "hit")
+            #expect(hit.headers.first(name: "x-ratelimit-limit-requests") == nil, "a hit never reached the provider")
+        }
+    }
+
     @Test("a configured provider key is sent upstream, and the client's key is not")
     func providerKey() async throws {
         try await H.run(configure: { $0.providers["mock"]?.apiKeyEnv = "MOCK_KEY" }, environment: ["MOCK_KEY": "sk-provider"]) { h in
             _ = try await h.chat("Hello there, how are you?", headers: ["authorization": "Bearer sk-client"])
             #expect(h.mock.lastHeaders(to: "/v1/chat/completions")["authorization"] == "Bearer sk-provider")
+            // The account Deja's key bills to is Deja's choice, not the client's.
+            _ = try await h.chat("Hello there, who is this?", headers: ["openai-organization": "org_other", "openai-project": "p"])
+            #expect(h.mock.lastHeaders(to: "/v1/chat/completions")["openai-organization"] == nil)
+            #expect(h.mock.lastHeaders(to: "/v1/chat/completions")["openai-project"] == nil)
             // The provider refusing Deja's own key is Deja's misconfiguration: 502, naming the variable.
             let refused = try await h.chat("Hello again", model: "mock-error-401")
             #expect(refused.status == 502)

@@ -61,9 +61,25 @@ extension MockUpstream {
         counters.enter()
         defer { counters.leave() }
         if configuration.latency > .zero { try await Task.sleep(for: configuration.latency) }
-        if let fault = try await fault(model: model) { return fault }
-        return try await answer(body, model)
+        var response: Response
+        if let fault = try await fault(model: model) {
+            response = fault
+        } else {
+            response = try await answer(body, model)
+        }
+        response.headers.append(contentsOf: Self.providerHeaders)
+        return response
     }
+
+    /// Headers OpenAI sends with every answer (its request id, rate limits, processing time), and
+    /// a cookie, which a gateway should not pass on.
+    static let providerHeaders: HTTPFields = [
+        HTTPField.Name("x-request-id")!: "req_mock",
+        HTTPField.Name("x-ratelimit-limit-requests")!: "10000",
+        HTTPField.Name("x-ratelimit-remaining-requests")!: "9999",
+        HTTPField.Name("openai-processing-ms")!: "1",
+        .setCookie: "mock-session=1",
+    ]
 
     private func fault(model: String) async throws -> Response? {
         switch model {
@@ -72,6 +88,8 @@ extension MockUpstream {
         case "mock-error-429":
             var e = OpenAIError(status: .tooManyRequests, message: "mock: rate limited", type: "rate_limit_error")
             e.headers["retry-after"] = "0"
+            e.headers["retry-after-ms"] = "20"
+            e.headers["x-should-retry"] = "true"
             return e.response()
         case "mock-error-400":
             return OpenAIError.invalidRequest("mock: bad request").response()

@@ -21,11 +21,13 @@ extension Gateway {
             let (provider, forwarded) = try routed(body, model: model)
             let started = ContinuousClock.now
             let response = try await upstream.send(
-                provider, path: "/embeddings", body: forwarded, clientAuthorization: request.headers[.authorization])
+                provider, path: "/embeddings", body: forwarded, clientHeaders: request.headers, requestID: context.requestID)
             guard response.status == .ok else { throw await upstream.error(for: response, provider: provider) }
             let answer = try await upstream.json(response, provider: provider)
             recordUpstream(provider, since: started, context: context)
-            return Self.json(answer)
+            var forwardedAnswer = Self.json(answer)
+            forwardedAnswer.headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
+            return forwardedAnswer
         }
         let inputs: [String]
         switch body["input"] {

@@ -21,12 +21,13 @@ extension Gateway {
         let started = ContinuousClock.now
         let response = try await upstream.send(
             provider, path: String(path.dropFirst("/v1".count)), body: forwarded,
-            clientAuthorization: request.headers[.authorization])
+            clientHeaders: request.headers, requestID: context.requestID)
         guard (200..<300).contains(response.status.code) else { throw await upstream.error(for: response, provider: provider) }
         let contentType = response.headers.first(name: "content-type") ?? "application/json"
         let isStream = contentType.hasPrefix("text/event-stream")
         var headers: HTTPFields = [.contentType: contentType, .xDejaCache: "bypass"]
         if isStream { headers[.cacheControl] = "no-cache" }
+        headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
         return Response(status: .init(code: Int(response.status.code)), headers: headers, body: .init { writer in
             var failure: OpenAIError?
             do {

@@ -73,7 +73,7 @@ extension Gateway {
         upstreamBody["model"] = .string(upstreamModel)
         let started = ContinuousClock.now
         let response = try await upstream.send(
-            provider, path: api.path, body: .object(upstreamBody), clientAuthorization: authorization)
+            provider, path: api.path, body: .object(upstreamBody), clientHeaders: request.headers, requestID: context.requestID)
         guard response.status == .ok else {
             throw await upstream.error(for: response, provider: provider)
         }
@@ -101,8 +101,9 @@ extension Gateway {
         if Self.isCompleteAnswer(answer, api: api) {
             storeAnswer(answer, store)
         }
-        return Response(status: .ok, headers: [.contentType: "application/json", .xDejaCache: cacheHeader],
-                        body: .init(byteBuffer: bytes))
+        var headers: HTTPFields = [.contentType: "application/json", .xDejaCache: cacheHeader]
+        headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: bytes))
     }
 
     /// What a miss needs to store its answer once it has one.
@@ -203,7 +204,8 @@ extension Gateway {
         _ response: HTTPClientResponse, api: ProxyAPI, provider: UpstreamProvider, store: StoreAfterwards,
         cacheHeader: String, started: ContinuousClock.Instant, context: GatewayContext
     ) -> Response {
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .xDejaCache: cacheHeader]
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .xDejaCache: cacheHeader]
+        headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
         return Response(status: .ok, headers: headers, body: .init { writer in
             var parser = ServerSentEvents.Parser()
             var assembler = StreamAssembler(api: api.assembler)

@@ -28,18 +28,20 @@ struct Upstream: Sendable {
     let client: HTTPClient
     let metrics: GatewayMetrics
 
-    /// Sends `body` to `path` of `provider`; returns the response with its body not yet read.
+    /// Sends `body` to `path` of `provider`, with the client's headers that the provider should
+    /// see (`ForwardedHeaders.outgoing`); returns the response with its body not yet read.
     func send(
-        _ provider: UpstreamProvider, path: String, body: JSONValue, clientAuthorization: String?
+        _ provider: UpstreamProvider, path: String, body: JSONValue, clientHeaders: HTTPFields, requestID: String
     ) async throws(OpenAIError) -> HTTPClientResponse {
         var request = HTTPClientRequest(url: provider.url(path))
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         if let key = provider.apiKey {
             request.headers.add(name: "authorization", value: "Bearer \(key)")
-        } else if let clientAuthorization {
+        } else if let clientAuthorization = clientHeaders[.authorization] {
             request.headers.add(name: "authorization", value: clientAuthorization)
         }
+        request.headers.add(contentsOf: ForwardedHeaders.outgoing(from: clientHeaders, requestID: requestID, clientKey: provider.apiKey == nil))
         request.body = .bytes(ByteBuffer(data: body.canonicalData))
         let timeout = provider.configuration.timeout
         do {
@@ -80,8 +82,15 @@ struct Upstream: Sendable {
         }
     }
 
-    /// The client's error for an upstream answer that is not a success.
+    /// The client's error for an upstream answer that is not a success, with the provider's rate
+    /// limit and retry headers.
     func error(for response: HTTPClientResponse, provider: UpstreamProvider) async -> OpenAIError {
+        var e = await translated(response, provider: provider)
+        for field in ForwardedHeaders.incoming(from: response.headers) { e.headers[field.name.canonicalName] = field.value }
+        return e
+    }
+
+    private func translated(_ response: HTTPClientResponse, provider: UpstreamProvider) async -> OpenAIError {
         let status = Int(response.status.code)
         metrics.upstreamError(provider: provider.name, kind: "status")
         let body = try? await response.body.collect(upTo: 1 << 20)
@@ -90,10 +99,8 @@ struct Upstream: Sendable {
             ?? body.map { String(decoding: Data(buffer: $0).prefix(200), as: UTF8.self) } ?? ""
         switch status {
         case 429:
-            var e = OpenAIError(status: .tooManyRequests, message: message.isEmpty ? "Rate limited upstream" : message,
-                                type: "rate_limit_error", code: "rate_limit_exceeded")
-            if let retry = response.headers.first(name: "retry-after") { e.headers["retry-after"] = retry }
-            return e
+            return OpenAIError(status: .tooManyRequests, message: message.isEmpty ? "Rate limited upstream" : message,
+                               type: "rate_limit_error", code: "rate_limit_exceeded")
         case 401 where provider.apiKey != nil, 403 where provider.apiKey != nil:
             return .upstream(.badGateway, "The upstream provider '\(provider.name)' refused Deja's credentials (HTTP \(status)); "
                              + "check \(provider.configuration.apiKeyEnv ?? "its key")", code: "upstream_auth")
