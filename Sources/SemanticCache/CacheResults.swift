@@ -23,6 +23,8 @@ public struct CacheHit: Sendable {
 /// No cached answer; what the lookup saw, for shadow measurements and logs.
 public struct CacheMiss: Sendable {
     public var namespace: Namespace
+    /// The request's exact key: identical requests, and only they, share it.
+    public var exactKey: Digest128
     /// The best similarity among live candidates of the namespace, hit or not.
     public var bestSimilarity: Float?
     /// Why the best candidate above the threshold was refused, if one was.

@@ -94,14 +94,15 @@ public final class SemanticCache: Sendable {
         _ request: CacheRequest, in ns: Namespace, options: LookupOptions, now: Date
     ) async throws(CacheError) -> LookupResult {
         let time = now.timeIntervalSince1970
-        if let (key, info) = catalog.exactHit(request.exactKey(in: ns), namespace: ns.id, at: time),
+        let exactKey = request.exactKey(in: ns)
+        if let (key, info) = catalog.exactHit(exactKey, namespace: ns.id, at: time),
            let response = try await response(key)
         {
             return .hit(CacheHit(
                 kind: .exact, key: key, similarity: 1, response: response, namespace: ns,
                 promptTokens: info.promptTokens, completionTokens: info.completionTokens))
         }
-        var miss = CacheMiss(namespace: ns, bestSimilarity: nil, rejection: nil, vector: nil)
+        var miss = CacheMiss(namespace: ns, exactKey: exactKey, bestSimilarity: nil, rejection: nil, vector: nil)
         guard options.semantic, let prompt = request.prompt else { return .miss(miss) }
         let features = PromptFeatures(prompt)
         if let rejection = guardrail.checkQuery(features) {
@@ -361,6 +362,13 @@ public final class SemanticCache: Sendable {
             namespace: id.description, label: label, entries: entries, hits: hits, semanticHits: semantic,
             misses: misses, hitRate: lookups == 0 ? 0 : Double(hits + semantic) / Double(lookups),
             savedPromptTokens: c?.savedPromptTokens ?? 0, savedCompletionTokens: c?.savedCompletionTokens ?? 0)
+    }
+
+    /// Counts `hit` for a request whose lookup was counted as a miss, and takes that miss back:
+    /// a request that waited for an identical one in flight and was then answered from its
+    /// stored answer (it cost no upstream call, so it is a hit and saved its tokens).
+    public func recordHitAfterMiss(_ hit: CacheHit) {
+        usage.hit(hit, at: clock.now(), replacingMiss: true)
     }
 
     /// Counts a request that bypassed the cache as a miss of its namespace (for hit rates).

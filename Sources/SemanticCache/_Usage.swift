@@ -21,10 +21,12 @@ final class _Usage: @unchecked Sendable {
         pending.counters[namespace.id, default: NamespaceCounters(namespace: namespace.id, label: namespace.label)].add(delta)
     }
 
-    func hit(_ hit: CacheHit, at time: Date) {
+    /// Counts a hit; `replacingMiss` takes back a miss counted for the same request before.
+    func hit(_ hit: CacheHit, at time: Date, replacingMiss: Bool = false) {
         lock.lock()
         defer { lock.unlock() }
         update(hit.namespace) { c in
+            if replacingMiss { c.misses -= 1 }
             if hit.kind == .exact { c.hits += 1 } else { c.semanticHits += 1 }
             c.savedPromptTokens += hit.promptTokens
             c.savedCompletionTokens += hit.completionTokens

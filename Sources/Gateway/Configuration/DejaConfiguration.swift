@@ -80,10 +80,14 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// small pool queues misses behind each other (AsyncHTTPClient's default is 8). HTTPS
     /// upstreams that speak HTTP/2 carry many calls on one connection.
     public var upstreamConnections: Int
+    /// Identical cacheable requests that arrive while the first is still waiting for the
+    /// provider wait for its answer instead of calling the provider too (streamed ones excepted;
+    /// see `MissFlights`).
+    public var coalesceMisses: Bool
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, adminKeyEnv: String = "DEJA_ADMIN_KEY",
-        cacheMultipleChoices: Bool = false, upstreamConnections: Int = 256
+        cacheMultipleChoices: Bool = false, upstreamConnections: Int = 256, coalesceMisses: Bool = true
     ) {
         self.host = host
         self.port = port
@@ -91,11 +95,13 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.adminKeyEnv = adminKeyEnv
         self.cacheMultipleChoices = cacheMultipleChoices
         self.upstreamConnections = upstreamConnections
+        self.coalesceMisses = coalesceMisses
     }
 
     enum CodingKeys: String, CodingKey {
         case host, port, maxBodyBytes = "max_body_bytes", adminKeyEnv = "admin_key_env"
         case cacheMultipleChoices = "cache_multiple_choices", upstreamConnections = "upstream_connections"
+        case coalesceMisses = "coalesce_misses"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -107,6 +113,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         adminKeyEnv = try c.decodeIfPresent(String.self, forKey: .adminKeyEnv) ?? d.adminKeyEnv
         cacheMultipleChoices = try c.decodeIfPresent(Bool.self, forKey: .cacheMultipleChoices) ?? d.cacheMultipleChoices
         upstreamConnections = try c.decodeIfPresent(Int.self, forKey: .upstreamConnections) ?? d.upstreamConnections
+        coalesceMisses = try c.decodeIfPresent(Bool.self, forKey: .coalesceMisses) ?? d.coalesceMisses
     }
 
     var problems: [String] {

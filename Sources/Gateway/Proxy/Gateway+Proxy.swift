@@ -46,12 +46,23 @@ extension Gateway {
             && (api == .chat || body["prompt"]?.stringValue != nil)
 
         var vector: [Float]?
+        var flight: MissFlights.Ticket?
         if cacheable && !controls.noCache {
             do {
                 switch try await cache.lookup(cacheRequest, options: LookupOptions(threshold: controls.threshold)) {
                 case .hit(let hit):
                     return replay(hit, api: api, stream: stream, includeUsage: includeUsage, context: context)
                 case .miss(let miss):
+                    if configuration.server.coalesceMisses {
+                        flight = flights.lead(miss.exactKey)
+                        if flight == nil, !stream,
+                           let hit = try await followed(miss.exactKey, cacheRequest, wait: provider.configuration.timeout)
+                        {
+                            let reply = replay(hit, api: api, stream: false, includeUsage: false, context: context)
+                            context.facts.set(note: "waited for an identical request in flight")
+                            return reply
+                        }
+                    }
                     vector = miss.vector
                     metrics.lookup("miss")
                     context.facts.set(cache: "miss", similarity: miss.bestSimilarity, note: miss.rejection?.description)
@@ -79,7 +90,7 @@ extension Gateway {
         }
         let store = StoreAfterwards(
             cacheable: cacheable, request: cacheRequest, model: model, ttl: controls.ttl, vector: vector,
-            estimatedPromptTokens: Self.estimatedPromptTokens(body))
+            estimatedPromptTokens: Self.estimatedPromptTokens(body), flight: flight)
         let cacheHeader = cacheable ? (controls.noCache ? "bypass" : "miss") : "bypass"
         if stream {
             return streamed(response, api: api, provider: provider, store: store, cacheHeader: cacheHeader,
@@ -115,6 +126,22 @@ extension Gateway {
         var vector: [Float]?
         /// For answers that come without usage (a stream the client did not ask usage for).
         var estimatedPromptTokens: Int
+        /// Held by a request that leads identical ones; landed once the answer is stored (or
+        /// when the ticket is dropped, on every other way out).
+        var flight: MissFlights.Ticket?
+    }
+
+    /// A request identical to one in flight: waits for that one to land (at most the provider's
+    /// timeout), then looks its exact key up again. The hit it finds is counted in place of the
+    /// miss; `nil` (the leader failed, or its answer was not cacheable) sends it upstream itself.
+    func followed(_ key: Digest128, _ request: CacheRequest, wait seconds: Double) async throws -> CacheHit? {
+        await flights.wait(for: key, upTo: .milliseconds(Int64(seconds * 1000)))
+        guard let hit = try await cache.lookup(request, options: LookupOptions(semantic: false, record: false)).hit else {
+            return nil
+        }
+        cache.recordHitAfterMiss(hit)
+        metrics.coalesced()
+        return hit
     }
 
     /// A rough token count of a request's text, for answers that do not report usage.
@@ -152,6 +179,7 @@ extension Gateway {
             } catch {
                 logger.warning("could not cache an answer", metadata: ["error": .string("\(error)")])
             }
+            store.flight?.land()
         }
     }
 

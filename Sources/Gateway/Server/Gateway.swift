@@ -23,6 +23,8 @@ public final class Gateway: Sendable {
     let adminKey: String?
     let logger: Logger
     let background = BackgroundWork()
+    /// Identical misses in flight (`server.coalesce_misses`).
+    let flights = MissFlights()
 
     /// - Throws: ``ConfigurationError`` when a provider's key variable is named but not set.
     public init(

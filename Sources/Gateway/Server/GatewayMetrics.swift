@@ -86,6 +86,12 @@ public final class GatewayMetrics: @unchecked Sendable {
         counter("deja_cache_lookups_total", [("result", result)]).increment()
     }
 
+    /// `deja_coalesced_requests_total`: requests that waited for an identical one in flight and
+    /// were answered with its stored answer (they are counted as hits too).
+    func coalesced() {
+        counter("deja_coalesced_requests_total").increment()
+    }
+
     /// `deja_upstream_duration_seconds{provider}`.
     func upstream(provider: String, nanoseconds: Int64) {
         timer("deja_upstream_duration_seconds", [("provider", provider)]).recordNanoseconds(nanoseconds)
