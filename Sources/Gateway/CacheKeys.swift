@@ -15,16 +15,25 @@ public import SemanticCache
 ///
 /// Unknown fields are included, so a parameter Deja does not know yet keeps requests apart
 /// rather than merging them. `POST /v1/completions` works the same way with `prompt` as the text.
+///
+/// For `POST /v1/responses`: the prompt is `input` when it is a string, or the text of its last
+/// item when that is a user message (content a string or `input_text` parts); the earlier items,
+/// `instructions`, `previous_response_id` and `conversation` (the state the provider holds), and
+/// every other field but the ignored ones, make the namespace.
 public enum CacheKeys {
-    /// Body fields that never change the answer.
-    public static let ignoredFields: Set<String> = ["stream", "stream_options", "user", "metadata", "store", "service_tier"]
+    /// Body fields that never change the answer: how it is delivered (`stream`,
+    /// `stream_options`), who asked (`user`, `safety_identifier`), bookkeeping (`metadata`,
+    /// `store`), the provider's own prompt caching (`prompt_cache_key`) and `service_tier`.
+    public static let ignoredFields: Set<String> = [
+        "stream", "stream_options", "user", "safety_identifier", "metadata", "store", "service_tier", "prompt_cache_key",
+    ]
 
     /// The cache request of a chat completion body.
     public static func chat(_ body: JSONValue, tenant: String, partition: String?) -> CacheRequest {
         let model = body["model"]?.stringValue ?? ""
         var messages = body["messages"]?.arrayValue ?? []
         var prompt: String?
-        if let last = messages.last, last["role"]?.stringValue == "user", let text = userText(last) {
+        if let last = messages.last, last["role"]?.stringValue == "user", let text = userText(last, partType: "text") {
             prompt = text
             messages.removeLast()
         }
@@ -44,6 +53,29 @@ public enum CacheKeys {
             tenant: tenant, model: model, partition: partition, context: context, prompt: body["prompt"]?.stringValue)
     }
 
+    /// The cache request of a Responses API body.
+    public static func responses(_ body: JSONValue, tenant: String, partition: String?) -> CacheRequest {
+        let model = body["model"]?.stringValue ?? ""
+        var prompt: String?
+        var items: JSONValue = body["input"] ?? .null
+        if let text = body["input"]?.stringValue {
+            // A string is one user message: the same request as a list holding just that message.
+            prompt = text
+            items = []
+        } else if var list = body["input"]?.arrayValue, let last = list.last,
+                  last["role"]?.stringValue == "user", (last["type"]?.stringValue ?? "message") == "message",
+                  let text = userText(last, partType: "input_text")
+        {
+            prompt = text
+            list.removeLast()
+            items = .array(list)
+        }
+        var parameters = body.objectValue ?? [:]
+        for field in ignoredFields.union(["model", "input"]) { parameters.removeValue(forKey: field) }
+        let context: JSONValue = ["api": "responses", "input": items, "parameters": .object(parameters)]
+        return CacheRequest(tenant: tenant, model: model, partition: partition, context: context, prompt: prompt)
+    }
+
     /// The chat body a plain prompt stands for: what a client sends to ask `prompt` of `model`
     /// with an optional system prompt and no other parameters. Entries inserted through the
     /// lookup API or `deja cache import` use it, so that such requests hit them.
@@ -54,16 +86,17 @@ public enum CacheKeys {
         return ["model": .string(model), "messages": .array(messages)]
     }
 
-    /// The text of a user message: its content string, or its text parts joined by newlines;
-    /// `nil` when it holds anything but text.
-    static func userText(_ message: JSONValue) -> String? {
+    /// The text of a user message: its content string, or its text parts (of `partType`: `text`
+    /// in chat, `input_text` in the Responses API) joined by newlines; `nil` when it holds
+    /// anything but text.
+    static func userText(_ message: JSONValue, partType: String) -> String? {
         switch message["content"] {
         case .string(let s)?:
             return s
         case .array(let parts)?:
             var texts: [String] = []
             for part in parts {
-                guard part["type"]?.stringValue == "text", let text = part["text"]?.stringValue else { return nil }
+                guard part["type"]?.stringValue == partType, let text = part["text"]?.stringValue else { return nil }
                 texts.append(text)
             }
             return texts.isEmpty ? nil : texts.joined(separator: "\n")

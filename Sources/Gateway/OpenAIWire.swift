@@ -18,10 +18,26 @@ public enum OpenAIWire {
         ]
     }
 
-    /// The text of the first choice of a chat or text completion, if it has one.
+    /// The text of the first choice of a chat or text completion, or the output text of a
+    /// Responses API `response`, if it has one.
     public static func firstText(_ response: JSONValue) -> String? {
+        if response["object"]?.stringValue == "response" {
+            let texts = (response["output"]?.arrayValue ?? []).filter { $0["type"]?.stringValue == "message" }
+                .flatMap { $0["content"]?.arrayValue ?? [] }
+                .compactMap { $0["type"]?.stringValue == "output_text" ? $0["text"]?.stringValue : nil }
+            return texts.isEmpty ? nil : texts.joined()
+        }
         guard let choice = response["choices"]?.arrayValue?.first else { return nil }
         return choice["message"]?["content"]?.stringValue ?? choice["text"]?.stringValue
+    }
+
+    /// An answer's prompt and completion token counts: `usage.prompt_tokens` and
+    /// `completion_tokens`, or the Responses API's `input_tokens` and `output_tokens`.
+    public static func tokens(_ answer: JSONValue) -> (prompt: Int, completion: Int)? {
+        guard let usage = answer["usage"], case .object = usage else { return nil }
+        let prompt = usage["prompt_tokens"]?.intValue ?? usage["input_tokens"]?.intValue ?? 0
+        let completion = usage["completion_tokens"]?.intValue ?? usage["output_tokens"]?.intValue ?? 0
+        return (prompt, completion)
     }
 
     /// A rough token count (words × 4/3) for entries whose usage is unknown.

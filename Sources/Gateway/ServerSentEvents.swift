@@ -8,8 +8,11 @@ public import SemanticCache
 public enum ServerSentEvents {
     public static let done = ByteBuffer(string: "data: [DONE]\n\n")
 
-    public static func event(_ value: JSONValue) -> ByteBuffer {
-        var buffer = ByteBuffer(string: "data: ")
+    /// One event; `name` adds an `event:` line (the Responses API names each event by its type).
+    public static func event(_ value: JSONValue, name: String? = nil) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        if let name { buffer.writeString("event: \(name)\n") }
+        buffer.writeString("data: ")
         buffer.writeBytes(value.canonicalData)
         buffer.writeString("\n\n")
         return buffer

@@ -6,7 +6,7 @@ import TestSupport
 struct OpenAIClientTests {
     /// `fixtures/openai_client.py` run with the `openai` package that `make test` installs into
     /// `.build-py`: plain and streamed chat completions, cache headers, embeddings, and the
-    /// Responses API passed through.
+    /// Responses API, plain and through the SDK's stream helper.
     @Test("works against Deja unchanged, streaming included")
     func officialClient() async throws {
         let python = ".build-py/bin/python"
@@ -27,7 +27,8 @@ struct OpenAIClientTests {
             #expect(process.terminationStatus == 0, "\(output)")
             #expect(output.contains("same question   x-deja-cache: hit"))
             #expect(output.contains("paraphrase      x-deja-cache: semantic-hit"))
-            #expect(output.contains("(streamed: response.completed)"))
+            #expect(output.contains("responses API   x-deja-cache: miss, then hit"))
+            #expect(output.contains("responses, streamed: a hit replayed (True), a miss stored (x-deja-cache then: hit)"))
         }
     }
 }

@@ -279,37 +279,86 @@ struct ProxyTests {
         }
     }
 
-    @Test("the Responses API and moderations are forwarded to the model's provider, streams included, never cached")
+    @Test("the Responses API is cached: plain and streamed, string or message input, replayed as a valid event stream")
+    func responsesAPI() async throws {
+        try await H.run(configure: { $0.models["house-model"] = ModelRoute(provider: "mock", model: "mock-gpt") }) { h in
+            let body: JSONValue = ["model": "house-model", "input": "How do I reset my password?", "instructions": "Be brief."]
+            func with(_ changes: [String: JSONValue]) -> JSONValue {
+                .object(body.objectValue!.merging(changes) { $1 })
+            }
+            let first = try await h.post("/v1/responses", body)
+            #expect(first.status == 200)
+            #expect(first.cache == "miss")
+            #expect(first.json["object"]?.stringValue == "response")
+            let text = try #require(OpenAIWire.firstText(first.json))
+            #expect(text.contains("How do I reset my password?"))
+            #expect(h.mock.lastBody(to: "/v1/responses")?["model"]?.stringValue == "mock-gpt")
+            await h.settle()
+
+            let again = try await h.post("/v1/responses", body)
+            #expect(again.cache == "hit")
+            #expect(again.json == first.json)
+            let asItems = with(["input": [["role": "user", "content": [["type": "input_text", "text": "How do I reset my password?"]]]]])
+            #expect(try await h.post("/v1/responses", asItems).cache == "hit", "a string input is one user message")
+            let paraphrase = try await h.post("/v1/responses", with(["input": "How can I reset my password?"]))
+            #expect(paraphrase.cache == "semantic-hit")
+            #expect(OpenAIWire.firstText(paraphrase.json) == text)
+            // Other instructions, or a conversation the provider holds, are other namespaces.
+            #expect(try await h.post("/v1/responses", with(["instructions": "Answer in French."])).cache == "miss")
+            #expect(try await h.post("/v1/responses", with(["previous_response_id": "resp_123"])).cache == "miss")
+            // A background response is fetched later by id: nothing to look up or store now.
+            #expect(try await h.post("/v1/responses", with(["background": true])).cache == "bypass")
+            #expect(h.mock.requests(to: "/v1/responses") == 4)
+
+            // A hit asked as a stream is replayed as the typed events OpenAI sends.
+            let replay = try await h.post("/v1/responses", with(["stream": true]))
+            #expect(replay.cache == "hit")
+            #expect(replay.headers.first(name: "content-type") == "text/event-stream")
+            let events = replay.events.compactMap { try? JSONValue.parse($0) }
+            #expect(events.compactMap { $0["type"]?.stringValue }.filter { !$0.hasSuffix(".delta") } == [
+                "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
+                "response.output_text.done", "response.content_part.done", "response.output_item.done", "response.completed",
+            ])
+            #expect(events.map { $0["sequence_number"]?.intValue ?? -1 } == Array(0..<events.count))
+            let deltas = events.filter { $0["type"]?.stringValue == "response.output_text.delta" }
+            #expect(deltas.count > 1)
+            #expect(deltas.compactMap { $0["delta"]?.stringValue }.joined() == text)
+            #expect(events.last?["response"] == first.json)
+            #expect(replay.text.contains("event: response.completed\ndata: "))
+            #expect(!replay.text.contains("[DONE]"), "Responses API streams do not end with [DONE]")
+
+            // A streamed miss is passed through and stored from its response.completed event.
+            let streamedMiss = try await h.post("/v1/responses", with(["stream": true, "input": "What is the capital of Peru?"]))
+            #expect(streamedMiss.cache == "miss")
+            #expect(streamedMiss.events.last.flatMap { try? JSONValue.parse($0) }?["type"]?.stringValue == "response.completed")
+            await h.settle()
+            let stored = try await h.post("/v1/responses", with(["input": "What is the capital of Peru?"]))
+            #expect(stored.cache == "hit")
+            #expect(OpenAIWire.firstText(stored.json)?.contains("Peru") == true)
+
+            // A stream cut before response.completed ends with an error event and is not stored.
+            let cut = try await h.post("/v1/responses", ["model": "mock-cut-stream", "input": "Tell me a story", "stream": true])
+            #expect(cut.events.last.flatMap { try? JSONValue.parse($0) }?["error"] != nil, "\(cut.text)")
+            await h.settle()
+            #expect(try await h.post("/v1/responses", ["model": "mock-cut-stream", "input": "Tell me a story"]).cache == "miss")
+            #expect(try await h.post("/v1/responses", ["model": "house-model", "input": 42]).status == 400)
+        }
+    }
+
+    @Test("moderations, speech and images are forwarded to the model's provider, never cached")
     func passThrough() async throws {
         try await H.run(configure: { $0.models["house-model"] = ModelRoute(provider: "mock", model: "mock-gpt") }) { h in
-            let body: JSONValue = ["model": "house-model", "input": "Say hello to the team"]
-            let first = try await h.post("/v1/responses", body, headers: ["authorization": "Bearer sk-client"])
-            #expect(first.status == 200)
-            #expect(first.cache == "bypass")
-            #expect(first.json["object"]?.stringValue == "response")
-            let text = first.json["output"]?.arrayValue?.first?["content"]?.arrayValue?.first?["text"]?.stringValue
-            #expect(text?.contains("Say hello to the team") == true)
-            #expect(h.mock.lastBody(to: "/v1/responses")?["model"]?.stringValue == "mock-gpt")
-            #expect(h.mock.lastHeaders(to: "/v1/responses")["authorization"] == "Bearer sk-client")
-            await h.settle()
-            _ = try await h.post("/v1/responses", body)
-            #expect(h.mock.requests(to: "/v1/responses") == 2, "a pass-through answer must not be served from the cache")
-
-            var streamed = body.objectValue!
-            streamed["stream"] = true
-            let stream = try await h.post("/v1/responses", .object(streamed))
-            #expect(stream.status == 200)
-            #expect(stream.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
-            let types = stream.events.compactMap { try? JSONValue.parse($0) }.compactMap { $0["type"]?.stringValue }
-            #expect(types == ["response.created", "response.output_text.delta", "response.completed"])
-
             let moderation = try await h.post("/v1/moderations", ["model": "omni-moderation-latest", "input": "hello"])
             #expect(moderation.status == 200)
             #expect(moderation.json["results"]?.arrayValue?.first?["flagged"]?.boolValue == false)
+            #expect(moderation.cache == "bypass")
+            await h.settle()
+            _ = try await h.post("/v1/moderations", ["model": "omni-moderation-latest", "input": "hello"])
+            #expect(h.mock.requests(to: "/v1/moderations") == 2, "a pass-through answer must not be served from the cache")
 
-            #expect(try await h.post("/v1/responses", ["model": "mock-error-500", "input": "x"]).status == 502)
-            #expect(try await h.post("/v1/responses", ["model": "mock-error-400", "input": "x"]).status == 400)
-            let noModel = try await h.post("/v1/responses", ["input": "x"])
+            #expect(try await h.post("/v1/moderations", ["model": "mock-error-500", "input": "x"]).status == 502)
+            #expect(try await h.post("/v1/moderations", ["model": "mock-error-400", "input": "x"]).status == 400)
+            let noModel = try await h.post("/v1/moderations", ["input": "x"])
             #expect(noModel.status == 400)
             #expect(noModel.json["error"]?["param"]?.stringValue == "model")
             #expect(try await h.post("/v1/nonexistent", ["model": "house-model"]).status == 404)

@@ -133,12 +133,7 @@ extension MockUpstream {
                       "total_tokens": .int(tokens)],
         ]
         guard body["stream"]?.boolValue == true else { return Self.json(response) }
-        return Self.stream([
-            ["type": "response.created", "sequence_number": 0, "response": ["id": .string(id), "object": "response", "status": "in_progress"]],
-            ["type": "response.output_text.delta", "sequence_number": 1, "item_id": "msg_mock", "output_index": 0,
-             "content_index": 0, "delta": .string(text)],
-            ["type": "response.completed", "sequence_number": 2, "response": response],
-        ], model: model, done: false)
+        return Self.stream(StreamReplay.responses(response), model: model, done: false)
     }
 
     static func words(_ text: String) -> Int {
@@ -294,7 +289,8 @@ extension MockUpstream {
                 for (i, event) in events.enumerated() {
                     if model == "mock-cut-stream" && i == 2 { throw MockStreamCut() }
                     if model == "mock-slow-stream" && i > 0 { try await Task.sleep(for: .milliseconds(200)) }
-                    try await writer.write(ServerSentEvents.event(event))
+                    // Responses API events are named on an `event:` line too, as OpenAI does.
+                    try await writer.write(ServerSentEvents.event(event, name: done ? nil : event["type"]?.stringValue))
                 }
                 if done { try await writer.write(ServerSentEvents.done) }
                 try await writer.finish(nil)

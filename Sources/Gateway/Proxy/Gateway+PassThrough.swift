@@ -7,9 +7,9 @@ import SemanticCache
 
 extension Gateway {
     /// OpenAI routes with a JSON body naming a `model` that Deja forwards without caching, so
-    /// that an application pointed at Deja keeps every API of its client library: the Responses
-    /// API, moderations, image generation, text to speech.
-    static let passThroughRoutes = ["/v1/responses", "/v1/moderations", "/v1/images/generations", "/v1/audio/speech"]
+    /// that an application pointed at Deja keeps every API of its client library: moderations,
+    /// image generation, text to speech.
+    static let passThroughRoutes = ["/v1/moderations", "/v1/images/generations", "/v1/audio/speech"]
 
     /// Forwards the request to its model's provider and the answer back as it arrives, status,
     /// content type and body unchanged (a stream stays a stream, audio stays audio).

@@ -10,18 +10,50 @@ import Logging
 import NIOHTTP1
 import Embedding
 
-/// The two completion APIs the proxy caches.
+/// The APIs the proxy caches.
 enum ProxyAPI: Sendable {
     case chat
     case completions
+    case responses
 
-    var path: String { self == .chat ? "/chat/completions" : "/completions" }
-    var object: String { self == .chat ? "chat.completion" : "text_completion" }
-    var assembler: StreamAssembler.API { self == .chat ? .chat : .completions }
+    var path: String {
+        switch self {
+        case .chat: "/chat/completions"
+        case .completions: "/completions"
+        case .responses: "/responses"
+        }
+    }
+
+    /// The `object` of a whole answer.
+    var object: String {
+        switch self {
+        case .chat: "chat.completion"
+        case .completions: "text_completion"
+        case .responses: "response"
+        }
+    }
+
+    var assembler: StreamAssembler.API {
+        switch self {
+        case .chat: .chat
+        case .completions: .completions
+        case .responses: .responses
+        }
+    }
+
+    /// The cache request of a body of this API.
+    func cacheRequest(_ body: JSONValue, tenant: String, partition: String?) -> CacheRequest {
+        switch self {
+        case .chat: CacheKeys.chat(body, tenant: tenant, partition: partition)
+        case .completions: CacheKeys.completion(body, tenant: tenant, partition: partition)
+        case .responses: CacheKeys.responses(body, tenant: tenant, partition: partition)
+        }
+    }
 }
 
 extension Gateway {
-    /// `POST /v1/chat/completions` and `POST /v1/completions`: look up, or forward and store.
+    /// `POST /v1/chat/completions`, `POST /v1/completions` and `POST /v1/responses`: look up, or
+    /// forward and store.
     func proxy(_ api: ProxyAPI, _ request: Request, _ context: GatewayContext) async throws -> Response {
         var request = request
         let body = try await readJSON(&request)
@@ -36,14 +68,14 @@ extension Gateway {
         let includeUsage = body["stream_options"]?["include_usage"]?.boolValue == true
         let authorization = request.headers[.authorization]
         let tenant = tenant(provider, authorization: authorization)
-        let cacheRequest = api == .chat
-            ? CacheKeys.chat(body, tenant: tenant, partition: controls.namespace)
-            : CacheKeys.completion(body, tenant: tenant, partition: controls.namespace)
+        let cacheRequest = api.cacheRequest(body, tenant: tenant, partition: controls.namespace)
         context.facts.set(prompt: cacheRequest.prompt)
         let choices = body["n"]?.intValue ?? 1
         let cacheable = route.cache && !controls.noStore
             && (choices <= 1 || configuration.server.cacheMultipleChoices)
-            && (api == .chat || body["prompt"]?.stringValue != nil)
+            && (api != .completions || body["prompt"]?.stringValue != nil)
+            // A background response is fetched later by its id; there is no answer to store now.
+            && !(api == .responses && body["background"]?.boolValue == true)
 
         var vector: [Float]?
         var flight: MissFlights.Ticket?
@@ -103,7 +135,9 @@ extension Gateway {
             throw upstream.failure(error, provider: provider)
         }
         recordUpstream(provider, since: started, context: context)
-        guard let answer = try? JSONValue.parse(Data(buffer: bytes)), answer["choices"]?.arrayValue != nil else {
+        guard let answer = try? JSONValue.parse(Data(buffer: bytes)),
+              api == .responses ? answer["object"]?.stringValue == "response" : answer["choices"]?.arrayValue != nil
+        else {
             metrics.upstreamError(provider: provider.name, kind: "invalid")
             throw OpenAIError.upstream(
                 .badGateway, "The upstream provider '\(provider.name)' answered with something that is not a completion",
@@ -146,8 +180,8 @@ extension Gateway {
 
     /// A rough token count of a request's text, for answers that do not report usage.
     static func estimatedPromptTokens(_ body: JSONValue) -> Int {
-        if let prompt = body["prompt"]?.stringValue { return OpenAIWire.estimatedTokens(prompt) }
-        let texts = (body["messages"]?.arrayValue ?? []).compactMap { m -> String? in
+        if let prompt = body["prompt"]?.stringValue ?? body["input"]?.stringValue { return OpenAIWire.estimatedTokens(prompt) }
+        let texts = (body["messages"]?.arrayValue ?? body["input"]?.arrayValue ?? []).compactMap { m -> String? in
             m["content"]?.stringValue ?? m["content"]?.arrayValue?.compactMap { $0["text"]?.stringValue }.joined(separator: " ")
         }
         return OpenAIWire.estimatedTokens(texts.joined(separator: " "))
@@ -159,17 +193,17 @@ extension Gateway {
     func storeAnswer(_ answer: JSONValue, _ store: StoreAfterwards) {
         guard store.cacheable else { return }
         var answer = answer
-        if answer["usage"] == nil || answer["usage"] == .null, case .object(var fields) = answer {
-            let completion = OpenAIWire.estimatedTokens(OpenAIWire.firstText(answer) ?? "")
+        if OpenAIWire.tokens(answer) == nil, case .object(var fields) = answer {
+            let prompt = Int64(store.estimatedPromptTokens)
+            let completion = Int64(OpenAIWire.estimatedTokens(OpenAIWire.firstText(answer) ?? ""))
+            let responses = fields["object"]?.stringValue == "response"
             fields["usage"] = [
-                "prompt_tokens": .int(Int64(store.estimatedPromptTokens)), "completion_tokens": .int(Int64(completion)),
-                "total_tokens": .int(Int64(store.estimatedPromptTokens + completion)),
+                responses ? "input_tokens" : "prompt_tokens": .int(prompt),
+                responses ? "output_tokens" : "completion_tokens": .int(completion), "total_tokens": .int(prompt + completion),
             ]
             answer = .object(fields)
         }
-        let usage = answer["usage"]
-        let promptTokens = usage?["prompt_tokens"]?.intValue ?? 0
-        let completionTokens = usage?["completion_tokens"]?.intValue ?? 0
+        let (promptTokens, completionTokens) = OpenAIWire.tokens(answer) ?? (0, 0)
         let data = answer.canonicalData
         background.run { [cache, logger] in
             do {
@@ -184,8 +218,12 @@ extension Gateway {
     }
 
     /// A complete, successful answer: the right object, and every choice finished normally
-    /// (`stop`, `length`, `tool_calls` or `function_call`; never `content_filter` or none).
+    /// (`stop`, `length`, `tool_calls` or `function_call`; never `content_filter` or none); for
+    /// the Responses API, `status: completed` (not `incomplete`, `failed` or still running).
     static func isCompleteAnswer(_ answer: JSONValue, api: ProxyAPI) -> Bool {
+        if api == .responses {
+            return answer["object"]?.stringValue == "response" && answer["status"]?.stringValue == "completed"
+        }
         guard answer["object"]?.stringValue == api.object, let choices = answer["choices"]?.arrayValue, !choices.isEmpty else {
             return false
         }
@@ -214,20 +252,30 @@ extension Gateway {
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         let stored = (try? JSONValue.parse(hit.response)) ?? [:]
-        let chunks = api == .chat ? StreamReplay.chat(stored, includeUsage: includeUsage) : StreamReplay.completions(stored)
         var buffer = ByteBuffer()
-        for chunk in chunks {
-            var event = ServerSentEvents.event(chunk)
-            buffer.writeBuffer(&event)
+        switch api {
+        case .chat, .completions:
+            let chunks = api == .chat ? StreamReplay.chat(stored, includeUsage: includeUsage) : StreamReplay.completions(stored)
+            for chunk in chunks {
+                var event = ServerSentEvents.event(chunk)
+                buffer.writeBuffer(&event)
+            }
+            var done = ServerSentEvents.done
+            buffer.writeBuffer(&done)
+        case .responses:
+            // Typed events, named on their `event:` line as OpenAI does, and no `[DONE]`.
+            for event in StreamReplay.responses(stored) {
+                var bytes = ServerSentEvents.event(event, name: event["type"]?.stringValue)
+                buffer.writeBuffer(&bytes)
+            }
         }
-        var done = ServerSentEvents.done
-        buffer.writeBuffer(&done)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
     }
 
     /// A streamed miss: every upstream chunk goes to the client as it arrives, while the stream
-    /// is assembled into a complete answer that is stored only if it ended with `[DONE]`. If
-    /// the upstream breaks off, the client gets an SSE error event and nothing is stored.
+    /// is assembled into a complete answer that is stored only if it ended properly (`[DONE]`;
+    /// for the Responses API, a `response.completed` event). If the upstream breaks off, the
+    /// client gets an SSE error event and nothing is stored.
     func streamed(
         _ response: HTTPClientResponse, api: ProxyAPI, provider: UpstreamProvider, store: StoreAfterwards,
         cacheHeader: String, started: ContinuousClock.Instant, context: GatewayContext
@@ -261,9 +309,10 @@ extension Gateway {
                 }
             }
             self.recordUpstream(provider, since: started, context: context)
+            if api == .responses { done = assembler.ended }
             if !done && failure == nil {
                 self.metrics.upstreamError(provider: provider.name, kind: "stream")
-                failure = .upstream(.badGateway, "The upstream provider '\(provider.name)' ended the stream before [DONE]",
+                failure = .upstream(.badGateway, "The upstream provider '\(provider.name)' ended the stream before it was complete",
                                     code: "upstream_stream_cut")
             }
             if let failure {
@@ -342,6 +391,10 @@ extension Gateway {
                     throw .invalidRequest("'messages[\(i)].role' must be one of \(roles.sorted().joined(separator: ", "))",
                                           param: "messages[\(i)].role")
                 }
+            }
+        case .responses:
+            if let input = body["input"], input.stringValue == nil, input.arrayValue == nil {
+                throw .invalidRequest("'input' must be a string or an array, got \(input.typeName)", param: "input")
             }
         case .completions:
             guard let prompt = body["prompt"] else { throw .invalidRequest("Missing required parameter: 'prompt'", param: "prompt") }

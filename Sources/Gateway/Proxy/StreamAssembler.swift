@@ -1,9 +1,10 @@
 import SemanticCache
 
 /// Rebuilds the final response object from the chunks of an OpenAI stream (chat or legacy
-/// completions), so that a streamed answer can be cached and replayed either way.
+/// completions), so that a streamed answer can be cached and replayed either way. A Responses
+/// API stream needs no rebuilding: its `response.completed` event carries the whole response.
 struct StreamAssembler {
-    enum API { case chat, completions }
+    enum API { case chat, completions, responses }
 
     struct ToolCall {
         var id: JSONValue = .null
@@ -30,6 +31,11 @@ struct StreamAssembler {
     private var usage: JSONValue?
     /// False once a chunk could not be understood; such a stream is never cached.
     private(set) var valid = true
+    /// The Responses API's final response.
+    private var completed: JSONValue?
+    /// A Responses API stream said how it ended (completed, failed, incomplete or an error), so
+    /// Deja need not add that it broke off.
+    private(set) var ended = false
 
     init(api: API) {
         self.api = api
@@ -41,6 +47,19 @@ struct StreamAssembler {
             return
         }
         if chunk["error"] != nil { valid = false }
+        if api == .responses {
+            switch chunk["type"]?.stringValue {
+            case "response.completed":
+                completed = chunk["response"]
+                ended = true
+            case "error", "response.failed", "response.incomplete":
+                valid = false
+                ended = true
+            default:
+                break
+            }
+            return
+        }
         if let v = chunk["id"], id == .null { id = v }
         if let v = chunk["created"], created == .null { created = v }
         if let v = chunk["model"], model == .null { model = v }
@@ -67,7 +86,7 @@ struct StreamAssembler {
                     if let args = call["function"]?["arguments"]?.stringValue { t.arguments += args }
                     choice.toolCalls[i] = t
                 }
-            case .completions:
+            case .completions, .responses:
                 if let text = c["text"]?.stringValue {
                     choice.content += text
                     choice.hasContent = true
@@ -81,6 +100,7 @@ struct StreamAssembler {
     /// The final response object, or `nil` when the stream is not a complete answer (a choice
     /// without a finish reason, or a chunk that could not be read).
     func completion() -> JSONValue? {
+        if api == .responses { return valid ? completed : nil }
         guard valid, !choices.isEmpty, choices.values.allSatisfy({ $0.finishReason != .null }) else { return nil }
         var list: [JSONValue] = []
         for index in choices.keys.sorted() {
@@ -97,7 +117,7 @@ struct StreamAssembler {
                 }
                 list.append(["index": .int(Int64(index)), "message": .object(message), "finish_reason": c.finishReason,
                              "logprobs": .null])
-            case .completions:
+            case .completions, .responses:
                 list.append(["index": .int(Int64(index)), "text": .string(c.content), "finish_reason": c.finishReason,
                              "logprobs": .null])
             }
@@ -180,6 +200,64 @@ enum StreamReplay {
             c["choices"] = [["index": index, "text": "", "finish_reason": choice["finish_reason"] ?? "stop", "logprobs": .null]]
             out.append(.object(c))
         }
+        return out
+    }
+
+    /// The events of a cached Responses API `response`, in the order OpenAI sends them:
+    /// `response.created` and `response.in_progress` (the response without output), then per
+    /// output item `output_item.added`, its content (a message's text parts as
+    /// `content_part.added`, `output_text.delta` in pieces, `output_text.done`,
+    /// `content_part.done`; a function call's arguments as `function_call_arguments.delta` and
+    /// `.done`), `output_item.done`, and finally `response.completed` with the whole response.
+    static func responses(_ response: JSONValue) -> [JSONValue] {
+        var out: [JSONValue] = []
+        func emit(_ type: String, _ fields: [String: JSONValue]) {
+            var event = fields
+            event["type"] = .string(type)
+            event["sequence_number"] = .int(Int64(out.count))
+            out.append(.object(event))
+        }
+        var running = response.objectValue ?? [:]
+        running["status"] = "in_progress"
+        running["output"] = []
+        running["usage"] = .null
+        emit("response.created", ["response": .object(running)])
+        emit("response.in_progress", ["response": .object(running)])
+        for (i, item) in (response["output"]?.arrayValue ?? []).enumerated() {
+            let output = JSONValue.int(Int64(i))
+            let id = item["id"] ?? .null
+            var started = item.objectValue ?? [:]
+            if started["status"] != nil { started["status"] = "in_progress" }
+            switch item["type"]?.stringValue {
+            case "message": started["content"] = []
+            case "function_call": started["arguments"] = ""
+            default: break
+            }
+            emit("response.output_item.added", ["output_index": output, "item": .object(started)])
+            if item["type"]?.stringValue == "message" {
+                for (j, part) in (item["content"]?.arrayValue ?? []).enumerated() {
+                    let at: [String: JSONValue] = ["item_id": id, "output_index": output, "content_index": .int(Int64(j))]
+                    let kind = part["type"]?.stringValue ?? ""
+                    let field = kind == "refusal" ? "refusal" : "text"
+                    var empty = part.objectValue ?? [:]
+                    empty[field] = ""
+                    if empty["annotations"] != nil { empty["annotations"] = [] }
+                    emit("response.content_part.added", at.merging(["part": .object(empty)]) { $1 })
+                    let text = part[field]?.stringValue ?? ""
+                    let name = kind == "refusal" ? "response.refusal" : "response.output_text"
+                    for piece in pieces(of: text) { emit(name + ".delta", at.merging(["delta": .string(piece)]) { $1 }) }
+                    emit(name + ".done", at.merging([field: .string(text)]) { $1 })
+                    emit("response.content_part.done", at.merging(["part": part]) { $1 })
+                }
+            } else if item["type"]?.stringValue == "function_call" {
+                let arguments = item["arguments"] ?? ""
+                let at: [String: JSONValue] = ["item_id": id, "output_index": output]
+                emit("response.function_call_arguments.delta", at.merging(["delta": arguments]) { $1 })
+                emit("response.function_call_arguments.done", at.merging(["arguments": arguments]) { $1 })
+            }
+            emit("response.output_item.done", ["output_index": output, "item": item])
+        }
+        emit("response.completed", ["response": response])
         return out
     }
 

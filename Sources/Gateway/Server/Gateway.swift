@@ -60,6 +60,7 @@ public final class Gateway: Sendable {
         router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics, logPrompts: configuration.logging.prompts))
         router.post("/v1/chat/completions") { request, context in try await self.proxy(.chat, request, context) }
         router.post("/v1/completions") { request, context in try await self.proxy(.completions, request, context) }
+        router.post("/v1/responses") { request, context in try await self.proxy(.responses, request, context) }
         router.post("/v1/embeddings") { request, context in try await self.embeddings(request, context) }
         router.get("/v1/models") { _, _ in self.models() }
         router.get("/v1/models/{model}") { _, context in try self.model(context.parameters.require("model")) }
