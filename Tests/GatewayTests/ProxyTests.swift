@@ -345,6 +345,39 @@ struct ProxyTests {
         }
     }
 
+    @Test("stored responses are reached by id through the default provider: retrieve, delete, cancel")
+    func storedResponses() async throws {
+        try await H.run { h in
+            let client = ["authorization": "Bearer sk-client"]
+            let got = try await h.request(.GET, "/v1/responses/resp_abc123?include=reasoning", headers: client, contentType: nil)
+            #expect(got.status == 200)
+            #expect(got.json["id"]?.stringValue == "resp_abc123")
+            #expect(got.json["query"]?.stringValue == "include=reasoning", "the query goes along")
+            #expect(got.cache == "bypass")
+            #expect(h.mock.lastHeaders(to: "/v1/responses/{id}")["authorization"] == "Bearer sk-client")
+            let deleted = try await h.request(.DELETE, "/v1/responses/resp_abc123", contentType: nil)
+            #expect(deleted.json["deleted"]?.boolValue == true)
+            let cancelled = try await h.request(.POST, "/v1/responses/resp_abc123/cancel", contentType: nil)
+            #expect(cancelled.json["status"]?.stringValue == "cancelled")
+            let missing = try await h.request(.POST, "/v1/responses/resp_missing/cancel", contentType: nil)
+            #expect(missing.status == 404)
+            #expect(missing.json["error"]?["message"]?.stringValue == "mock: no response with id 'resp_missing'")
+            #expect(try await h.request(.GET, "/v1/responses/resp.abc", contentType: nil).status == 400)
+            let counted = try await h.post("/v1/responses/input_tokens", ["model": "gpt-test", "input": "hello"])
+            #expect(counted.status == 404, "forwarded: the mock's own 404, not Deja's unknown route")
+            #expect(counted.json["error"]?["code"]?.stringValue != "unknown_route")
+        }
+        // A request that names no model needs a provider to go to.
+        try await H.run(configure: {
+            $0.providers["other"] = ProviderConfiguration(baseURL: "http://127.0.0.1:9/v1")
+            $0.models = ["gpt-test": ModelRoute(provider: "mock")]
+        }) { h in
+            let reply = try await h.request(.GET, "/v1/responses/resp_abc123", contentType: nil)
+            #expect(reply.status == 404)
+            #expect(reply.json["error"]?["code"]?.stringValue == "no_default_provider")
+        }
+    }
+
     @Test("moderations, speech and images are forwarded to the model's provider, never cached")
     func passThrough() async throws {
         try await H.run(configure: { $0.models["house-model"] = ModelRoute(provider: "mock", model: "mock-gpt") }) { h in

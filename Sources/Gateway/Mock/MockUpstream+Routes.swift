@@ -29,6 +29,26 @@ extension MockUpstream {
         router.post("/v1/responses") { request, _ -> Response in
             try await self.handle(request, path: "/v1/responses") { body, model in self.responses(body, model: model) }
         }
+        // Stored responses by id: the mock keeps none, so it answers as if it had every id.
+        router.get("/v1/responses/{id}") { request, context -> Response in
+            let id = try context.parameters.require("id")
+            self.counters.record("/v1/responses/{id}", body: nil, headers: Self.headers(request))
+            return Self.json(["id": .string(id), "object": "response", "status": "completed", "output": [],
+                              "query": .string(request.uri.query ?? "")])
+        }
+        router.delete("/v1/responses/{id}") { request, context -> Response in
+            let id = try context.parameters.require("id")
+            self.counters.record("/v1/responses/{id}", body: nil, headers: Self.headers(request))
+            return Self.json(["id": .string(id), "object": "response.deleted", "deleted": true])
+        }
+        router.post("/v1/responses/{id}/cancel") { request, context -> Response in
+            let id = try context.parameters.require("id")
+            self.counters.record("/v1/responses/{id}/cancel", body: nil, headers: Self.headers(request))
+            if id == "resp_missing" {
+                return OpenAIError.notFound("mock: no response with id 'resp_missing'").response()
+            }
+            return Self.json(["id": .string(id), "object": "response", "status": "cancelled", "output": []])
+        }
         router.post("/v1/moderations") { request, _ -> Response in
             try await self.handle(request, path: "/v1/moderations") { _, model in
                 Self.json(["id": "modr-mock", "model": .string(model),

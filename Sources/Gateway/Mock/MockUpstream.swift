@@ -10,7 +10,8 @@ import ServiceLifecycle
 /// benchmarks: `deja mock-upstream --port N [--latency-ms L]`.
 ///
 /// It serves `POST /v1/chat/completions` (plain and streamed), `POST /v1/completions`,
-/// `POST /v1/embeddings`, `POST /v1/responses` (plain and streamed), `POST /v1/moderations` and
+/// `POST /v1/embeddings`, `POST /v1/responses` (plain and streamed), `GET` and `DELETE
+/// /v1/responses/{id}`, `POST /v1/responses/{id}/cancel`, `POST /v1/moderations` and
 /// `GET /v1/models`. The answer to a chat is a fixed function of its last user message. Faults
 /// are chosen by the model name, so a test can reach every failure through Deja without special
 /// headers:

@@ -67,6 +67,9 @@ public final class Gateway: Sendable {
         for path in Self.passThroughRoutes {
             router.post(RouterPath(path)) { request, context in try await self.passThrough(request, context) }
         }
+        for (method, path) in Self.storedResponseRoutes {
+            router.on(RouterPath(path), method: method) { request, context in try await self.storedResponse(request, context) }
+        }
         addCacheRoutes(to: router)
         router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
         router.get("/readyz") { _, _ in await self.readiness() }

@@ -28,21 +28,23 @@ struct Upstream: Sendable {
     let client: HTTPClient
     let metrics: GatewayMetrics
 
-    /// Sends `body` to `path` of `provider`, with the client's headers that the provider should
-    /// see (`ForwardedHeaders.outgoing`); returns the response with its body not yet read.
+    /// Sends `body` to `path` of `provider` (`POST` unless `method` says otherwise; no body for
+    /// `nil`), with the client's headers that the provider should see
+    /// (`ForwardedHeaders.outgoing`); returns the response with its body not yet read.
     func send(
-        _ provider: UpstreamProvider, path: String, body: JSONValue, clientHeaders: HTTPFields, requestID: String
+        _ provider: UpstreamProvider, method: NIOHTTP1.HTTPMethod = .POST, path: String, body: JSONValue?,
+        clientHeaders: HTTPFields, requestID: String
     ) async throws(OpenAIError) -> HTTPClientResponse {
         var request = HTTPClientRequest(url: provider.url(path))
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
+        request.method = method
+        if body != nil { request.headers.add(name: "content-type", value: "application/json") }
         if let key = provider.apiKey {
             request.headers.add(name: "authorization", value: "Bearer \(key)")
         } else if let clientAuthorization = clientHeaders[.authorization] {
             request.headers.add(name: "authorization", value: clientAuthorization)
         }
         request.headers.add(contentsOf: ForwardedHeaders.outgoing(from: clientHeaders, requestID: requestID, clientKey: provider.apiKey == nil))
-        request.body = .bytes(ByteBuffer(data: body.canonicalData))
+        if let body { request.body = .bytes(ByteBuffer(data: body.canonicalData)) }
         let timeout = provider.configuration.timeout
         do {
             return try await client.execute(request, deadline: .now() + .milliseconds(Int64(timeout * 1000)))
