@@ -18,7 +18,7 @@ public import SemanticCache
 ///
 /// For `POST /v1/responses`: the prompt is `input` when it is a string, or the text of its last
 /// item when that is a user message (content a string or `input_text` parts); the earlier items,
-/// `instructions`, `previous_response_id` and `conversation` (the state the provider holds), and
+/// `instructions`, `previous_response_id` (the earlier turns, which the provider holds), and
 /// every other field but the ignored ones, make the namespace.
 public enum CacheKeys {
     /// Body fields that never change the answer: how it is delivered (`stream`,

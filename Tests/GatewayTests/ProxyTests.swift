@@ -308,7 +308,10 @@ struct ProxyTests {
             #expect(try await h.post("/v1/responses", with(["previous_response_id": "resp_123"])).cache == "miss")
             // A background response is fetched later by id: nothing to look up or store now.
             #expect(try await h.post("/v1/responses", with(["background": true])).cache == "bypass")
-            #expect(h.mock.requests(to: "/v1/responses") == 4)
+            // A turn of a conversation must reach the provider, which appends it there.
+            #expect(try await h.post("/v1/responses", with(["conversation": "conv_1"])).cache == "bypass")
+            #expect(try await h.post("/v1/responses", with(["conversation": "conv_1"])).cache == "bypass")
+            #expect(h.mock.requests(to: "/v1/responses") == 6)
 
             // A hit asked as a stream is replayed as the typed events OpenAI sends.
             let replay = try await h.post("/v1/responses", with(["stream": true]))

@@ -74,8 +74,7 @@ extension Gateway {
         let cacheable = route.cache && !controls.noStore
             && (choices <= 1 || configuration.server.cacheMultipleChoices)
             && (api != .completions || body["prompt"]?.stringValue != nil)
-            // A background response is fetched later by its id; there is no answer to store now.
-            && !(api == .responses && body["background"]?.boolValue == true)
+            && !(api == .responses && Self.hasProviderSideEffects(body))
 
         var vector: [Float]?
         var flight: MissFlights.Ticket?
@@ -149,6 +148,13 @@ extension Gateway {
         var headers: HTTPFields = [.contentType: "application/json", .xDejaCache: cacheHeader]
         headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: bytes))
+    }
+
+    /// A Responses API request whose call does more at the provider than answer: a background
+    /// response is collected later by its id (there is no answer to store now), and a request in
+    /// a `conversation` appends its turn to that conversation, which a hit would silently skip.
+    static func hasProviderSideEffects(_ body: JSONValue) -> Bool {
+        body["background"]?.boolValue == true || (body["conversation"].map { !$0.isNull } ?? false)
     }
 
     /// What a miss needs to store its answer once it has one.
