@@ -12,7 +12,7 @@ public enum CacheRuntime {
         let store = try SQLiteCacheStore(path: configuration.cache.store)
         let indexPath = configuration.cache.indexFile.isEmpty ? nil : configuration.cache.indexFile
         return try await SemanticCache.open(
-            configuration: configuration.cache, embedder: embedder, store: store, indexPath: indexPath, clock: clock,
+            configuration: configuration.effectiveCache, embedder: embedder, store: store, indexPath: indexPath, clock: clock,
             logger: logger)
     }
 }

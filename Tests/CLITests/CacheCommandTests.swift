@@ -69,6 +69,41 @@ struct CacheCommandTests {
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("missing.jsonl"))
     }
+
+    @Test("deja tune --model writes one route's threshold, which the cache then applies to that model only")
+    func tunePerModel() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let config = dir.path("deja.yaml")
+        try """
+            providers:
+              mock:
+                base_url: http://127.0.0.1:9/v1
+            models:
+              support-bot:   # the help desk
+                provider: mock
+              "*":
+                provider: mock
+            cache:
+              threshold: 0.8
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try DejaBinary.run(["tune", "fixtures/pairs.jsonl", "--config", config, "--model", "support-bot",
+                                         "--precision", "0.9", "--write", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("(configured)"), "the model's current threshold is marked")
+        #expect(result.stdout.contains("wrote models.support-bot.threshold: 0."))
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        #expect(text.contains("  support-bot:   # the help desk\n    threshold: 0."))
+        #expect(text.hasSuffix("cache:\n  threshold: 0.8"), "the global threshold is left alone")
+        let check = try DejaBinary.run(["config", "check", config])
+        #expect(check.status == 0, "\(check.stderr)")
+
+        let missing = try DejaBinary.run(["tune", "fixtures/pairs.jsonl", "--config", config, "--model", "no-such-model",
+                                          "--write", config])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("models.no-such-model"), "\(missing.stderr)")
+        #expect(try String(contentsOfFile: config, encoding: .utf8) == text, "a failed write changes nothing")
+    }
 }
 
 /// Runs async work from a synchronous test.

@@ -90,7 +90,7 @@ struct ConfigurationTests {
         let text = try String(contentsOfFile: "fixtures/deja.example.yaml", encoding: .utf8)
         let c = try DejaConfiguration.load(path: "fixtures/deja.example.yaml", environment: [:])
         #expect(c.server.host == "127.0.0.1")
-        for key in ["host", "port", "max_body_bytes", "admin_key_env", "cache_multiple_choices", "upstream_connections", "threshold", "thresholds",
+        for key in ["host", "port", "max_body_bytes", "admin_key_env", "cache_multiple_choices", "upstream_connections", "coalesce_misses", "threshold", "thresholds",
                     "ttl", "max_entries", "max_bytes", "store", "index_file", "snapshot_interval", "candidates",
                     "exact_scan_limit", "shared_namespaces", "guard", "numbers", "negation", "word_order", "names",
                     "empty_query", "hnsw", "ef_construction", "ef_search", "rebuild_on_embedder_change",
@@ -130,5 +130,35 @@ struct ConfigurationTests {
                     == "server:\n  port: 1\ncache:\n  threshold: 0.9\n")
         #expect(ConfigFileEditor.set(section: "cache", key: "threshold", value: "0.9", in: "cache:\n    ttl: 5\n")
                     == "cache:\n    threshold: 0.9\n    ttl: 5\n")
+
+        // One model's threshold, inside its own block.
+        let models = "models:\n  gpt-4o-mini:  # chat\n    provider: openai\n  \"*\":\n    provider: openai\n    threshold: 0.5 # old\n"
+        #expect(ConfigFileEditor.set(path: ["models", "gpt-4o-mini", "threshold"], value: "0.9", in: models)
+                    == "models:\n  gpt-4o-mini:  # chat\n    threshold: 0.9\n    provider: openai\n  \"*\":\n    provider: openai\n    threshold: 0.5 # old\n")
+        #expect(ConfigFileEditor.set(path: ["models", "*", "threshold"], value: "0.9", in: models)
+                    == "models:\n  gpt-4o-mini:  # chat\n    provider: openai\n  \"*\":\n    provider: openai\n    threshold: 0.9  # old\n")
+        #expect(ConfigFileEditor.set(path: ["models", "other", "threshold"], value: "0.9", in: models) == nil)
+        #expect(ConfigFileEditor.set(path: ["models", "m", "threshold"], value: "0.9", in: "models:\n  m: {provider: p}\n") == nil,
+                "a flow-style entry is left to a person")
+    }
+
+    @Test("a model's threshold applies to its namespaces, every tenant and partition, ahead of cache.thresholds")
+    func routeThreshold() throws {
+        var c = DejaConfiguration()
+        c.providers["p"] = ProviderConfiguration(baseURL: "http://127.0.0.1:9/v1")
+        c.models["strict"] = ModelRoute(provider: "p", threshold: 0.97)
+        c.models["*"] = ModelRoute(provider: "p")
+        c.cache.threshold = 0.8
+        c.cache.thresholds = [ThresholdOverride(match: "*/strict*", threshold: 0.6)]
+        #expect(c.problems.isEmpty)
+        for label in ["-/strict", "key:ab12/strict", "shared/strict", "-/strict/team-a"] {
+            #expect(c.effectiveCache.threshold(for: label) == 0.97, "\(label)")
+        }
+        #expect(c.effectiveCache.threshold(for: "-/stricter") == 0.6, "a cache.thresholds entry still applies to others")
+        #expect(c.effectiveCache.threshold(for: "-/gpt-4o") == 0.8)
+        c.models["strict"]?.threshold = 1.5
+        c.models["*"]?.threshold = 0.9
+        #expect(c.problems.contains("models.strict.threshold: must be between 0 and 1, got 1.5"))
+        #expect(c.problems.contains("models.*.threshold: set cache.threshold for every model instead"))
     }
 }

@@ -151,6 +151,19 @@ struct ProxyTests {
         }
     }
 
+    @Test("a model's own threshold decides its semantic hits")
+    func routeThreshold() async throws {
+        try await H.run(configure: { $0.models["strict-model"] = ModelRoute(provider: "mock", threshold: 0.995) }) { h in
+            for model in ["gpt-test", "strict-model"] {
+                _ = try await h.chat("How do I reset my password?", model: model)
+            }
+            await h.settle()
+            #expect(try await h.chat("How can I reset my password?", model: "gpt-test").cache == "semantic-hit")
+            #expect(try await h.chat("How can I reset my password?", model: "strict-model").cache == "miss")
+            #expect(try await h.chat("How do I reset my password?", model: "strict-model").cache == "hit")
+        }
+    }
+
     @Test("n > 1 is not cached; tool requests are cached only within their exact namespace")
     func whatIsCached() async throws {
         try await H.run { h in

@@ -108,7 +108,7 @@ enum Schema {
         c.cache.thresholds = [ThresholdOverride(match: "*", threshold: 1)]
         c.cache.sharedNamespaces = ["x"]
         c.providers = ["*": ProviderConfiguration(baseURL: "http://x", apiKeyEnv: "K")]
-        c.models = ["*": ModelRoute(provider: "p", model: "m")]
+        c.models = ["*": ModelRoute(provider: "p", model: "m", threshold: 1)]
         let yaml = (try? YAMLEncoder().encode(c)) ?? ""
         return (try? Yams.compose(yaml: yaml)) ?? .mapping(Node.Mapping([]))
     }()

@@ -52,8 +52,28 @@ public struct DejaConfiguration: Codable, Sendable, Equatable {
             if name == embedder.name {
                 out.append("models.\(name): the name is taken by embedder.name, Deja's own embeddings model")
             }
+            if let t = route.threshold {
+                if name == "*" {
+                    out.append("models.*.threshold: set cache.threshold for every model instead")
+                } else if !(t >= 0 && t <= 1) {
+                    out.append("models.\(name).threshold: must be between 0 and 1, got \(t)")
+                }
+            }
         }
         return out
+    }
+
+    /// The cache section as the cache uses it: each model route's `threshold` becomes an
+    /// override for that model's namespaces (`*/model` and `*/model/*`: every tenant, with or
+    /// without a partition), ahead of `cache.thresholds`.
+    public var effectiveCache: CacheConfiguration {
+        var effective = cache
+        let routes = models.filter { $0.key != "*" && $0.value.threshold != nil }.sorted { $0.key < $1.key }
+        let overrides = routes.flatMap { name, route in
+            ["*/\(name)", "*/\(name)/*"].map { ThresholdOverride(match: $0, threshold: route.threshold!) }
+        }
+        effective.thresholds = overrides + cache.thresholds
+        return effective
     }
 
     /// The route for a model a client asked for: its own entry, else `*`.
@@ -236,11 +256,15 @@ public struct ModelRoute: Codable, Sendable, Equatable {
     public var model: String?
     /// Whether this model's answers are cached at all.
     public var cache: Bool
+    /// The similarity threshold of this model's requests, ahead of `cache.thresholds` and
+    /// `cache.threshold` (`deja tune --model NAME --write FILE` sets it).
+    public var threshold: Float?
 
-    public init(provider: String, model: String? = nil, cache: Bool = true) {
+    public init(provider: String, model: String? = nil, cache: Bool = true, threshold: Float? = nil) {
         self.provider = provider
         self.model = model
         self.cache = cache
+        self.threshold = threshold
     }
 
     public init(from decoder: any Decoder) throws {
@@ -248,6 +272,7 @@ public struct ModelRoute: Codable, Sendable, Equatable {
         provider = try c.decodeIfPresent(String.self, forKey: .provider) ?? ""
         model = try c.decodeIfPresent(String.self, forKey: .model)
         cache = try c.decodeIfPresent(Bool.self, forKey: .cache) ?? true
+        threshold = try c.decodeIfPresent(Float.self, forKey: .threshold)
     }
 }
 

@@ -139,7 +139,7 @@ extension Gateway {
         else {
             metrics.upstreamError(provider: provider.name, kind: "invalid")
             throw OpenAIError.upstream(
-                .badGateway, "The upstream provider '\(provider.name)' answered with something that is not a completion",
+                .badGateway, "The upstream provider '\(provider.name)' answered with something that is not a \(api.object)",
                 code: "upstream_invalid_response")
         }
         if Self.isCompleteAnswer(answer, api: api) {

@@ -24,8 +24,10 @@ extension Deja {
         @Option(help: "Target precision for the recommended threshold.") var precision = 0.95
         @Option(help: "Threshold step.") var step: Float = 0.01
         @Flag(help: "Measure raw similarity, without the false-positive guard.") var noGuard = false
-        @Option(help: "Store the recommended threshold as cache.threshold in this configuration file.")
+        @Option(help: "Store the recommended threshold in this configuration file: as cache.threshold, or with --model as that model's threshold.")
         var write: String?
+        @Option(help: "Tune for one model of the configuration's models: section (its pairs, its own threshold).")
+        var model: String?
         @Flag(help: "Print JSON.") var json = false
         @Option(help: "Also list the N pairs judged worst at the recommended (or configured) threshold.")
         var details = 0
@@ -33,6 +35,9 @@ extension Deja {
         func validate() throws {
             guard precision > 0 && precision <= 1 else { throw ValidationError("--precision must be in (0, 1]") }
             guard step >= 0.001 && step <= 0.5 else { throw ValidationError("--step must be between 0.001 and 0.5") }
+            if let model, model.isEmpty || model == "*" {
+                throw ValidationError("--model names one model of models:; for every model, leave it out (cache.threshold)")
+            }
         }
 
         func run() async throws {
@@ -44,27 +49,31 @@ extension Deja {
         }
 
         func tune(_ configuration: DejaConfiguration, client: HTTPClient) async throws {
-            let model = try await configuration.embedder.makeEmbedder(client: client)
+            let measured = try await configuration.embedder.makeEmbedder(client: client)
             let labelled = try LabelledPair.load(jsonl: pairs)
             let report = try await ThresholdTuner.evaluate(
-                pairs: labelled, embedder: model, guardChecks: noGuard ? nil : configuration.cache.guardChecks,
+                pairs: labelled, embedder: measured, guardChecks: noGuard ? nil : configuration.cache.guardChecks,
                 targetPrecision: precision, step: step)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(report), as: UTF8.self))
             } else {
-                print(Self.table(report, configured: configuration.cache.threshold))
+                // What the model's requests get now: its route's threshold, a matching override,
+                // or the global one.
+                let configured = configuration.effectiveCache.threshold(for: model.map { "-/\($0)" } ?? "-")
+                print(Self.table(report, configured: configured))
                 if details > 0 {
-                    print(Self.mistakes(report, at: report.recommended?.threshold ?? configuration.cache.threshold, count: details))
+                    print(Self.mistakes(report, at: report.recommended?.threshold ?? configured, count: details))
                 }
             }
             if let write {
                 guard let recommended = report.recommended else {
                     throw ValidationError("no threshold reaches precision \(precision); nothing written to \(write)")
                 }
-                try Self.writeThreshold(recommended.threshold, to: write)
-                print("wrote cache.threshold: \(recommended.threshold) to \(write)")
+                try Self.writeThreshold(recommended.threshold, model: model, to: write)
+                let option = model.map { "models.\($0).threshold" } ?? "cache.threshold"
+                print("wrote \(option): \(String(format: "%.3f", recommended.threshold)) to \(write)")
             }
         }
 
@@ -115,18 +124,25 @@ extension Deja {
             return out
         }
 
-        /// Sets `cache.threshold` in the file, keeping its comments, and checks that the result
-        /// still loads before replacing it.
-        static func writeThreshold(_ threshold: Float, to path: String) throws {
+        /// Sets `cache.threshold`, or `models.<model>.threshold`, in the file, keeping its
+        /// comments, and checks that the result still loads and says so before replacing it.
+        static func writeThreshold(_ threshold: Float, model: String?, to path: String) throws {
             let text = FileManager.default.fileExists(atPath: path) ? try String(contentsOfFile: path, encoding: .utf8) : ""
             let value = String(format: "%.3f", threshold)
-            let updated = ConfigFileEditor.set(section: "cache", key: "threshold", value: value, in: text)
+            let option = model.map { "models.\($0).threshold" } ?? "cache.threshold"
+            let keys = model.map { ["models", $0, "threshold"] } ?? ["cache", "threshold"]
+            guard let updated = ConfigFileEditor.set(path: keys, value: value, in: text) else {
+                throw ValidationError(
+                    "\(path) has no block-style entry models.\(model ?? ""); add the model under models: (or add "
+                    + "threshold: \(value) to it by hand)")
+            }
             let check = path + ".deja-check.yaml"
             try updated.write(toFile: check, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: check) }
             let loaded = try DejaConfiguration.load(path: check, environment: [:])
-            guard abs(loaded.cache.threshold - threshold) < 0.001 else {
-                throw ValidationError("could not set cache.threshold in \(path); edit it by hand")
+            let written = model.map { loaded.models[$0]?.threshold } ?? loaded.cache.threshold
+            guard let written, abs(written - threshold) < 0.001 else {
+                throw ValidationError("could not set \(option) in \(path); edit it by hand")
             }
             try updated.write(toFile: path, atomically: true, encoding: .utf8)
         }
