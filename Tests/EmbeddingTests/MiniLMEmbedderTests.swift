@@ -131,6 +131,39 @@ struct MiniLMEmbedderTests {
             #expect(worst < 1e-5, "avx2=\(avx2): worst error \(worst)")
         }
     }
+
+    @Test("the packed matrix product agrees with a double-precision product for every row count and shape")
+    func packedProduct() throws {
+        let avx2 = deja_has_avx2_fma()
+        var generator = SplitMix64(seed: 11)
+        for (k, n) in [(384, 1152), (1536, 384), (7, 16), (384, 32)] {
+            let w = (0..<(k * n)).map { _ in Float.random(in: -0.5..<0.5, using: &generator) }
+            var panels = [Float](repeating: .nan, count: k * n)
+            panels.withUnsafeMutableBufferPointer { deja_pack_panels(w, k, n, $0.baseAddress) }
+            for rows in [1, 5, 6, 7, 18, 23] {
+                let x = (0..<(rows * k)).map { _ in Float.random(in: -1..<1, using: &generator) }
+                var y = [Float](repeating: .nan, count: rows * n)
+                let done = y.withUnsafeMutableBufferPointer { deja_gemm_packed(avx2, x, rows, k, panels, n, $0.baseAddress) }
+                guard avx2 != 0 else {
+                    #expect(done == 0, "without AVX2 the caller must fall back to cblas_sgemm")
+                    continue
+                }
+                #expect(done == 1)
+                var worst = 0.0
+                for r in 0..<rows {
+                    for c in 0..<n {
+                        var exact = 0.0
+                        for i in 0..<k { exact += Double(x[r * k + i]) * Double(w[i * n + c]) }
+                        worst = max(worst, abs(Double(y[r * n + c]) - exact))
+                    }
+                }
+                #expect(worst < 1e-4, "k=\(k) n=\(n) rows=\(rows): worst error \(worst)")
+            }
+        }
+        // Shapes it does not take are left to cblas_sgemm.
+        var y = [Float](repeating: 0, count: 8)
+        #expect(y.withUnsafeMutableBufferPointer { deja_gemm_packed(avx2, [1], 1, 1, [1, 2, 3, 4, 5, 6, 7, 8], 8, $0.baseAddress) } == 0)
+    }
 }
 
 @Suite("MiniLM model files")
