@@ -108,11 +108,23 @@ extension Gateway {
     /// The provider of `model` and the body as it goes there (the model renamed as the route says).
     /// - Throws: 404 for a model no route takes.
     func routed(_ body: JSONValue, model: String) throws(OpenAIError) -> (UpstreamProvider, JSONValue) {
+        let (_, upstreamModel, provider) = try destination(of: model)
+        return (provider, Self.renamed(body, to: upstreamModel))
+    }
+
+    /// Where requests for `model` go: its route, the model's name upstream, and the provider.
+    /// - Throws: 404 for a model no route takes.
+    func destination(of model: String) throws(OpenAIError) -> (route: ModelRoute, upstreamModel: String, provider: UpstreamProvider) {
         guard let (route, upstreamModel) = configuration.route(for: model), let provider = providers[route.provider] else {
             throw .modelNotFound(model)
         }
+        return (route, upstreamModel, provider)
+    }
+
+    /// The body with its `model` as the provider calls it.
+    static func renamed(_ body: JSONValue, to upstreamModel: String) -> JSONValue {
         var forwarded = body.objectValue!
         forwarded["model"] = .string(upstreamModel)
-        return (provider, .object(forwarded))
+        return .object(forwarded)
     }
 }

@@ -19,9 +19,7 @@ extension Gateway {
         try Self.validate(api, body)
         let model = body["model"]!.stringValue!
         context.facts.set(model: model)
-        guard let (route, upstreamModel) = configuration.route(for: model), let provider = providers[route.provider] else {
-            throw OpenAIError.modelNotFound(model)
-        }
+        let (route, upstreamModel, provider) = try destination(of: model)
         let controls = try RequestControls(request.headers)
         let stream = body["stream"]?.boolValue == true
         let includeUsage = body["stream_options"]?["include_usage"]?.boolValue == true
@@ -70,11 +68,10 @@ extension Gateway {
             if cacheable { cache.recordMiss(cacheRequest) }
         }
 
-        var upstreamBody = body.objectValue!
-        upstreamBody["model"] = .string(upstreamModel)
         let started = ContinuousClock.now
         let response = try await upstream.send(
-            provider, path: api.path, body: .object(upstreamBody), clientHeaders: request.headers, requestID: context.requestID)
+            provider, path: api.path, body: Self.renamed(body, to: upstreamModel), clientHeaders: request.headers,
+            requestID: context.requestID)
         guard response.status == .ok else {
             throw await upstream.error(for: response, provider: provider)
         }

@@ -68,8 +68,7 @@ struct StreamAssembler {
         for c in chunk["choices"]?.arrayValue ?? [] {
             let index = c["index"]?.intValue ?? 0
             var choice = choices[index] ?? Choice()
-            switch api {
-            case .chat:
+            if api == .chat {
                 let delta = c["delta"] ?? [:]
                 if let role = delta["role"]?.stringValue { choice.role = role }
                 if let text = delta["content"]?.stringValue {
@@ -86,11 +85,9 @@ struct StreamAssembler {
                     if let args = call["function"]?["arguments"]?.stringValue { t.arguments += args }
                     choice.toolCalls[i] = t
                 }
-            case .completions, .responses:
-                if let text = c["text"]?.stringValue {
-                    choice.content += text
-                    choice.hasContent = true
-                }
+            } else if let text = c["text"]?.stringValue {
+                choice.content += text
+                choice.hasContent = true
             }
             if let f = c["finish_reason"], f != .null { choice.finishReason = f }
             choices[index] = choice
@@ -105,8 +102,7 @@ struct StreamAssembler {
         var list: [JSONValue] = []
         for index in choices.keys.sorted() {
             let c = choices[index]!
-            switch api {
-            case .chat:
+            if api == .chat {
                 var message: [String: JSONValue] = ["role": .string(c.role), "content": c.hasContent ? .string(c.content) : .null]
                 if let refusal = c.refusal { message["refusal"] = .string(refusal) }
                 if !c.toolCalls.isEmpty {
@@ -117,7 +113,7 @@ struct StreamAssembler {
                 }
                 list.append(["index": .int(Int64(index)), "message": .object(message), "finish_reason": c.finishReason,
                              "logprobs": .null])
-            case .completions, .responses:
+            } else {
                 list.append(["index": .int(Int64(index)), "text": .string(c.content), "finish_reason": c.finishReason,
                              "logprobs": .null])
             }
