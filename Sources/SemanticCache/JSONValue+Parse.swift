@@ -143,7 +143,7 @@ struct _JSONParser {
         while position < bytes.count {
             let c = bytes[position]
             if c == UInt8(ascii: "\"") {
-                let s = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                let s = try validated(UnsafeRawBufferPointer(rebasing: bytes[start..<position]), at: start)
                 position += 1
                 return s
             }
@@ -156,7 +156,8 @@ struct _JSONParser {
             let c = bytes[position]
             if c == UInt8(ascii: "\"") {
                 position += 1
-                return String(decoding: out, as: UTF8.self)
+                guard let s = String(validating: out, as: UTF8.self) else { throw notUTF8(at: start) }
+                return s
             }
             if c < 0x20 { throw error("control character in a string") }
             if c != UInt8(ascii: "\\") {
@@ -195,6 +196,20 @@ struct _JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// The string of `raw`, which must be valid UTF-8 (RFC 8259, section 8.1). Invalid bytes are
+    /// refused rather than replaced with U+FFFD: two different malformed prompts would otherwise
+    /// read as the same text and share a cache entry.
+    func validated(_ raw: UnsafeRawBufferPointer, at start: Int) throws(JSONParseError) -> String {
+        guard let s = String(validating: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self) else {
+            throw notUTF8(at: start)
+        }
+        return s
+    }
+
+    func notUTF8(at start: Int) -> JSONParseError {
+        JSONParseError(offset: start, reason: "a string holds bytes that are not UTF-8")
     }
 
     mutating func hex4() throws(JSONParseError) -> UInt32 {

@@ -23,6 +23,17 @@ struct JSONValueTests {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
     }
 
+    @Test("bytes that are not UTF-8 are refused, not replaced", arguments: [
+        [0xFF], [0xC3], [0xF0, 0x90, 0x80], [0xED, 0xA0, 0x80],  // a lone lead byte, truncated, a UTF-8 surrogate
+    ] as [[UInt8]])
+    func invalidUTF8(bytes: [UInt8]) throws {
+        for prefix in ["\"", "\"a\\n"] {  // the fast path, and the one that copies escapes
+            let data = Data(prefix.utf8) + Data(bytes) + Data("\"".utf8)
+            #expect(throws: JSONParseError.self) { try JSONValue.parse(data) }
+        }
+        #expect(try JSONValue.parse(Data("\"\u{e9}\"".utf8)) == .string("é"))
+    }
+
     @Test("deep nesting is refused instead of exhausting the stack")
     func depth() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
