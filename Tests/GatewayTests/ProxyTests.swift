@@ -95,6 +95,55 @@ struct ProxyTests {
     }
 
 
+    /// A client that stops reading ("stop generating", a timeout) ends the upstream call too,
+    /// instead of Deja paying for the rest of an answer nobody reads; the part that came is not
+    /// an answer and is not stored.
+    @Test("a client that hangs up mid-stream ends the upstream call, and nothing is stored")
+    func clientHangsUp() async throws {
+        try await H.run { h in
+            var body = CacheKeys.plainChatBody(model: "mock-slow-stream", prompt: "Tell me a long story", system: nil).objectValue!
+            body["stream"] = true
+            let json = JSONValue.object(body).canonicalData
+            do {
+                let connection = try RawHTTPConnection(port: h.port, timeout: 5)
+                try connection.send(Array("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(json.count)\r\n\r\n".utf8) + Array(json))
+                #expect(try connection.readHead().contains("x-deja-cache: miss"))
+            }  // closed here, after the first event
+            var abandoned = 0
+            for _ in 0..<50 where abandoned == 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                abandoned = h.mock.abandonedStreams
+            }
+            #expect(abandoned == 1, "the upstream stream was read to its end after the client left")
+            await h.settle()
+            #expect(h.gateway.cache.stats.entries == 0)
+            #expect(try await h.chat("Tell me a long story", model: "mock-slow-stream", stream: true).cache == "miss")
+        }
+    }
+
+    /// The opposite choice for a plain miss: it is finished and stored, so that a client that
+    /// timed out finds the answer on its retry instead of paying for a second call.
+    @Test("a plain miss whose client gave up is still stored, and the retry hits")
+    func clientGivesUp() async throws {
+        try await H.run(upstreamLatency: .milliseconds(600)) { h in
+            let json = CacheKeys.plainChatBody(model: "gpt-test", prompt: "Why is the sky blue?", system: nil).canonicalData
+            do {
+                let connection = try RawHTTPConnection(port: h.port)
+                try connection.send(Array("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(json.count)\r\n\r\n".utf8) + Array(json))
+                try await Task.sleep(for: .milliseconds(100))
+            }  // closed while the upstream is still thinking
+            var stored = 0
+            for _ in 0..<50 where stored == 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                await h.settle()
+                stored = h.gateway.cache.stats.entries
+            }
+            #expect(stored == 1)
+            #expect(try await h.chat("Why is the sky blue?").cache == "hit")
+            #expect(h.mock.requests(to: "/v1/chat/completions") == 1)
+        }
+    }
+
     @Test("misses do not queue behind each other: many upstream calls are in flight at once")
     func concurrentMisses() async throws {
         // AsyncHTTPClient alone keeps 8 connections per host, so 24 slow misses would reach the

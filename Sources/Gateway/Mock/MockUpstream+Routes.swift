@@ -153,7 +153,7 @@ extension MockUpstream {
                       "total_tokens": .int(tokens)],
         ]
         guard body["stream"]?.boolValue == true else { return Self.json(response) }
-        return Self.stream(StreamReplay.responses(response), model: model, done: false)
+        return stream(StreamReplay.responses(response), model: model, done: false)
     }
 
     static func words(_ text: String) -> Int {
@@ -229,7 +229,7 @@ extension MockUpstream {
                 "choices": [], "usage": usage,
             ])
         }
-        return Self.stream(events, model: model)
+        return stream(events, model: model)
     }
 
     private func completion(_ body: JSONValue, model: String) async throws -> Response {
@@ -261,7 +261,7 @@ extension MockUpstream {
         }
         var events = text.split(separator: " ").map { chunk(String($0) + " ") }
         events.append(chunk("", finish: "stop"))
-        return Self.stream(events, model: model)
+        return stream(events, model: model)
     }
 
     private func embeddings(_ body: JSONValue, model: String) throws -> Response {
@@ -302,7 +302,8 @@ extension MockUpstream {
 
     /// An SSE response; `mock-cut-stream` stops after two events, `mock-slow-stream` waits 200 ms
     /// between events. Chat and completion streams end with `[DONE]` (`done`), Responses API ones not.
-    static func stream(_ events: [JSONValue], model: String, done: Bool = true) -> Response {
+    /// A stream whose reader goes away before the end is counted in ``MockUpstream/abandonedStreams``.
+    func stream(_ events: [JSONValue], model: String, done: Bool = true) -> Response {
         Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: .init { writer in
@@ -310,7 +311,12 @@ extension MockUpstream {
                     if model == "mock-cut-stream" && i == 2 { throw MockStreamCut() }
                     if model == "mock-slow-stream" && i > 0 { try await Task.sleep(for: .milliseconds(200)) }
                     // Responses API events are named on an `event:` line too, as OpenAI does.
-                    try await writer.write(ServerSentEvents.event(event, name: done ? nil : event["type"]?.stringValue))
+                    do {
+                        try await writer.write(ServerSentEvents.event(event, name: done ? nil : event["type"]?.stringValue))
+                    } catch {
+                        self.counters.abandonStream()
+                        throw error
+                    }
                 }
                 if done { try await writer.write(ServerSentEvents.done) }
                 try await writer.finish(nil)

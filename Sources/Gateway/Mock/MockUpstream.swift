@@ -59,6 +59,9 @@ public final class MockUpstream: Sendable {
     /// Headers of the last request on `path`.
     public func lastHeaders(to path: String) -> [String: String] { counters.lastHeaders(path) }
 
+    /// Streams that the reader (Deja) closed before their end.
+    public var abandonedStreams: Int { counters.abandoned }
+
     /// The most requests that were being answered at once (until their response head).
     public var peakConcurrentRequests: Int { counters.peakInFlight }
 
@@ -111,6 +114,19 @@ final class _Counters: @unchecked Sendable {
     private var perModel: [String: Int] = [:]
     private var inFlight = 0
     private var peak = 0
+    private var abandonedCount = 0
+
+    func abandonStream() {
+        lock.lock()
+        defer { lock.unlock() }
+        abandonedCount += 1
+    }
+
+    var abandoned: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return abandonedCount
+    }
 
     func enter() {
         lock.lock()
