@@ -18,6 +18,8 @@ public struct CacheHit: Sendable {
     public var namespace: Namespace
     public var promptTokens: Int
     public var completionTokens: Int
+    /// Seconds since the entry was stored, at the lookup (HTTP's `Age`).
+    public var age: Double
 }
 
 /// No cached answer; what the lookup saw, for shadow measurements and logs.
@@ -56,11 +58,15 @@ public struct LookupOptions: Sendable {
     public var semantic: Bool
     /// Count the lookup in the statistics.
     public var record: Bool
+    /// Serve only an entry stored at most this many seconds ago (a client's
+    /// `cache-control: max-age`); an older one is passed over as if it had expired.
+    public var maxAge: Double?
 
-    public init(threshold: Float? = nil, semantic: Bool = true, record: Bool = true) {
+    public init(threshold: Float? = nil, semantic: Bool = true, record: Bool = true, maxAge: Double? = nil) {
         self.threshold = threshold
         self.semantic = semantic
         self.record = record
+        self.maxAge = maxAge
     }
 }
 

@@ -95,12 +95,13 @@ public final class SemanticCache: Sendable {
     ) async throws(CacheError) -> LookupResult {
         let time = now.timeIntervalSince1970
         let exactKey = request.exactKey(in: ns)
-        if let (key, info) = catalog.exactHit(exactKey, namespace: ns.id, at: time),
+        let storedSince = options.maxAge.map { time - $0 } ?? -.infinity
+        if let (key, info) = catalog.exactHit(exactKey, namespace: ns.id, at: time, storedSince: storedSince),
            let response = try await response(key)
         {
             return .hit(CacheHit(
                 kind: .exact, key: key, similarity: 1, response: response, namespace: ns,
-                promptTokens: info.promptTokens, completionTokens: info.completionTokens))
+                promptTokens: info.promptTokens, completionTokens: info.completionTokens, age: time - info.createdAt))
         }
         var miss = CacheMiss(namespace: ns, exactKey: exactKey, bestSimilarity: nil, rejection: nil, vector: nil)
         guard options.semantic, let prompt = request.prompt else { return .miss(miss) }
@@ -118,7 +119,9 @@ public final class SemanticCache: Sendable {
         miss.vector = vector
         let threshold = max(configuration.threshold(for: ns.label), options.threshold ?? 0)
         for candidate in try nearest(vector, in: ns, k: configuration.candidates) {
-            guard let info = catalog.info(candidate.key), info.namespace == ns.id, !Self.expired(info, at: time) else {
+            guard let info = catalog.info(candidate.key), info.namespace == ns.id, !Self.expired(info, at: time),
+                  info.createdAt >= storedSince
+            else {
                 continue
             }
             if miss.bestSimilarity == nil { miss.bestSimilarity = candidate.similarity }
@@ -131,7 +134,8 @@ public final class SemanticCache: Sendable {
             catalog.touch(candidate.key, at: time)
             return .hit(CacheHit(
                 kind: .semantic, key: candidate.key, similarity: candidate.similarity, response: response,
-                namespace: ns, promptTokens: info.promptTokens, completionTokens: info.completionTokens))
+                namespace: ns, promptTokens: info.promptTokens, completionTokens: info.completionTokens,
+                age: time - info.createdAt))
         }
         return .miss(miss)
     }
@@ -230,7 +234,8 @@ public final class SemanticCache: Sendable {
 
     static func info(_ s: EntrySummary, features: PromptFeatures, lastUsed: Date) -> _EntryInfo {
         _EntryInfo(
-            namespace: s.namespace.id, exactKey: s.exactKey, expiresAt: s.expiresAt?.timeIntervalSince1970,
+            namespace: s.namespace.id, exactKey: s.exactKey, createdAt: s.createdAt.timeIntervalSince1970,
+            expiresAt: s.expiresAt?.timeIntervalSince1970,
             lastUsed: lastUsed.timeIntervalSince1970, byteSize: s.byteSize, features: features,
             promptTokens: s.promptTokens, completionTokens: s.completionTokens, hasVector: s.hasVector)
     }

@@ -5,6 +5,7 @@ import Foundation
 struct _EntryInfo: Sendable {
     var namespace: Digest128
     var exactKey: Digest128
+    var createdAt: Double
     var expiresAt: Double?
     var lastUsed: Double
     var byteSize: Int
@@ -73,12 +74,15 @@ final class _Catalog: @unchecked Sendable {
 
     var allKeys: [UInt64] { locked { Array(entries.keys) } }
 
-    /// The live entry an exact key names in `namespace`, marked used at `time`: the whole exact
-    /// lookup under one lock.
-    func exactHit(_ exact: Digest128, namespace: Digest128, at time: Double) -> (key: UInt64, info: _EntryInfo)? {
+    /// The live entry an exact key names in `namespace`, stored at or after `storedSince`, marked
+    /// used at `time`: the whole exact lookup under one lock.
+    func exactHit(
+        _ exact: Digest128, namespace: Digest128, at time: Double, storedSince: Double
+    ) -> (key: UInt64, info: _EntryInfo)? {
         locked {
             guard let key = byExact[exact], var info = entries[key], info.namespace == namespace else { return nil }
             if let expires = info.expiresAt, expires <= time { return nil }
+            if info.createdAt < storedSince { return nil }
             info.lastUsed = time
             entries[key] = info
             return (key, info)

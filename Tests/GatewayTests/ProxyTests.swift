@@ -160,7 +160,7 @@ struct ProxyTests {
             #expect(h.mock.peakConcurrentRequests > 12, "at most \(h.mock.peakConcurrentRequests) upstream calls at once")
         }
     }
-    @Test("per-request controls: no-cache, no-store, x-deja-threshold, x-deja-ttl, x-deja-namespace")
+    @Test("per-request controls: no-cache, no-store, max-age, x-deja-threshold, x-deja-ttl, x-deja-namespace")
     func controls() async throws {
         try await H.run { h in
             let prompt = "How do I boil an egg?"
@@ -175,6 +175,17 @@ struct ProxyTests {
             await h.settle()
             #expect(h.gateway.cache.stats.entries == 1, "no-cache still stores")
             #expect(try await h.chat(prompt).cache == "hit")
+
+            try await Task.sleep(for: .milliseconds(1100))
+            let fresh = try await h.chat(prompt, headers: ["cache-control": "max-age=3600"])
+            #expect(fresh.cache == "hit")
+            #expect(fresh.headers.first(name: "age").flatMap(Int.init) ?? 0 >= 1, "a hit says how old it is")
+            #expect(try await h.chat(prompt, headers: ["cache-control": "max-age=1"]).cache == "miss", "too old for this client")
+            #expect(try await h.chat(prompt, headers: ["cache-control": "max-age=0"]).cache == "bypass")
+            await h.settle()
+            let renewed = try await h.chat(prompt, headers: ["cache-control": "max-age=1"])
+            #expect(renewed.cache == "hit", "the miss stored a newer answer")
+            #expect(renewed.headers.first(name: "age") == "0")
 
             let strict = try await h.chat("How do you boil an egg", headers: ["x-deja-threshold": "0.9999"])
             #expect(strict.cache == "miss")
@@ -192,7 +203,7 @@ struct ProxyTests {
             let created = first?["created_at"]?.intValue ?? 0
             #expect(first?["expires_at"]?.intValue == created + 3600)
 
-            for bad in [["x-deja-threshold": "2"], ["x-deja-ttl": "-5"], ["x-deja-namespace": "has space"]] {
+            for bad in [["x-deja-threshold": "2"], ["x-deja-ttl": "-5"], ["x-deja-namespace": "has space"], ["cache-control": "max-age=soon"]] {
                 let reply = try await h.chat(prompt, headers: bad)
                 #expect(reply.status == 400)
                 #expect(reply.json["error"]?["code"]?.stringValue == "invalid_header")

@@ -29,6 +29,21 @@ struct LifecycleTests {
         #expect(cache.stats.entries == 1)
     }
 
+    @Test("a lookup with a maximum age passes over older entries, exact and similar, and a hit reports its age")
+    func maxAge() async throws {
+        let fixture = try F()
+        defer { fixture.directory.remove() }
+        let cache = try await fixture.open()
+        try await cache.insert(F.request("How do I reset my password?"), response: F.answer("a"), model: "gpt-test")
+        fixture.clock.advance(by: 100)
+        for prompt in ["How do I reset my password?", "How can I reset my password?"] {
+            #expect(try await cache.lookup(F.request(prompt), options: LookupOptions(maxAge: 99)).hit == nil, "\(prompt)")
+            let hit = try await cache.lookup(F.request(prompt), options: LookupOptions(maxAge: 100)).hit
+            #expect(hit?.age == 100, "\(prompt)")
+        }
+        #expect(try await cache.lookup(F.request("How do I reset my password?")).hit?.kind == .exact)
+    }
+
     @Test("at capacity the least recently used entries are evicted")
     func lru() async throws {
         var fixture = try F()

@@ -37,14 +37,15 @@ extension Gateway {
         var flight: MissFlights.Ticket?
         if cacheable && !controls.noCache {
             do {
-                switch try await cache.lookup(cacheRequest, options: LookupOptions(threshold: controls.threshold)) {
+                switch try await cache.lookup(cacheRequest, options: LookupOptions(threshold: controls.threshold, maxAge: controls.maxAge)) {
                 case .hit(let hit):
                     return replay(hit, api: api, stream: stream, includeUsage: includeUsage, context: context)
                 case .miss(let miss):
                     if configuration.server.coalesceMisses {
                         flight = flights.lead(miss.exactKey)
                         if flight == nil, !stream,
-                           let hit = try await followed(miss.exactKey, cacheRequest, wait: provider.configuration.timeout)
+                           let hit = try await followed(
+                               miss.exactKey, cacheRequest, wait: provider.configuration.timeout, maxAge: controls.maxAge)
                         {
                             let reply = replay(hit, api: api, stream: false, includeUsage: false, context: context)
                             context.facts.set(note: "waited for an identical request in flight")
@@ -130,9 +131,10 @@ extension Gateway {
     /// A request identical to one in flight: waits for that one to land (at most the provider's
     /// timeout), then looks its exact key up again. The hit it finds is counted in place of the
     /// miss; `nil` (the leader failed, or its answer was not cacheable) sends it upstream itself.
-    func followed(_ key: Digest128, _ request: CacheRequest, wait seconds: Double) async throws -> CacheHit? {
+    func followed(_ key: Digest128, _ request: CacheRequest, wait seconds: Double, maxAge: Double?) async throws -> CacheHit? {
         await flights.wait(for: key, upTo: .milliseconds(Int64(seconds * 1000)))
-        guard let hit = try await cache.lookup(request, options: LookupOptions(semantic: false, record: false)).hit else {
+        let options = LookupOptions(semantic: false, record: false, maxAge: maxAge)
+        guard let hit = try await cache.lookup(request, options: options).hit else {
             return nil
         }
         cache.recordHitAfterMiss(hit)
@@ -205,7 +207,7 @@ extension Gateway {
         let kind = hit.kind == .exact ? "hit" : "semantic-hit"
         metrics.lookup(hit.kind == .exact ? "hit" : "semantic_hit")
         context.facts.set(cache: kind, similarity: hit.similarity)
-        var headers: HTTPFields = [.xDejaCache: kind, .xDejaEntry: String(hit.key)]
+        var headers: HTTPFields = [.xDejaCache: kind, .xDejaEntry: String(hit.key), .age: String(Int(max(0, hit.age)))]
         if hit.kind == .semantic { headers[.xDejaSimilarity] = RequestLogMiddleware.fixed(Double(hit.similarity), places: 4) }
         guard stream else {
             headers[.contentType] = "application/json"

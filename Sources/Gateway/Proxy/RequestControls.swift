@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 
 /// The per-request cache controls a client can send.
@@ -6,12 +7,14 @@ import HTTPTypes
 /// |--------|--------|
 /// | `cache-control: no-cache` | skip the lookup, still store the answer |
 /// | `cache-control: no-store` | neither look up nor store |
+/// | `cache-control: max-age=600` | serve only an answer stored at most 600 s ago (`max-age=0` is `no-cache`) |
 /// | `x-deja-threshold: 0.95` | a stricter threshold for this request (never a looser one) |
 /// | `x-deja-ttl: 3600` | seconds the stored answer lives |
 /// | `x-deja-namespace: team-a` | an extra partition: hits only among requests with the same value |
 struct RequestControls {
     var noCache = false
     var noStore = false
+    var maxAge: Double?
     var threshold: Float?
     var ttl: Double?
     var namespace: String?
@@ -19,9 +22,20 @@ struct RequestControls {
     init(_ headers: HTTPFields) throws(OpenAIError) {
         for value in headers[values: .cacheControl] {
             for token in value.split(separator: ",") {
-                switch token.trimmingCharacters(in: .whitespaces).lowercased() {
+                let directive = token.trimmingCharacters(in: .whitespaces).lowercased()
+                switch directive {
                 case "no-cache": noCache = true
                 case "no-store": noStore = true
+                case _ where directive.hasPrefix("max-age="):
+                    // RFC 9111 delta-seconds: digits, optionally quoted.
+                    let raw = directive.dropFirst("max-age=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                    guard !raw.isEmpty, raw.allSatisfy(\.isASCII), raw.allSatisfy(\.isNumber) else {
+                        throw .invalidRequest("cache-control max-age must be a whole number of seconds, got '\(token)'",
+                                              param: "cache-control", code: "invalid_header")
+                    }
+                    let seconds = Double(raw) ?? .infinity  // more digits than a Double holds: no limit
+                    maxAge = min(maxAge ?? .infinity, seconds)
+                    if seconds == 0 { noCache = true }
                 default: break
                 }
             }
