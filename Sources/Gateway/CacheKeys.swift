@@ -19,7 +19,8 @@ public import SemanticCache
 /// For `POST /v1/responses`: the prompt is `input` when it is a string, or the text of its last
 /// item when that is a user message (content a string or `input_text` parts); the earlier items,
 /// `instructions`, `previous_response_id` (the earlier turns, which the provider holds), and
-/// every other field but the ignored ones, make the namespace.
+/// every other field but the ignored ones, make the namespace; so does `store: false`, whose
+/// answers carry an id that cannot be continued from.
 public enum CacheKeys {
     /// Body fields that never change the answer: how it is delivered (`stream`,
     /// `stream_options`), who asked (`user`, `safety_identifier`), bookkeeping (`metadata`,
@@ -72,6 +73,9 @@ public enum CacheKeys {
         }
         var parameters = body.objectValue ?? [:]
         for field in ignoredFields.union(["model", "input"]) { parameters.removeValue(forKey: field) }
+        // A response made with `store: false` has an id the provider does not know: served to a
+        // request that stores (the default), its id would break a later `previous_response_id`.
+        if body["store"]?.boolValue == false { parameters["store"] = false }
         let context: JSONValue = ["api": "responses", "input": items, "parameters": .object(parameters)]
         return CacheRequest(tenant: tenant, model: model, partition: partition, context: context, prompt: prompt)
     }

@@ -379,12 +379,21 @@ struct ProxyTests {
             // Other instructions, or a conversation the provider holds, are other namespaces.
             #expect(try await h.post("/v1/responses", with(["instructions": "Answer in French."])).cache == "miss")
             #expect(try await h.post("/v1/responses", with(["previous_response_id": "resp_123"])).cache == "miss")
+            // An answer the provider did not store has an id nobody can continue from: it serves
+            // only other requests that do not store either.
+            let unstored = with(["input": "What is the capital of Chile?", "store": false])
+            #expect(try await h.post("/v1/responses", unstored).cache == "miss")
+            await h.settle()
+            #expect(try await h.post("/v1/responses", unstored).cache == "hit")
+            #expect(try await h.post("/v1/responses", with(["input": "What is the capital of Chile?"])).cache == "miss")
+            await h.settle()
+            #expect(try await h.post("/v1/responses", with(["input": "What is the capital of Chile?", "store": true])).cache == "hit")
             // A background response is fetched later by id: nothing to look up or store now.
             #expect(try await h.post("/v1/responses", with(["background": true])).cache == "bypass")
             // A turn of a conversation must reach the provider, which appends it there.
             #expect(try await h.post("/v1/responses", with(["conversation": "conv_1"])).cache == "bypass")
             #expect(try await h.post("/v1/responses", with(["conversation": "conv_1"])).cache == "bypass")
-            #expect(h.mock.requests(to: "/v1/responses") == 6)
+            #expect(h.mock.requests(to: "/v1/responses") == 8)
 
             // A hit asked as a stream is replayed as the typed events OpenAI sends.
             let replay = try await h.post("/v1/responses", with(["stream": true]))
