@@ -80,6 +80,9 @@ struct CacheAPITests {
             #expect(metrics.contains(#"deja_requests_total{route="/v1/chat/completions",status="200"} 2"#))
             #expect(metrics.contains(#"deja_cache_lookups_total{result="hit"} 1"#))
             #expect(metrics.contains(#"deja_cache_lookups_total{result="miss"} 2"#))
+            // The mock counts 6 prompt and 13 completion tokens for this question.
+            #expect(metrics.contains(#"deja_saved_tokens_total{kind="prompt"} 6"#), "\(metrics)")
+            #expect(metrics.contains(#"deja_saved_tokens_total{kind="completion"} 13"#))
             #expect(metrics.contains(#"deja_upstream_errors_total{provider="mock",kind="status"} 1"#))
             #expect(metrics.contains("deja_request_duration_seconds_bucket"))
             #expect(metrics.contains("deja_upstream_duration_seconds_bucket"))

@@ -206,6 +206,7 @@ extension Gateway {
     func replay(_ hit: CacheHit, api: ProxyAPI, stream: Bool, includeUsage: Bool, context: GatewayContext) -> Response {
         let kind = hit.kind == .exact ? "hit" : "semantic-hit"
         metrics.lookup(hit.kind == .exact ? "hit" : "semantic_hit")
+        metrics.saved(promptTokens: hit.promptTokens, completionTokens: hit.completionTokens)
         context.facts.set(cache: kind, similarity: hit.similarity)
         var headers: HTTPFields = [.xDejaCache: kind, .xDejaEntry: String(hit.key), .age: String(Int(max(0, hit.age)))]
         if hit.kind == .semantic { headers[.xDejaSimilarity] = RequestLogMiddleware.fixed(Double(hit.similarity), places: 4) }

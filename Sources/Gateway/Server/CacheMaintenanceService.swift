@@ -24,7 +24,8 @@ struct CacheMaintenanceService: Service {
             try? await Task.sleep(for: .seconds(1))
             do {
                 try await cache.maintain()
-                metrics.entries(cache.stats.entries)
+                let stats = cache.stats
+                metrics.size(entries: stats.entries, bytes: stats.bytes)
                 if ContinuousClock.now - lastSnapshot >= snapshotEvery {
                     try await cache.saveIndex()
                     lastSnapshot = .now

@@ -19,6 +19,9 @@ public final class GatewayMetrics: @unchecked Sendable {
         var status: Int
     }
     private var gauges: [String: CoreMetrics.Gauge] = [:]
+    /// Made at start, so that they read 0 before the first hit and a hit does not look them up.
+    private let savedPrompt: CoreMetrics.Counter
+    private let savedCompletion: CoreMetrics.Counter
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -28,6 +31,9 @@ public final class GatewayMetrics: @unchecked Sendable {
             .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
         ]
         self.factory = factory
+        savedPrompt = CoreMetrics.Counter(label: "deja_saved_tokens_total", dimensions: [("kind", "prompt")], factory: factory)
+        savedCompletion = CoreMetrics.Counter(
+            label: "deja_saved_tokens_total", dimensions: [("kind", "completion")], factory: factory)
     }
 
     private func key(_ label: String, _ dimensions: [(String, String)]) -> String {
@@ -92,6 +98,14 @@ public final class GatewayMetrics: @unchecked Sendable {
         counter("deja_coalesced_requests_total").increment()
     }
 
+    /// `deja_saved_tokens_total{kind=prompt|completion}`: the tokens a hit did not send to the
+    /// provider, as the provider counted them for the stored answer. Multiplied by a model's
+    /// prices, what the cache saved.
+    func saved(promptTokens: Int, completionTokens: Int) {
+        if promptTokens > 0 { savedPrompt.increment(by: promptTokens) }
+        if completionTokens > 0 { savedCompletion.increment(by: completionTokens) }
+    }
+
     /// `deja_upstream_duration_seconds{provider}`.
     func upstream(provider: String, nanoseconds: Int64) {
         timer("deja_upstream_duration_seconds", [("provider", provider)]).recordNanoseconds(nanoseconds)
@@ -102,9 +116,11 @@ public final class GatewayMetrics: @unchecked Sendable {
         counter("deja_upstream_errors_total", [("provider", provider), ("kind", kind)]).increment()
     }
 
-    /// `deja_cache_entries`.
-    func entries(_ count: Int) {
-        gauge("deja_cache_entries").record(count)
+    /// `deja_cache_entries` and `deja_cache_bytes` (prompts, answers and vectors, as counted
+    /// against `cache.max_bytes`).
+    func size(entries: Int, bytes: Int) {
+        gauge("deja_cache_entries").record(entries)
+        gauge("deja_cache_bytes").record(bytes)
     }
 
     /// The Prometheus text exposition.
