@@ -8,6 +8,11 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
     /// Per-namespace overrides, first match wins: `match` is a glob (`*`, `?`) on the namespace
     /// label `tenant/model[/partition]`.
     public var thresholds: [ThresholdOverride]
+    /// Thresholds by the exact model name a request asks for, ahead of ``thresholds``. Not part of
+    /// the `cache:` section: the gateway fills it from its model routes. Exact names, not globs,
+    /// because model names may hold `/` (`openai/gpt-4o`), which a glob on the label cannot
+    /// tell from the partition.
+    public var modelThresholds: [String: Float] = [:]
     /// Seconds an entry lives; 0 means until evicted.
     public var ttl: Double
     /// Capacity in entries and in bytes (prompt + response + vector); over either, the least
@@ -128,9 +133,10 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         if !problems.isEmpty { throw .invalidConfiguration(problems) }
     }
 
-    /// The threshold for a namespace: the first matching override, else the default.
-    public func threshold(for label: String) -> Float {
-        thresholds.first { Glob.matches($0.match, label) }?.threshold ?? threshold
+    /// The threshold for a request of `model` in the namespace labelled `label`: the model's
+    /// own, else the first matching override, else the default.
+    public func threshold(model: String, label: String) -> Float {
+        modelThresholds[model] ?? thresholds.first { Glob.matches($0.match, label) }?.threshold ?? threshold
     }
 
     /// Whether a request's `model[/partition]` names a shared namespace.

@@ -66,9 +66,9 @@ public final class SemanticCache: Sendable {
         request.namespace(shared: configuration.isShared(request.sharedLabel))
     }
 
-    /// The threshold that applies to a namespace.
-    public func threshold(for namespace: Namespace) -> Float {
-        configuration.threshold(for: namespace.label)
+    /// The threshold that applies to a request.
+    public func threshold(for request: CacheRequest) -> Float {
+        configuration.threshold(model: request.model, label: namespace(for: request).label)
     }
 
     // MARK: - Lookup
@@ -117,7 +117,7 @@ public final class SemanticCache: Sendable {
             throw .embedding(error)
         }
         miss.vector = vector
-        let threshold = max(configuration.threshold(for: ns.label), options.threshold ?? 0)
+        let threshold = max(configuration.threshold(model: request.model, label: ns.label), options.threshold ?? 0)
         for candidate in try nearest(vector, in: ns, k: configuration.candidates) {
             guard let info = catalog.info(candidate.key), info.namespace == ns.id, !Self.expired(info, at: time),
                   info.createdAt >= storedSince

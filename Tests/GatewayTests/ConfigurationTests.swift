@@ -151,11 +151,16 @@ struct ConfigurationTests {
         c.cache.threshold = 0.8
         c.cache.thresholds = [ThresholdOverride(match: "*/strict*", threshold: 0.6)]
         #expect(c.problems.isEmpty)
+        c.models["openai/gpt-4o"] = ModelRoute(provider: "p", threshold: 0.9)
         for label in ["-/strict", "key:ab12/strict", "shared/strict", "-/strict/team-a"] {
-            #expect(c.effectiveCache.threshold(for: label) == 0.97, "\(label)")
+            #expect(c.effectiveCache.threshold(model: "strict", label: label) == 0.97, "\(label)")
         }
-        #expect(c.effectiveCache.threshold(for: "-/stricter") == 0.6, "a cache.thresholds entry still applies to others")
-        #expect(c.effectiveCache.threshold(for: "-/gpt-4o") == 0.8)
+        #expect(c.effectiveCache.threshold(model: "stricter", label: "-/stricter") == 0.6, "a cache.thresholds entry still applies to others")
+        #expect(c.effectiveCache.threshold(model: "gpt-4o", label: "-/gpt-4o") == 0.8)
+        // Model names with a slash: the route's own threshold, and no other route's.
+        #expect(c.effectiveCache.threshold(model: "openai/gpt-4o", label: "-/openai/gpt-4o/team-a") == 0.9)
+        #expect(c.effectiveCache.threshold(model: "acme/strict", label: "-/acme/strict") == 0.6,
+                "the glob of cache.thresholds, not the route of the model strict, whose label it ends with")
         c.models["strict"]?.threshold = 1.5
         c.models["*"]?.threshold = 0.9
         #expect(c.problems.contains("models.strict.threshold: must be between 0 and 1, got 1.5"))

@@ -63,16 +63,14 @@ public struct DejaConfiguration: Codable, Sendable, Equatable {
         return out
     }
 
-    /// The cache section as the cache uses it: each model route's `threshold` becomes an
-    /// override for that model's namespaces (`*/model` and `*/model/*`: every tenant, with or
-    /// without a partition), ahead of `cache.thresholds`.
+    /// The cache section as the cache uses it: each model route's `threshold` applies to every
+    /// request for exactly that model name (every tenant and partition), ahead of
+    /// `cache.thresholds`.
     public var effectiveCache: CacheConfiguration {
         var effective = cache
-        let routes = models.filter { $0.key != "*" && $0.value.threshold != nil }.sorted { $0.key < $1.key }
-        let overrides = routes.flatMap { name, route in
-            ["*/\(name)", "*/\(name)/*"].map { ThresholdOverride(match: $0, threshold: route.threshold!) }
+        for (name, route) in models where name != "*" {
+            if let threshold = route.threshold { effective.modelThresholds[name] = threshold }
         }
-        effective.thresholds = overrides + cache.thresholds
         return effective
     }
 

@@ -61,7 +61,7 @@ extension Deja {
             } else {
                 // What the model's requests get now: its route's threshold, a matching override,
                 // or the global one.
-                let configured = configuration.effectiveCache.threshold(for: model.map { "-/\($0)" } ?? "-")
+                let configured = configuration.effectiveCache.threshold(model: model ?? "", label: model.map { "-/\($0)" } ?? "-")
                 print(Self.table(report, configured: configured))
                 if details > 0 {
                     print(Self.mistakes(report, at: report.recommended?.threshold ?? configured, count: details))
