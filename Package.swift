@@ -161,7 +161,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SemanticCacheTests",
-            dependencies: ["SemanticCache", "Embedding", "VectorIndex", "TestSupport"],
+            dependencies: [
+                "SemanticCache", "Embedding", "VectorIndex", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -27,12 +27,39 @@ public struct SQLiteCacheStore: CacheStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        let pool: DatabasePool
         do {
-            database = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(database)
+            pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
-            throw .store("cannot open \(path): \(Self.describe(error))")
+            throw .store("cannot open \(path): \(Self.describe(error))\(Self.advice(error))")
         }
+        database = pool
+        // Someone else's database (a path typed wrong) is left as it is, not given our tables.
+        let foreign: Bool
+        do {
+            foreign = try pool.read { db in
+                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+                return !tables.isEmpty && !tables.contains("grdb_migrations")
+            }
+        } catch {
+            throw .store("cannot read \(path): \(Self.describe(error))\(Self.advice(error))")
+        }
+        if foreign {
+            throw .store("\(path) is an SQLite database of something else, not a Deja cache: set cache.store to another file")
+        }
+        do {
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw .store("cannot open \(path): \(Self.describe(error))\(Self.advice(error))")
+        }
+    }
+
+    /// What to do about a file SQLite cannot read as a database.
+    static func advice(_ error: any Error) -> String {
+        guard let e = error as? DatabaseError, e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT else {
+            return ""
+        }
+        return " (move the file away to start an empty cache, or set cache.store to another file)"
     }
 
     /// The schema's history. A migration is never edited once released; changes get a new one.

@@ -3,6 +3,7 @@ import NIOHTTP1
 import Gateway
 import SemanticCache
 import Testing
+import TestSupport
 
 @Suite("Gateway proxy")
 struct ProxyTests {
@@ -104,11 +105,13 @@ struct ProxyTests {
             var body = CacheKeys.plainChatBody(model: "mock-slow-stream", prompt: "Tell me a long story", system: nil).objectValue!
             body["stream"] = true
             let json = JSONValue.object(body).canonicalData
-            do {
-                let connection = try RawHTTPConnection(port: h.port, timeout: 5)
+            let port = h.port
+            let head = try await onOwnThread {
+                let connection = try RawHTTPConnection(port: port, timeout: 5)
                 try connection.send(Array("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(json.count)\r\n\r\n".utf8) + Array(json))
-                #expect(try connection.readHead().contains("x-deja-cache: miss"))
-            }  // closed here, after the first event
+                return try connection.readHead()
+            }  // closed on return, after the first event
+            #expect(head.contains("x-deja-cache: miss"))
             var abandoned = 0
             for _ in 0..<50 where abandoned == 0 {
                 try await Task.sleep(for: .milliseconds(100))
@@ -127,10 +130,11 @@ struct ProxyTests {
     func clientGivesUp() async throws {
         try await H.run(upstreamLatency: .milliseconds(600)) { h in
             let json = CacheKeys.plainChatBody(model: "gpt-test", prompt: "Why is the sky blue?", system: nil).canonicalData
-            do {
-                let connection = try RawHTTPConnection(port: h.port)
+            let port = h.port
+            try await onOwnThread {
+                let connection = try RawHTTPConnection(port: port)
                 try connection.send(Array("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(json.count)\r\n\r\n".utf8) + Array(json))
-                try await Task.sleep(for: .milliseconds(100))
+                Thread.sleep(forTimeInterval: 0.1)
             }  // closed while the upstream is still thinking
             var stored = 0
             for _ in 0..<50 where stored == 0 {

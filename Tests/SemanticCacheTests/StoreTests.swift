@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SemanticCache
 import Testing
 import TestSupport
@@ -64,7 +65,27 @@ struct StoreTests {
         #expect {
             try SQLiteCacheStore(path: path)
         } throws: { error in
-            (error as? CacheError)?.description.contains(path) == true
+            let message = (error as? CacheError)?.description ?? ""
+            return message.contains(path) && message.contains("move the file away")
         }
+    }
+
+    @Test("another program's SQLite database is refused and left as it was")
+    func foreignDatabase() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path("app.db")
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        }
+        #expect {
+            try SQLiteCacheStore(path: path)
+        } throws: { error in
+            (error as? CacheError)?.description.contains("\(path) is an SQLite database of something else") == true
+        }
+        let tables = try DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        }
+        #expect(tables == ["users"])
     }
 }
