@@ -94,6 +94,21 @@ struct ServeTests {
         #expect(report["errors"]?.intValue == 0)
         #expect((report["byCache"]?["hit"]?["requests"]?.intValue ?? 0) > 0)
         #expect((report["byCache"]?["miss"]?["requests"]?.intValue ?? 0) > 0)
+        // The same with streams: misses passed through as they come, hits replayed.
+        let streamed = try await onOwnThread {
+            try DejaBinary.run([
+                "bench", "gateway", "--url", "http://127.0.0.1:\(port)", "--concurrency", "4", "--duration", "1",
+                "--hit-ratio", "0.5", "--warm", "20", "--stream", "--json",
+            ])
+        }
+        #expect(streamed.status == 0, "\(streamed.stderr)")
+        let streamReport = try JSONValue.parse(Data(streamed.stdout.utf8))
+        #expect(streamReport["errors"]?.intValue == 0)
+        for kind in ["hit", "miss"] {
+            let latency = streamReport["byCache"]?[kind]
+            #expect((latency?["requests"]?.intValue ?? 0) > 0, "\(kind)")
+            #expect((latency?["firstByteP50Milliseconds"]?.doubleValue ?? .infinity) <= (latency?["p50Milliseconds"]?.doubleValue ?? 0))
+        }
         #expect(try await Self.send("http://127.0.0.1:\(port)/readyz").status == 200)
         server.terminate()
         server.waitUntilExit()

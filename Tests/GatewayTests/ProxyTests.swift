@@ -65,6 +65,11 @@ struct ProxyTests {
             #expect(chunks.last?["choices"]?.arrayValue?.isEmpty == true)
             let noUsage = try await h.chat("Explain recursion in programming", stream: true)
             #expect(noUsage.events.compactMap { try? JSONValue.parse($0) }.allSatisfy { $0["usage"] == nil })
+            // Replays are kept: the same bytes again, each with or without usage as asked.
+            let again = try await h.chat("Explain recursion in programming", stream: true,
+                                         extra: ["stream_options": ["include_usage": true]])
+            #expect(again.body == replay.body)
+            #expect(try await h.chat("Explain recursion in programming", stream: true).body == noUsage.body)
             #expect(h.mock.requests(to: "/v1/chat/completions") == 1)
         }
     }

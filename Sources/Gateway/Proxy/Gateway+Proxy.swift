@@ -216,6 +216,10 @@ extension Gateway {
         }
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
+        let memoKey = ReplayMemo.Key(entry: hit.key, api: api, includeUsage: api == .chat && includeUsage)
+        if let kept = replays.get(memoKey) {
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: kept))
+        }
         let stored = (try? JSONValue.parse(hit.response)) ?? [:]
         var buffer = ByteBuffer()
         switch api {
@@ -234,6 +238,7 @@ extension Gateway {
                 buffer.writeBuffer(&bytes)
             }
         }
+        replays.put(memoKey, buffer)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
     }
 

@@ -25,6 +25,8 @@ public final class Gateway: Sendable {
     let background = BackgroundWork()
     /// Identical misses in flight (`server.coalesce_misses`).
     let flights = MissFlights()
+    /// Streams replayed from cached answers, for the next streamed hit on the same entry.
+    let replays = ReplayMemo(limit: 32 << 20)
 
     /// - Throws: ``ConfigurationError`` when a provider's key variable is named but not set.
     public init(

@@ -18,7 +18,8 @@ extension Deja {
                 repeats a warmed prompt (a hit), otherwise it asks something new (a miss, answered by the \
                 upstream). Reports requests per second and p50/p90/p99 latency, split by the x-deja-cache \
                 header. With --direct URL it also runs the misses against that upstream directly, to show \
-                the latency Deja adds to a miss.
+                the latency Deja adds to a miss. With --stream every request asks for a stream, and the \
+                time to the first event is reported beside the time to the end.
                 """)
 
         @Option(help: "The gateway.") var url = "http://127.0.0.1:8080"
@@ -33,6 +34,7 @@ extension Deja {
         @Option(help: "Event-loop threads of the load generator.") var threads = 1
         @Option(name: .customLong("header"), help: "An extra request header, 'name: value' (repeatable).")
         var headers: [String] = []
+        @Flag(help: "Ask for streams (\"stream\": true) and report the time to the first event too.") var stream = false
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
@@ -47,10 +49,13 @@ extension Deja {
             var p50Milliseconds: Double
             var p90Milliseconds: Double
             var p99Milliseconds: Double
+            /// The time to the first body bytes: a stream's first event.
+            var firstByteP50Milliseconds: Double
         }
 
         struct Report: Codable {
             var url: String
+            var stream: Bool
             var concurrency: Int
             var seconds: Double
             var requestsPerSecond: Double
@@ -60,6 +65,7 @@ extension Deja {
             var byCache: [String: Latency]
             var direct: Latency?
             var addedMissLatencyP50Milliseconds: Double?
+            var addedMissFirstByteP50Milliseconds: Double?
         }
 
         func run() throws {
@@ -72,8 +78,14 @@ extension Deja {
                 throw ValidationError("--url must look like http://127.0.0.1:8080, got '\(url)'")
             }
             let model = self.model
-            func body(_ prompt: String) -> ByteBuffer {
-                ByteBuffer(data: CacheKeys.plainChatBody(model: model, prompt: prompt, system: nil).canonicalData)
+            let stream = self.stream
+            @Sendable func body(_ prompt: String) -> ByteBuffer {
+                var json = CacheKeys.plainChatBody(model: model, prompt: prompt, system: nil)
+                if stream, case .object(var fields) = json {
+                    fields["stream"] = true
+                    json = .object(fields)
+                }
+                return ByteBuffer(data: json.canonicalData)
             }
             let warmBodies = warmed.map(body)
             // Warm up: every warmed prompt once, on as many connections as there are prompts to spread.
@@ -98,8 +110,7 @@ extension Deja {
                 if Double(rng.next() % 10_000) / 10_000 < ratio {
                     return warmBodies[Int(rng.next() % UInt64(warmBodies.count))]
                 }
-                let prompt = fresh[Int(rng.next() % UInt64(freshCount))] + " (question \(run)-\(c)-\(n))"
-                return ByteBuffer(data: CacheKeys.plainChatBody(model: model, prompt: prompt, system: nil).canonicalData)
+                return body(fresh[Int(rng.next() % UInt64(freshCount))] + " (question \(run)-\(c)-\(n))")
             }
             var load = GatewayLoad(
                 host: host, port: port, concurrency: concurrency, duration: duration, threads: threads, makeBody: makeBody)
@@ -115,7 +126,7 @@ extension Deja {
             }
             let hits = samples.filter { $0.cache == "hit" || $0.cache == "semantic-hit" }.count
             var report = Report(
-                url: url, concurrency: concurrency, seconds: seconds, requestsPerSecond: Double(samples.count) / seconds,
+                url: url, stream: stream, concurrency: concurrency, seconds: seconds, requestsPerSecond: Double(samples.count) / seconds,
                 errors: errors, hitRate: samples.isEmpty ? 0 : Double(hits) / Double(samples.count),
                 all: Self.latency(samples), byCache: byCache)
             if let direct, let d = URL(string: direct), let dHost = d.host, let dPort = d.port {
@@ -124,15 +135,13 @@ extension Deja {
                 if path.isEmpty || path == "/" { path = "/v1" }
                 var directLoad = GatewayLoad(
                     host: dHost, port: dPort, concurrency: concurrency, duration: min(duration, 5), threads: threads,
-                    makeBody: { c, n in
-                        let prompt = fresh[(c * 7919 + n) % freshCount] + " (direct \(run)-\(c)-\(n))"
-                        return ByteBuffer(data: CacheKeys.plainChatBody(model: model, prompt: prompt, system: nil).canonicalData)
-                    })
+                    makeBody: { c, n in body(fresh[(c * 7919 + n) % freshCount] + " (direct \(run)-\(c)-\(n))") })
                 directLoad.path = path + "/chat/completions"
                 let (directSamples, _, _) = try directLoad.run()
                 report.direct = Self.latency(directSamples)
                 if let miss = byCache["miss"] ?? byCache["bypass"], let directLatency = report.direct {
                     report.addedMissLatencyP50Milliseconds = miss.p50Milliseconds - directLatency.p50Milliseconds
+                    report.addedMissFirstByteP50Milliseconds = miss.firstByteP50Milliseconds - directLatency.firstByteP50Milliseconds
                 }
             }
             if json {
@@ -148,27 +157,31 @@ extension Deja {
             let ms = samples.map { Double($0.nanoseconds) / 1e6 }
             return Latency(
                 requests: samples.count, p50Milliseconds: ms.percentile(50), p90Milliseconds: ms.percentile(90),
-                p99Milliseconds: ms.percentile(99))
+                p99Milliseconds: ms.percentile(99),
+                firstByteP50Milliseconds: samples.map { Double($0.firstByteNanoseconds) / 1e6 }.percentile(50))
         }
 
         static func table(_ r: Report) -> String {
             var out = String(
                 format: "%@: %d connections, %.1f s: %.0f requests/s, hit rate %.3f, %d errors\n",
                 r.url, r.concurrency, r.seconds, r.requestsPerSecond, r.hitRate, r.errors)
-            out += "              requests   req/s    p50 ms   p90 ms   p99 ms\n"
+            out += "              requests   req/s    p50 ms   p90 ms   p99 ms   first byte p50 ms\n"
             func row(_ name: String, _ l: Latency) -> String {
                 name.padding(toLength: 12, withPad: " ", startingAt: 0)
-                    + String(format: " %9d %7.0f %9.3f %8.3f %8.3f\n", l.requests, Double(l.requests) / r.seconds,
-                             l.p50Milliseconds, l.p90Milliseconds, l.p99Milliseconds)
+                    + String(format: " %9d %7.0f %9.3f %8.3f %8.3f %11.3f\n", l.requests, Double(l.requests) / r.seconds,
+                             l.p50Milliseconds, l.p90Milliseconds, l.p99Milliseconds, l.firstByteP50Milliseconds)
             }
             out += row("all", r.all)
             for (kind, l) in r.byCache.sorted(by: { $0.key < $1.key }) { out += row(kind, l) }
             if let d = r.direct {
-                out += String(format: "direct upstream misses: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (%d requests)\n",
-                              d.p50Milliseconds, d.p90Milliseconds, d.p99Milliseconds, d.requests)
+                out += String(format: "direct upstream misses: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, first byte p50 %.3f ms (%d requests)\n",
+                              d.p50Milliseconds, d.p90Milliseconds, d.p99Milliseconds, d.firstByteP50Milliseconds, d.requests)
             }
             if let added = r.addedMissLatencyP50Milliseconds {
                 out += String(format: "latency Deja adds to a miss (p50): %.3f ms\n", added)
+            }
+            if r.stream, let added = r.addedMissFirstByteP50Milliseconds {
+                out += String(format: "latency Deja adds to a streamed miss's first event (p50): %.3f ms\n", added)
             }
             return out
         }

@@ -3,15 +3,17 @@ import NIOCore
 import NIOPosix
 
 /// A closed-loop HTTP/1.1 load generator on SwiftNIO: each of `concurrency` keep-alive
-/// connections sends a request, waits for the whole response, records its latency and the
-/// `x-deja-cache` header, and sends the next, until the deadline.
+/// connections sends a request, waits for the whole response, records its latency, the time to
+/// its first body bytes and the `x-deja-cache` header, and sends the next, until the deadline.
 ///
-/// It writes requests as prepared bytes and reads responses by their `Content-Length` without
-/// an HTTP decoder, because it shares the machine with the server it measures: every cycle it
-/// spends is one the gateway does not get.
+/// It writes requests as prepared bytes and reads responses by their `Content-Length` or their
+/// chunks (a stream) without an HTTP decoder, because it shares the machine with the server it
+/// measures: every cycle it spends is one the gateway does not get.
 struct GatewayLoad {
     struct Sample {
         var nanoseconds: UInt64
+        /// Until the head and the first body bytes had arrived: for a stream, its first event.
+        var firstByteNanoseconds: UInt64
         var cache: String
         var status: Int
     }
@@ -83,6 +85,8 @@ final class _LoadHandler: ChannelInboundHandler, @unchecked Sendable {
     var errors = 0
     var sent = 0
     var started: UInt64 = 0
+    /// When the current response's first body bytes came; 0 until then.
+    var firstByte: UInt64 = 0
     var received = ByteBuffer()
 
     init(prefix: String, connection: Int, deadline: NIODeadline, makeBody: @escaping @Sendable (Int, Int) -> ByteBuffer,
@@ -117,6 +121,7 @@ final class _LoadHandler: ChannelInboundHandler, @unchecked Sendable {
         request.writeString("Content-Length: \(body.readableBytes)\r\n\r\n")
         request.writeBuffer(&body)
         started = DispatchTime.now().uptimeNanoseconds
+        firstByte = 0
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
     }
 
@@ -127,7 +132,10 @@ final class _LoadHandler: ChannelInboundHandler, @unchecked Sendable {
             received.moveReaderIndex(forwardBy: length)
             received.discardReadBytes()
             if status == 200 {
-                samples.append(.init(nanoseconds: DispatchTime.now().uptimeNanoseconds - started, cache: cache, status: status))
+                let now = DispatchTime.now().uptimeNanoseconds
+                samples.append(.init(
+                    nanoseconds: now - started, firstByteNanoseconds: (firstByte == 0 ? now : firstByte) - started,
+                    cache: cache, status: status))
             } else {
                 errors += 1
             }
@@ -136,7 +144,7 @@ final class _LoadHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// The length, status and `x-deja-cache` value of a complete response at the start of the
-    /// buffer, or `nil` while it is incomplete.
+    /// buffer, or `nil` while it is incomplete (noting when its first body bytes came).
     private func parseResponse() -> (Int, Int, String)? {
         received.withUnsafeReadableBytes { raw -> (Int, Int, String)? in
             let bytes = raw.bindMemory(to: UInt8.self)
@@ -172,12 +180,16 @@ final class _LoadHandler: ChannelInboundHandler, @unchecked Sendable {
                 return (a, b)
             }
             var length = 0
+            var chunked = false
             var cache = "-"
             var line = 0
             while line < end {
                 if starts(line, "content-length:") {
                     let v = value(line + 15)
                     for k in v.start..<v.end { length = length * 10 + Int(bytes[k] &- 48) }
+                } else if starts(line, "transfer-encoding:") {
+                    let v = value(line + 18)
+                    chunked = v.end - v.start == 7 && bytes[v.start] | 32 == UInt8(ascii: "c")
                 } else if starts(line, "x-deja-cache:") {
                     let v = value(line + 13)
                     cache = String(decoding: UnsafeBufferPointer(rebasing: bytes[v.start..<v.end]), as: UTF8.self)
@@ -185,8 +197,33 @@ final class _LoadHandler: ChannelInboundHandler, @unchecked Sendable {
                 while line < end && bytes[line] != 10 { line += 1 }
                 line += 1
             }
-            guard n >= end + length else { return nil }
-            return (end + length, status, cache)
+            if n > end && firstByte == 0 { firstByte = DispatchTime.now().uptimeNanoseconds }
+            guard chunked else {
+                guard n >= end + length else { return nil }
+                return (end + length, status, cache)
+            }
+            // Chunks: a hexadecimal size, CRLF, the data, CRLF; a size of 0 (and CRLF) ends them.
+            var at = end
+            while true {
+                var size = 0
+                var digits = 0
+                var inSize = true  // until a chunk extension (";name=value")
+                while at < n, bytes[at] != 13 {
+                    let b = bytes[at] | 32
+                    if inSize && b >= 48 && b <= 57 { size = size * 16 + Int(b - 48); digits += 1 }
+                    else if inSize && b >= 97 && b <= 102 { size = size * 16 + Int(b - 87); digits += 1 }
+                    else { inSize = false }
+                    at += 1
+                }
+                guard at + 1 < n, digits > 0 else { return nil }
+                at += 2
+                if size == 0 {
+                    guard at + 1 < n else { return nil }
+                    return (at + 2, status, cache)
+                }
+                at += size + 2
+                guard at < n else { return nil }
+            }
         }
     }
 

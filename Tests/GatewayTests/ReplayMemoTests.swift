@@ -1,0 +1,26 @@
+@testable import Gateway
+import NIOCore
+import Testing
+
+@Suite("Replayed streams kept for the next hit")
+struct ReplayMemoTests {
+    @Test("keeps replays by entry, API and usage, and drops the oldest past its byte limit")
+    func bounded() {
+        let memo = ReplayMemo(limit: 8_000)
+        func key(_ entry: UInt64, usage: Bool = false) -> ReplayMemo.Key {
+            ReplayMemo.Key(entry: entry, api: .chat, includeUsage: usage)
+        }
+        let replay = ByteBuffer(repeating: 0x61, count: 900)
+        memo.put(key(1), replay)
+        #expect(memo.get(key(1)) == replay)
+        #expect(memo.get(key(1, usage: true)) == nil)
+        #expect(memo.get(ReplayMemo.Key(entry: 1, api: .completions, includeUsage: false)) == nil)
+        for entry in 2...9 { memo.put(key(UInt64(entry)), replay) }  // 9 × 900 bytes > 8,000
+        #expect(memo.get(key(1)) == nil, "the oldest went first")
+        #expect(memo.get(key(9)) == replay)
+        #expect(memo.count == 8)
+        memo.put(key(10), ByteBuffer(repeating: 0x62, count: 5_000))
+        #expect(memo.get(key(10)) == nil, "a replay over an eighth of the limit is not kept")
+        #expect(memo.count == 8)
+    }
+}
