@@ -30,44 +30,52 @@ public enum ServerSentEvents {
 
         public init() {}
 
-        /// The payloads of the events completed by `chunk`.
+        /// The payloads of the events completed by `chunk`: each event's `data:` lines joined by
+        /// newlines. Lines may end in `\n` or `\r\n`; a blank line ends an event; other fields
+        /// (`event:`, `id:`, comments) are skipped.
+        ///
+        /// Works on bytes, not `String` lines: it runs on every chunk of every streamed miss, and
+        /// splitting strings by `Character` was a tenth of the gateway's time there.
         public mutating func feed(_ chunk: some Sequence<UInt8>) -> [String] {
             pending.append(contentsOf: chunk)
             var payloads: [String] = []
-            while let end = Self.eventEnd(in: pending) {
-                let event = String(decoding: pending[0..<end.start], as: UTF8.self)
-                pending.removeFirst(end.end)
-                var data: [Substring] = []
-                for line in event.split(separator: "\n", omittingEmptySubsequences: false) {
-                    let line = line.hasSuffix("\r") ? line.dropLast() : line
-                    if line.hasPrefix("data:") {
-                        var value = line.dropFirst(5)
-                        if value.first == " " { value = value.dropFirst() }
-                        data.append(value)
+            var data: [UInt8] = []
+            var hasData = false
+            var consumed = 0  // bytes of complete events
+            var lineStart = 0
+            let count = pending.count
+            pending.withUnsafeBufferPointer { bytes in
+                while lineStart < count {
+                    var newline = lineStart
+                    while newline < count && bytes[newline] != 0x0A { newline += 1 }
+                    guard newline < count else { break }
+                    var lineEnd = newline
+                    if lineEnd > lineStart && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                    if lineEnd == lineStart {
+                        if hasData { payloads.append(String(decoding: data, as: UTF8.self)) }
+                        data.removeAll(keepingCapacity: true)
+                        hasData = false
+                        consumed = newline + 1
+                    } else if lineEnd - lineStart >= 5 && bytes[lineStart] == 0x64 && bytes[lineStart + 1] == 0x61
+                        && bytes[lineStart + 2] == 0x74 && bytes[lineStart + 3] == 0x61 && bytes[lineStart + 4] == 0x3A
+                    {  // "data:"
+                        var value = lineStart + 5
+                        if value < lineEnd && bytes[value] == 0x20 { value += 1 }
+                        if hasData { data.append(0x0A) }
+                        data.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[value..<lineEnd]))
+                        hasData = true
                     }
+                    lineStart = newline + 1
                 }
-                if !data.isEmpty { payloads.append(data.joined(separator: "\n")) }
             }
+            // An unfinished event stays, to be read again whole when its end arrives.
+            pending.removeFirst(consumed)
             return payloads
         }
 
         /// Whether bytes of an unfinished event are waiting.
         public var hasPartialEvent: Bool {
             !pending.allSatisfy { $0 == 0x0A || $0 == 0x0D || $0 == 0x20 }
-        }
-
-        private static func eventEnd(in bytes: [UInt8]) -> (start: Int, end: Int)? {
-            var i = 0
-            while i + 1 < bytes.count {
-                if bytes[i] == 0x0A && bytes[i + 1] == 0x0A { return (i, i + 2) }
-                if i + 3 < bytes.count && bytes[i] == 0x0D && bytes[i + 1] == 0x0A && bytes[i + 2] == 0x0D
-                    && bytes[i + 3] == 0x0A
-                {
-                    return (i, i + 4)
-                }
-                i += 1
-            }
-            return nil
         }
     }
 }
