@@ -281,8 +281,11 @@ struct ProxyTests {
             #expect(proxied.json["data"]?.arrayValue?.first?["embedding"]?.arrayValue?.count == 16)
             #expect(h.mock.requests(to: "/v1/embeddings") == 1)
 
-            let models = try await h.request(.GET, "/v1/models", contentType: nil)
-            #expect(models.json["data"]?.arrayValue?.contains { $0["id"]?.stringValue == "deja-embed" } == true)
+            // The list: configured names, then what the provider of "*" lists, then Deja's embedder.
+            let models = try await h.request(.GET, "/v1/models", headers: ["authorization": "Bearer sk-client"], contentType: nil)
+            #expect(models.json["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue }
+                    == ["mock-gpt", "mock-embed", "mock-tools", "mock-slow-stream", "deja-embed"])
+            #expect(h.mock.lastHeaders(to: "/v1/models")["authorization"] == "Bearer sk-client")
             let one = try await h.request(.GET, "/v1/models/gpt-test", contentType: nil)
             #expect(one.status == 200)
             #expect(one.json["id"]?.stringValue == "gpt-test")
@@ -290,10 +293,23 @@ struct ProxyTests {
             #expect(try await h.request(.GET, "/v1/models/deja-embed", contentType: nil).json["owned_by"]?.stringValue == "deja")
         }
         try await H.run(configure: { $0.models = ["only-model": ModelRoute(provider: "mock")] }) { h in
+            let models = try await h.request(.GET, "/v1/models", contentType: nil)
+            #expect(models.json["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["only-model", "deja-embed"],
+                    "without \"*\", only the configured names")
+            #expect(h.mock.requests(to: "/v1/models") == 0)
             #expect(try await h.request(.GET, "/v1/models/only-model", contentType: nil).status == 200)
             let missing = try await h.request(.GET, "/v1/models/gpt-4o", contentType: nil)
             #expect(missing.status == 404)
             #expect(missing.json["error"]?["code"]?.stringValue == "model_not_found")
+        }
+        // A provider that cannot list its models leaves the configured ones, not an error.
+        try await H.run(configure: {
+            $0.providers["down"] = ProviderConfiguration(baseURL: "http://127.0.0.1:9/v1")
+            $0.models = ["house-model": ModelRoute(provider: "mock"), "*": ModelRoute(provider: "down")]
+        }) { h in
+            let models = try await h.request(.GET, "/v1/models", contentType: nil)
+            #expect(models.status == 200)
+            #expect(models.json["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["house-model", "deja-embed"])
         }
     }
 

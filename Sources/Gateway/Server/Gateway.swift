@@ -64,7 +64,7 @@ public final class Gateway: Sendable {
         router.post("/v1/completions") { request, context in try await self.proxy(.completions, request, context) }
         router.post("/v1/responses") { request, context in try await self.proxy(.responses, request, context) }
         router.post("/v1/embeddings") { request, context in try await self.embeddings(request, context) }
-        router.get("/v1/models") { _, _ in self.models() }
+        router.get("/v1/models") { request, context in await self.models(request, context) }
         router.get("/v1/models/{model}") { _, context in try self.model(context.parameters.require("model")) }
         for path in Self.passThroughRoutes {
             router.post(RouterPath(path)) { request, context in try await self.passThrough(request, context) }
@@ -113,28 +113,6 @@ public final class Gateway: Sendable {
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"],
                  body: .init(byteBuffer: ByteBuffer(data: value.canonicalData)))
-    }
-
-    func models() -> Response {
-        var data = configuration.models.keys.filter { $0 != "*" }.sorted().map { name in
-            Self.modelObject(name, ownedBy: configuration.models[name]!.provider)
-        }
-        data.append(Self.modelObject(configuration.embedder.name, ownedBy: "deja"))
-        return Self.json(["object": "list", "data": .array(data)])
-    }
-
-    /// `GET /v1/models/{model}`: one model as the list shows it; a name only `*` takes is
-    /// owned by that route's provider. Client libraries call it to check a model exists.
-    func model(_ name: String) throws -> Response {
-        if name == configuration.embedder.name { return Self.json(Self.modelObject(name, ownedBy: "deja")) }
-        guard let (route, _) = configuration.route(for: name) else {
-            throw OpenAIError.modelNotFound(name)
-        }
-        return Self.json(Self.modelObject(name, ownedBy: route.provider))
-    }
-
-    static func modelObject(_ id: String, ownedBy owner: String) -> JSONValue {
-        ["id": .string(id), "object": "model", "created": 0, "owned_by": .string(owner)]
     }
 
     func readiness() async -> Response {

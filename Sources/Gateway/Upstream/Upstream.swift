@@ -30,10 +30,11 @@ struct Upstream: Sendable {
 
     /// Sends `body` to `path` of `provider` (`POST` unless `method` says otherwise; no body for
     /// `nil`), with the client's headers that the provider should see
-    /// (`ForwardedHeaders.outgoing`); returns the response with its body not yet read.
+    /// (`ForwardedHeaders.outgoing`); returns the response with its body not yet read. The call
+    /// gives up after `timeout` seconds (the provider's own by default).
     func send(
         _ provider: UpstreamProvider, method: NIOHTTP1.HTTPMethod = .POST, path: String, body: JSONValue?,
-        clientHeaders: HTTPFields, requestID: String
+        clientHeaders: HTTPFields, requestID: String, timeout: Double? = nil
     ) async throws(OpenAIError) -> HTTPClientResponse {
         var request = HTTPClientRequest(url: provider.url(path))
         request.method = method
@@ -45,7 +46,7 @@ struct Upstream: Sendable {
         }
         request.headers.add(contentsOf: ForwardedHeaders.outgoing(from: clientHeaders, requestID: requestID, clientKey: provider.apiKey == nil))
         if let body { request.body = .bytes(ByteBuffer(data: body.canonicalData)) }
-        let timeout = provider.configuration.timeout
+        let timeout = timeout ?? provider.configuration.timeout
         do {
             return try await client.execute(request, deadline: .now() + .milliseconds(Int64(timeout * 1000)))
         } catch {
