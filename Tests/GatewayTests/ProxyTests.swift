@@ -233,7 +233,7 @@ struct ProxyTests {
         }
     }
 
-    @Test("n > 1 is not cached; tool requests are cached only within their exact namespace")
+    @Test("n > 1 is not cached; tool requests are cached only within their exact namespace; empty cut answers are not cached")
     func whatIsCached() async throws {
         try await H.run { h in
             _ = try await h.chat("Give me three names for a cat", extra: ["n": 3])
@@ -249,6 +249,21 @@ struct ProxyTests {
             let otherTools: JSONValue = [["type": "function", "function": ["name": "search", "parameters": ["type": "object"]]]]
             #expect(try await h.chat("Find the order status", model: "mock-tools", extra: ["tools": otherTools]).cache == "miss")
             #expect(try await h.chat("Find the order status", model: "mock-tools").cache == "miss")
+
+            // An answer cut by the token limit is cached when it says something; one cut before
+            // it said anything (a reasoning model that spent the limit thinking) is not.
+            for stream in [false, true] {
+                let limit: [String: JSONValue] = ["max_completion_tokens": 55]
+                let short = try await h.chat("Describe the sea \(stream)", model: "mock-reasoning", stream: stream, extra: limit)
+                #expect(short.assistantText?.split(separator: " ").count == 5, "\(short.text)")
+                let empty = try await h.chat("Describe the sky \(stream)", model: "mock-reasoning", stream: stream,
+                                             extra: ["max_completion_tokens": 40])
+                #expect(empty.assistantText ?? "" == "", "\(empty.text)")
+                await h.settle()
+                #expect(try await h.chat("Describe the sea \(stream)", model: "mock-reasoning", extra: limit).cache == "hit")
+                #expect(try await h.chat("Describe the sky \(stream)", model: "mock-reasoning",
+                                         extra: ["max_completion_tokens": 40]).cache == "miss", "stream: \(stream)")
+            }
         }
     }
 

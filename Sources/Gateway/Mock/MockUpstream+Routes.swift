@@ -167,8 +167,19 @@ extension MockUpstream {
         let lastUser = messages.last { $0["role"]?.stringValue == "user" }
         let prompt = lastUser.map(Self.text(of:)) ?? ""
         let promptTokens = messages.map { Self.words(Self.text(of: $0)) }.reduce(0, +)
-        let content = Self.answer(to: prompt)
-        let completionTokens = Self.words(content)
+        var content = Self.answer(to: prompt)
+        // A token limit cuts the answer as a provider does: at most `max_completion_tokens` (or
+        // the older `max_tokens`) words, and `finish_reason: length`. `mock-reasoning` first
+        // spends 50 tokens thinking, so a small limit leaves it nothing to say.
+        let thinking = model == "mock-reasoning" ? 50 : 0
+        var completionTokens = thinking + Self.words(content)
+        var cut = false
+        if let limit = body["max_completion_tokens"]?.intValue ?? body["max_tokens"]?.intValue, limit < completionTokens {
+            let words = content.split(separator: " ").prefix(max(0, limit - thinking))
+            content = words.joined(separator: " ")
+            completionTokens = limit
+            cut = true
+        }
         let id = "chatcmpl-mock-\(counters.next(model: "#chat"))"
         let created = JSONValue.int(Int64(Date().timeIntervalSince1970))
         let usage: JSONValue = [
@@ -181,7 +192,7 @@ extension MockUpstream {
         ]
         guard body["stream"]?.boolValue == true else {
             var message: JSONValue = ["role": "assistant", "content": .string(content)]
-            var finish = "stop"
+            var finish = cut ? "length" : "stop"
             if model == "mock-tools" {
                 message = ["role": "assistant", "content": .null, "tool_calls": [toolCall]]
                 finish = "tool_calls"
@@ -207,7 +218,7 @@ extension MockUpstream {
             ]
         }
         var events: [JSONValue] = [chunk(["role": "assistant", "content": ""])]
-        var finish = "stop"
+        var finish = cut ? "length" : "stop"
         if model == "mock-tools" {
             events.append(chunk(["tool_calls": [["index": 0, "id": "call_mock_1", "type": "function",
                                                   "function": ["name": "lookup", "arguments": toolCall["function"]!["arguments"]!]]]]))

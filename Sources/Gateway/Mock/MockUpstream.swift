@@ -25,6 +25,7 @@ import ServiceLifecycle
 /// | `mock-slow-stream` | five chunks, 200 ms apart |
 /// | `mock-flaky-N` | 503 for the first N requests with that model, then normal answers |
 /// | `mock-tools` | a `tool_calls` answer |
+/// | `mock-reasoning` | spends 50 completion tokens thinking before it answers: under a smaller `max_completion_tokens`, an empty answer cut off by `length` |
 /// | `mock-embed-D` | embeddings of dimension D |
 public final class MockUpstream: Sendable {
     public struct Configuration: Sendable {

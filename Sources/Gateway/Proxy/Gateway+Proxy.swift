@@ -182,8 +182,9 @@ extension Gateway {
     }
 
     /// A complete, successful answer: the right object, and every choice finished normally
-    /// (`stop`, `length`, `tool_calls` or `function_call`; never `content_filter` or none); for
-    /// the Responses API, `status: completed` (not `incomplete`, `failed` or still running).
+    /// (`stop`, `length` with something said, `tool_calls` or `function_call`; never
+    /// `content_filter` or none); for the Responses API, `status: completed` (not `incomplete`,
+    /// `failed` or still running).
     static func isCompleteAnswer(_ answer: JSONValue, api: ProxyAPI) -> Bool {
         if api == .responses {
             return answer["object"]?.stringValue == "response" && answer["status"]?.stringValue == "completed"
@@ -192,7 +193,17 @@ extension Gateway {
             return false
         }
         let finished: Set<String> = ["stop", "length", "tool_calls", "function_call"]
-        return choices.allSatisfy { finished.contains($0["finish_reason"]?.stringValue ?? "") }
+        return choices.allSatisfy { choice in
+            guard let reason = choice["finish_reason"]?.stringValue, finished.contains(reason) else { return false }
+            // Cut off by the token limit before it said anything (a reasoning model that spent
+            // the limit thinking): not an answer to serve again, where a retry might get one.
+            if reason == "length" {
+                let message = choice["message"]
+                let text = message?["content"]?.stringValue ?? choice["text"]?.stringValue ?? ""
+                return !text.isEmpty || message?["tool_calls"]?.arrayValue?.isEmpty == false
+            }
+            return true
+        }
     }
 
     func recordUpstream(_ provider: UpstreamProvider, since started: ContinuousClock.Instant, context: GatewayContext) {
