@@ -43,76 +43,70 @@ struct ServeTests {
         return config
     }
 
+    /// Runs `body` with a temporary folder holding `deja.yaml` for a running `deja mock-upstream`.
+    static func withMockConfig(_ body: (TemporaryDirectory, String) async throws -> Void) async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (mock, mockPort) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
+        defer { mock.terminate() }
+        try await body(dir, try writeConfig(in: dir, mockPort: mockPort))
+    }
+
     /// SIGTERM stops the gateway gracefully: it exits 0 after saving the index snapshot, and a
     /// restart serves the stored answer.
     @Test("graceful shutdown saves the cache; a restart serves it")
     func gracefulShutdown() async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let (mock, mockPort) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
-        defer { mock.terminate() }
-        let config = try Self.writeConfig(in: dir, mockPort: mockPort)
-        let chat = #"{"model":"gpt-test","messages":[{"role":"user","content":"How do I reset my password?"}]}"#
+        try await Self.withMockConfig { dir, config in
+            let chat = #"{"model":"gpt-test","messages":[{"role":"user","content":"How do I reset my password?"}]}"#
 
-        let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
-        let first = try await Self.send("http://127.0.0.1:\(port)/v1/chat/completions", body: chat)
-        #expect(first.status == 200, "\(first.body)")
-        #expect(first.cache == "miss")
-        try await Task.sleep(for: .milliseconds(300))
-        server.terminate()  // SIGTERM
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
-        #expect(FileManager.default.fileExists(atPath: dir.path("cache.hnsw")))
+            let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
+            let first = try await Self.send("http://127.0.0.1:\(port)/v1/chat/completions", body: chat)
+            #expect(first.status == 200, "\(first.body)")
+            #expect(first.cache == "miss")
+            try await Task.sleep(for: .milliseconds(300))
+            server.terminate()  // SIGTERM
+            server.waitUntilExit()
+            #expect(server.terminationStatus == 0)
+            #expect(FileManager.default.fileExists(atPath: dir.path("cache.hnsw")))
 
-        let (again, port2) = try DejaBinary.startServer(["serve", "--config", config])
-        defer { again.terminate() }
-        let second = try await Self.send("http://127.0.0.1:\(port2)/v1/chat/completions", body: chat)
-        #expect(second.cache == "hit")
+            let (again, port2) = try DejaBinary.startServer(["serve", "--config", config])
+            defer { again.terminate() }
+            let second = try await Self.send("http://127.0.0.1:\(port2)/v1/chat/completions", body: chat)
+            #expect(second.cache == "hit")
+        }
     }
 
     /// The in-process gateway tests run on Swift's default executor; this runs the real binary,
     /// whose handlers run on the event loops and whose answers are stored on the blocking-work
-    /// executor, under concurrent hits and misses.
+    /// executor, under concurrent hits and misses, plain and streamed.
     @Test("deja serve under concurrent load: hits and misses side by side, no errors, still ready")
     func underLoad() async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let (mock, mockPort) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
-        defer { mock.terminate() }
-        let config = try Self.writeConfig(in: dir, mockPort: mockPort)
-        let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
-        defer { server.terminate() }
-        // Short and light: other tests run beside this one, some of them timing a response.
-        let load = try await onOwnThread {
-            try DejaBinary.run([
-                "bench", "gateway", "--url", "http://127.0.0.1:\(port)", "--concurrency", "4", "--duration", "1",
-                "--hit-ratio", "0.5", "--warm", "20", "--json",
-            ])
+        try await Self.withMockConfig { _, config in
+            let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
+            defer { server.terminate() }
+            for stream in [false, true] {
+                // Short and light: other tests run beside this one, some of them timing a response.
+                let load = try await onOwnThread {
+                    try DejaBinary.run([
+                        "bench", "gateway", "--url", "http://127.0.0.1:\(port)", "--concurrency", "4", "--duration", "1",
+                        "--hit-ratio", "0.5", "--warm", "20", "--json",
+                    ] + (stream ? ["--stream"] : []))
+                }
+                #expect(load.status == 0, "\(load.stderr)")
+                let report = try JSONValue.parse(Data(load.stdout.utf8))
+                #expect(report["errors"]?.intValue == 0, "stream: \(stream)")
+                for kind in ["hit", "miss"] {
+                    let latency = report["byCache"]?[kind]
+                    #expect((latency?["requests"]?.intValue ?? 0) > 0, "\(kind), stream: \(stream)")
+                    #expect((latency?["firstByteP50Milliseconds"]?.doubleValue ?? .infinity)
+                            <= (latency?["p50Milliseconds"]?.doubleValue ?? 0))
+                }
+            }
+            #expect(try await Self.send("http://127.0.0.1:\(port)/readyz").status == 200)
+            server.terminate()
+            server.waitUntilExit()
+            #expect(server.terminationStatus == 0)
         }
-        #expect(load.status == 0, "\(load.stderr)")
-        let report = try JSONValue.parse(Data(load.stdout.utf8))
-        #expect(report["errors"]?.intValue == 0)
-        #expect((report["byCache"]?["hit"]?["requests"]?.intValue ?? 0) > 0)
-        #expect((report["byCache"]?["miss"]?["requests"]?.intValue ?? 0) > 0)
-        // The same with streams: misses passed through as they come, hits replayed.
-        let streamed = try await onOwnThread {
-            try DejaBinary.run([
-                "bench", "gateway", "--url", "http://127.0.0.1:\(port)", "--concurrency", "4", "--duration", "1",
-                "--hit-ratio", "0.5", "--warm", "20", "--stream", "--json",
-            ])
-        }
-        #expect(streamed.status == 0, "\(streamed.stderr)")
-        let streamReport = try JSONValue.parse(Data(streamed.stdout.utf8))
-        #expect(streamReport["errors"]?.intValue == 0)
-        for kind in ["hit", "miss"] {
-            let latency = streamReport["byCache"]?[kind]
-            #expect((latency?["requests"]?.intValue ?? 0) > 0, "\(kind)")
-            #expect((latency?["firstByteP50Milliseconds"]?.doubleValue ?? .infinity) <= (latency?["p50Milliseconds"]?.doubleValue ?? 0))
-        }
-        #expect(try await Self.send("http://127.0.0.1:\(port)/readyz").status == 200)
-        server.terminate()
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
     }
 
     @Test("a port already taken stops deja serve with one line that says so")
