@@ -467,6 +467,31 @@ struct ProxyTests {
             await h.settle()
             #expect(try await h.post("/v1/responses", ["model": "mock-cut-stream", "input": "Tell me a story"]).cache == "miss")
             #expect(try await h.post("/v1/responses", ["model": "house-model", "input": 42]).status == 400)
+
+            // Cut by max_output_tokens after saying something: kept, like chat's `length`, and
+            // replayed ending in response.incomplete as OpenAI ends it; plain or streamed.
+            func lastType(_ reply: H.Reply) -> String? {
+                reply.events.last.flatMap { try? JSONValue.parse($0) }?["type"]?.stringValue
+            }
+            let limited = with(["input": "Describe the ocean", "max_output_tokens": 4])
+            let cutMiss = try await h.post("/v1/responses", limited)
+            #expect(cutMiss.json["status"]?.stringValue == "incomplete")
+            await h.settle()
+            #expect(try await h.post("/v1/responses", limited).cache == "hit")
+            let cutReplay = try await h.post("/v1/responses", with(["input": "Describe the ocean", "max_output_tokens": 4, "stream": true]))
+            #expect(cutReplay.cache == "hit")
+            #expect(lastType(cutReplay) == "response.incomplete")
+            let cutStream = try await h.post("/v1/responses", with(["input": "Describe the desert", "max_output_tokens": 4, "stream": true]))
+            #expect(cutStream.cache == "miss")
+            #expect(lastType(cutStream) == "response.incomplete")
+            #expect(!cutStream.text.contains("upstream_stream_cut"))
+            await h.settle()
+            #expect(try await h.post("/v1/responses", with(["input": "Describe the desert", "max_output_tokens": 4])).cache == "hit")
+            // Cut before it said anything: not kept.
+            let nothing: JSONValue = ["model": "mock-reasoning", "input": "Describe the forest", "max_output_tokens": 20]
+            #expect(try await h.post("/v1/responses", nothing).json["status"]?.stringValue == "incomplete")
+            await h.settle()
+            #expect(try await h.post("/v1/responses", nothing).cache == "miss")
         }
     }
 

@@ -139,21 +139,34 @@ extension MockUpstream {
     /// A Responses API answer (`object: response`), plain or as its event stream.
     private func responses(_ body: JSONValue, model: String) -> Response {
         let input = body["input"]?.stringValue ?? body["input"]?.arrayValue?.last.map(Self.text(of:)) ?? ""
-        let text = Self.answer(to: input)
+        let (text, outputTokens, cut) = Self.limited(
+            Self.answer(to: input), model: model, limit: body["max_output_tokens"]?.intValue)
         let id = "resp_mock_\(counters.next(model: "#responses"))"
+        let status: JSONValue = cut ? "incomplete" : "completed"
         let message: JSONValue = [
-            "type": "message", "id": "msg_mock", "status": "completed", "role": "assistant",
+            "type": "message", "id": "msg_mock", "status": status, "role": "assistant",
             "content": [["type": "output_text", "text": .string(text), "annotations": []]],
         ]
-        let tokens = Int64(Self.words(input) + Self.words(text))
+        let tokens = Int64(Self.words(input) + outputTokens)
         let response: JSONValue = [
             "id": .string(id), "object": "response", "created_at": .int(Int64(Date().timeIntervalSince1970)),
-            "status": "completed", "model": .string(model), "output": [message],
-            "usage": ["input_tokens": .int(Int64(Self.words(input))), "output_tokens": .int(Int64(Self.words(text))),
+            "status": status, "model": .string(model), "output": [message],
+            "usage": ["input_tokens": .int(Int64(Self.words(input))), "output_tokens": .int(Int64(outputTokens)),
                       "total_tokens": .int(tokens)],
+            "incomplete_details": cut ? ["reason": "max_output_tokens"] : .null,
         ]
         guard body["stream"]?.boolValue == true else { return Self.json(response) }
         return stream(StreamReplay.responses(response), model: model, done: false)
+    }
+
+    /// An answer under a token limit, as a provider cuts it: at most `limit` tokens (a word
+    /// each here), then `finish_reason: length` or `status: incomplete` (`cut`). `mock-reasoning`
+    /// first spends 50 tokens thinking, so a small limit leaves it nothing to say.
+    static func limited(_ answer: String, model: String, limit: Int?) -> (text: String, tokens: Int, cut: Bool) {
+        let thinking = model == "mock-reasoning" ? 50 : 0
+        let tokens = thinking + words(answer)
+        guard let limit, limit < tokens else { return (answer, tokens, false) }
+        return (answer.split(separator: " ").prefix(max(0, limit - thinking)).joined(separator: " "), limit, true)
     }
 
     static func words(_ text: String) -> Int {
@@ -167,19 +180,9 @@ extension MockUpstream {
         let lastUser = messages.last { $0["role"]?.stringValue == "user" }
         let prompt = lastUser.map(Self.text(of:)) ?? ""
         let promptTokens = messages.map { Self.words(Self.text(of: $0)) }.reduce(0, +)
-        var content = Self.answer(to: prompt)
-        // A token limit cuts the answer as a provider does: at most `max_completion_tokens` (or
-        // the older `max_tokens`) words, and `finish_reason: length`. `mock-reasoning` first
-        // spends 50 tokens thinking, so a small limit leaves it nothing to say.
-        let thinking = model == "mock-reasoning" ? 50 : 0
-        var completionTokens = thinking + Self.words(content)
-        var cut = false
-        if let limit = body["max_completion_tokens"]?.intValue ?? body["max_tokens"]?.intValue, limit < completionTokens {
-            let words = content.split(separator: " ").prefix(max(0, limit - thinking))
-            content = words.joined(separator: " ")
-            completionTokens = limit
-            cut = true
-        }
+        let (content, completionTokens, cut) = Self.limited(
+            Self.answer(to: prompt), model: model,
+            limit: body["max_completion_tokens"]?.intValue ?? body["max_tokens"]?.intValue)
         let id = "chatcmpl-mock-\(counters.next(model: "#chat"))"
         let created = JSONValue.int(Int64(Date().timeIntervalSince1970))
         let usage: JSONValue = [

@@ -183,11 +183,23 @@ extension Gateway {
 
     /// A complete, successful answer: the right object, and every choice finished normally
     /// (`stop`, `length` with something said, `tool_calls` or `function_call`; never
-    /// `content_filter` or none); for the Responses API, `status: completed` (not `incomplete`,
-    /// `failed` or still running).
+    /// `content_filter` or none); for the Responses API, `status: completed`, or `incomplete`
+    /// by `max_output_tokens` with something said (never `failed`, a content filter or still
+    /// running).
     static func isCompleteAnswer(_ answer: JSONValue, api: ProxyAPI) -> Bool {
         if api == .responses {
-            return answer["object"]?.stringValue == "response" && answer["status"]?.stringValue == "completed"
+            guard answer["object"]?.stringValue == "response" else { return false }
+            switch answer["status"]?.stringValue {
+            case "completed":
+                return true
+            case "incomplete":
+                // Cut by max_output_tokens, like chat's `length`: kept when it said something.
+                let said = !(OpenAIWire.firstText(answer) ?? "").isEmpty
+                    || answer["output"]?.arrayValue?.contains { $0["type"]?.stringValue == "function_call" } == true
+                return answer["incomplete_details"]?["reason"]?.stringValue == "max_output_tokens" && said
+            default:
+                return false
+            }
         }
         guard answer["object"]?.stringValue == api.object, let choices = answer["choices"]?.arrayValue, !choices.isEmpty else {
             return false
@@ -255,7 +267,8 @@ extension Gateway {
 
     /// A streamed miss: every upstream chunk goes to the client as it arrives, while the stream
     /// is assembled into a complete answer that is stored only if it ended properly (`[DONE]`;
-    /// for the Responses API, a `response.completed` event). If the upstream breaks off, the
+    /// for the Responses API, its final `response.completed` or `response.incomplete` event). If
+    /// the upstream breaks off, the
     /// client gets an SSE error event and nothing is stored.
     func streamed(
         _ response: HTTPClientResponse, api: ProxyAPI, provider: UpstreamProvider, store: StoreAfterwards,

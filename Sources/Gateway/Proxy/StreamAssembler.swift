@@ -49,10 +49,12 @@ struct StreamAssembler {
         if chunk["error"] != nil { valid = false }
         if api == .responses {
             switch chunk["type"]?.stringValue {
-            case "response.completed":
+            case "response.completed", "response.incomplete":
+                // The final response; whether an incomplete one is worth keeping is the
+                // gateway's call, as for a plain answer.
                 completed = chunk["response"]
                 ended = true
-            case "error", "response.failed", "response.incomplete":
+            case "error", "response.failed":
                 valid = false
                 ended = true
             default:

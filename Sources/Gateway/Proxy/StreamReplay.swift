@@ -76,7 +76,8 @@ enum StreamReplay {
     /// output item `output_item.added`, its content (a message's text parts as
     /// `content_part.added`, `output_text.delta` in pieces, `output_text.done`,
     /// `content_part.done`; a function call's arguments as `function_call_arguments.delta` and
-    /// `.done`), `output_item.done`, and finally `response.completed` with the whole response.
+    /// `.done`), `output_item.done`, and finally `response.completed` (`response.incomplete` for a
+    /// response cut by its token limit) with the whole response.
     static func responses(_ response: JSONValue) -> [JSONValue] {
         var out: [JSONValue] = []
         func emit(_ type: String, _ fields: [String: JSONValue]) {
@@ -125,7 +126,9 @@ enum StreamReplay {
             }
             emit("response.output_item.done", ["output_index": output, "item": item])
         }
-        emit("response.completed", ["response": response])
+        // A response cut by max_output_tokens ends as OpenAI ends it: `response.incomplete`.
+        let final = response["status"]?.stringValue == "incomplete" ? "response.incomplete" : "response.completed"
+        emit(final, ["response": response])
         return out
     }
 
