@@ -1,0 +1,46 @@
+#!/bin/bash
+# The gateway measurements of the README, in a row: four rounds of
+#   miss overhead at 1 connection (against the mock called directly),
+#   hits only at 64 connections, the mock alone under the same load (the same-run reference),
+#   90 % hits at 64 connections,
+# then misses only to a mock that takes 500 ms. Each case starts Deja on an empty cache.
+#
+#   swift build -c release && Benchmarks/gateway.sh [ROUNDS]
+#
+# Uses ports 8080 (Deja), 8081 (the mock) and 8082 (the slow mock); stop `make run` first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=.build/release/deja
+ROUNDS=${1:-4}
+mkdir -p .run
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
+trap cleanup EXIT
+
+deja=""
+start_deja() {  # start_deja [ENV=VALUE ...]: Deja on :8080, empty cache
+    [ -n "$deja" ] && kill "$deja" 2>/dev/null && wait "$deja" 2>/dev/null || true
+    while ss -ltn | grep -q ":8080 "; do sleep 0.2; done
+    rm -f .run/deja-cache.*
+    env DEJA_ADMIN_KEY=bench "$@" $B serve --config fixtures/deja.run.yaml > .run/bench-serve.log 2>&1 &
+    deja=$!
+    pids+=("$deja")
+    sleep 2
+}
+row() { grep -E "$1" | tr -s ' ' | tr '\n' ' '; echo; }
+
+$B mock-upstream --port 8081 > .run/bench-mock.log 2>&1 &
+pids+=($!)
+for r in $(seq "$ROUNDS"); do
+    start_deja
+    echo "miss    $($B bench gateway --concurrency 1 --hit-ratio 0 --duration 8 --direct http://127.0.0.1:8081/v1 | row '^miss|adds')"
+    start_deja
+    echo "hits    $($B bench gateway --concurrency 64 --hit-ratio 1 --duration 10 | row '^(hit|semantic)')"
+    echo "mock    $($B bench gateway --url http://127.0.0.1:8081 --concurrency 64 --hit-ratio 1 --duration 10 --warm 1 | row '^all')"
+    start_deja
+    echo "mixed   $($B bench gateway --concurrency 64 --hit-ratio 0.9 --duration 10 | row '^(all|hit|miss)')"
+done
+$B mock-upstream --port 8082 --latency-ms 500 > .run/bench-mock-slow.log 2>&1 &
+pids+=($!)
+start_deja DEJA_PROVIDERS_MOCK_BASE_URL=http://127.0.0.1:8082/v1
+echo "slow    $($B bench gateway --concurrency 64 --hit-ratio 0 --duration 10 --warm 1 | row '^miss')"
