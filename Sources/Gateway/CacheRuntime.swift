@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+import Foundation
 public import Logging
 public import SemanticCache
 
@@ -9,10 +10,23 @@ public enum CacheRuntime {
         _ configuration: DejaConfiguration, client: HTTPClient, logger: Logger, clock: any CacheClock = SystemClock()
     ) async throws -> SemanticCache {
         let embedder = try await configuration.embedder.makeEmbedder(client: client)
-        let store = try SQLiteCacheStore(path: configuration.cache.store)
         let indexPath = configuration.cache.indexFile.isEmpty ? nil : configuration.cache.indexFile
+        // A data folder that does not exist yet is made, as a server does for its data.
+        try makeFolder(of: configuration.cache.store, for: "cache.store")
+        if let indexPath { try makeFolder(of: indexPath, for: "cache.index_file") }
+        let store = try SQLiteCacheStore(path: configuration.cache.store)
         return try await SemanticCache.open(
             configuration: configuration.effectiveCache, embedder: embedder, store: store, indexPath: indexPath, clock: clock,
             logger: logger)
+    }
+
+    static func makeFolder(of path: String, for field: String) throws(CacheError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        guard !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw .store("\(field): cannot create the folder \(folder): \(error.localizedDescription)")
+        }
     }
 }

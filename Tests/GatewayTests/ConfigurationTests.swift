@@ -166,4 +166,23 @@ struct ConfigurationTests {
         #expect(c.problems.contains("models.strict.threshold: must be between 0 and 1, got 1.5"))
         #expect(c.problems.contains("models.*.threshold: set cache.threshold for every model instead"))
     }
+
+    @Test("folders of the store and the index file that do not exist yet are made")
+    func dataFolders() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = dir.path("data/cache/deja.sqlite")
+        let index = dir.path("snapshots/deja.hnsw")
+        try await GatewayHarness.run(configure: {
+            $0.cache.store = store
+            $0.cache.indexFile = index
+        }) { h in
+            _ = try await h.chat("Where is the data kept?")
+            await h.settle()
+            #expect(try await h.chat("Where is the data kept?").cache == "hit")
+            try await h.gateway.cache.saveIndex()
+        }
+        #expect(FileManager.default.fileExists(atPath: store))
+        #expect(FileManager.default.fileExists(atPath: index))
+    }
 }
