@@ -88,4 +88,19 @@ struct CacheAPITests {
             #expect(metrics.contains("deja_upstream_duration_seconds_bucket"))
         }
     }
+
+    /// A stream's body is written after its handler returns, so its line waits for the end.
+    @Test("a streamed response is logged when it ends: its first byte, its whole time, its upstream time")
+    func streamLogLine() async throws {
+        let capture = LogCapture()
+        try await H.run(logger: capture.logger) { h in
+            _ = try await h.chat("Log this stream", stream: true)
+            _ = try await h.chat("Log this answer")
+        }
+        let lines = capture.messages.filter { $0.hasPrefix("request ") }
+        let streamed = lines.filter { $0.contains("first_byte_ms=") }
+        #expect(streamed.count == 1, "only the stream has a first byte apart from its end: \(lines)")
+        #expect(streamed.first?.contains("cache=miss") == true)
+        #expect(streamed.first?.contains("upstream_ms=") == true, "known only once the stream has ended")
+    }
 }

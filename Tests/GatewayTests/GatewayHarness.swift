@@ -26,6 +26,7 @@ struct GatewayHarness: Sendable {
         configure: @Sendable (inout DejaConfiguration) -> Void = { _ in },
         environment: [String: String] = [:],
         upstreamLatency: Duration = .zero,
+        logger: Logger? = nil,
         _ body: @Sendable (GatewayHarness) async throws -> Void
     ) async throws {
         let mock = MockUpstream(configuration: .init(latency: upstreamLatency))
@@ -40,8 +41,11 @@ struct GatewayHarness: Sendable {
             configuration.providers["mock"] = ProviderConfiguration(baseURL: "http://127.0.0.1:\(mockPort)/v1", timeout: 2)
             configuration.models["*"] = ModelRoute(provider: "mock")
             configure(&configuration)
-            var logger = Logger(label: "deja.test")
-            logger.logLevel = .error
+            let logger = logger ?? {
+                var quiet = Logger(label: "deja.test")
+                quiet.logLevel = .error
+                return quiet
+            }()
             let cache = try await CacheRuntime.open(configuration, client: client, logger: logger)
             var env = ["DEJA_ADMIN_KEY": adminKey]
             for (k, v) in environment { env[k] = v }

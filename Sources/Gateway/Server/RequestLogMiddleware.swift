@@ -11,8 +11,10 @@ import NIOCore
 /// response, writes one log line per request and records the request metrics.
 ///
 /// The log line holds the request id, method, path, model, cache result, similarity, status and
-/// latency (to the response head; a stream may go on after it). Prompt text only when
-/// `logging.prompts` is on; never a header, so never a key.
+/// latency. A response whose body is a stream (a streamed miss, a forwarded download) is logged
+/// and timed when its last byte has been written, with `first_byte_ms` for its head and a note
+/// if it broke off (the client left). Prompt text only when `logging.prompts` is on; never a
+/// header, so never a key.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
 
@@ -33,12 +35,46 @@ struct RequestLogMiddleware: RouterMiddleware {
             response = Self.errorResponse(error, request: request, logger: logger, requestID: context.requestID)
         }
         response.headers[.xRequestID] = context.requestID
-        let elapsed = ContinuousClock.now - start
-        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
         let route = context.coreContext.endpointPath.value ?? "unmatched"
-        metrics.request(route: route, status: Int(response.status.code), nanoseconds: nanoseconds)
-        logger.info("\(Self.line(request: request, status: response.status.code, nanoseconds: nanoseconds, requestID: context.requestID, facts: context.facts.snapshot, logPrompts: logPrompts))")
+        let status = response.status.code
+        guard response.body.contentLength == nil else {
+            finish(request, context, route: route, status: status, since: start, firstByte: nil)
+            return response
+        }
+        // A stream: the handler has returned its head; the body is written after this returns.
+        let body = response.body
+        let head = ContinuousClock.now
+        let finalContext = context
+        response.body = ResponseBody { writer in
+            do {
+                try await body.write(writer)
+            } catch {
+                finalContext.facts.set(note: "the stream broke off before its end: \(error)")
+                finish(request, finalContext, route: route, status: status, since: start, firstByte: head)
+                throw error
+            }
+            finish(request, finalContext, route: route, status: status, since: start, firstByte: head)
+        }
         return response
+    }
+
+    /// The request's metrics and log line, once its response has been written (or its head, for
+    /// a body of known length, which goes out at once).
+    private func finish(
+        _ request: Request, _ context: GatewayContext, route: String, status: Int, since start: ContinuousClock.Instant,
+        firstByte: ContinuousClock.Instant?
+    ) {
+        let nanoseconds = Self.nanoseconds(ContinuousClock.now - start)
+        metrics.request(route: route, status: status, nanoseconds: nanoseconds)
+        var line = Self.line(
+            request: request, status: status, nanoseconds: nanoseconds, requestID: context.requestID,
+            facts: context.facts.snapshot, logPrompts: logPrompts)
+        if let firstByte { line += " first_byte_ms=\(Self.milliseconds(Self.nanoseconds(firstByte - start)))" }
+        logger.info("\(line)")
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     /// The log line, `key=value` pairs built by hand: at ten thousand requests a second,
