@@ -67,6 +67,60 @@ struct CacheAPITests {
         }
     }
 
+    /// The flow of an application that calls its model itself: look up, and on a miss store.
+    @Test("lookup gives the proxy's decision: exact, similar, refused by the guard, other namespace, missing")
+    func lookup() async throws {
+        // A low threshold, so that the guard has candidates to refuse.
+        try await H.run(configure: { $0.cache.threshold = 0.3 }) { h in
+            func lookUp(_ prompt: String, _ extra: [String: JSONValue] = [:]) async throws -> JSONValue {
+                var body: [String: JSONValue] = ["model": "gpt-test", "prompt": .string(prompt), "system": "You are the shop assistant."]
+                for (k, v) in extra { body[k] = v }
+                let reply = try await h.post("/v1/cache/lookup", .object(body), headers: h.admin)
+                #expect(reply.status == 200, "\(reply.text)")
+                return reply.json
+            }
+            let before = try await lookUp("Do you ship orders to Canada?")
+            #expect(before["hit"]?.boolValue == false)
+            #expect(before["best_similarity"] == .null)
+            _ = try await h.post("/v1/cache/entries", [
+                "prompt": "Do you ship orders to Canada?", "response": "Yes, in 5 days.", "model": "gpt-test",
+                "system": "You are the shop assistant.",
+            ], headers: h.admin)
+
+            let exact = try await lookUp("Do you ship orders to Canada?")
+            #expect(exact["hit"]?.boolValue == true)
+            #expect(exact["kind"]?.stringValue == "exact")
+            #expect(OpenAIWire.firstText(exact["response"] ?? .null) == "Yes, in 5 days.")
+            #expect(exact["entry"]?["prompt"]?.stringValue == "Do you ship orders to Canada?")
+            #expect(exact["entry"]?["response"] == nil, "the answer once, under response")
+            let similar = try await lookUp("Do you ship your orders to Canada")
+            #expect(similar["kind"]?.stringValue == "semantic")
+            #expect((similar["similarity"]?.doubleValue ?? 0) >= (similar["threshold"]?.doubleValue ?? 1))
+            let strict = try await lookUp("Do you ship your orders to Canada", ["threshold": 0.9999])
+            #expect(strict["hit"]?.boolValue == false, "a stricter threshold for this lookup")
+            _ = try await h.post("/v1/cache/entries", [
+                "prompt": "How do I turn on dark mode?", "response": "In Settings.",
+                "model": "gpt-test", "system": "You are the shop assistant.",
+            ], headers: h.admin)
+            let guarded = try await lookUp("How do I turn off dark mode?")
+            #expect(guarded["hit"]?.boolValue == false)
+            #expect((guarded["best_similarity"]?.doubleValue ?? 0) >= 0.3, "\(guarded)")
+            #expect(guarded["rejection"]?.stringValue == "opposite words (off vs on)", "the guard says why: \(guarded)")
+            let otherSystem = try await lookUp("Do you ship orders to Canada?", ["system": "You are a pirate."])
+            #expect(otherSystem["hit"]?.boolValue == false)
+            #expect(otherSystem["namespace"] != exact["namespace"])
+            // The proxy agrees.
+            #expect(try await h.chat("Do you ship orders to Canada?", system: "You are the shop assistant.").cache == "hit")
+
+            #expect(try await h.post("/v1/cache/lookup", ["prompt": "hi"], headers: h.admin).status == 400)
+            #expect(try await h.post("/v1/cache/lookup", ["model": "gpt-test", "prompt": "hi", "threshold": 2], headers: h.admin).status == 400)
+            #expect(try await h.post("/v1/cache/lookup", ["model": "gpt-test", "prompt": "hi"]).status == 401)
+            let stats = try await h.request(.GET, "/v1/cache/stats", headers: h.admin, contentType: nil)
+            #expect(stats.json["hits"]?.intValue == 2, "the exact lookup and the proxy's hit")
+            #expect(stats.json["semantic_hits"]?.intValue == 1)
+        }
+    }
+
     @Test("healthz, readyz and Prometheus metrics")
     func operations() async throws {
         try await H.run { h in

@@ -16,6 +16,10 @@ extension Gateway {
             try self.authorize(request)
             return try await self.searchCache(request, context)
         }
+        router.post("/v1/cache/lookup") { request, context in
+            try self.authorize(request)
+            return try await self.lookUp(request, context)
+        }
         router.post("/v1/cache/entries") { request, context in
             try self.authorize(request)
             return try await self.insertEntry(request, context)
@@ -134,14 +138,7 @@ extension Gateway {
     func insertEntry(_ request: Request, _ context: GatewayContext) async throws -> Response {
         var request = request
         let body = try await readJSON(&request)
-        guard let prompt = body["prompt"]?.stringValue, !prompt.isEmpty else {
-            throw OpenAIError.invalidRequest("'prompt' must be a non-empty string", param: "prompt")
-        }
-        guard let model = body["model"]?.stringValue, !model.isEmpty else {
-            throw OpenAIError.invalidRequest("'model' must be a non-empty string", param: "model")
-        }
-        let system = body["system"]?.stringValue
-        let partition = body["namespace"]?.stringValue
+        let (cacheRequest, model, prompt) = try Self.plainCacheRequest(body)
         let ttl = body["ttl"]?.doubleValue
         let response: JSONValue
         if let json = body["response_json"] {
@@ -156,9 +153,6 @@ extension Gateway {
         } else {
             throw OpenAIError.invalidRequest("Give the answer as 'response' (text) or 'response_json'", param: "response")
         }
-        let tenant = body["tenant"]?.stringValue ?? ""
-        let cacheRequest = CacheKeys.chat(
-            CacheKeys.plainChatBody(model: model, prompt: prompt, system: system), tenant: tenant, partition: partition)
         let usage = response["usage"]
         let entry = try await cache.insert(
             cacheRequest, response: response.canonicalData, model: model,
@@ -167,6 +161,22 @@ extension Gateway {
         var out = Self.describe(entry.summary)
         out["object"] = "cache.entry"
         return Self.json(.object(out), status: .created)
+    }
+
+    /// The chat request a lookup API body stands for: `prompt` and `model`, with an optional
+    /// `system` prompt, `namespace` (the `x-deja-namespace` partition) and `tenant`; what a client
+    /// would send to ask that prompt, so that entries and lookups meet the proxy's requests.
+    static func plainCacheRequest(_ body: JSONValue) throws(OpenAIError) -> (request: CacheRequest, model: String, prompt: String) {
+        guard let prompt = body["prompt"]?.stringValue, !prompt.isEmpty else {
+            throw .invalidRequest("'prompt' must be a non-empty string", param: "prompt")
+        }
+        guard let model = body["model"]?.stringValue, !model.isEmpty else {
+            throw .invalidRequest("'model' must be a non-empty string", param: "model")
+        }
+        let chat = CacheKeys.plainChatBody(model: model, prompt: prompt, system: body["system"]?.stringValue)
+        let request = CacheKeys.chat(
+            chat, tenant: body["tenant"]?.stringValue ?? "", partition: body["namespace"]?.stringValue)
+        return (request, model, prompt)
     }
 
     static func describe(_ s: EntrySummary) -> [String: JSONValue] {
@@ -182,7 +192,9 @@ extension Gateway {
 
     static func describe(_ entry: CacheEntry, response: Bool) -> JSONValue {
         var out = describe(entry.summary)
-        out["response"] = (try? JSONValue.parse(entry.response)) ?? .string(String(decoding: entry.response, as: UTF8.self))
+        if response {
+            out["response"] = (try? JSONValue.parse(entry.response)) ?? .string(String(decoding: entry.response, as: UTF8.self))
+        }
         return .object(out)
     }
 }

@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+import SemanticCache
+
+extension Gateway {
+    /// `POST /v1/cache/lookup`: the proxy's decision for a prompt, without the proxy.
+    ///
+    /// An application that calls its model itself asks here first: `{"model", "prompt",
+    /// "system"?, "namespace"?, "tenant"?, "threshold"?, "max_age"?}` gets the answer a chat
+    /// request with that model, system prompt and prompt would be served (exact match, then
+    /// similarity above the threshold that applies, past the false-positive guard, not expired),
+    /// or a miss with the best similarity seen and why the guard refused; on a miss it calls its
+    /// model and stores the answer with `POST /v1/cache/entries`. Counted in the statistics like
+    /// a proxied lookup. `threshold` may only raise the configured one, as `x-deja-threshold`.
+    func lookUp(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        var request = request
+        let body = try await readJSON(&request)
+        let (cacheRequest, _, _) = try Self.plainCacheRequest(body)
+        var options = LookupOptions()
+        if let raw = body["threshold"] {
+            guard let t = raw.doubleValue, (0...1).contains(t) else {
+                throw OpenAIError.invalidRequest("'threshold' must be a number between 0 and 1", param: "threshold")
+            }
+            options.threshold = Float(t)
+        }
+        if let raw = body["max_age"] {
+            guard let seconds = raw.doubleValue, seconds >= 0 else {
+                throw OpenAIError.invalidRequest("'max_age' must be a number of seconds", param: "max_age")
+            }
+            options.maxAge = seconds
+        }
+        let threshold = max(cache.threshold(for: cacheRequest), options.threshold ?? 0)
+        // As configured (0.8, not the Float's 0.800000011920929).
+        let shown = (Double(threshold) * 10_000).rounded() / 10_000
+        var out: [String: JSONValue] = ["object": "cache.lookup", "threshold": .double(shown)]
+        let result: LookupResult
+        do {
+            result = try await cache.lookup(cacheRequest, options: options)
+        } catch {
+            throw OpenAIError.server("Lookup failed: \(error)")
+        }
+        switch result {
+        case .hit(let hit):
+            metrics.lookup(hit.kind == .exact ? "hit" : "semantic_hit")
+            out["hit"] = true
+            out["kind"] = .string(hit.kind.rawValue)
+            out["similarity"] = .double(Double(hit.similarity))
+            out["age"] = .int(Int64(max(0, hit.age)))
+            out["namespace"] = .string(hit.namespace.id.description)
+            if let entry = try await cache.entry(key: hit.key) {
+                out["entry"] = Self.describe(entry, response: false)
+            }
+            out["response"] = (try? JSONValue.parse(hit.response)) ?? .string(String(decoding: hit.response, as: UTF8.self))
+        case .miss(let miss):
+            metrics.lookup("miss")
+            out["hit"] = false
+            out["namespace"] = .string(miss.namespace.id.description)
+            out["best_similarity"] = miss.bestSimilarity.map { .double(Double($0)) } ?? .null
+            out["rejection"] = miss.rejection.map { .string($0.description) } ?? .null
+        }
+        return Self.json(.object(out))
+    }
+}
