@@ -124,6 +124,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         check((1...100).contains(candidates), "candidates: must be between 1 and 100, got \(candidates)")
         check(exactScanLimit >= 0, "exact_scan_limit: must be 0 or more, got \(exactScanLimit)")
         check(responseMemory >= 0, "response_memory: must be 0 or more, got \(responseMemory)")
+        check(guardChecks.maxWords >= 0, "guard.max_words: must be 0 (no limit) or more, got \(guardChecks.maxWords)")
         out += hnsw.problems.map { "cache.hnsw." + $0 }
         return out
     }

@@ -256,6 +256,7 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
     case oppositeWords(query: String, candidate: String)
     case wordOrderDiffers
     case namesDiffer(query: [String], candidate: [String])
+    case tooLong(words: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -270,6 +271,8 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
         case .wordOrderDiffers: return "the same words in another order"
         case .namesDiffer(let q, let c):
             return "names differ (\(q.joined(separator: ", ")) vs \(c.joined(separator: ", ")))"
+        case .tooLong(let words, let limit):
+            return "the prompt has \(words) words, more than the \(limit) that may match by similarity"
         }
     }
 
@@ -283,6 +286,7 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
         case .oppositeWords: return "opposite_words"
         case .wordOrderDiffers: return "word_order"
         case .namesDiffer: return "names"
+        case .tooLong: return "too_long"
         }
     }
 }
@@ -301,6 +305,9 @@ public struct FalsePositiveGuard: Sendable {
 
     /// Whether a query may be answered by similarity at all.
     public func checkQuery(_ query: PromptFeatures) -> GuardRejection? {
+        if configuration.maxWords > 0 && query.words > configuration.maxWords {
+            return .tooLong(words: query.words, limit: configuration.maxWords)
+        }
         guard configuration.emptyQuery else { return nil }
         if query.words == 0 { return .emptyQuery }
         if query.contentWords == 0 { return .onlyFunctionWords }
@@ -310,6 +317,10 @@ public struct FalsePositiveGuard: Sendable {
     /// Why `candidate` must not answer `query`, or `nil` when it may.
     public func check(query: PromptFeatures, candidate: PromptFeatures) -> GuardRejection? {
         if let rejection = checkQuery(query) { return rejection }
+        if configuration.maxWords > 0 && candidate.words > configuration.maxWords {
+            // Stored before the limit was lowered: it has a vector, but may not match either.
+            return .tooLong(words: candidate.words, limit: configuration.maxWords)
+        }
         if configuration.numbers && query.numbers != candidate.numbers {
             return .numbersDiffer(query: query.numbers, candidate: candidate.numbers)
         }
@@ -343,19 +354,27 @@ public struct GuardConfiguration: Codable, Sendable, Equatable {
     /// Refuse when both prompts name things (capitalised words) and the names differ.
     public var names: Bool
     public var emptyQuery: Bool
+    /// Prompts of more words than this hit only exactly (0: no limit). In a long prompt (a
+    /// document to summarise, a pasted log) a changed sentence barely moves the embedding, so a
+    /// different request would score as the same one; and MiniLM reads only its first 256
+    /// tokens (about 190 words), so it cannot see a difference after them at all. 150 stays
+    /// inside that window. Such prompts are stored without a vector.
+    public var maxWords: Int
 
     public init(
-        numbers: Bool = true, negation: Bool = true, wordOrder: Bool = true, names: Bool = true, emptyQuery: Bool = true
+        numbers: Bool = true, negation: Bool = true, wordOrder: Bool = true, names: Bool = true, emptyQuery: Bool = true,
+        maxWords: Int = 150
     ) {
         self.numbers = numbers
         self.negation = negation
         self.wordOrder = wordOrder
         self.names = names
         self.emptyQuery = emptyQuery
+        self.maxWords = maxWords
     }
 
     enum CodingKeys: String, CodingKey {
-        case numbers, negation, wordOrder = "word_order", names, emptyQuery = "empty_query"
+        case numbers, negation, wordOrder = "word_order", names, emptyQuery = "empty_query", maxWords = "max_words"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -365,5 +384,6 @@ public struct GuardConfiguration: Codable, Sendable, Equatable {
         wordOrder = try c.decodeIfPresent(Bool.self, forKey: .wordOrder) ?? true
         names = try c.decodeIfPresent(Bool.self, forKey: .names) ?? true
         emptyQuery = try c.decodeIfPresent(Bool.self, forKey: .emptyQuery) ?? true
+        maxWords = try c.decodeIfPresent(Int.self, forKey: .maxWords) ?? 150
     }
 }

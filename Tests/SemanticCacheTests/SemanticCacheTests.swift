@@ -83,6 +83,30 @@ struct SemanticCacheTests {
         #expect(try await unguarded.lookup(F.request(query)).hit != nil)
     }
 
+    @Test("a prompt longer than guard.max_words hits only exactly, and is stored without a vector")
+    func longPrompts() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        let words = (1...40).map { "The report covers sales figures for region \($0) in great detail" }.joined(separator: ". ")
+        let long = "Summarise this report. " + words + ". Focus on the northern stores."
+        let edited = "Summarise this report. " + words + ". Focus on the southern stores."
+        let cache = try await fixture.open()
+        let entry = try await cache.insert(F.request(long), response: F.answer("x"), model: "gpt-test")
+        #expect(entry.vector == nil)
+        #expect(try await cache.lookup(F.request(long)).hit?.kind == .exact)
+        let miss = try #require(try await cache.lookup(F.request(edited)).miss)
+        #expect(miss.rejection?.code == "too_long")
+
+        // Without the limit, the edit is found by similarity: what the limit prevents.
+        fixture.configuration.guardChecks.maxWords = 0
+        try await cache.close()
+        let unlimited = try await fixture.open()
+        try await unlimited.insert(F.request(long), response: F.answer("x"), model: "gpt-test")
+        let hit = try await unlimited.lookup(F.request(edited)).hit
+        #expect(hit?.kind == .semantic)
+        #expect((hit?.similarity ?? 0) > 0.95)
+    }
+
     @Test("numbers are compared in one spelling: separators, trailing and leading zeros, words, other scripts",
           arguments: [
             ("Split 3,000 dollars", ["3000"]), ("Split 3,000.50 dollars", ["3000.5"]), ("add 2,5 litres", ["2.5"]),
