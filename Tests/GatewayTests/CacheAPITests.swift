@@ -143,6 +143,21 @@ struct CacheAPITests {
         }
     }
 
+    @Test("metrics of the similarity of semantic hits, the best similarity of misses, and the guard's refusals")
+    func similarityMetrics() async throws {
+        try await H.run(configure: { $0.cache.threshold = 0.5 }) { h in
+            _ = try await h.chat("How do I reset my password?")
+            await h.settle()
+            #expect(try await h.chat("How can I reset my password?").cache == "semantic-hit")
+            #expect(try await h.chat("How do I not reset my password?").cache == "miss")
+            let metrics = try await h.request(.GET, "/metrics", contentType: nil).text
+            #expect(metrics.contains(#"deja_lookup_similarity_count{result="hit"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"deja_lookup_similarity_count{result="miss"} 1"#), "the first miss saw no candidate")
+            #expect(metrics.contains(#"deja_lookup_similarity_bucket{result="hit",le="1.0"} 1"#))
+            #expect(metrics.contains(#"deja_guard_rejections_total{reason="negation"} 1"#))
+        }
+    }
+
     /// A stream's body is written after its handler returns, so its line waits for the end.
     @Test("a streamed response is logged when it ends: its first byte, its whole time, its upstream time")
     func streamLogLine() async throws {

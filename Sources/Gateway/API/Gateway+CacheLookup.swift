@@ -42,6 +42,7 @@ extension Gateway {
         switch result {
         case .hit(let hit):
             metrics.lookup(hit.kind == .exact ? "hit" : "semantic_hit")
+            if hit.kind == .semantic { metrics.similarity(hit.similarity, hit: true) }
             out["hit"] = true
             out["kind"] = .string(hit.kind.rawValue)
             out["similarity"] = .double(Double(hit.similarity))
@@ -53,6 +54,7 @@ extension Gateway {
             out["response"] = (try? JSONValue.parse(hit.response)) ?? .string(String(decoding: hit.response, as: UTF8.self))
         case .miss(let miss):
             metrics.lookup("miss")
+            metrics.observe(miss)
             out["hit"] = false
             out["namespace"] = .string(miss.namespace.id.description)
             out["best_similarity"] = miss.bestSimilarity.map { .double(Double($0)) } ?? .null

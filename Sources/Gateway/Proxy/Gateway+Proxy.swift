@@ -54,6 +54,7 @@ extension Gateway {
                     }
                     vector = miss.vector
                     metrics.lookup("miss")
+                    metrics.observe(miss)
                     context.facts.set(cache: "miss", similarity: miss.bestSimilarity, note: miss.rejection?.description)
                 }
             } catch {
@@ -229,6 +230,7 @@ extension Gateway {
     func replay(_ hit: CacheHit, api: ProxyAPI, stream: Bool, includeUsage: Bool, context: GatewayContext) -> Response {
         let kind = hit.kind == .exact ? "hit" : "semantic-hit"
         metrics.lookup(hit.kind == .exact ? "hit" : "semantic_hit")
+        if hit.kind == .semantic { metrics.similarity(hit.similarity, hit: true) }
         metrics.saved(promptTokens: hit.promptTokens, completionTokens: hit.completionTokens)
         context.facts.set(cache: kind, similarity: hit.similarity)
         var headers: HTTPFields = [.xDejaCache: kind, .xDejaEntry: String(hit.key), .age: String(Int(max(0, hit.age)))]

@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import Metrics
 public import Prometheus
+import SemanticCache
 
 /// The gateway's metrics, recorded through swift-metrics into its own Prometheus registry (no
 /// global bootstrap, so several gateways can live in one process, as in tests).
@@ -19,6 +20,7 @@ public final class GatewayMetrics: @unchecked Sendable {
         var status: Int
     }
     private var gauges: [String: CoreMetrics.Gauge] = [:]
+    private var recorders: [String: CoreMetrics.Recorder] = [:]
     /// Made at start, so that they read 0 before the first hit and a hit does not look them up.
     private let savedPrompt: CoreMetrics.Counter
     private let savedCompletion: CoreMetrics.Counter
@@ -29,6 +31,9 @@ public final class GatewayMetrics: @unchecked Sendable {
             .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
             .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
             .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+        ]
+        factory.valueHistogramBuckets["deja_lookup_similarity"] = [
+            0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 1.0,
         ]
         self.factory = factory
         savedPrompt = CoreMetrics.Counter(label: "deja_saved_tokens_total", dimensions: [("kind", "prompt")], factory: factory)
@@ -104,6 +109,35 @@ public final class GatewayMetrics: @unchecked Sendable {
     func saved(promptTokens: Int, completionTokens: Int) {
         if promptTokens > 0 { savedPrompt.increment(by: promptTokens) }
         if completionTokens > 0 { savedCompletion.increment(by: completionTokens) }
+    }
+
+    /// `deja_lookup_similarity{result=hit|miss}` (histogram): the similarity of a semantic hit,
+    /// or the best one a miss saw. How close the misses come to the threshold is what tells
+    /// whether it is set well for the traffic, without labelled pairs (`deja tune` needs those).
+    func similarity(_ value: Float, hit: Bool) {
+        let recorder = lock.withLock { () -> CoreMetrics.Recorder in
+            let key = hit ? "hit" : "miss"
+            if let r = recorders[key] { return r }
+            let r = CoreMetrics.Recorder(
+                label: "deja_lookup_similarity", dimensions: [("result", key)], aggregate: true, factory: factory)
+            recorders[key] = r
+            return r
+        }
+        recorder.record(Double(value))
+    }
+
+    /// What a miss saw: its best similarity, and the guard's refusal if there was one.
+    func observe(_ miss: CacheMiss) {
+        if let best = miss.bestSimilarity { similarity(best, hit: false) }
+        if let rejection = miss.rejection { guardRejection(rejection.code) }
+    }
+
+    /// `deja_guard_rejections_total{reason}`: misses the false-positive guard decided, a
+    /// candidate above the threshold refused (numbers, negation, opposite_words, word_order,
+    /// names: wrong answers kept from being served) or a query that may not match by similarity
+    /// at all (empty_query, only_function_words, too_long).
+    func guardRejection(_ reason: String) {
+        counter("deja_guard_rejections_total", [("reason", reason)]).increment()
     }
 
     /// `deja_upstream_duration_seconds{provider}`.
