@@ -37,7 +37,8 @@ extension Gateway {
         var flight: MissFlights.Ticket?
         if cacheable && !controls.noCache {
             do {
-                switch try await cache.lookup(cacheRequest, options: LookupOptions(threshold: controls.threshold, maxAge: controls.maxAge)) {
+                let options = LookupOptions(threshold: controls.threshold, maxAge: controls.maxAge)
+                switch try await cache.lookup(cacheRequest, options: options) {
                 case .hit(let hit):
                     return replay(hit, api: api, stream: stream, includeUsage: includeUsage, context: context)
                 case .miss(let miss):
@@ -270,8 +271,7 @@ extension Gateway {
     /// A streamed miss: every upstream chunk goes to the client as it arrives, while the stream
     /// is assembled into a complete answer that is stored only if it ended properly (`[DONE]`;
     /// for the Responses API, its final `response.completed` or `response.incomplete` event). If
-    /// the upstream breaks off, the
-    /// client gets an SSE error event and nothing is stored.
+    /// the upstream breaks off, the client gets an SSE error event and nothing is stored.
     func streamed(
         _ response: HTTPClientResponse, api: ProxyAPI, provider: UpstreamProvider, store: StoreAfterwards,
         cacheHeader: String, started: ContinuousClock.Instant, context: GatewayContext
