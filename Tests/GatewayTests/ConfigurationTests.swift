@@ -93,7 +93,7 @@ struct ConfigurationTests {
         for key in ["host", "port", "max_body_bytes", "admin_key_env", "cache_multiple_choices", "upstream_connections", "coalesce_misses", "threshold", "thresholds",
                     "ttl", "max_entries", "max_bytes", "store", "index_file", "snapshot_interval", "candidates",
                     "exact_scan_limit", "shared_namespaces", "guard", "numbers", "negation", "word_order", "names",
-                    "empty_query", "hnsw", "ef_construction", "ef_search", "rebuild_on_embedder_change",
+                    "empty_query", "max_words", "hnsw", "ef_construction", "ef_search", "rebuild_on_embedder_change",
                     "response_memory", "kind", "name", "unigram_weight", "bigram_weight", "char_ngram_weight",
                     "char_ngram_sizes", "token_weights", "base_url", "api_key_env", "dimension", "batch_size",
                     "timeout", "max_retries", "backoff_ms", "max_batch", "batch_wait_ms", "threads", "workers", "provider",

@@ -301,6 +301,11 @@ struct ProxyTests {
             #expect(models.json["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue }
                     == ["mock-gpt", "mock-embed", "mock-tools", "mock-slow-stream", "deja-embed"])
             #expect(h.mock.lastHeaders(to: "/v1/models")["authorization"] == "Bearer sk-client")
+            // Kept a minute, per tenant: the same client again is answered without the provider.
+            _ = try await h.request(.GET, "/v1/models", headers: ["authorization": "Bearer sk-client"], contentType: nil)
+            #expect(h.mock.requests(to: "/v1/models") == 1)
+            _ = try await h.request(.GET, "/v1/models", headers: ["authorization": "Bearer sk-other"], contentType: nil)
+            #expect(h.mock.requests(to: "/v1/models") == 2, "another key may see other models")
             let one = try await h.request(.GET, "/v1/models/gpt-test", contentType: nil)
             #expect(one.status == 200)
             #expect(one.json["id"]?.stringValue == "gpt-test")

@@ -7,6 +7,27 @@ import NIOFoundationCompat
 import NIOHTTP1
 import SemanticCache
 
+/// Providers' model lists, kept a minute: front ends ask for the list on every page load, and
+/// it changes when a provider ships a model, not from one request to the next. Kept per
+/// provider and tenant (a client's own key may see other models), by the tenant's digest, never
+/// the key.
+final class ProviderModelLists: @unchecked Sendable {
+    static let lifetime: Duration = .seconds(60)
+    private let lock = NSLock()
+    private var lists: [String: (fetched: ContinuousClock.Instant, models: [JSONValue])] = [:]
+
+    func get(_ key: String) -> [JSONValue]? {
+        lock.withLock {
+            guard let kept = lists[key], ContinuousClock.now - kept.fetched < Self.lifetime else { return nil }
+            return kept.models
+        }
+    }
+
+    func put(_ key: String, _ models: [JSONValue]) {
+        lock.withLock { lists[key] = (.now, models) }
+    }
+}
+
 extension Gateway {
     /// How long `GET /v1/models` waits for the provider's list before answering without it.
     static let modelListTimeout = 5.0
@@ -35,8 +56,11 @@ extension Gateway {
         return Self.json(["object": "list", "data": .array(data)])
     }
 
-    /// The `data` of the provider's `GET /models`, or nothing (logged) when it cannot be had.
+    /// The `data` of the provider's `GET /models` (kept a minute), or nothing (logged) when it
+    /// cannot be had.
     private func providerModels(_ provider: UpstreamProvider, _ request: Request, _ context: GatewayContext) async -> [JSONValue] {
+        let key = provider.name + "|" + tenant(provider, authorization: request.headers[.authorization])
+        if let kept = modelLists.get(key) { return kept }
         var problem: String
         do {
             let response = try await upstream.send(
@@ -44,7 +68,10 @@ extension Gateway {
                 requestID: context.requestID, timeout: min(Self.modelListTimeout, provider.configuration.timeout))
             if response.status == .ok {
                 let body = try await response.body.collect(upTo: 8 << 20)
-                if let list = (try? JSONValue.parse(Data(buffer: body)))?["data"]?.arrayValue { return list }
+                if let list = (try? JSONValue.parse(Data(buffer: body)))?["data"]?.arrayValue {
+                    modelLists.put(key, list)
+                    return list
+                }
                 problem = "its answer is not a model list"
             } else {
                 problem = "it answered \(response.status.code)"

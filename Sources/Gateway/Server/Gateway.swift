@@ -27,6 +27,8 @@ public final class Gateway: Sendable {
     let flights = MissFlights()
     /// Streams replayed from cached answers, for the next streamed hit on the same entry.
     let replays = ReplayMemo(limit: 32 << 20)
+    /// Providers' model lists for `GET /v1/models`.
+    let modelLists = ProviderModelLists()
 
     /// - Throws: ``ConfigurationError`` when a provider's key variable is named but not set.
     public init(
