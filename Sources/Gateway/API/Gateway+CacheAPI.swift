@@ -53,7 +53,9 @@ extension Gateway {
         }
         router.get("/v1/cache/stats") { request, _ in
             try self.authorize(request)
-            let data = try JSONEncoder().encode(self.cache.stats)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys  // the same order every time, like every other answer
+            let data = try encoder.encode(self.cache.stats)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
         }
     }
