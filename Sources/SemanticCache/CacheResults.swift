@@ -48,6 +48,14 @@ public enum LookupResult: Sendable {
         if case .miss(let m) = self { return m }
         return nil
     }
+
+    /// The namespace the request fell in.
+    public var namespace: Namespace {
+        switch self {
+        case .hit(let h): h.namespace
+        case .miss(let m): m.namespace
+        }
+    }
 }
 
 /// Per-request controls of a lookup.

@@ -66,11 +66,6 @@ public final class SemanticCache: Sendable {
         request.namespace(shared: configuration.isShared(request.sharedLabel))
     }
 
-    /// The threshold that applies to a request.
-    public func threshold(for request: CacheRequest) -> Float {
-        configuration.threshold(model: request.model, label: namespace(for: request).label)
-    }
-
     // MARK: - Lookup
 
     /// Finds a cached answer for `request`.

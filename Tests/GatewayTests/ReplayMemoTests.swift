@@ -23,4 +23,20 @@ struct ReplayMemoTests {
         #expect(memo.get(key(10)) == nil, "a replay over an eighth of the limit is not kept")
         #expect(memo.count == 8)
     }
+
+    @Test("the gateway keeps the replay of a streamed hit and sends it again")
+    func gatewayKeepsReplays() async throws {
+        try await GatewayHarness.run { h in
+            _ = try await h.chat("Explain recursion in programming", stream: true)
+            await h.settle()
+            #expect(h.gateway.replays.count == 0, "a miss is passed through, not replayed")
+            let first = try await h.chat("Explain recursion in programming", stream: true)
+            #expect(h.gateway.replays.count == 1)
+            let second = try await h.chat("Explain recursion in programming", stream: true)
+            #expect(second.body == first.body)
+            #expect(h.gateway.replays.count == 1)
+            _ = try await h.chat("Explain recursion in programming")
+            #expect(h.gateway.replays.count == 1, "a plain hit needs no replay")
+        }
+    }
 }

@@ -29,34 +29,34 @@ extension Gateway {
             }
             options.maxAge = seconds
         }
-        let threshold = max(cache.threshold(for: cacheRequest), options.threshold ?? 0)
-        // As configured (0.8, not the Float's 0.800000011920929).
-        let shown = (Double(threshold) * 10_000).rounded() / 10_000
-        var out: [String: JSONValue] = ["object": "cache.lookup", "threshold": .double(shown)]
         let result: LookupResult
         do {
             result = try await cache.lookup(cacheRequest, options: options)
         } catch {
             throw OpenAIError.server("Lookup failed: \(error)")
         }
+        let namespace = result.namespace
+        let configured = cache.configuration.threshold(model: cacheRequest.model, label: namespace.label)
+        let threshold = max(configured, options.threshold ?? 0)
+        // As configured (0.8, not the Float's 0.800000011920929).
+        let shown = (Double(threshold) * 10_000).rounded() / 10_000
+        var out: [String: JSONValue] = [
+            "object": "cache.lookup", "threshold": .double(shown), "namespace": .string(namespace.id.description),
+        ]
         switch result {
         case .hit(let hit):
-            metrics.lookup(hit.kind == .exact ? "hit" : "semantic_hit")
-            if hit.kind == .semantic { metrics.similarity(hit.similarity, hit: true) }
+            metrics.observe(hit)
             out["hit"] = true
             out["kind"] = .string(hit.kind.rawValue)
             out["similarity"] = .double(Double(hit.similarity))
             out["age"] = .int(Int64(max(0, hit.age)))
-            out["namespace"] = .string(hit.namespace.id.description)
             if let entry = try await cache.entry(key: hit.key) {
                 out["entry"] = Self.describe(entry, response: false)
             }
             out["response"] = (try? JSONValue.parse(hit.response)) ?? .string(String(decoding: hit.response, as: UTF8.self))
         case .miss(let miss):
-            metrics.lookup("miss")
             metrics.observe(miss)
             out["hit"] = false
-            out["namespace"] = .string(miss.namespace.id.description)
             out["best_similarity"] = miss.bestSimilarity.map { .double(Double($0)) } ?? .null
             out["rejection"] = miss.rejection.map { .string($0.description) } ?? .null
         }

@@ -54,7 +54,6 @@ extension Gateway {
                         }
                     }
                     vector = miss.vector
-                    metrics.lookup("miss")
                     metrics.observe(miss)
                     context.facts.set(cache: "miss", similarity: miss.bestSimilarity, note: miss.rejection?.description)
                 }
@@ -230,9 +229,7 @@ extension Gateway {
     /// A cached answer, as JSON or replayed as a stream.
     func replay(_ hit: CacheHit, api: ProxyAPI, stream: Bool, includeUsage: Bool, context: GatewayContext) -> Response {
         let kind = hit.kind == .exact ? "hit" : "semantic-hit"
-        metrics.lookup(hit.kind == .exact ? "hit" : "semantic_hit")
-        if hit.kind == .semantic { metrics.similarity(hit.similarity, hit: true) }
-        metrics.saved(promptTokens: hit.promptTokens, completionTokens: hit.completionTokens)
+        metrics.observe(hit)
         context.facts.set(cache: kind, similarity: hit.similarity)
         var headers: HTTPFields = [.xDejaCache: kind, .xDejaEntry: String(hit.key), .age: String(Int(max(0, hit.age)))]
         if hit.kind == .semantic { headers[.xDejaSimilarity] = RequestLogMiddleware.fixed(Double(hit.similarity), places: 4) }

@@ -31,32 +31,28 @@ final class ReplayMemo: @unchecked Sendable {
     }
 
     func get(_ key: Key) -> ByteBuffer? {
-        lock.lock()
-        defer { lock.unlock() }
-        return replays[key]
+        lock.withLock { replays[key] }
     }
 
     func put(_ key: Key, _ replay: ByteBuffer) {
         let size = replay.readableBytes
         guard size <= limit / 8 else { return }  // one huge answer must not flush everything else
-        lock.lock()
-        defer { lock.unlock() }
-        guard replays.updateValue(replay, forKey: key) == nil else { return }
-        order.append(key)
-        bytes += size
-        while bytes > limit, oldest < order.count {
-            if let gone = replays.removeValue(forKey: order[oldest]) { bytes -= gone.readableBytes }
-            oldest += 1
-        }
-        if oldest > 1024 && oldest * 2 > order.count {
-            order.removeFirst(oldest)
-            oldest = 0
+        lock.withLock {
+            guard replays.updateValue(replay, forKey: key) == nil else { return }
+            order.append(key)
+            bytes += size
+            while bytes > limit, oldest < order.count {
+                if let gone = replays.removeValue(forKey: order[oldest]) { bytes -= gone.readableBytes }
+                oldest += 1
+            }
+            if oldest > 1024 && oldest * 2 > order.count {
+                order.removeFirst(oldest)
+                oldest = 0
+            }
         }
     }
 
     var count: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return replays.count
+        lock.withLock { replays.count }
     }
 }

@@ -126,8 +126,17 @@ public final class GatewayMetrics: @unchecked Sendable {
         recorder.record(Double(value))
     }
 
-    /// What a miss saw: its best similarity, and the guard's refusal if there was one.
+    /// A hit served, by the proxy or the lookup API: its kind, its similarity when semantic, and
+    /// the tokens it kept from the provider.
+    func observe(_ hit: CacheHit) {
+        lookup(hit.kind == .exact ? "hit" : "semantic_hit")
+        if hit.kind == .semantic { similarity(hit.similarity, hit: true) }
+        saved(promptTokens: hit.promptTokens, completionTokens: hit.completionTokens)
+    }
+
+    /// A miss: counted, with its best similarity and the guard's refusal if there was one.
     func observe(_ miss: CacheMiss) {
+        lookup("miss")
         if let best = miss.bestSimilarity { similarity(best, hit: false) }
         if let rejection = miss.rejection { guardRejection(rejection.code) }
     }
