@@ -28,7 +28,9 @@ package extension DecodingError {
         case .keyNotFound(let key, let context):
             return "\(path(context, key)): required"
         case .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
+            // Corrupt at the top (not JSON at all) has no path to name.
+            let at = path(context)
+            return at.isEmpty ? context.debugDescription : "\(at): \(context.debugDescription)"
         @unknown default:
             return "\(self)"
         }

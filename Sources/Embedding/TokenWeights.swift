@@ -41,9 +41,9 @@ public struct TokenWeights: Sendable, Equatable {
     public static func load(file path: String) throws(EmbeddingError) -> TokenWeights {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try TextFile.read(path)
         } catch {
-            throw .modelFile(path: path, reason: "cannot read token weights: \(error.localizedDescription)")
+            throw .modelFile(path: path, reason: "cannot read token weights: \(error.reason)")
         }
         var weights = builtIn
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

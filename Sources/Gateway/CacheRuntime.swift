@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+import Embedding
 import Foundation
 public import Logging
 public import SemanticCache
@@ -26,7 +27,7 @@ public enum CacheRuntime {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw .store("\(field): cannot create the folder \(folder): \(error.localizedDescription)")
+            throw .store("\(field): cannot create the folder \(folder): \(FileAccessError.reason(error))")
         }
     }
 }

@@ -15,6 +15,8 @@ public enum CacheError: Error, Equatable, Sendable, CustomStringConvertible {
     case index(IndexError)
     /// An entry cannot be stored as given.
     case invalidEntry(String)
+    /// The labelled pairs for `deja tune` cannot be read; the string names the file (and line).
+    case labelledPairs(String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum CacheError: Error, Equatable, Sendable, CustomStringConvertible {
             return "vector index: \(error)"
         case .invalidEntry(let message):
             return "cannot cache this entry: \(message)"
+        case .labelledPairs(let message):
+            return message
         }
     }
 }

@@ -18,12 +18,10 @@ public struct LabelledPair: Codable, Sendable, Equatable {
 
     /// Reads a JSONL file of pairs.
     ///
-    /// - Throws: ``CacheError/invalidEntry(_:)`` naming the file and line that is wrong.
+    /// - Throws: ``CacheError/labelledPairs(_:)`` naming the file and line that is wrong.
     public static func load(jsonl path: String) throws(CacheError) -> [LabelledPair] {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw .invalidEntry("cannot read \(path): \(error.localizedDescription)")
-        }
+        do { text = try TextFile.read(path) } catch { throw .labelledPairs(error.description) }
         var pairs: [LabelledPair] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -31,10 +29,10 @@ public struct LabelledPair: Codable, Sendable, Equatable {
             do {
                 pairs.append(try JSONDecoder().decode(LabelledPair.self, from: Data(trimmed.utf8)))
             } catch {
-                throw .invalidEntry("\(path):\(number + 1): expected {\"a\": ..., \"b\": ..., \"same\": true|false}")
+                throw .labelledPairs("\(path):\(number + 1): expected {\"a\": ..., \"b\": ..., \"same\": true|false}")
             }
         }
-        guard !pairs.isEmpty else { throw .invalidEntry("\(path) holds no pairs") }
+        guard !pairs.isEmpty else { throw .labelledPairs("\(path) holds no pairs") }
         return pairs
     }
 }

@@ -161,6 +161,40 @@ struct ServeTests {
         #expect(serve.stderr.split(separator: "\n").count == 1, "\(serve.stderr)")
     }
 
+    @Test("mistakes on the command line: one line naming the file or option and why, a failing status, no files made")
+    func commandLineMistakes() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let missing = dir.path("missing.yaml")
+        let badConfig = dir.path("bad.yaml")
+        try "cache:\n  threshold: 1.7\n".write(toFile: badConfig, atomically: true, encoding: .utf8)
+        let pairs = URL(fileURLWithPath: "fixtures/pairs.jsonl").path
+        let prompts = URL(fileURLWithPath: "fixtures/prompts.txt").path
+        let cases: [(arguments: [String], error: String)] = [
+            (["config", "check", missing], "\(missing): cannot read the configuration file: no such file or directory"),
+            (["config", "check", dir.url.path], "\(dir.url.path): cannot read the configuration file: is a directory"),
+            (["serve", "--config", missing], "Error: \(missing): cannot read the configuration file: no such file or directory"),
+            (["serve", "--config", badConfig], "Error: \(badConfig): cache.threshold: must be between 0 and 1, got 1.7"),
+            (["serve", "--port", "99999"], "Error: --port must be between 0 and 65535, got 99999"),
+            (["mock-upstream", "--port", "70000"], "Error: --port must be between 0 and 65535, got 70000"),
+            (["tune", missing], "Error: cannot read \(missing): no such file or directory"),
+            (["tune", badConfig], "Error: \(badConfig):1: expected {\"a\": ..., \"b\": ..., \"same\": true|false}"),
+            (["tune", pairs, "--write", dir.path("no/deja.yaml")], "Error: --write \(dir.path("no/deja.yaml")): the folder \(dir.path("no")) does not exist"),
+            (["cache", "stats"], "Error: there is no cache at deja-cache.sqlite (cache.store): give the gateway's configuration with --config"),
+            (["cache", "import", missing], "Error: cannot read \(missing): no such file or directory"),
+            (["bench", "embed", "--prompts", missing], "Error: cannot read \(missing): no such file or directory"),
+            (["bench", "gateway", "--url", "http://127.0.0.1:1/v1", "--duration", "1", "--prompts", prompts],
+             "Error: cannot connect to 127.0.0.1:1: connection refused; is the server running?"),
+        ]
+        for (arguments, error) in cases {
+            let result = try DejaBinary.run(arguments, directory: dir.url.path)
+            #expect(result.status != 0, "deja \(arguments.joined(separator: " ")) succeeded")
+            #expect(result.stderr.split(separator: "\n").first.map(String.init) == error, "deja \(arguments.joined(separator: " "))")
+        }
+        let made = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted()
+        #expect(made == ["bad.yaml"], "the failed commands left \(made)")
+    }
+
     @Test("the help lists every command")
     func help() throws {
         let result = try DejaBinary.run(["--help"])

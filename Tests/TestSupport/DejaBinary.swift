@@ -16,17 +16,18 @@ public enum DejaBinary {
     }
 
     /// A `deja` child with `arguments`, this process's environment plus `environment`; not started.
-    static func process(_ arguments: [String], environment: [String: String]) -> Process {
+    static func process(_ arguments: [String], environment: [String: String], directory: String? = nil) -> Process {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         return process
     }
 
-    /// Runs `deja` with `arguments` to completion.
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
-        let process = Self.process(arguments, environment: environment)
+    /// Runs `deja` with `arguments` to completion (in `directory`, else this process's).
+    public static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> Output {
+        let process = Self.process(arguments, environment: environment, directory: directory)
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -4,15 +4,22 @@ import SemanticCache
 import Yams
 
 /// A configuration that cannot be used: one line per problem, each starting with its path in
-/// the file (`cache.threshold: must be between 0 and 1, got 1.7`).
+/// the file (`cache.threshold: must be between 0 and 1, got 1.7`), or with what is wrong with the
+/// file as a whole (`cannot read the configuration file: no such file or directory`).
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var problems: [String]
+    /// The file the problems are in; `nil` for the defaults with `DEJA_*` variables.
+    public var file: String?
 
-    public init(_ problems: [String]) {
+    public init(_ problems: [String], file: String? = nil) {
         self.problems = problems
+        self.file = file
     }
 
-    public var description: String { problems.joined(separator: "\n") }
+    /// One line per problem, each prefixed with the file when there is one.
+    public var description: String {
+        problems.map { problem in file.map { "\($0): \(problem)" } ?? problem }.joined(separator: "\n")
+    }
 }
 
 extension DejaConfiguration {
@@ -34,17 +41,17 @@ extension DejaConfiguration {
         if let path {
             let text: String
             do {
-                text = try String(contentsOfFile: path, encoding: .utf8)
+                text = try TextFile.read(path)
             } catch {
-                throw ConfigurationError(["\(path): cannot read the configuration file: \(error.localizedDescription)"])
+                throw ConfigurationError(["cannot read the configuration file: \(error.reason)"], file: path)
             }
             do {
                 if let node = try Yams.compose(yaml: text) { root = node }
             } catch {
-                throw ConfigurationError(["\(path): not valid YAML: \(error)"])
+                throw ConfigurationError(["not valid YAML: \(error)"], file: path)
             }
             guard case .mapping = root else {
-                throw ConfigurationError(["\(path): the top level must be a mapping of sections (server, cache, ...)"])
+                throw ConfigurationError(["the top level must be a mapping of sections (server, cache, ...)"], file: path)
             }
         }
         root = Self.expandEmbedderShorthand(root)
@@ -59,9 +66,9 @@ extension DejaConfiguration {
         } catch let error as DecodingError {
             problems.append(error.readableDescription)
         } catch {
-            problems.append("\(path ?? "configuration"): \(error)")
+            problems.append("\(error)")
         }
-        guard problems.isEmpty else { throw ConfigurationError(problems) }
+        guard problems.isEmpty else { throw ConfigurationError(problems, file: path) }
         // The threshold suits the embedder: cosines of MiniLM and of the hashing embedder are
         // not on the same scale, so an unset threshold follows the embedder chosen.
         if root["cache"]?["threshold"] == nil {

@@ -58,7 +58,7 @@ extension Deja {
         func run() async throws {
             var configuration = try options.load()
             if let embedder { configuration.embedder.kind = try EmbedderKindOption.parse(embedder) }
-            let text = try String(contentsOfFile: prompts, encoding: .utf8)
+            let text = try TextFile.read(prompts)
             let lines = text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
             guard !lines.isEmpty else { throw ValidationError("\(prompts) holds no prompts") }
             try await HTTPClient.withHTTPClient(configuration: .deja()) { client in

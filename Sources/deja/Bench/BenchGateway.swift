@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Embedding
 import Gateway
 import NIOCore
 import NIOFoundationEssentialsCompat
@@ -69,7 +70,7 @@ extension Deja {
         }
 
         func run() throws {
-            let lines = try String(contentsOfFile: prompts, encoding: .utf8).split(separator: "\n").map(String.init)
+            let lines = try TextFile.read(prompts).split(separator: "\n").map(String.init)
                 .filter { !$0.isEmpty }
             guard lines.count > 1 else { throw ValidationError("\(prompts) needs at least two prompts") }
             let warmed = Array(lines.prefix(min(warm, lines.count / 2)))

@@ -50,18 +50,37 @@ struct GatewayLoad {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
                 }
-            bootstrap.connect(host: host, port: port).whenFailure { promise.fail($0) }
+            bootstrap.connect(host: host, port: port).whenFailure { [host, port] error in
+                promise.fail(BenchError("cannot connect to \(host):\(port): \(Self.reason(error)); is the server running?"))
+            }
             futures.append(promise.futureResult)
         }
         var samples: [Sample] = []
         var errors = 0
+        // Every connection settles before a failure is reported, so that none outlives the loops.
+        var failure: (any Error)?
         for f in futures {
-            let r = try f.wait()
-            samples += r.samples
-            errors += r.errors
+            do {
+                let r = try f.wait()
+                samples += r.samples
+                errors += r.errors
+            } catch {
+                failure = failure ?? error
+            }
         }
+        if let failure { throw failure }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return (samples, seconds, errors)
+    }
+
+    /// Why a connection failed, in a few words (NIO's own error lists every address it tried).
+    static func reason(_ error: any Error) -> String {
+        if let failure = error as? NIOConnectionError {
+            if let first = failure.connectionErrors.first { return reason(first.error) }
+            if failure.dnsAError != nil || failure.dnsAAAAError != nil { return "the name does not resolve" }
+        }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
+        return "\(error)"
     }
 }
 

@@ -1,3 +1,4 @@
+import Embedding
 import Foundation
 import VectorIndex
 
@@ -30,10 +31,11 @@ struct VectorDataset {
     static func anchors(metaPath: String) throws -> VectorDataset {
         let metaURL = URL(fileURLWithPath: metaPath)
         let meta: AnchorsMeta
+        let metaData = try TextFile.data(metaPath)
         do {
-            meta = try JSONDecoder().decode(AnchorsMeta.self, from: Data(contentsOf: metaURL))
+            meta = try JSONDecoder().decode(AnchorsMeta.self, from: metaData)
         } catch {
-            throw BenchError("cannot read data set header \(metaPath): \(error.localizedDescription)")
+            throw BenchError("\(metaPath): not an anchors.py data set header (meta.json): \((error as? DecodingError)?.readableDescription ?? "\(error)")")
         }
         guard meta.format == "anchors-v1", meta.dtype == "float32", meta.byte_order == "little" else {
             throw BenchError("\(metaPath): expected format anchors-v1 with little-endian float32, got \(meta.format)")
@@ -53,10 +55,7 @@ struct VectorDataset {
     }
 
     private static func readRaw<T>(_ url: URL, count: Int, as: T.Type) throws -> [T] {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw BenchError("cannot read \(url.path): \(error.localizedDescription)")
-        }
+        let data = try TextFile.data(url.path)
         guard data.count == count * MemoryLayout<T>.size else {
             throw BenchError("\(url.path) has \(data.count) bytes, expected \(count * MemoryLayout<T>.size)")
         }

@@ -44,7 +44,7 @@ extension Deja.Cache {
 
         func run() async throws {
             let configuration = try options.load()
-            let text = try String(contentsOfFile: file, encoding: .utf8)
+            let text = try TextFile.read(file)
             var lines: [Line] = []
             for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let trimmed = raw.trimmingCharacters(in: .whitespaces)
@@ -83,6 +83,11 @@ extension Deja.Cache {
 
         func run() async throws {
             let configuration = try options.load()
+            // Reporting on a cache must not make one, in whatever folder this runs in.
+            guard FileManager.default.fileExists(atPath: configuration.cache.store) else {
+                throw ValidationError(
+                    "there is no cache at \(configuration.cache.store) (cache.store): give the gateway's configuration with --config")
+            }
             try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
                 let cache = try await CacheRuntime.open(configuration, client: client, logger: Logger(label: "deja.cache"))
                 let encoder = JSONEncoder()

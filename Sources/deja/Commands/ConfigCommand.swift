@@ -30,7 +30,7 @@ extension Deja.Config {
             do throws(ConfigurationError) {
                 configuration = try DejaConfiguration.load(path: file)
             } catch {
-                for problem in error.problems { FileHandle.standardError.write(Data("\(file): \(problem)\n".utf8)) }
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
                 throw ExitCode.failure
             }
             // The file is valid, but `deja serve` would still stop on a missing model: say so here.

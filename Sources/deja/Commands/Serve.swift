@@ -22,6 +22,10 @@ extension Deja {
         @Option(help: "Address to listen on (overrides server.host).") var host: String?
         @Option(help: "Port to listen on (overrides server.port).") var port: Int?
 
+        func validate() throws {
+            if let port { try PortOption.check(port) }
+        }
+
         func run() async throws {
             GlobalExecutor.useEventLoops()
             var configuration = try options.load()
@@ -49,6 +53,13 @@ extension Deja {
         }
     }
 
+    /// `--port`: 0 (any free port) to 65535.
+    enum PortOption {
+        static func check(_ port: Int) throws {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
+        }
+    }
+
     /// `deja mock-upstream`: the OpenAI-wire mock.
     struct MockUpstreamCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -65,14 +76,26 @@ extension Deja {
         @Option(help: "Milliseconds to wait before every answer.") var latencyMs = 0.0
         @Option(help: "Dimension of the mock embeddings.") var embeddingDimension = 64
 
+        func validate() throws {
+            try PortOption.check(port)
+            guard latencyMs >= 0 else { throw ValidationError("--latency-ms must be 0 or more, got \(latencyMs)") }
+            guard embeddingDimension > 0 else {
+                throw ValidationError("--embedding-dimension must be at least 1, got \(embeddingDimension)")
+            }
+        }
+
         func run() async throws {
             let mock = MockUpstream(configuration: .init(
                 host: host, port: port, latency: .milliseconds(Int64(latencyMs * 1000) / 1000),
                 embeddingDimension: embeddingDimension))
             let logger = Logger(label: "deja.mock-upstream")
-            try await mock.application(logger: logger) { port in
-                logger.notice("mock upstream listening on http://\(host):\(port)/v1")
-            }.runService()
+            do {
+                try await mock.application(logger: logger) { port in
+                    logger.notice("mock upstream listening on http://\(host):\(port)/v1")
+                }.runService()
+            } catch {
+                throw ListenError(error, host: host, port: port, configurable: false) ?? error
+            }
         }
     }
 }

@@ -38,6 +38,14 @@ extension Deja {
             if let model, model.isEmpty || model == "*" {
                 throw ValidationError("--model names one model of models:; for every model, leave it out (cache.threshold)")
             }
+            // Found out before the pairs are measured, not after.
+            if let write {
+                let folder = URL(fileURLWithPath: write).deletingLastPathComponent().path
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                    throw ValidationError("--write \(write): the folder \(folder) does not exist")
+                }
+            }
         }
 
         func run() async throws {
@@ -127,7 +135,7 @@ extension Deja {
         /// Sets `cache.threshold`, or `models.<model>.threshold`, in the file, keeping its
         /// comments, and checks that the result still loads and says so before replacing it.
         static func writeThreshold(_ threshold: Float, model: String?, to path: String) throws {
-            let text = FileManager.default.fileExists(atPath: path) ? try String(contentsOfFile: path, encoding: .utf8) : ""
+            let text = FileManager.default.fileExists(atPath: path) ? try TextFile.read(path) : ""
             let value = String(format: "%.3f", threshold)
             let option = model.map { "models.\($0).threshold" } ?? "cache.threshold"
             let keys = model.map { ["models", $0, "threshold"] } ?? ["cache", "threshold"]
@@ -137,14 +145,14 @@ extension Deja {
                     + "threshold: \(value) to it by hand)")
             }
             let check = path + ".deja-check.yaml"
-            try updated.write(toFile: check, atomically: true, encoding: .utf8)
+            try TextFile.write(updated, to: check)
             defer { try? FileManager.default.removeItem(atPath: check) }
             let loaded = try DejaConfiguration.load(path: check, environment: [:])
             let written = model.map { loaded.models[$0]?.threshold } ?? loaded.cache.threshold
             guard let written, abs(written - threshold) < 0.001 else {
                 throw ValidationError("could not set \(option) in \(path); edit it by hand")
             }
-            try updated.write(toFile: path, atomically: true, encoding: .utf8)
+            try TextFile.write(updated, to: path)
         }
     }
 }
