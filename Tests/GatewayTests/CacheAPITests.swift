@@ -64,6 +64,29 @@ struct CacheAPITests {
             #expect(try await h.post("/v1/cache/search", ["k": 3], headers: h.admin).status == 400)
             #expect(try await h.post("/v1/cache/search", ["vector": [1, 2], "k": 3], headers: h.admin).status == 400)
             #expect(try await h.post("/v1/cache/entries", ["prompt": "x"], headers: h.admin).status == 400)
+            // Nonsense values are refused, not taken for "no limit" or failed on later.
+            let threshold = try await h.post("/v1/cache/search", ["text": "x", "threshold": 2], headers: h.admin)
+            #expect(threshold.status == 400 && threshold.json["error"]?["param"]?.stringValue == "threshold", "\(threshold.text)")
+            #expect(try await h.post("/v1/cache/search", ["text": "x", "threshold": "high"], headers: h.admin).status == 400)
+            let ttl = try await h.post(
+                "/v1/cache/entries", ["prompt": "x", "response": "y", "model": "gpt-test", "ttl": -1], headers: h.admin)
+            #expect(ttl.status == 400 && ttl.json["error"]?["param"]?.stringValue == "ttl", "\(ttl.text)")
+        }
+    }
+
+    @Test("an entry larger than the whole cache may hold is refused with 400, and the cache keeps working")
+    func entryTooLarge() async throws {
+        try await H.run(configure: {
+            $0.cache.maxBytes = 65_536
+            $0.server.maxBodyBytes = 200_000
+        }) { h in
+            let huge = try await h.post(
+                "/v1/cache/entries", ["prompt": "x", "response": .string(String(repeating: "y", count: 70_000)), "model": "gpt-test"],
+                headers: h.admin)
+            #expect(huge.status == 400, "\(huge.text)")
+            #expect(huge.json["error"]?["message"]?.stringValue?.contains("cache.max_bytes") == true, "\(huge.text)")
+            let small = try await h.post("/v1/cache/entries", ["prompt": "x", "response": "y", "model": "gpt-test"], headers: h.admin)
+            #expect(small.status == 201, "\(small.text)")
         }
     }
 

@@ -20,6 +20,7 @@ struct FaultTests {
                 ("not UTF-8", try await h.request(.POST, "/v1/chat/completions", body: Data(#"{"model": "gpt-test", "messages": [{"role": "user", "content": ""#.utf8) + Data([0xFF]) + Data(#""}]}"#.utf8)), 400),
                 ("not an object", try await h.request(.POST, "/v1/chat/completions", body: Data("[1,2]".utf8)), 400),
                 ("model of the wrong type", try await h.post("/v1/chat/completions", ["model": 5, "messages": [["role": "user", "content": "hi"]]]), 400),
+                ("empty model", try await h.post("/v1/chat/completions", ["model": "", "messages": [["role": "user", "content": "hi"]]]), 400),
                 ("missing messages", try await h.post("/v1/chat/completions", ["model": "gpt-test"]), 400),
                 ("empty messages", try await h.post("/v1/chat/completions", ["model": "gpt-test", "messages": []]), 400),
                 ("messages not an array", try await h.post("/v1/chat/completions", ["model": "gpt-test", "messages": "hi"]), 400),

@@ -97,7 +97,13 @@ extension Gateway {
         }
         let k = body["k"]?.intValue ?? 5
         guard (1...100).contains(k) else { throw OpenAIError.invalidRequest("'k' must be between 1 and 100", param: "k") }
-        let threshold = body["threshold"]?.doubleValue.map(Float.init) ?? -1
+        var threshold: Float = -1
+        if let given = body["threshold"] {
+            guard let value = given.doubleValue, (0...1).contains(value) else {
+                throw OpenAIError.invalidRequest("'threshold' must be a number between 0 and 1", param: "threshold")
+            }
+            threshold = Float(value)
+        }
         var namespace: Digest128?
         if let hex = body["namespace"]?.stringValue {
             guard let id = Digest128(hex: hex) else {
@@ -141,7 +147,13 @@ extension Gateway {
         var request = request
         let body = try await readJSON(&request)
         let (cacheRequest, model, prompt) = try Self.plainCacheRequest(body)
-        let ttl = body["ttl"]?.doubleValue
+        var ttl: Double?
+        if let given = body["ttl"], !given.isNull {
+            guard let seconds = given.doubleValue, seconds >= 0, seconds.isFinite else {
+                throw OpenAIError.invalidRequest("'ttl' must be 0 (until evicted) or more seconds", param: "ttl")
+            }
+            ttl = seconds
+        }
         let response: JSONValue
         if let json = body["response_json"] {
             guard json["choices"]?.arrayValue?.isEmpty == false else {
@@ -156,10 +168,17 @@ extension Gateway {
             throw OpenAIError.invalidRequest("Give the answer as 'response' (text) or 'response_json'", param: "response")
         }
         let usage = response["usage"]
-        let entry = try await cache.insert(
-            cacheRequest, response: response.canonicalData, model: model,
-            promptTokens: usage?["prompt_tokens"]?.intValue ?? OpenAIWire.estimatedTokens(prompt),
-            completionTokens: usage?["completion_tokens"]?.intValue ?? 0, ttl: ttl)
+        let entry: CacheEntry
+        do {
+            entry = try await cache.insert(
+                cacheRequest, response: response.canonicalData, model: model,
+                promptTokens: usage?["prompt_tokens"]?.intValue ?? OpenAIWire.estimatedTokens(prompt),
+                completionTokens: usage?["completion_tokens"]?.intValue ?? 0, ttl: ttl)
+        } catch {
+            // The entry itself is refused (larger than cache.max_bytes): the client's to change.
+            guard case .invalidEntry(let reason) = error else { throw error }
+            throw OpenAIError.invalidRequest("The entry cannot be cached: \(reason)", param: nil)
+        }
         var out = Self.describe(entry.summary)
         out["object"] = "cache.entry"
         return Self.json(.object(out), status: .created)

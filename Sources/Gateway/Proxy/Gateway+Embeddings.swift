@@ -41,6 +41,13 @@ extension Gateway {
                 param: "input")
         }
         guard inputs.count <= 2048 else { throw OpenAIError.invalidRequest("At most 2048 inputs per request", param: "input") }
+        // Deja's vectors have one length; cutting them short (as OpenAI's text-embedding-3 models
+        // do) would give vectors that no longer compare as the model's.
+        if let dimensions = body["dimensions"], !dimensions.isNull, dimensions.intValue != cache.embedder.dimension {
+            throw OpenAIError.invalidRequest(
+                "\(model) gives vectors of \(cache.embedder.dimension) dimensions; leave 'dimensions' out or set it to that",
+                param: "dimensions")
+        }
         let base64: Bool
         switch body["encoding_format"]?.stringValue {
         case nil, "float": base64 = false

@@ -358,7 +358,8 @@ extension Gateway {
     static func validate(_ api: ProxyAPI, _ body: JSONValue) throws(OpenAIError) {
         guard let model = body["model"] else { throw .invalidRequest("You must provide a model parameter", param: "model") }
         guard let name = model.stringValue, !name.isEmpty else {
-            throw .invalidRequest("'model' must be a non-empty string, got \(model.typeName)", param: "model")
+            let got = model.stringValue == nil ? model.typeName : "an empty string"
+            throw .invalidRequest("'model' must be a non-empty string, got \(got)", param: "model")
         }
         if let stream = body["stream"], stream.boolValue == nil, !stream.isNull {
             throw .invalidRequest("'stream' must be true or false, got \(stream.typeName)", param: "stream")
