@@ -268,6 +268,43 @@ struct ProxyTests {
         }
     }
 
+    /// Streams as other providers send them: a reasoning model's thinking (DeepSeek, vLLM), the
+    /// deprecated functions API, Azure OpenAI's opening chunk of prompt filter results. A streamed
+    /// miss is stored whole, and served again both plain and streamed with nothing lost.
+    @Test("reasoning, legacy function calls and Azure's opening chunk survive a streamed miss and both replays")
+    func providerStreamShapes() async throws {
+        try await H.run { h in
+            for model in ["mock-reasoning", "mock-functions", "mock-filtered"] {
+                let prompt = "Where is my parcel?"
+                let plainUpstream = try await h.chat(prompt, model: model, headers: ["cache-control": "no-store"])
+                let expected = plainUpstream.json["choices"]?.arrayValue?.first
+                let miss = try await h.chat(prompt, model: model, stream: true)
+                #expect(miss.cache == "miss" && miss.events.last == "[DONE]", "\(model)")
+                await h.settle()
+
+                let plain = try await h.chat(prompt, model: model)
+                #expect(plain.cache == "hit", "\(model)")
+                let choice = plain.json["choices"]?.arrayValue?.first
+                #expect(choice?["message"]?["reasoning_content"] == expected?["message"]?["reasoning_content"], "\(model): \(plain.text)")
+                #expect(choice?["message"]?["function_call"] == expected?["message"]?["function_call"], "\(model): \(plain.text)")
+                #expect(choice?["message"]?["content"] == expected?["message"]?["content"], "\(model): \(plain.text)")
+                #expect(choice?["finish_reason"] == expected?["finish_reason"], "\(model)")
+                #expect(plain.json["model"]?.stringValue == model, "\(model): \(plain.text)")
+                #expect(plain.json["id"]?.stringValue?.isEmpty == false && (plain.json["created"]?.intValue ?? 0) > 0,
+                        "\(model): \(plain.text)")
+
+                let replay = try await h.chat(prompt, model: model, stream: true)
+                #expect(replay.cache == "hit" && replay.events.last == "[DONE]", "\(model)")
+                let deltas = replay.events.dropLast().compactMap { try? JSONValue.parse($0) }
+                    .compactMap { $0["choices"]?.arrayValue?.first?["delta"] }
+                let thinking = deltas.compactMap { $0["reasoning_content"]?.stringValue }.joined()
+                #expect(thinking == expected?["message"]?["reasoning_content"]?.stringValue ?? "", "\(model)")
+                let call = deltas.compactMap { $0["function_call"] }.first
+                #expect(call == expected?["message"]?["function_call"] ?? nil, "\(model)")
+            }
+        }
+    }
+
     @Test("legacy completions, embeddings (own and proxied), the model list and one model")
     func otherRoutes() async throws {
         try await H.run { h in

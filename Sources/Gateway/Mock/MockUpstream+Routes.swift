@@ -193,12 +193,18 @@ extension MockUpstream {
             "id": "call_mock_1", "type": "function",
             "function": ["name": "lookup", "arguments": .string(#"{"query":"\#(prompt.prefix(50))"}"#)],
         ]
+        let thinking = model == "mock-reasoning" ? "Thinking about what \"\(prompt)\" asks for." : nil
+        let functionCall: JSONValue = ["name": "lookup", "arguments": toolCall["function"]!["arguments"]!]
         guard body["stream"]?.boolValue == true else {
             var message: JSONValue = ["role": "assistant", "content": .string(content)]
             var finish = cut ? "length" : "stop"
+            if let thinking { message = ["role": "assistant", "content": .string(content), "reasoning_content": .string(thinking)] }
             if model == "mock-tools" {
                 message = ["role": "assistant", "content": .null, "tool_calls": [toolCall]]
                 finish = "tool_calls"
+            } else if model == "mock-functions" {
+                message = ["role": "assistant", "content": .null, "function_call": functionCall]
+                finish = "function_call"
             }
             let full: JSONValue = [
                 "id": .string(id), "object": "chat.completion", "created": created, "model": .string(model),
@@ -220,12 +226,33 @@ extension MockUpstream {
                 "system_fingerprint": "fp_mock",
             ]
         }
-        var events: [JSONValue] = [chunk(["role": "assistant", "content": ""])]
+        var events: [JSONValue] = []
+        if model == "mock-filtered" {
+            // As Azure OpenAI opens a stream: prompt filter results, no choices, id or model.
+            events.append([
+                "id": "", "object": "", "created": 0, "model": "", "choices": [],
+                "prompt_filter_results": [["prompt_index": 0, "content_filter_results": ["hate": ["filtered": false]]]],
+            ])
+        }
+        let calls = model == "mock-tools" || model == "mock-functions"
+        events.append(chunk(["role": "assistant", "content": calls ? .null : ""]))
         var finish = cut ? "length" : "stop"
+        if let thinking {
+            events += thinking.split(separator: " ", omittingEmptySubsequences: false).enumerated().map { i, word in
+                chunk(["reasoning_content": .string((i == 0 ? "" : " ") + word)])
+            }
+        }
         if model == "mock-tools" {
             events.append(chunk(["tool_calls": [["index": 0, "id": "call_mock_1", "type": "function",
                                                   "function": ["name": "lookup", "arguments": toolCall["function"]!["arguments"]!]]]]))
             finish = "tool_calls"
+        } else if model == "mock-functions" {
+            // The deprecated functions API: the name first, then the arguments in pieces.
+            let arguments = functionCall["arguments"]!.stringValue!
+            events.append(chunk(["function_call": ["name": "lookup", "arguments": ""]]))
+            events.append(chunk(["function_call": ["arguments": .string(String(arguments.prefix(5)))]]))
+            events.append(chunk(["function_call": ["arguments": .string(String(arguments.dropFirst(5)))]]))
+            finish = "function_call"
         } else {
             var pieces: [String] = []
             var word = ""

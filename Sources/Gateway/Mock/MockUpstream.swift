@@ -25,7 +25,9 @@ import ServiceLifecycle
 /// | `mock-slow-stream` | five chunks, 200 ms apart |
 /// | `mock-flaky-N` | 503 for the first N requests with that model, then normal answers |
 /// | `mock-tools` | a `tool_calls` answer |
-/// | `mock-reasoning` | spends 50 completion tokens thinking before it answers: under a smaller `max_completion_tokens`, an empty answer cut off by `length` |
+/// | `mock-functions` | a `function_call` answer (the deprecated functions API) |
+/// | `mock-reasoning` | thinks aloud in `reasoning_content` (as DeepSeek and vLLM do) and spends 50 completion tokens on it before it answers: under a smaller `max_completion_tokens`, an empty answer cut off by `length` |
+/// | `mock-filtered` | a stream that opens as Azure OpenAI's do, with a chunk of prompt filter results and no choices, id or model |
 /// | `mock-embed-D` | embeddings of dimension D |
 public final class MockUpstream: Sendable {
     public struct Configuration: Sendable {

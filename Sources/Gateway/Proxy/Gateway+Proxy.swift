@@ -208,6 +208,10 @@ extension Gateway {
         let finished: Set<String> = ["stop", "length", "tool_calls", "function_call"]
         return choices.allSatisfy { choice in
             guard let reason = choice["finish_reason"]?.stringValue, finished.contains(reason) else { return false }
+            // A call that ended the answer must be in it: without it a replay would be an answer
+            // that asks for nothing and says nothing.
+            if reason == "tool_calls" { return choice["message"]?["tool_calls"]?.arrayValue?.isEmpty == false }
+            if reason == "function_call" { return choice["message"]?["function_call"]?["name"]?.stringValue?.isEmpty == false }
             // Cut off by the token limit before it said anything (a reasoning model that spent
             // the limit thinking): not an answer to serve again, where a retry might get one.
             if reason == "length" {

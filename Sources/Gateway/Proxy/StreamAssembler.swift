@@ -13,12 +13,19 @@ struct StreamAssembler {
         var arguments = ""
     }
 
+    /// The delta fields of reasoning models that carry their thinking as text beside the answer:
+    /// `reasoning_content` (DeepSeek, vLLM), `reasoning` (OpenRouter, Ollama).
+    static let reasoningFields = ["reasoning_content", "reasoning"]
+
     struct Choice {
         var role = "assistant"
         var content = ""
         var hasContent = false
         var refusal: String?
+        var reasoning: [String: String] = [:]
         var toolCalls: [Int: ToolCall] = [:]
+        /// The deprecated `functions` API's single call.
+        var functionCall: ToolCall?
         var finishReason: JSONValue = .null
     }
 
@@ -62,9 +69,11 @@ struct StreamAssembler {
             }
             return
         }
-        if let v = chunk["id"], id == .null { id = v }
-        if let v = chunk["created"], created == .null { created = v }
-        if let v = chunk["model"], model == .null { model = v }
+        // The first real values: Azure OpenAI opens a stream with a chunk of prompt filter
+        // results whose id and model are empty and whose `created` is 0.
+        if id == .null, let v = chunk["id"], v.stringValue?.isEmpty == false { id = v }
+        if created == .null, let v = chunk["created"], let seconds = v.intValue, seconds > 0 { created = v }
+        if model == .null, let v = chunk["model"], v.stringValue?.isEmpty == false { model = v }
         if let v = chunk["system_fingerprint"], v != .null { fingerprint = v }
         if let u = chunk["usage"], u != .null { usage = u }
         for c in chunk["choices"]?.arrayValue ?? [] {
@@ -78,6 +87,15 @@ struct StreamAssembler {
                     choice.hasContent = true
                 }
                 if let refusal = delta["refusal"]?.stringValue { choice.refusal = (choice.refusal ?? "") + refusal }
+                for field in Self.reasoningFields {
+                    if let text = delta[field]?.stringValue { choice.reasoning[field, default: ""] += text }
+                }
+                if let call = delta["function_call"], call != .null {
+                    var f = choice.functionCall ?? ToolCall()
+                    if let name = call["name"]?.stringValue { f.name += name }
+                    if let args = call["arguments"]?.stringValue { f.arguments += args }
+                    choice.functionCall = f
+                }
                 for call in delta["tool_calls"]?.arrayValue ?? [] {
                     let i = call["index"]?.intValue ?? 0
                     var t = choice.toolCalls[i] ?? ToolCall()
@@ -105,8 +123,16 @@ struct StreamAssembler {
         for index in choices.keys.sorted() {
             let c = choices[index]!
             if api == .chat {
-                var message: [String: JSONValue] = ["role": .string(c.role), "content": c.hasContent ? .string(c.content) : .null]
+                // A call without words has `content: null`, as in a plain answer, even when the
+                // stream opened with `content: ""`.
+                let calls = !c.toolCalls.isEmpty || c.functionCall != nil
+                let content: JSONValue = c.hasContent && !(calls && c.content.isEmpty) ? .string(c.content) : .null
+                var message: [String: JSONValue] = ["role": .string(c.role), "content": content]
                 if let refusal = c.refusal { message["refusal"] = .string(refusal) }
+                for (field, text) in c.reasoning { message[field] = .string(text) }
+                if let f = c.functionCall {
+                    message["function_call"] = ["name": .string(f.name), "arguments": .string(f.arguments)]
+                }
                 if !c.toolCalls.isEmpty {
                     message["tool_calls"] = .array(c.toolCalls.keys.sorted().map { i in
                         let t = c.toolCalls[i]!

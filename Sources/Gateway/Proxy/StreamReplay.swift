@@ -2,8 +2,9 @@ import SemanticCache
 
 /// Turns a cached response object back into stream chunks.
 enum StreamReplay {
-    /// Chunks of a cached `chat.completion`: the role, the content in pieces of a few words, the
-    /// tool calls, the finish reason, then the usage when the client asked for it.
+    /// Chunks of a cached `chat.completion`: the role, the reasoning and the content in pieces of
+    /// a few words, the tool (or function) calls, the finish reason, then the usage when the
+    /// client asked for it.
     static func chat(_ completion: JSONValue, includeUsage: Bool) -> [JSONValue] {
         var base: [String: JSONValue] = [
             "id": completion["id"] ?? .null, "object": "chat.completion.chunk",
@@ -21,6 +22,14 @@ enum StreamReplay {
             let message = choice["message"] ?? [:]
             let role = message["role"] ?? "assistant"
             out.append(chunk([["index": index, "delta": ["role": role, "content": ""], "finish_reason": .null, "logprobs": .null]]))
+            // A reasoning model's thinking comes before its answer, as it streamed.
+            for field in StreamAssembler.reasoningFields {
+                guard let thinking = message[field]?.stringValue, !thinking.isEmpty else { continue }
+                for piece in pieces(of: thinking) {
+                    out.append(chunk([["index": index, "delta": [field: .string(piece)], "finish_reason": .null,
+                                       "logprobs": .null]]))
+                }
+            }
             if let content = message["content"]?.stringValue {
                 for piece in pieces(of: content) {
                     out.append(chunk([["index": index, "delta": ["content": .string(piece)], "finish_reason": .null,
@@ -37,6 +46,9 @@ enum StreamReplay {
                 }
                 out.append(chunk([["index": index, "delta": ["tool_calls": .array(deltas)], "finish_reason": .null,
                                    "logprobs": .null]]))
+            }
+            if let call = message["function_call"], call != .null {
+                out.append(chunk([["index": index, "delta": ["function_call": call], "finish_reason": .null, "logprobs": .null]]))
             }
             out.append(chunk([["index": index, "delta": [:], "finish_reason": choice["finish_reason"] ?? "stop",
                                "logprobs": .null]]))
