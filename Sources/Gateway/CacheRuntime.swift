@@ -10,7 +10,8 @@ public enum CacheRuntime {
     public static func open(
         _ configuration: DejaConfiguration, client: HTTPClient, logger: Logger, clock: any CacheClock = SystemClock()
     ) async throws -> SemanticCache {
-        let embedder = try await configuration.embedder.makeEmbedder(client: client)
+        let embedder = MemoizedEmbedder.wrap(
+            try await configuration.embedder.makeEmbedder(client: client), entries: configuration.embedder.memoEntries)
         let indexPath = configuration.cache.indexFile.isEmpty ? nil : configuration.cache.indexFile
         // A data folder that does not exist yet is made, as a server does for its data.
         try makeFolder(of: configuration.cache.store, for: "cache.store")

@@ -1,3 +1,4 @@
+import Embedding
 import Foundation
 import NIOHTTP1
 import Gateway
@@ -87,6 +88,34 @@ struct CacheAPITests {
             #expect(huge.json["error"]?["message"]?.stringValue?.contains("cache.max_bytes") == true, "\(huge.text)")
             let small = try await h.post("/v1/cache/entries", ["prompt": "x", "response": "y", "model": "gpt-test"], headers: h.admin)
             #expect(small.status == 201, "\(small.text)")
+        }
+    }
+
+    /// A remote embedder is a paid call: the lookup and the insert that follows it, or a
+    /// paraphrase asked again, must not pay for the same text twice.
+    @Test("a lookup and the insert after it embed the prompt once (memo_entries), twice without the memo")
+    func embedsOnce() async throws {
+        for memo in [4096, 0] {
+            try await H.run(configure: { c in
+                c.embedder.kind = .remote
+                c.embedder.remote = RemoteEmbedderConfiguration(baseURL: c.providers["mock"]!.baseURL, model: "mock-embed-64")
+                c.embedder.memoEntries = memo
+            }) { h in
+                let start = h.mock.requests(to: "/v1/embeddings")
+                let body: JSONValue = ["model": "gpt-test", "prompt": "Do you ship orders to Canada?"]
+                let lookup = try await h.post("/v1/cache/lookup", body, headers: h.admin)
+                #expect(lookup.json["hit"]?.boolValue == false, "\(lookup.text)")
+                #expect(h.mock.requests(to: "/v1/embeddings") == start + 1)
+                var entry = body.objectValue!
+                entry["response"] = "Yes, in 5 days."
+                #expect(try await h.post("/v1/cache/entries", .object(entry), headers: h.admin).status == 201)
+                #expect(h.mock.requests(to: "/v1/embeddings") == start + (memo > 0 ? 1 : 2), "memo_entries: \(memo)")
+                // A text that is looked up again and again without being stored (as a paraphrase
+                // that keeps hitting an earlier answer) is embedded once.
+                let again: JSONValue = ["model": "gpt-test", "prompt": "Do you ship your orders to Canada please"]
+                for _ in 0..<3 { #expect(try await h.post("/v1/cache/lookup", again, headers: h.admin).status == 200) }
+                #expect(h.mock.requests(to: "/v1/embeddings") == start + (memo > 0 ? 2 : 5), "memo_entries: \(memo)")
+            }
         }
     }
 
