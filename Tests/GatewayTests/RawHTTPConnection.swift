@@ -53,6 +53,19 @@ final class RawHTTPConnection {
         }
     }
 
+    /// Everything after the head until the server closes the connection (`Connection: close`).
+    func readToEnd() throws -> String {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { break }
+            guard n > 0 else { throw Failure("the server did not close the connection within the timeout") }
+            received += buffer[..<n]
+        }
+        defer { received.removeAll() }
+        return String(decoding: received, as: UTF8.self)
+    }
+
     struct Failure: Error, CustomStringConvertible {
         let description: String
         init(_ description: String) { self.description = description }

@@ -102,10 +102,15 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// provider wait for its answer instead of calling the provider too (streamed ones excepted;
     /// see `MissFlights`).
     public var coalesceMisses: Bool
+    /// Names (in the `Host` header) the gateway answers to besides the localhost ones; `*` for
+    /// any. Empty: only localhost names when listening on a loopback address (against DNS
+    /// rebinding, see `HostCheckMiddleware`), any name otherwise.
+    public var allowedHosts: [String]
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, adminKeyEnv: String = "DEJA_ADMIN_KEY",
-        cacheMultipleChoices: Bool = false, upstreamConnections: Int = 256, coalesceMisses: Bool = true
+        cacheMultipleChoices: Bool = false, upstreamConnections: Int = 256, coalesceMisses: Bool = true,
+        allowedHosts: [String] = []
     ) {
         self.host = host
         self.port = port
@@ -114,12 +119,13 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.cacheMultipleChoices = cacheMultipleChoices
         self.upstreamConnections = upstreamConnections
         self.coalesceMisses = coalesceMisses
+        self.allowedHosts = allowedHosts
     }
 
     enum CodingKeys: String, CodingKey {
         case host, port, maxBodyBytes = "max_body_bytes", adminKeyEnv = "admin_key_env"
         case cacheMultipleChoices = "cache_multiple_choices", upstreamConnections = "upstream_connections"
-        case coalesceMisses = "coalesce_misses"
+        case coalesceMisses = "coalesce_misses", allowedHosts = "allowed_hosts"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -132,6 +138,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         cacheMultipleChoices = try c.decodeIfPresent(Bool.self, forKey: .cacheMultipleChoices) ?? d.cacheMultipleChoices
         upstreamConnections = try c.decodeIfPresent(Int.self, forKey: .upstreamConnections) ?? d.upstreamConnections
         coalesceMisses = try c.decodeIfPresent(Bool.self, forKey: .coalesceMisses) ?? d.coalesceMisses
+        allowedHosts = try c.decodeIfPresent([String].self, forKey: .allowedHosts) ?? d.allowedHosts
     }
 
     var problems: [String] {
@@ -144,6 +151,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         if adminKeyEnv.isEmpty { out.append("server.admin_key_env: must name an environment variable") }
         if !(1...10_000).contains(upstreamConnections) {
             out.append("server.upstream_connections: must be between 1 and 10000, got \(upstreamConnections)")
+        }
+        for (i, name) in allowedHosts.enumerated() where name.isEmpty || name.contains(where: { $0 == "/" || $0 == " " }) {
+            out.append("server.allowed_hosts[\(i)]: must be a host name such as deja.internal (no scheme, path or spaces), got '\(name)'")
         }
         return out
     }

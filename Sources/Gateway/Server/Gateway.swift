@@ -62,6 +62,7 @@ public final class Gateway: Sendable {
     public func buildRouter() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
         router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics, logPrompts: configuration.logging.prompts))
+        router.add(middleware: HostCheckMiddleware(configuration: configuration.server))
         router.post("/v1/chat/completions") { request, context in try await self.proxy(.chat, request, context) }
         router.post("/v1/completions") { request, context in try await self.proxy(.completions, request, context) }
         router.post("/v1/responses") { request, context in try await self.proxy(.responses, request, context) }
