@@ -62,4 +62,15 @@ struct HostCheckTests {
         #expect(!HostCheckMiddleware.isLoopback("127.0.0.1.nip.io"))
         #expect(!HostCheckMiddleware.isLoopback("127.0.0.256"))
     }
+
+    @Test("deja serve warns at start about a non-loopback address with provider keys, and a lookup API without a key")
+    func startupWarnings() async throws {
+        try await H.run { h in #expect(h.gateway.startupWarnings.isEmpty) }
+        try await H.run(configure: { $0.server.adminKeyEnv = "DEJA_TEST_NEVER_SET" }) { h in
+            #expect(h.gateway.startupWarnings == ["the lookup API (/v1/cache/...) answers 401: set DEJA_TEST_NEVER_SET to use it"])
+        }
+        let exposed = Gateway.startupWarnings(.init(host: "0.0.0.0"), keyedProviders: ["openai"], hasAdminKey: true)
+        #expect(exposed.count == 1 && exposed[0].contains("0.0.0.0") && exposed[0].contains("openai"), "\(exposed)")
+        #expect(Gateway.startupWarnings(.init(host: "localhost"), keyedProviders: ["openai"], hasAdminKey: true).isEmpty)
+    }
 }

@@ -99,6 +99,26 @@ public final class Gateway: Sendable {
             logger: logger)
     }
 
+    /// What an operator should know when the gateway starts, one line each: the exposure of a
+    /// non-loopback address, the lookup API turned off for want of an admin key.
+    public var startupWarnings: [String] {
+        Self.startupWarnings(
+            configuration.server, keyedProviders: providers.values.filter { $0.apiKey != nil }.map(\.name).sorted(),
+            hasAdminKey: adminKey != nil)
+    }
+
+    static func startupWarnings(_ server: ServerConfiguration, keyedProviders keys: [String], hasAdminKey: Bool) -> [String] {
+        var out: [String] = []
+        if !HostCheckMiddleware.isLoopback(server.host) {
+            out.append("listening on \(server.host), not a loopback address: every client that reaches this port is served"
+                + (keys.isEmpty ? "" : ", with the keys of providers \(keys.joined(separator: ", ")); put Deja behind a firewall or an authenticating proxy"))
+        }
+        if !hasAdminKey {
+            out.append("the lookup API (/v1/cache/...) answers 401: set \(server.adminKeyEnv) to use it")
+        }
+        return out
+    }
+
     /// Waits for answers still being stored in the cache (for tests and shutdown).
     public func drainBackgroundWork() async {
         await background.drain()

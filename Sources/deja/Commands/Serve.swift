@@ -43,6 +43,7 @@ extension Deja {
                 let host = configuration.server.host
                 let app = gateway.application { port in
                     logger.notice("deja listening on http://\(host):\(port) with \(cache.stats.entries) cached entries")
+                    for warning in gateway.startupWarnings { logger.warning("\(warning)") }
                 }
                 do {
                     try await app.runService()
