@@ -1,5 +1,6 @@
 @testable import Gateway
 import NIOCore
+import SemanticCache
 import Testing
 
 @Suite("Replayed streams kept for the next hit")
@@ -22,6 +23,14 @@ struct ReplayMemoTests {
         memo.put(key(10), ByteBuffer(repeating: 0x62, count: 5_000))
         #expect(memo.get(key(10)) == nil, "a replay over an eighth of the limit is not kept")
         #expect(memo.count == 8)
+    }
+
+    @Test("providers' model lists are kept per tenant, but not for every tenant ever seen")
+    func modelListsBounded() {
+        let lists = ProviderModelLists()
+        for tenant in 0..<(3 * ProviderModelLists.most) { lists.put("mock/key:\(tenant)", [.string("model-\(tenant)")]) }
+        #expect(lists.count <= ProviderModelLists.most)
+        #expect(lists.get("mock/key:\(3 * ProviderModelLists.most - 1)") == [.string("model-\(3 * ProviderModelLists.most - 1)")])
     }
 
     @Test("the gateway keeps the replay of a streamed hit and sends it again")

@@ -23,9 +23,22 @@ final class ProviderModelLists: @unchecked Sendable {
         }
     }
 
+    /// Lists kept at most: one per tenant would otherwise grow with every key ever seen.
+    static let most = 1024
+
     func put(_ key: String, _ models: [JSONValue]) {
-        lock.withLock { lists[key] = (.now, models) }
+        lock.withLock {
+            if lists.count >= Self.most, lists[key] == nil {
+                let now = ContinuousClock.now
+                lists = lists.filter { now - $0.value.fetched < Self.lifetime }
+                // All still fresh: a burst of new tenants; they are asked again within the minute.
+                if lists.count >= Self.most { lists.removeAll(keepingCapacity: true) }
+            }
+            lists[key] = (.now, models)
+        }
     }
+
+    var count: Int { lock.withLock { lists.count } }
 }
 
 extension Gateway {
