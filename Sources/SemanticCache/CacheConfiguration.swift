@@ -45,6 +45,11 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
     public var rebuildOnEmbedderChange: Bool
     /// Bytes of responses kept in memory in front of the store.
     public var responseMemory: Int
+    /// How many namespaces without entries keep counters of their own in the statistics; beyond
+    /// that they are summed into one. Every turn of a conversation is a namespace of its own
+    /// (its earlier turns are its context), so without a bound the counters would grow by one
+    /// per turn ever answered, long after the turns' entries expired.
+    public var idleNamespaceStats: Int
 
     public init(
         threshold: Float = 0.80, thresholds: [ThresholdOverride] = [], ttl: Double = 86_400 * 7,
@@ -52,7 +57,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         indexFile: String = "deja-cache.hnsw", snapshotInterval: Double = 300, candidates: Int = 5,
         exactScanLimit: Int = 1024, sharedNamespaces: [String] = [], guardChecks: GuardConfiguration = .init(),
         hnsw: HNSWConfiguration = CacheConfiguration.defaultHNSW, rebuildOnEmbedderChange: Bool = false,
-        responseMemory: Int = 64 << 20
+        responseMemory: Int = 64 << 20, idleNamespaceStats: Int = 10_000
     ) {
         self.threshold = threshold
         self.thresholds = thresholds
@@ -69,6 +74,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         self.hnsw = hnsw
         self.rebuildOnEmbedderChange = rebuildOnEmbedderChange
         self.responseMemory = responseMemory
+        self.idleNamespaceStats = idleNamespaceStats
     }
 
     enum CodingKeys: String, CodingKey {
@@ -76,6 +82,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         case indexFile = "index_file", snapshotInterval = "snapshot_interval", candidates
         case exactScanLimit = "exact_scan_limit", sharedNamespaces = "shared_namespaces", guardChecks = "guard"
         case hnsw, rebuildOnEmbedderChange = "rebuild_on_embedder_change", responseMemory = "response_memory"
+        case idleNamespaceStats = "idle_namespace_stats"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -105,6 +112,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         rebuildOnEmbedderChange = try c.decodeIfPresent(Bool.self, forKey: .rebuildOnEmbedderChange)
             ?? d.rebuildOnEmbedderChange
         responseMemory = try c.decodeIfPresent(Int.self, forKey: .responseMemory) ?? d.responseMemory
+        idleNamespaceStats = try c.decodeIfPresent(Int.self, forKey: .idleNamespaceStats) ?? d.idleNamespaceStats
     }
 
     /// Every problem, as `cache.field: message`; empty when usable.
@@ -124,6 +132,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         check((1...100).contains(candidates), "candidates: must be between 1 and 100, got \(candidates)")
         check(exactScanLimit >= 0, "exact_scan_limit: must be 0 or more, got \(exactScanLimit)")
         check(responseMemory >= 0, "response_memory: must be 0 or more, got \(responseMemory)")
+        check(idleNamespaceStats >= 0, "idle_namespace_stats: must be 0 or more, got \(idleNamespaceStats)")
         check(guardChecks.maxWords >= 0, "guard.max_words: must be 0 (no limit) or more, got \(guardChecks.maxWords)")
         out += hnsw.problems.map { "cache.hnsw." + $0 }
         return out

@@ -31,6 +31,9 @@ public protocol CacheStore: Sendable {
     func recordUsage(_ usage: UsageBatch) async throws(CacheError)
     /// The persisted per-namespace counters.
     func namespaceCounters() async throws(CacheError) -> [NamespaceCounters]
+    /// Adds the counters of `namespaces` to those of `target` (made with `label` if new) and
+    /// deletes theirs, in one transaction.
+    func mergeCounters(_ namespaces: [Digest128], into target: Digest128, label: String) async throws(CacheError)
     /// Deletes counters and entries of a namespace; returns the deleted keys.
     func purge(namespace: Digest128) async throws(CacheError) -> [UInt64]
 }

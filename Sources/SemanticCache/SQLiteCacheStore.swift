@@ -267,14 +267,43 @@ public struct SQLiteCacheStore: CacheStore {
                         INSERT INTO namespace_counter (namespace, label, hits, semantic_hits, misses,
                             saved_prompt_tokens, saved_completion_tokens)
                         VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(namespace) DO UPDATE SET
-                            hits = hits + excluded.hits, semantic_hits = semantic_hits + excluded.semantic_hits,
-                            misses = misses + excluded.misses,
-                            saved_prompt_tokens = saved_prompt_tokens + excluded.saved_prompt_tokens,
-                            saved_completion_tokens = saved_completion_tokens + excluded.saved_completion_tokens
+                        \(Self.addingToCounters)
                         """,
                     arguments: [c.namespace.description, c.label, c.hits, c.semanticHits, c.misses,
                                 c.savedPromptTokens, c.savedCompletionTokens])
+            }
+        }
+    }
+
+    /// The end of an insert into `namespace_counter` that adds to a row already there.
+    static let addingToCounters = """
+        ON CONFLICT(namespace) DO UPDATE SET
+            hits = hits + excluded.hits, semantic_hits = semantic_hits + excluded.semantic_hits,
+            misses = misses + excluded.misses,
+            saved_prompt_tokens = saved_prompt_tokens + excluded.saved_prompt_tokens,
+            saved_completion_tokens = saved_completion_tokens + excluded.saved_completion_tokens
+        """
+
+    public func mergeCounters(_ namespaces: [Digest128], into target: Digest128, label: String) async throws(CacheError) {
+        guard !namespaces.isEmpty else { return }
+        let ids = namespaces.map(\.description)
+        try await write("merging the counters of \(ids.count) namespaces") { db in
+            // In slices, under SQLite's limit of bound values per statement.
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let slice = Array(ids[start..<min(start + 500, ids.count)])
+                let marks = Array(repeating: "?", count: slice.count).joined(separator: ",")
+                try db.execute(
+                    sql: """
+                        INSERT INTO namespace_counter (namespace, label, hits, semantic_hits, misses,
+                            saved_prompt_tokens, saved_completion_tokens)
+                        SELECT ?, ?, coalesce(sum(hits), 0), coalesce(sum(semantic_hits), 0), coalesce(sum(misses), 0),
+                            coalesce(sum(saved_prompt_tokens), 0), coalesce(sum(saved_completion_tokens), 0)
+                        FROM namespace_counter WHERE namespace IN (\(marks))
+                        \(Self.addingToCounters)
+                        """,
+                    arguments: StatementArguments([target.description, label] + slice))
+                try db.execute(
+                    sql: "DELETE FROM namespace_counter WHERE namespace IN (\(marks))", arguments: StatementArguments(slice))
             }
         }
     }

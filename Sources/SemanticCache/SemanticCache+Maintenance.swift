@@ -16,13 +16,34 @@ extension SemanticCache {
         return try await writes.run { () throws(CacheError) in
             let expired = try await removeLocked(catalog.expired(at: now))
             try await evictLocked()
-            let stats = index.stats
-            if stats.tombstones > max(1024, stats.count) {
+            try await retireIdleCountersLocked()
+            // Counted, not walked: `index.stats` visits every node, too much for every second.
+            let (live, tombstones) = index.read { ($0.count, $0.tombstoneCount) }
+            if tombstones > max(1024, live) {
                 index.write { $0 = $0.compacted() }
-                logger.info("index compacted: \(stats.tombstones) removed entries dropped")
+                logger.info("index compacted: \(tombstones) removed entries dropped")
             }
             return expired
         }
+    }
+
+    /// The namespace whose counters sum those of namespaces that had no entries left when
+    /// there were more than `cache.idle_namespace_stats` of them.
+    public static let retiredNamespace = Digest128(high: 0, low: 0)
+    public static let retiredNamespaceLabel = "(namespaces without entries)"
+
+    /// Sums the counters of namespaces without entries into ``retiredNamespace`` once there are
+    /// more than `cache.idle_namespace_stats` of them: totals are kept, the detail of namespaces
+    /// long gone is not. Checked every upkeep at the cost of two counts; the sweep runs once per
+    /// that many new idle namespaces. Under the write lock, so no entry arrives meanwhile.
+    func retireIdleCountersLocked() async throws(CacheError) {
+        guard usage.count - catalog.namespaceCount > configuration.idleNamespaceStats + 1 else { return }
+        let idle = usage.namespaces(where: { !catalog.holdsEntries($0) }, except: Self.retiredNamespace)
+        guard idle.count > configuration.idleNamespaceStats else { return }
+        try await flushUsage()
+        try await store.mergeCounters(idle, into: Self.retiredNamespace, label: Self.retiredNamespaceLabel)
+        usage.merge(idle, into: Self.retiredNamespace, label: Self.retiredNamespaceLabel)
+        logger.info("the counters of \(idle.count) namespaces without entries were summed into one")
     }
 
     /// Writes the hits and counters gathered since the last call to the store.

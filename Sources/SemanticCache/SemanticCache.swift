@@ -329,6 +329,12 @@ public final class SemanticCache: Sendable {
 
     // MARK: - Statistics
 
+    /// Entries and their bytes, without the per-namespace statistics (``stats`` sorts every
+    /// namespace and walks the index): for the upkeep's gauges and readiness checks.
+    public var size: (entries: Int, bytes: Int) {
+        (catalog.count, catalog.totalBytes)
+    }
+
     public var stats: CacheStats {
         let counters = usage.all
         var namespaces: [NamespaceStats] = []

@@ -34,6 +34,12 @@ final class _Catalog: @unchecked Sendable {
 
     var count: Int { locked { entries.count } }
     var totalBytes: Int { locked { bytes } }
+    /// Namespaces holding at least one entry.
+    var namespaceCount: Int { locked { byNamespace.count } }
+
+    func holdsEntries(_ namespace: Digest128) -> Bool {
+        locked { byNamespace[namespace] != nil }
+    }
 
     func add(_ key: UInt64, _ info: _EntryInfo, label: String) {
         locked {

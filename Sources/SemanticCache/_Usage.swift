@@ -67,6 +67,32 @@ final class _Usage: @unchecked Sendable {
         pending.counters.removeValue(forKey: namespace)
     }
 
+    /// Namespaces with counters (those without entries included).
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return totals.count
+    }
+
+    /// The namespaces with counters for which `isIdle` holds, but not `target`.
+    func namespaces(where isIdle: (Digest128) -> Bool, except target: Digest128) -> [Digest128] {
+        lock.lock()
+        defer { lock.unlock() }
+        return totals.keys.filter { $0 != target && isIdle($0) }
+    }
+
+    /// Adds the counters of `namespaces` to those of `target` and drops them (see
+    /// ``SemanticCache/retireIdleCounters()``).
+    func merge(_ namespaces: [Digest128], into target: Digest128, label: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        var sum = totals[target] ?? NamespaceCounters(namespace: target, label: label)
+        for id in namespaces {
+            if let c = totals.removeValue(forKey: id) { sum.add(c) }
+        }
+        totals[target] = sum
+    }
+
     var all: [Digest128: NamespaceCounters] {
         lock.lock()
         defer { lock.unlock() }

@@ -62,6 +62,9 @@ public struct HNSWIndex: Sendable {
 
     /// The number of live (not removed) vectors.
     public var count: Int { slotOfKey.count }
+    /// Removed entries whose slots wait for reuse: ``stats`` counts them too, but walks every
+    /// node to do so; this is free, for upkeep that runs every second.
+    public var tombstoneCount: Int { freeSlots.count }
 
     /// Whether the index holds a live vector for `key`.
     public func contains(key: UInt64) -> Bool { slotOfKey[key] != nil }

@@ -121,6 +121,34 @@ struct LifecycleTests {
         #expect(try await rebuilt.lookup(F.request("How can I boil an egg?")).hit != nil)
     }
 
+    /// Every turn of a conversation is a namespace of its own; their counters must not pile up
+    /// forever once their entries are gone, and the totals must not change when they are summed.
+    @Test("counters of namespaces without entries are summed into one past idle_namespace_stats, totals kept, on disk too")
+    func idleCountersRetired() async throws {
+        var fixture = try F()
+        fixture.configuration.idleNamespaceStats = 3
+        defer { fixture.directory.remove() }
+        do {
+            let cache = try await fixture.open()
+            let kept = try await cache.insert(F.request("How do I boil an egg?", system: "kept"), response: F.answer("egg"), model: "gpt-test")
+            #expect(try await cache.lookup(F.request("How do I boil an egg?", system: "kept")).hit?.key == kept.key)
+            for turn in 0..<3 { _ = try await cache.lookup(F.request("And then?", system: "conversation turn \(turn)")) }
+            try await cache.maintain()
+            #expect(cache.stats.namespaces.count == 4, "three idle namespaces are within the bound")
+            for turn in 3..<10 { _ = try await cache.lookup(F.request("And then?", system: "conversation turn \(turn)")) }
+            try await cache.maintain()
+            let stats = cache.stats
+            #expect(stats.misses == 10 && stats.hits == 1, "totals unchanged: \(stats.misses) misses, \(stats.hits) hits")
+            #expect(stats.namespaces.map(\.label).sorted() == [SemanticCache.retiredNamespaceLabel, stats.namespaces.first { $0.entries == 1 }!.label].sorted())
+            #expect(stats.namespaces.first { $0.label == SemanticCache.retiredNamespaceLabel }?.misses == 10)
+            #expect(stats.namespaces.first { $0.entries == 1 }?.hits == 1, "a namespace with entries keeps its own counters")
+            try await cache.close()
+        }
+        let reopened = try await fixture.open()
+        #expect(reopened.stats.namespaces.count == 2)
+        #expect(reopened.stats.misses == 10 && reopened.stats.hits == 1)
+    }
+
     @Test("a store built with another embedder is refused, or re-embedded when configured")
     func embedderMismatch() async throws {
         var fixture = try F()

@@ -24,8 +24,8 @@ struct CacheMaintenanceService: Service {
             try? await Task.sleep(for: .seconds(1))
             do {
                 try await cache.maintain()
-                let stats = cache.stats
-                metrics.size(entries: stats.entries, bytes: stats.bytes)
+                let size = cache.size
+                metrics.size(entries: size.entries, bytes: size.bytes)
                 if ContinuousClock.now - lastSnapshot >= snapshotEvery {
                     try await cache.saveIndex()
                     lastSnapshot = .now

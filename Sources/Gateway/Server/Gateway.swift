@@ -141,7 +141,7 @@ public final class Gateway: Sendable {
     func readiness() async -> Response {
         do {
             _ = try await cache.store.metadata("embedder")
-            return Self.json(["status": "ready", "entries": .int(Int64(cache.stats.entries))])
+            return Self.json(["status": "ready", "entries": .int(Int64(cache.size.entries))])
         } catch {
             return Self.json(["status": "unavailable", "error": .string(error.description)], status: .serviceUnavailable)
         }

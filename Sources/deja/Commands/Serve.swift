@@ -42,7 +42,7 @@ extension Deja {
                 let gateway = try Gateway(configuration: configuration, cache: cache, client: client, logger: logger)
                 let host = configuration.server.host
                 let app = gateway.application { port in
-                    logger.notice("deja listening on http://\(host):\(port) with \(cache.stats.entries) cached entries")
+                    logger.notice("deja listening on http://\(host):\(port) with \(cache.size.entries) cached entries")
                     for warning in gateway.startupWarnings { logger.warning("\(warning)") }
                 }
                 do {
