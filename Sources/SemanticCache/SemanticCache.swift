@@ -356,7 +356,7 @@ public final class SemanticCache: Sendable {
             hitRate: lookups == 0 ? 0 : Double(hits + semantic) / Double(lookups),
             savedPromptTokens: namespaces.reduce(0) { $0 + $1.savedPromptTokens },
             savedCompletionTokens: namespaces.reduce(0) { $0 + $1.savedCompletionTokens },
-            embedder: embedder.identity, namespaces: namespaces, index: index.stats)
+            embedder: embedder.identity, namespaces: namespaces, namespaceCount: namespaces.count, index: index.stats)
     }
 
     static func stats(_ c: NamespaceCounters?, id: Digest128, label: String, entries: Int) -> NamespaceStats {

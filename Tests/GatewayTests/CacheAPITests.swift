@@ -52,6 +52,15 @@ struct CacheAPITests {
             #expect(stats.json["entries"]?.intValue == 2)
             #expect(stats.json["hits"]?.intValue == 1)
             #expect(stats.json["namespaces"]?.arrayValue?.isEmpty == false)
+            // The busiest namespace only (the shop's, asked twice now), with the totals unchanged.
+            let count = stats.json["namespace_count"]?.intValue ?? 0
+            #expect(count >= 2 && stats.json["namespaces"]?.arrayValue?.count == count, "\(stats.text)")
+            #expect(try await h.chat("What are your opening hours?", system: "You are the shop assistant.").cache == "hit")
+            let busiest = try await h.request(.GET, "/v1/cache/stats?namespaces=1", headers: h.admin, contentType: nil)
+            #expect(busiest.json["namespaces"]?.arrayValue?.count == 1)
+            #expect(busiest.json["namespaces"]?.arrayValue?.first?["namespace"]?.stringValue == namespace)
+            #expect(busiest.json["namespace_count"]?.intValue == count && busiest.json["hits"]?.intValue == 2)
+            #expect(try await h.request(.GET, "/v1/cache/stats?namespaces=all", headers: h.admin, contentType: nil).status == 400)
 
             let deleted = try await h.request(.DELETE, "/v1/cache/entries/\(key)", headers: h.admin, contentType: nil)
             #expect(deleted.json["deleted"]?.boolValue == true)

@@ -53,9 +53,16 @@ extension Gateway {
         }
         router.get("/v1/cache/stats") { request, _ in
             try self.authorize(request)
+            var limit = 1000
+            if let given = request.uri.queryParameters["namespaces"] {
+                guard let n = Int(given), n >= 0 else {
+                    throw OpenAIError.invalidRequest("'namespaces' must be how many namespaces to list, 0 or more", param: "namespaces")
+                }
+                limit = n
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys  // the same order every time, like every other answer
-            let data = try encoder.encode(self.cache.stats)
+            let data = try encoder.encode(self.cache.stats.busiest(limit))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
         }
     }

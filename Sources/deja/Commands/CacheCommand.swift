@@ -80,6 +80,8 @@ extension Deja.Cache {
         static let configuration = CommandConfiguration(abstract: "Print the cache's statistics as JSON.")
 
         @OptionGroup var options: ConfigOptions
+        @Option(help: "List the N namespaces with the most lookups (all of them are counted in the totals).")
+        var namespaces = 1000
 
         func run() async throws {
             let configuration = try options.load()
@@ -92,7 +94,7 @@ extension Deja.Cache {
                 let cache = try await CacheRuntime.open(configuration, client: client, logger: Logger(label: "deja.cache"))
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(cache.stats), as: UTF8.self))
+                print(String(decoding: try encoder.encode(cache.stats.busiest(namespaces)), as: UTF8.self))
             }
         }
     }
