@@ -14,7 +14,14 @@ extension SemanticCache {
         try await flushUsage()
         let now = clock.now().timeIntervalSince1970
         return try await writes.run { () throws(CacheError) in
-            let expired = try await removeLocked(catalog.expired(at: now))
+            let due = catalog.expired(at: now)
+            let expired: Int
+            do throws(CacheError) {
+                expired = try await removeLocked(due)
+            } catch {
+                catalog.scheduleExpiry(of: due)
+                throw error
+            }
             try await evictLocked()
             try await retireIdleCountersLocked()
             // Counted, not walked: `index.stats` visits every node, too much for every second.

@@ -24,6 +24,7 @@ final class _Catalog: @unchecked Sendable {
     private var byNamespace: [Digest128: Set<UInt64>] = [:]
     private var labels: [Digest128: String] = [:]
     private var bytes = 0
+    private var expiries = _ExpiryHeap()
 
     @inline(__always)
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
@@ -48,6 +49,7 @@ final class _Catalog: @unchecked Sendable {
             byExact[info.exactKey] = key
             byNamespace[info.namespace, default: []].insert(key)
             labels[info.namespace] = label
+            if let at = info.expiresAt { expiries.push(at, key) }
         }
     }
 
@@ -59,7 +61,10 @@ final class _Catalog: @unchecked Sendable {
             bytes -= info.byteSize
             if byExact[info.exactKey] == key { byExact.removeValue(forKey: info.exactKey) }
             byNamespace[info.namespace]?.remove(key)
-            if byNamespace[info.namespace]?.isEmpty == true { byNamespace.removeValue(forKey: info.namespace) }
+            if byNamespace[info.namespace]?.isEmpty == true {
+                byNamespace.removeValue(forKey: info.namespace)
+                labels.removeValue(forKey: info.namespace)
+            }
             return info
         }
     }
@@ -100,29 +105,59 @@ final class _Catalog: @unchecked Sendable {
     }
 
     /// Keys whose expiry is at or before `time`.
+    ///
+    /// Takes them off the expiry schedule: a caller that fails to delete them gives them back
+    /// with ``scheduleExpiry(of:)``. Costs the expired entries (and stale items), not all
+    /// entries, under the lock that lookups take: a scan of a million entries every second
+    /// held every lookup up.
     func expired(at time: Double) -> [UInt64] {
-        locked { entries.compactMap { $0.value.expiresAt.map { e in e <= time } == true ? $0.key : nil } }
+        locked {
+            var out: [UInt64] = []
+            var seen = Set<UInt64>()
+            while let top = expiries.first, top.at <= time {
+                expiries.popFirst()
+                // Skipped: an entry gone since, or an item pushed twice for the same entry.
+                if let at = entries[top.key]?.expiresAt, at <= time, seen.insert(top.key).inserted { out.append(top.key) }
+            }
+            if expiries.count > 2 * max(entries.count, 1024) {
+                expiries = _ExpiryHeap(entries.compactMap { e in e.value.expiresAt.map { _ExpiryHeap.Item(at: $0, key: e.key) } })
+            }
+            return out
+        }
+    }
+
+    /// Puts entries back on the expiry schedule (their deletion failed; the next upkeep retries).
+    func scheduleExpiry(of keys: [UInt64]) {
+        locked {
+            for key in keys { if let at = entries[key]?.expiresAt { expiries.push(at, key) } }
+        }
     }
 
     /// Least recently used keys to drop so that at most `maxEntries` entries and `maxBytes` bytes
     /// remain, going down to `slack` (a fraction, e.g. 0.95) of the limits so that eviction
     /// runs in batches rather than on every insert.
+    ///
+    /// Only the copy of what the ranking needs is made under the lock that lookups take; the
+    /// sort, the slow part on a large cache, runs outside it. An entry used between the two may
+    /// still go, as if it had been used a moment later.
     func victims(maxEntries: Int, maxBytes: Int, slack: Double) -> [UInt64] {
-        locked {
-            guard entries.count > maxEntries || bytes > maxBytes else { return [] }
-            let targetEntries = Int(Double(maxEntries) * slack)
-            let targetBytes = Int(Double(maxBytes) * slack)
-            let ordered = entries.sorted { ($0.value.lastUsed, $0.key) < ($1.value.lastUsed, $1.key) }
-            var count = entries.count
-            var size = bytes
-            var out: [UInt64] = []
-            for (key, info) in ordered where count > targetEntries || size > targetBytes {
-                out.append(key)
-                count -= 1
-                size -= info.byteSize
-            }
-            return out
+        typealias Candidate = (lastUsed: Double, key: UInt64, size: Int)
+        let (candidates, count, size): ([Candidate], Int, Int) = locked {
+            guard entries.count > maxEntries || bytes > maxBytes else { return ([], 0, 0) }
+            return (entries.map { ($0.value.lastUsed, $0.key, $0.value.byteSize) }, entries.count, bytes)
         }
+        guard !candidates.isEmpty else { return [] }
+        let targetEntries = Int(Double(maxEntries) * slack)
+        let targetBytes = Int(Double(maxBytes) * slack)
+        var (left, leftBytes) = (count, size)
+        var out: [UInt64] = []
+        for c in candidates.sorted(by: { ($0.lastUsed, $0.key) < ($1.lastUsed, $1.key) })
+        where left > targetEntries || leftBytes > targetBytes {
+            out.append(c.key)
+            left -= 1
+            leftBytes -= c.size
+        }
+        return out
     }
 }
 

@@ -29,6 +29,43 @@ struct LifecycleTests {
         #expect(cache.stats.entries == 1)
     }
 
+    /// The upkeep keeps a schedule of expiries rather than scanning every entry: it must find
+    /// each entry when it is due, once, whatever happened to the others in between.
+    @Test("the upkeep expires each entry when due and only then, through deletes, replacements and restarts")
+    func expirySchedule() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        fixture.configuration.ttl = 0  // no expiry unless given
+        var cache = try await fixture.open()
+        var keys: [Int: UInt64] = [:]
+        for ttl in [50, 10, 40, 20, 30] {
+            keys[ttl] = try await cache.insert(
+                F.request("Question number \(ttl) about the weather"), response: F.answer("\(ttl)"), model: "gpt-test",
+                ttl: Double(ttl)).key
+        }
+        try await cache.insert(F.request("A question that never expires"), response: F.answer("forever"), model: "gpt-test")
+        #expect(try await cache.delete(key: keys[20]!))
+        // The same request answered again: the 40 s entry is replaced by one that lives 100 s.
+        let renewed = try await cache.insert(
+            F.request("Question number 40 about the weather"), response: F.answer("again"), model: "gpt-test", ttl: 100).key
+        var expiredAt: [Int: Int] = [:]
+        for second in stride(from: 5, through: 60, by: 5) {
+            fixture.clock.advance(by: 5)
+            if second == 35 {  // a restart in the middle: the schedule is rebuilt from the store
+                try await cache.close()
+                cache = try await fixture.open()
+            }
+            let n = try await cache.maintain()
+            if n > 0 { expiredAt[second] = n }
+        }
+        #expect(expiredAt == [10: 1, 30: 1, 50: 1], "the 20 s entry was deleted, the 40 s one renewed")
+        #expect(try await cache.entry(key: renewed) != nil)
+        #expect(cache.stats.entries == 2)
+        fixture.clock.advance(by: 50)
+        #expect(try await cache.maintain() == 1)
+        #expect(try await cache.lookup(F.request("A question that never expires")).hit != nil)
+    }
+
     @Test("a lookup with a maximum age passes over older entries, exact and similar, and a hit reports its age")
     func maxAge() async throws {
         let fixture = try F()
