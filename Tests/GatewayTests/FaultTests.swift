@@ -41,6 +41,39 @@ struct FaultTests {
         }
     }
 
+    /// A client that opens connections and sends nothing (or half a request, a byte now and
+    /// then) must not hold them for ever; a model that takes its time must not be cut off.
+    @Test("a connection silent for server.idle_timeout is closed, mid-request too; a slow streamed answer is not cut")
+    func idleConnections() async throws {
+        try await H.run(configure: { $0.server.idleTimeout = 0.15 }) { h in
+            let port = h.port
+            let (stalled, idle, slow) = try await onOwnThread {
+                func closedAfter(_ connection: RawHTTPConnection) throws -> Double {
+                    let start = Date()
+                    _ = try connection.readToEnd()  // fails after 5 s if the server keeps it open
+                    return Date().timeIntervalSince(start)
+                }
+                let stalled = try RawHTTPConnection(port: port, timeout: 5)
+                try stalled.send(Array("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty".utf8))
+                let stalledAfter = try closedAfter(stalled)
+                let idle = try RawHTTPConnection(port: port, timeout: 5)
+                try idle.send(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+                _ = try idle.readHead()
+                let idleAfter = try closedAfter(idle)
+                // mock-slow-stream sends its chunks 200 ms apart, longer than the idle timeout.
+                let body = #"{"model":"mock-slow-stream","stream":true,"messages":[{"role":"user","content":"Tell me slowly"}]}"#
+                let slow = try RawHTTPConnection(port: port, timeout: 5)
+                try slow.send(Array(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body).utf8))
+                _ = try slow.readHead()
+                return (stalledAfter, idleAfter, try slow.readToEnd())
+            }
+            #expect(stalled < 3, "a half-sent request was held \(stalled) s")
+            #expect(idle < 3, "an idle kept-alive connection was held \(idle) s")
+            #expect(slow.contains("data: [DONE]"), "the slow stream was cut: \(slow)")
+        }
+    }
+
     @Test("Expect: 100-continue is answered at once, so a client that waits for it does not")
     func expectContinue() async throws {
         try await H.run { h in

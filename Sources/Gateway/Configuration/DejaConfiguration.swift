@@ -106,11 +106,15 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// any. Empty: only localhost names when listening on a loopback address (against DNS
     /// rebinding, see `HostCheckMiddleware`), any name otherwise.
     public var allowedHosts: [String]
+    /// Seconds a client connection may sit without sending anything, between requests or in the
+    /// middle of one (a client that sends its headers a byte at a time), before it is closed; 0
+    /// never. A response being written is never cut, however long the model thinks.
+    public var idleTimeout: Double
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, adminKeyEnv: String = "DEJA_ADMIN_KEY",
         cacheMultipleChoices: Bool = false, upstreamConnections: Int = 256, coalesceMisses: Bool = true,
-        allowedHosts: [String] = []
+        allowedHosts: [String] = [], idleTimeout: Double = 60
     ) {
         self.host = host
         self.port = port
@@ -120,12 +124,13 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.upstreamConnections = upstreamConnections
         self.coalesceMisses = coalesceMisses
         self.allowedHosts = allowedHosts
+        self.idleTimeout = idleTimeout
     }
 
     enum CodingKeys: String, CodingKey {
         case host, port, maxBodyBytes = "max_body_bytes", adminKeyEnv = "admin_key_env"
         case cacheMultipleChoices = "cache_multiple_choices", upstreamConnections = "upstream_connections"
-        case coalesceMisses = "coalesce_misses", allowedHosts = "allowed_hosts"
+        case coalesceMisses = "coalesce_misses", allowedHosts = "allowed_hosts", idleTimeout = "idle_timeout"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -139,6 +144,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         upstreamConnections = try c.decodeIfPresent(Int.self, forKey: .upstreamConnections) ?? d.upstreamConnections
         coalesceMisses = try c.decodeIfPresent(Bool.self, forKey: .coalesceMisses) ?? d.coalesceMisses
         allowedHosts = try c.decodeIfPresent([String].self, forKey: .allowedHosts) ?? d.allowedHosts
+        idleTimeout = try c.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? d.idleTimeout
     }
 
     var problems: [String] {
@@ -151,6 +157,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         if adminKeyEnv.isEmpty { out.append("server.admin_key_env: must name an environment variable") }
         if !(1...10_000).contains(upstreamConnections) {
             out.append("server.upstream_connections: must be between 1 and 10000, got \(upstreamConnections)")
+        }
+        if !(0...86_400).contains(idleTimeout) {
+            out.append("server.idle_timeout: must be between 0 (never) and 86400 seconds, got \(idleTimeout)")
         }
         for (i, name) in allowedHosts.enumerated() where name.isEmpty || name.contains(where: { $0 == "/" || $0 == " " }) {
             out.append("server.allowed_hosts[\(i)]: must be a host name such as deja.internal (no scheme, path or spaces), got '\(name)'")

@@ -91,7 +91,10 @@ public final class Gateway: Sendable {
         let maintenance = CacheMaintenanceService(cache: cache, background: background, metrics: metrics, logger: logger)
         return Application(
             router: buildRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [ExpectContinueHandler()],
+                idleTimeout: configuration.server.idleTimeout > 0
+                    ? .nanoseconds(Int64(configuration.server.idleTimeout * 1e9)) : nil)),
             configuration: .init(
                 address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "deja"),
             services: [maintenance],
