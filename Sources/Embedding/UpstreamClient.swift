@@ -8,9 +8,14 @@ extension HTTPClient.Configuration {
     /// (AsyncHTTPClient's default), so a dead upstream turns into a quick 502, not a slow 504.
     /// Redirects are not followed: an API that redirects is misconfigured. `connectionsPerHost`
     /// bounds the HTTP/1 calls in flight to one host (`server.upstream_connections`); beyond it
-    /// calls wait for a free connection.
-    public static func deja(connectTimeout: Double = 5, connectionsPerHost: Int = 256) -> HTTPClient.Configuration {
+    /// calls wait for a free connection. `readTimeout` bounds the silence while a call is in
+    /// flight, in the middle of a body too: a call's deadline ends when the response head
+    /// arrives, so without it a stream that stalls after its first chunk would hang for ever.
+    public static func deja(
+        connectTimeout: Double = 5, connectionsPerHost: Int = 256, readTimeout: Double? = nil
+    ) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
+        if let readTimeout { configuration.timeout.read = .milliseconds(Int64(readTimeout * 1000)) }
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connectionsPerHost
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .milliseconds(Int64(connectTimeout * 1000))

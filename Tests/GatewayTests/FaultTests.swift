@@ -157,6 +157,23 @@ struct FaultTests {
         }
     }
 
+    /// A call's deadline ends when the answer starts; a provider that then goes silent (a
+    /// stalled connection) must not hold the client for ever.
+    @Test("an upstream that goes silent mid-stream for longer than its timeout ends the stream with a 504 event, nothing cached")
+    func stalledStream() async throws {
+        try await H.run { h in  // the provider's timeout is 2 s; mock-stall-stream is silent for 5 s
+            let start = Date()
+            let reply = try await h.chat("Tell me a long story", model: "mock-stall-stream", stream: true)
+            #expect(Date().timeIntervalSince(start) < 4.5, "held \(Date().timeIntervalSince(start)) s")
+            let last = reply.events.last.flatMap { try? JSONValue.parse($0) }
+            #expect(last?["error"]?["code"]?.stringValue == "upstream_timeout", "\(reply.text)")
+            #expect(last?["error"]?["message"]?.stringValue?.contains("silent") == true)
+            #expect(reply.events.count >= 3, "the chunks before the silence reached the client")
+            await h.settle()
+            #expect(h.gateway.cache.stats.entries == 0)
+        }
+    }
+
     @Test("a failing embedder fails open: the answer comes from the upstream")
     func embedderDown() async throws {
         // A remote embedder pointing at a port where nothing listens.

@@ -46,10 +46,15 @@ struct GatewayHarness: Sendable {
                 quiet.logLevel = .error
                 return quiet
             }()
-            let cache = try await CacheRuntime.open(configuration, client: client, logger: logger)
+            // The gateway's own client, configured as `deja serve` configures it (the read timeout
+            // that bounds silences inside upstream answers); the tests' requests use `client`.
+            let upstreamClient = HTTPClient(configuration: .deja(readTimeout: configuration.upstreamReadTimeout))
+            defer { _ = upstreamClient.shutdown() }
+            let cache = try await CacheRuntime.open(configuration, client: upstreamClient, logger: logger)
             var env = ["DEJA_ADMIN_KEY": adminKey]
             for (k, v) in environment { env[k] = v }
-            let gateway = try Gateway(configuration: configuration, cache: cache, client: client, environment: env, logger: logger)
+            let gateway = try Gateway(
+                configuration: configuration, cache: cache, client: upstreamClient, environment: env, logger: logger)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             let app = gateway.application { port in continuation.yield(port) }
             let services = ServiceGroup(configuration: .init(services: [app], logger: logger))

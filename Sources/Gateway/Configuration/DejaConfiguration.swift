@@ -28,6 +28,13 @@ public struct DejaConfiguration: Codable, Sendable, Equatable {
         self.logging = logging
     }
 
+    /// The longest silence allowed in the middle of an upstream answer (the HTTP client's read
+    /// timeout, one for all upstreams): the longest `timeout` of the providers and the remote
+    /// embedder, so that none is cut shorter than its own.
+    public var upstreamReadTimeout: Double {
+        (providers.values.map(\.timeout) + [embedder.remote?.timeout ?? 0]).max() ?? ProviderConfiguration(baseURL: "").timeout
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         server = try c.decodeIfPresent(ServerConfiguration.self, forKey: .server) ?? .init()

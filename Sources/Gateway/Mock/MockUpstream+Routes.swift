@@ -351,6 +351,7 @@ extension MockUpstream {
                 for (i, event) in events.enumerated() {
                     if model == "mock-cut-stream" && i == 2 { throw MockStreamCut() }
                     if model == "mock-slow-stream" && i > 0 { try await Task.sleep(for: .milliseconds(200)) }
+                    if model == "mock-stall-stream" && i == 2 { try await Task.sleep(for: .seconds(5)) }
                     // Responses API events are named on an `event:` line too, as OpenAI does.
                     do {
                         try await writer.write(ServerSentEvents.event(event, name: done ? nil : event["type"]?.stringValue))

@@ -23,6 +23,7 @@ import ServiceLifecycle
 /// | `mock-garbage` | status 200, a body that is not JSON |
 /// | `mock-cut-stream` | a stream that stops after two chunks without `[DONE]` (plain: a cut JSON body) |
 /// | `mock-slow-stream` | five chunks, 200 ms apart |
+/// | `mock-stall-stream` | two chunks, then 5 s of silence before the rest |
 /// | `mock-flaky-N` | 503 for the first N requests with that model, then normal answers |
 /// | `mock-tools` | a `tool_calls` answer |
 /// | `mock-functions` | a `function_call` answer (the deprecated functions API) |

@@ -89,7 +89,7 @@ extension Gateway {
         do {
             bytes = try await response.body.collect(upTo: 64 << 20)
         } catch {
-            throw upstream.failure(error, provider: provider)
+            throw upstream.failure(error, provider: provider, midAnswer: true)
         }
         recordUpstream(provider, since: started, context: context)
         guard let answer = try? JSONValue.parse(Data(buffer: bytes)),
@@ -290,7 +290,7 @@ extension Gateway {
                 do {
                     next = try await chunks.next()
                 } catch {
-                    failure = self.upstream.failure(error, provider: provider)
+                    failure = self.upstream.failure(error, provider: provider, midAnswer: true)
                     break
                 }
                 guard let chunk = next else { break }

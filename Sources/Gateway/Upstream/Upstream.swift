@@ -54,13 +54,15 @@ struct Upstream: Sendable {
         }
     }
 
-    /// The failure of a call that did not produce a response, as the client's error.
-    func failure(_ error: any Error, provider: UpstreamProvider) -> OpenAIError {
+    /// The failure of a call that did not produce a response (or stopped producing one, with
+    /// `midAnswer`), as the client's error.
+    func failure(_ error: any Error, provider: UpstreamProvider, midAnswer: Bool = false) -> OpenAIError {
         if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
             metrics.upstreamError(provider: provider.name, kind: "timeout")
+            let what = midAnswer ? "went silent in the middle of its answer for more than" : "did not answer within"
             return OpenAIError(
                 status: .gatewayTimeout,
-                message: "The upstream provider '\(provider.name)' did not answer within \(provider.configuration.timeout) s",
+                message: "The upstream provider '\(provider.name)' \(what) \(provider.configuration.timeout) s",
                 type: "upstream_error", code: "upstream_timeout")
         }
         metrics.upstreamError(provider: provider.name, kind: "unreachable")
@@ -74,7 +76,7 @@ struct Upstream: Sendable {
         do {
             bytes = try await response.body.collect(upTo: 64 << 20)
         } catch {
-            throw failure(error, provider: provider)
+            throw failure(error, provider: provider, midAnswer: true)
         }
         do {
             return try JSONValue.parse(Data(buffer: bytes))

@@ -36,7 +36,8 @@ extension Deja {
             defer { BufferedLogHandler.flush() }
             let logger = Logger(label: "deja")
             try await HTTPClient.withHTTPClient(
-                configuration: .deja(connectionsPerHost: configuration.server.upstreamConnections)
+                configuration: .deja(
+                    connectionsPerHost: configuration.server.upstreamConnections, readTimeout: configuration.upstreamReadTimeout)
             ) { client in
                 let cache = try await CacheRuntime.open(configuration, client: client, logger: logger)
                 let gateway = try Gateway(configuration: configuration, cache: cache, client: client, logger: logger)
