@@ -65,6 +65,8 @@ struct SemanticCacheTests {
             ("Turn on dark mode", "Turn off dark mode", "opposite_words"),
             ("Why does my laptop boot faster?", "Why does my laptop boot slower?", "opposite_words"),
             ("Convert JSON to YAML", "Convert YAML to JSON", "word_order"),
+            ("Does the cat chase the dog?", "Does the dog chase the cat?", "word_order"),
+            ("Why do men earn more than women?", "Why do women earn more than men?", "word_order"),
           ])
     func guardRefuses(cached: String, query: String, code: String) async throws {
         var fixture = try F()
@@ -81,6 +83,24 @@ struct SemanticCacheTests {
         off.configuration.guardChecks = GuardConfiguration(numbers: false, negation: false, wordOrder: false, emptyQuery: false)
         let unguarded = try await off.open()
         #expect(try await unguarded.lookup(F.request(query)).hit != nil)
+    }
+
+    /// Only roles swapped across other words change a question; a compound said the other way
+    /// round does not ("a branch in git" / "a git branch").
+    @Test("reordered words: swapped roles are refused, compounds said the other way round pass", arguments: [
+        ("How do I create a new branch in git?", "How can I create a new git branch?", false),
+        ("How do I restart a deployment in Kubernetes?", "How can I restart a Kubernetes deployment?", false),
+        ("How does HTTPS encryption work?", "How does the encryption in HTTPS work?", false),
+        ("Is 97 a prime number?", "Is the number 97 prime?", false),
+        ("Flights from Paris to London", "Flights from London to Paris", true),
+        ("Replace tabs with spaces", "Replace spaces with tabs", true),
+        ("Is Python faster than Java?", "Is Java faster than Python?", true),
+    ])
+    func wordOrder(a: String, b: String, refused: Bool) {
+        let check = FalsePositiveGuard().check(query: PromptFeatures(b), candidate: PromptFeatures(a))
+        #expect((check == .wordOrderDiffers) == refused, "\(a) / \(b): \(String(describing: check))")
+        let reverse = FalsePositiveGuard().check(query: PromptFeatures(a), candidate: PromptFeatures(b))
+        #expect((reverse == .wordOrderDiffers) == refused, "\(b) / \(a): the same both ways")
     }
 
     @Test("a prompt longer than guard.max_words hits only exactly, and is stored without a vector")
