@@ -76,7 +76,12 @@ struct ConfigurationTests {
         let c = try load(yaml, environment: [
             "DEJA_SERVER_PORT": "9100", "DEJA_CACHE_THRESHOLD": "0.93", "DEJA_CACHE_MAX_ENTRIES": "42",
             "DEJA_PROVIDERS_OPENAI_TIMEOUT": "7", "DEJA_LOGGING_PROMPTS": "true", "DEJA_UNRELATED": "x",
+            "DEJA_SERVER_ALLOWED_HOSTS": "deja.internal, api.example.com", "DEJA_CACHE_SHARED_NAMESPACES": "gpt-4o/*",
+            "DEJA_EMBEDDER_HASHING_CHAR_NGRAM_SIZES": "3,5",
         ])
+        #expect(c.server.allowedHosts == ["deja.internal", "api.example.com"], "a list is given comma-separated")
+        #expect(c.cache.sharedNamespaces == ["gpt-4o/*"])
+        #expect(c.embedder.hashing.charNgramSizes == [3, 5])
         #expect(c.server.port == 9100)
         #expect(c.cache.threshold == 0.93)
         #expect(c.cache.maxEntries == 42)

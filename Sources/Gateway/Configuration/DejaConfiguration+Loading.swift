@@ -114,6 +114,7 @@ enum Schema {
         c.embedder.hashing.tokenWeightsFile = "x"
         c.cache.thresholds = [ThresholdOverride(match: "*", threshold: 1)]
         c.cache.sharedNamespaces = ["x"]
+        c.server.allowedHosts = ["x"]
         c.providers = ["*": ProviderConfiguration(baseURL: "http://x", apiKeyEnv: "K")]
         c.models = ["*": ModelRoute(provider: "p", model: "m", threshold: 1)]
         let yaml = (try? YAMLEncoder().encode(c)) ?? ""
@@ -152,21 +153,28 @@ enum Schema {
 
     /// Every scalar option's path, for the nodes as they are (so `providers.openai.timeout`
     /// exists when the file has a provider `openai`).
-    static func scalarPaths(_ node: Node, template: Node = template, path: String = "") -> [String] {
-        guard case .mapping(let t) = template else { return path.isEmpty ? [] : [path] }
+    /// The paths of the options a variable can set: scalars, and (with `lists`) lists of
+    /// scalars such as `server.allowed_hosts`.
+    static func scalarPaths(_ node: Node, template: Node = template, path: String = "", lists: Bool = false) -> [String] {
+        guard case .mapping(let t) = template else {
+            if case .sequence(let s) = template {
+                guard lists, let first = s.first, case .scalar = first else { return [] }
+                return [path]
+            }
+            return path.isEmpty || lists ? [] : [path]
+        }
         var out: [String] = []
         if userMaps.contains(path) {
             guard case .mapping(let m) = node, let element = t.first(where: { $0.key.string == "*" })?.value else { return [] }
-            for (k, v) in m { out += scalarPaths(v, template: element, path: "\(path).\(k.string ?? "")") }
+            for (k, v) in m { out += scalarPaths(v, template: element, path: "\(path).\(k.string ?? "")", lists: lists) }
             return out
         }
         for (k, v) in t {
             let key = k.string ?? ""
             let childPath = path.isEmpty ? key : "\(path).\(key)"
-            if case .sequence = v { continue }
             let child: Node
             if case .mapping(let m) = node, let existing = m[k] { child = existing } else { child = .mapping(Node.Mapping([])) }
-            out += scalarPaths(child, template: v, path: childPath)
+            out += scalarPaths(child, template: v, path: childPath, lists: lists)
         }
         return out
     }
@@ -174,20 +182,27 @@ enum Schema {
     /// Applies `DEJA_...` variables to `root`; returns the new tree and problems with variables
     /// that name a section rather than an option.
     static func applyEnvironment(_ environment: [String: String], to root: Node) -> (Node, [String]) {
-        var names: [String: String] = [:]
-        for p in scalarPaths(root) {
-            names["DEJA_" + p.uppercased().replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")] = p
+        func variable(_ path: String) -> String {
+            "DEJA_" + path.uppercased().replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")
         }
+        var names: [String: (path: String, list: Bool)] = [:]
+        for p in scalarPaths(root) { names[variable(p)] = (p, false) }
+        // A list is given comma-separated: DEJA_SERVER_ALLOWED_HOSTS=deja.internal,api.example.
+        for p in scalarPaths(root, lists: true) { names[variable(p)] = (p, true) }
         var result = root
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("DEJA_") {
-            guard let path = names[name] else { continue }
-            result = set(result, path: path.split(separator: ".").map(String.init), value: value)
+            guard let (path, list) = names[name] else { continue }
+            let node: Node = list
+                ? .sequence(Node.Sequence(value.split(separator: ",").map { Node($0.trimmingCharacters(in: .whitespaces)) }
+                    .filter { $0.string?.isEmpty == false }))
+                : Node(value)
+            result = set(result, path: path.split(separator: ".").map(String.init), value: node)
         }
         return (result, [])
     }
 
-    static func set(_ node: Node, path: [String], value: String) -> Node {
-        guard let first = path.first else { return Node(value) }
+    static func set(_ node: Node, path: [String], value: Node) -> Node {
+        guard let first = path.first else { return value }
         var mapping: Node.Mapping
         if case .mapping(let m) = node { mapping = m } else { mapping = Node.Mapping([]) }
         let key = Node(first)
