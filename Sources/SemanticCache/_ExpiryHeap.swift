@@ -15,6 +15,7 @@ struct _ExpiryHeap {
     var count: Int { items.count }
     var first: Item? { items.first }
 
+    /// - Complexity: O(n) (Floyd's bottom-up heap construction).
     init<S: Sequence<Item>>(_ items: S) {
         self.items = Array(items)
         for i in stride(from: self.items.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
@@ -22,6 +23,7 @@ struct _ExpiryHeap {
 
     init() {}
 
+    /// - Complexity: O(log n).
     mutating func push(_ at: Double, _ key: UInt64) {
         items.append(Item(at: at, key: key))
         var i = items.count - 1
@@ -33,6 +35,8 @@ struct _ExpiryHeap {
         }
     }
 
+    /// Removes and returns the earliest item.
+    /// - Complexity: O(log n).
     @discardableResult
     mutating func popFirst() -> Item? {
         guard !items.isEmpty else { return nil }
