@@ -45,7 +45,9 @@ extension SemanticCache {
     /// that many new idle namespaces. Under the write lock, so no entry arrives meanwhile.
     func retireIdleCountersLocked() async throws(CacheError) {
         guard usage.count - catalog.namespaceCount > configuration.idleNamespaceStats + 1 else { return }
-        let idle = usage.namespaces(where: { !catalog.holdsEntries($0) }, except: Self.retiredNamespace)
+        // The live namespaces first, so that the usage's lock is never held while taking the catalog's.
+        let live = Set(catalog.namespaces.map(\.id))
+        let idle = usage.namespaces(where: { !live.contains($0) }, except: Self.retiredNamespace)
         guard idle.count > configuration.idleNamespaceStats else { return }
         try await flushUsage()
         try await store.mergeCounters(idle, into: Self.retiredNamespace, label: Self.retiredNamespaceLabel)

@@ -38,10 +38,6 @@ final class _Catalog: @unchecked Sendable {
     /// Namespaces holding at least one entry.
     var namespaceCount: Int { locked { byNamespace.count } }
 
-    func holdsEntries(_ namespace: Digest128) -> Bool {
-        locked { byNamespace[namespace] != nil }
-    }
-
     func add(_ key: UInt64, _ info: _EntryInfo, label: String) {
         locked {
             if let old = entries.updateValue(info, forKey: key) { bytes -= old.byteSize }
@@ -108,8 +104,7 @@ final class _Catalog: @unchecked Sendable {
     ///
     /// Takes them off the expiry schedule: a caller that fails to delete them gives them back
     /// with ``scheduleExpiry(of:)``. Costs the expired entries (and stale items), not all
-    /// entries, under the lock that lookups take: a scan of a million entries every second
-    /// held every lookup up.
+    /// entries: it runs every second under the lock that every lookup takes.
     func expired(at time: Double) -> [UInt64] {
         locked {
             var out: [UInt64] = []

@@ -82,7 +82,7 @@ final class _Usage: @unchecked Sendable {
     }
 
     /// Adds the counters of `namespaces` to those of `target` and drops them (see
-    /// ``SemanticCache/retireIdleCounters()``).
+    /// ``SemanticCache/retireIdleCountersLocked()``).
     func merge(_ namespaces: [Digest128], into target: Digest128, label: String) {
         lock.lock()
         defer { lock.unlock() }

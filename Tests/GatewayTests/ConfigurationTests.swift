@@ -86,6 +86,8 @@ struct ConfigurationTests {
         #expect(c.cache.threshold == 0.93)
         #expect(c.cache.maxEntries == 42)
         #expect(c.providers["openai"]?.timeout == 7)
+        #expect(c.upstreamReadTimeout == 7, "the longest provider timeout bounds silences in upstream answers")
+        #expect(DejaConfiguration().upstreamReadTimeout == 120, "no upstream: the default, never 0")
         #expect(c.logging.prompts)
         #expect(problems("", environment: ["DEJA_CACHE_THRESHOLD": "9"]) == ["cache.threshold: must be between 0 and 1, got 9.0"])
     }

@@ -104,13 +104,7 @@ extension Gateway {
         }
         let k = body["k"]?.intValue ?? 5
         guard (1...100).contains(k) else { throw OpenAIError.invalidRequest("'k' must be between 1 and 100", param: "k") }
-        var threshold: Float = -1
-        if let given = body["threshold"] {
-            guard let value = given.doubleValue, (0...1).contains(value) else {
-                throw OpenAIError.invalidRequest("'threshold' must be a number between 0 and 1", param: "threshold")
-            }
-            threshold = Float(value)
-        }
+        let threshold = try Self.number(body, "threshold", in: 0...1, "a number between 0 and 1").map(Float.init) ?? -1
         var namespace: Digest128?
         if let hex = body["namespace"]?.stringValue {
             guard let id = Digest128(hex: hex) else {
@@ -154,13 +148,7 @@ extension Gateway {
         var request = request
         let body = try await readJSON(&request)
         let (cacheRequest, model, prompt) = try Self.plainCacheRequest(body)
-        var ttl: Double?
-        if let given = body["ttl"], !given.isNull {
-            guard let seconds = given.doubleValue, seconds >= 0, seconds.isFinite else {
-                throw OpenAIError.invalidRequest("'ttl' must be 0 (until evicted) or more seconds", param: "ttl")
-            }
-            ttl = seconds
-        }
+        let ttl = try Self.number(body, "ttl", in: 0...Double.greatestFiniteMagnitude, "0 (until evicted) or more seconds")
         let response: JSONValue
         if let json = body["response_json"] {
             guard json["choices"]?.arrayValue?.isEmpty == false else {
@@ -205,6 +193,18 @@ extension Gateway {
         let request = CacheKeys.chat(
             chat, tenant: body["tenant"]?.stringValue ?? "", partition: body["namespace"]?.stringValue)
         return (request, model, prompt)
+    }
+
+    /// The number `body[field]` holds, `nil` when absent or null; 400 naming the field when it
+    /// is not a number in `range` (`rule` says what it must be).
+    static func number(
+        _ body: JSONValue, _ field: String, in range: ClosedRange<Double>, _ rule: String
+    ) throws(OpenAIError) -> Double? {
+        guard let given = body[field], !given.isNull else { return nil }
+        guard let value = given.doubleValue, range.contains(value) else {
+            throw .invalidRequest("'\(field)' must be \(rule)", param: field)
+        }
+        return value
     }
 
     static func describe(_ s: EntrySummary) -> [String: JSONValue] {

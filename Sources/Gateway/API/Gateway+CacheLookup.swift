@@ -17,18 +17,8 @@ extension Gateway {
         let body = try await readJSON(&request)
         let (cacheRequest, _, _) = try Self.plainCacheRequest(body)
         var options = LookupOptions()
-        if let raw = body["threshold"] {
-            guard let t = raw.doubleValue, (0...1).contains(t) else {
-                throw OpenAIError.invalidRequest("'threshold' must be a number between 0 and 1", param: "threshold")
-            }
-            options.threshold = Float(t)
-        }
-        if let raw = body["max_age"] {
-            guard let seconds = raw.doubleValue, seconds >= 0 else {
-                throw OpenAIError.invalidRequest("'max_age' must be a number of seconds", param: "max_age")
-            }
-            options.maxAge = seconds
-        }
+        options.threshold = try Self.number(body, "threshold", in: 0...1, "a number between 0 and 1").map(Float.init)
+        options.maxAge = try Self.number(body, "max_age", in: 0...Double.greatestFiniteMagnitude, "a number of seconds")
         let result: LookupResult
         do {
             result = try await cache.lookup(cacheRequest, options: options)

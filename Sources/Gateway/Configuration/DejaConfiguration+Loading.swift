@@ -151,10 +151,9 @@ enum Schema {
         }
     }
 
-    /// Every scalar option's path, for the nodes as they are (so `providers.openai.timeout`
-    /// exists when the file has a provider `openai`).
-    /// The paths of the options a variable can set: scalars, and (with `lists`) lists of
-    /// scalars such as `server.allowed_hosts`.
+    /// The paths of the options a variable can set, for the nodes as they are (so
+    /// `providers.openai.timeout` exists when the file has a provider `openai`): scalars, or
+    /// with `lists` the lists of scalars such as `server.allowed_hosts`.
     static func scalarPaths(_ node: Node, template: Node = template, path: String = "", lists: Bool = false) -> [String] {
         guard case .mapping(let t) = template else {
             if case .sequence(let s) = template {

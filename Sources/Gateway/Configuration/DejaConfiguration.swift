@@ -32,7 +32,8 @@ public struct DejaConfiguration: Codable, Sendable, Equatable {
     /// timeout, one for all upstreams): the longest `timeout` of the providers and the remote
     /// embedder, so that none is cut shorter than its own.
     public var upstreamReadTimeout: Double {
-        (providers.values.map(\.timeout) + [embedder.remote?.timeout ?? 0]).max() ?? ProviderConfiguration(baseURL: "").timeout
+        let timeouts = providers.values.map(\.timeout) + (embedder.remote.map { [$0.timeout] } ?? [])
+        return timeouts.max() ?? ProviderConfiguration(baseURL: "").timeout
     }
 
     public init(from decoder: any Decoder) throws {

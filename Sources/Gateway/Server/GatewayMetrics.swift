@@ -20,10 +20,11 @@ public final class GatewayMetrics: @unchecked Sendable {
         var status: Int
     }
     private var gauges: [String: CoreMetrics.Gauge] = [:]
-    private var recorders: [String: CoreMetrics.Recorder] = [:]
     /// Made at start, so that they read 0 before the first hit and a hit does not look them up.
     private let savedPrompt: CoreMetrics.Counter
     private let savedCompletion: CoreMetrics.Counter
+    private let hitSimilarity: CoreMetrics.Recorder
+    private let missSimilarity: CoreMetrics.Recorder
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -39,6 +40,10 @@ public final class GatewayMetrics: @unchecked Sendable {
         savedPrompt = CoreMetrics.Counter(label: "deja_saved_tokens_total", dimensions: [("kind", "prompt")], factory: factory)
         savedCompletion = CoreMetrics.Counter(
             label: "deja_saved_tokens_total", dimensions: [("kind", "completion")], factory: factory)
+        hitSimilarity = CoreMetrics.Recorder(
+            label: "deja_lookup_similarity", dimensions: [("result", "hit")], aggregate: true, factory: factory)
+        missSimilarity = CoreMetrics.Recorder(
+            label: "deja_lookup_similarity", dimensions: [("result", "miss")], aggregate: true, factory: factory)
     }
 
     private func key(_ label: String, _ dimensions: [(String, String)]) -> String {
@@ -115,15 +120,7 @@ public final class GatewayMetrics: @unchecked Sendable {
     /// or the best one a miss saw. How close the misses come to the threshold is what tells
     /// whether it is set well for the traffic, without labelled pairs (`deja tune` needs those).
     func similarity(_ value: Float, hit: Bool) {
-        let recorder = lock.withLock { () -> CoreMetrics.Recorder in
-            let key = hit ? "hit" : "miss"
-            if let r = recorders[key] { return r }
-            let r = CoreMetrics.Recorder(
-                label: "deja_lookup_similarity", dimensions: [("result", key)], aggregate: true, factory: factory)
-            recorders[key] = r
-            return r
-        }
-        recorder.record(Double(value))
+        (hit ? hitSimilarity : missSimilarity).record(Double(value))
     }
 
     /// A hit served, by the proxy or the lookup API: its kind, its similarity when semantic, and
