@@ -49,6 +49,33 @@ public struct OpenAIError: HTTPResponseError, Sendable, Equatable {
         OpenAIError(status: .internalServerError, message: message, type: "server_error")
     }
 
+    /// What a client is told when the cache engine fails during its request (the lookup API;
+    /// the proxy answers from the provider instead). The store's own reason is given, its file's
+    /// path is not: that goes to the log, found by `requestID`.
+    public static func cache(_ error: CacheError, requestID: String) -> OpenAIError {
+        switch error {
+        case .storeFailed(let operation, _, let reason):
+            return OpenAIError(
+                status: .serviceUnavailable,
+                message: "The cache store failed (\(operation): \(reason)); nothing was changed. Try again later; "
+                    + "Deja's log has more under request \(requestID)",
+                type: "server_error", code: "cache_store_unavailable")
+        case .store:
+            return OpenAIError(
+                status: .serviceUnavailable,
+                message: "The cache store failed; nothing was changed. Deja's log has more under request \(requestID)",
+                type: "server_error", code: "cache_store_unavailable")
+        case .embedding(let e):
+            return OpenAIError(
+                status: .serviceUnavailable, message: "Deja's embedder failed: \(e)", type: "server_error",
+                code: "embedder_unavailable")
+        case .invalidEntry(let reason):
+            return invalidRequest("The entry cannot be cached: \(reason)")
+        case .invalidConfiguration, .embedderMismatch, .index, .labelledPairs:
+            return server("Internal error (request \(requestID))")
+        }
+    }
+
     /// The JSON body.
     public var body: JSONValue {
         var error: [String: JSONValue] = ["message": .string(message), "type": .string(type)]

@@ -5,8 +5,13 @@ public import VectorIndex
 public enum CacheError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The configuration has problems, one `path: message` per problem.
     case invalidConfiguration([String])
-    /// The store failed; the string says what was being done and why.
+    /// The store could not be opened or is not a Deja cache; the string names the file and why.
     case store(String)
+    /// A read or write of an open store failed (a full disk, a lock held too long, an I/O error):
+    /// `operation` says what was being done, `reason` is the database's own message, and
+    /// `location` names the store. Kept apart so that the gateway can tell a client the reason
+    /// without the file's path.
+    case storeFailed(operation: String, location: String, reason: String)
     /// The store's vectors come from another embedder than the configured one.
     case embedderMismatch(store: String, stored: String, configured: String)
     /// The embedder failed (a gateway answers from the LLM without the cache).
@@ -24,6 +29,8 @@ public enum CacheError: Error, Equatable, Sendable, CustomStringConvertible {
             return problems.joined(separator: "\n")
         case .store(let message):
             return "cache store: \(message)"
+        case .storeFailed(let operation, let location, let reason):
+            return "cache store: \(operation) in \(location) failed: \(reason)"
         case .embedderMismatch(let store, let stored, let configured):
             return "the cache in \(store) was built with embedder \(stored), but the configuration uses "
                 + "\(configured); vectors of different embedders cannot be compared. Set "

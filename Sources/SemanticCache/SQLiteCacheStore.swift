@@ -119,7 +119,7 @@ public struct SQLiteCacheStore: CacheStore {
         do {
             return try await database.write(body)
         } catch {
-            throw .store("\(what) in \(location) failed: \(Self.describe(error))")
+            throw .storeFailed(operation: what, location: location, reason: Self.describe(error))
         }
     }
 
@@ -127,7 +127,7 @@ public struct SQLiteCacheStore: CacheStore {
         do {
             return try await database.read(body)
         } catch {
-            throw .store("\(what) in \(location) failed: \(Self.describe(error))")
+            throw .storeFailed(operation: what, location: location, reason: Self.describe(error))
         }
     }
 

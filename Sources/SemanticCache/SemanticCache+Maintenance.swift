@@ -8,12 +8,17 @@ extension SemanticCache {
     /// entries, evicts down to capacity, and compacts the index when removed entries outnumber
     /// live ones. A gateway runs it every second or so; tests call it directly.
     ///
+    /// A failed usage write does not stop the rest: the counters stay pending for the next
+    /// round, and expiry and eviction, which free space, still run (a full disk is the likeliest
+    /// reason for the failure). Its error is thrown after they ran.
+    ///
     /// - Returns: how many entries expired.
     @discardableResult
     public func maintain() async throws(CacheError) -> Int {
-        try await flushUsage()
+        var usageError: CacheError?
+        do { try await flushUsage() } catch { usageError = error }
         let now = clock.now().timeIntervalSince1970
-        return try await writes.run { () throws(CacheError) in
+        let expired = try await writes.run { () throws(CacheError) in
             let due = catalog.expired(at: now)
             let expired: Int
             do throws(CacheError) {
@@ -32,6 +37,8 @@ extension SemanticCache {
             }
             return expired
         }
+        if let usageError { throw usageError }
+        return expired
     }
 
     /// The namespace whose counters sum those of namespaces that had no entries left when
@@ -82,9 +89,13 @@ extension SemanticCache {
         }
     }
 
-    /// Flushes usage and saves the index: call before the process exits.
+    /// Flushes usage and saves the index: call before the process exits. The snapshot is
+    /// saved even when the counters cannot be written (it only needs the index file's folder),
+    /// so that the next start is quick; the counters' error is thrown after it.
     public func close() async throws(CacheError) {
-        try await flushUsage()
+        var usageError: CacheError?
+        do { try await flushUsage() } catch { usageError = error }
         try await saveIndex()
+        if let usageError { throw usageError }
     }
 }

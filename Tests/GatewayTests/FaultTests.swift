@@ -188,6 +188,10 @@ struct FaultTests {
             let metrics = try await h.request(.GET, "/metrics", contentType: nil).text
             #expect(metrics.contains(#"deja_cache_lookups_total{result="error"} 1"#))
             #expect(reply.assistantText != nil)
+            // The lookup API cannot fail open: it says which part is down.
+            let search = try await h.post("/v1/cache/search", ["text": "How do I reset my password?"], headers: h.admin)
+            #expect(search.status == 503, "\(search.text)")
+            #expect(search.json["error"]?["code"]?.stringValue == "embedder_unavailable")
         }
     }
 }

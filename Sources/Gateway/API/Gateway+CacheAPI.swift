@@ -125,7 +125,7 @@ extension Gateway {
         case .failure(.index(let e)):
             throw OpenAIError.invalidRequest("\(e)", param: "vector")
         case .failure(let e):
-            throw OpenAIError.server("Search failed: \(e)")
+            throw e
         }
         var data: [JSONValue] = []
         for match in matches {
@@ -163,17 +163,11 @@ extension Gateway {
             throw OpenAIError.invalidRequest("Give the answer as 'response' (text) or 'response_json'", param: "response")
         }
         let usage = response["usage"]
-        let entry: CacheEntry
-        do {
-            entry = try await cache.insert(
-                cacheRequest, response: response.canonicalData, model: model,
-                promptTokens: usage?["prompt_tokens"]?.intValue ?? OpenAIWire.estimatedTokens(prompt),
-                completionTokens: usage?["completion_tokens"]?.intValue ?? 0, ttl: ttl)
-        } catch {
-            // The entry itself is refused (larger than cache.max_bytes): the client's to change.
-            guard case .invalidEntry(let reason) = error else { throw error }
-            throw OpenAIError.invalidRequest("The entry cannot be cached: \(reason)", param: nil)
-        }
+        // An entry larger than cache.max_bytes is a 400, a store that fails a 503 (OpenAIError.cache).
+        let entry = try await cache.insert(
+            cacheRequest, response: response.canonicalData, model: model,
+            promptTokens: usage?["prompt_tokens"]?.intValue ?? OpenAIWire.estimatedTokens(prompt),
+            completionTokens: usage?["completion_tokens"]?.intValue ?? 0, ttl: ttl)
         var out = Self.describe(entry.summary)
         out["object"] = "cache.entry"
         return Self.json(.object(out), status: .created)

@@ -19,12 +19,7 @@ extension Gateway {
         var options = LookupOptions()
         options.threshold = try Self.number(body, "threshold", in: 0...1, "a number between 0 and 1").map(Float.init)
         options.maxAge = try Self.number(body, "max_age", in: 0...Double.greatestFiniteMagnitude, "a number of seconds")
-        let result: LookupResult
-        do {
-            result = try await cache.lookup(cacheRequest, options: options)
-        } catch {
-            throw OpenAIError.server("Lookup failed: \(error)")
-        }
+        let result = try await cache.lookup(cacheRequest, options: options)
         let namespace = result.namespace
         let configured = cache.configuration.threshold(model: cacheRequest.model, label: namespace.label)
         let threshold = max(configured, options.threshold ?? 0)

@@ -79,7 +79,7 @@ extension Gateway {
         }
         let store = StoreAfterwards(
             cacheable: cacheable, request: cacheRequest, model: model, ttl: controls.ttl, vector: vector,
-            estimatedPromptTokens: Self.estimatedPromptTokens(body), flight: flight)
+            estimatedPromptTokens: Self.estimatedPromptTokens(body), requestID: context.requestID, flight: flight)
         let cacheHeader = cacheable ? (controls.noCache ? "bypass" : "miss") : "bypass"
         if stream {
             return streamed(response, api: api, provider: provider, store: store, cacheHeader: cacheHeader,
@@ -124,6 +124,8 @@ extension Gateway {
         var vector: [Float]?
         /// For answers that come without usage (a stream the client did not ask usage for).
         var estimatedPromptTokens: Int
+        /// The request's id, for the warning when storing fails.
+        var requestID: String
         /// Held by a request that leads identical ones; landed once the answer is stored (or
         /// when the ticket is dropped, on every other way out).
         var flight: MissFlights.Ticket?
@@ -170,13 +172,16 @@ extension Gateway {
         }
         let (promptTokens, completionTokens) = OpenAIWire.tokens(answer) ?? (0, 0)
         let data = answer.canonicalData
-        background.run { [cache, logger] in
+        background.run { [cache, logger, metrics] in
             do {
                 try await cache.insert(
                     store.request, response: data, model: store.model, promptTokens: promptTokens,
                     completionTokens: completionTokens, ttl: store.ttl, vector: store.vector)
             } catch {
-                logger.warning("could not cache an answer", metadata: ["error": .string("\(error)")])
+                if case CacheError.storeFailed = error { metrics.storeFailure(during: "store_answer") }
+                logger.warning(
+                    "could not cache an answer",
+                    metadata: ["request_id": .string(store.requestID), "error": .string("\(error)")])
             }
             store.flight?.land()
         }

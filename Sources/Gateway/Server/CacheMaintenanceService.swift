@@ -20,18 +20,29 @@ struct CacheMaintenanceService: Service {
     private func upkeep() async {
         var lastSnapshot = ContinuousClock.now
         let snapshotEvery = Duration.milliseconds(Int64(cache.configuration.snapshotInterval * 1000))
+        var upkeepFailures = RepeatedFailureLog(what: "cache upkeep")
+        var snapshotFailures = RepeatedFailureLog(what: "saving the index snapshot")
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             do {
                 try await cache.maintain()
-                let size = cache.size
-                metrics.size(entries: size.entries, bytes: size.bytes)
-                if ContinuousClock.now - lastSnapshot >= snapshotEvery {
-                    try await cache.saveIndex()
-                    lastSnapshot = .now
-                }
+                upkeepFailures.succeeded(logger)
             } catch {
-                logger.warning("cache upkeep failed", metadata: ["error": .string("\(error)")])
+                metrics.storeFailure(during: "upkeep")
+                upkeepFailures.failed(error, logger)
+            }
+            let size = cache.size
+            metrics.size(entries: size.entries, bytes: size.bytes)
+            if ContinuousClock.now - lastSnapshot >= snapshotEvery {
+                // Tried again at the next interval, not every second: a snapshot writes the whole index.
+                lastSnapshot = .now
+                do {
+                    try await cache.saveIndex()
+                    snapshotFailures.succeeded(logger)
+                } catch {
+                    metrics.storeFailure(during: "snapshot")
+                    snapshotFailures.failed(error, logger)
+                }
             }
         }
         await background.drain()
@@ -41,5 +52,40 @@ struct CacheMaintenanceService: Service {
         } catch {
             logger.error("could not save the cache on shutdown", metadata: ["error": .string("\(error)")])
         }
+    }
+}
+
+/// The log of a task that runs every second and may fail the same way for hours (a full disk):
+/// the first failure is a warning, then one a minute saying how many there were, and the end of
+/// the run of failures a notice. Without it a full disk writes a warning every second.
+struct RepeatedFailureLog {
+    let what: String
+    let interval: Duration
+    private var failures = 0
+    private var unlogged = 0
+    private var lastLogged: ContinuousClock.Instant?
+
+    init(what: String, interval: Duration = .seconds(60)) {
+        self.what = what
+        self.interval = interval
+    }
+
+    mutating func failed(_ error: any Error, _ logger: Logger, now: ContinuousClock.Instant = .now) {
+        failures += 1
+        unlogged += 1
+        if let lastLogged, now - lastLogged < interval { return }
+        let message: Logger.Message = failures == 1
+            ? "\(what) failed" : "\(what) failed again (\(unlogged) times since the last warning, \(failures) in a row)"
+        logger.warning(message, metadata: ["error": .string("\(error)")])
+        lastLogged = now
+        unlogged = 0
+    }
+
+    mutating func succeeded(_ logger: Logger) {
+        guard failures > 0 else { return }
+        logger.notice("\(what) works again after \(failures) failed attempts")
+        failures = 0
+        unlogged = 0
+        lastLogged = nil
     }
 }

@@ -156,6 +156,15 @@ public final class GatewayMetrics: @unchecked Sendable {
         counter("deja_upstream_errors_total", [("provider", provider), ("kind", kind)]).increment()
     }
 
+    /// `deja_cache_store_failures_total{during}`: reads and writes of the cache store that failed
+    /// (a full disk, a locked or damaged file), by when: `request` (the lookup API answered 503),
+    /// `store_answer` (a provider's answer went to the client uncached), `upkeep` (hit counters
+    /// kept for the next round; expiry and eviction), `snapshot` (the index file). Worth an alert:
+    /// while it grows, the cache stops learning.
+    func storeFailure(during: String) {
+        counter("deja_cache_store_failures_total", [("during", during)]).increment()
+    }
+
     /// `deja_cache_entries` and `deja_cache_bytes` (prompts, answers and vectors, as counted
     /// against `cache.max_bytes`).
     func size(entries: Int, bytes: Int) {

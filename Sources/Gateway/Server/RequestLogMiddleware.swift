@@ -31,7 +31,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            response = Self.errorResponse(error, request: request, logger: logger, requestID: context.requestID)
+            response = Self.errorResponse(error, request: request, logger: logger, metrics: metrics, requestID: context.requestID)
         }
         response.headers[.xRequestID] = context.requestID
         let route = context.coreContext.endpointPath.value ?? "unmatched"
@@ -125,10 +125,18 @@ struct RequestLogMiddleware: RouterMiddleware {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func errorResponse(_ error: any Error, request: Request, logger: Logger, requestID: String) -> Response {
+    static func errorResponse(
+        _ error: any Error, request: Request, logger: Logger, metrics: GatewayMetrics, requestID: String
+    ) -> Response {
         switch error {
         case let e as OpenAIError:
             return e.response()
+        case let e as CacheError:
+            if case .invalidEntry = e {} else {
+                logger.error("the cache failed a request", metadata: ["request_id": .string(requestID), "error": .string("\(e)")])
+            }
+            if case .storeFailed = e { metrics.storeFailure(during: "request") }
+            return OpenAIError.cache(e, requestID: requestID).response()
         case let e as HTTPError where e.status == .notFound:
             return OpenAIError.notFound("Unknown route: \(request.method.rawValue) \(request.uri.path)", code: "unknown_route")
                 .response()
