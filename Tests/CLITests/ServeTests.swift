@@ -109,6 +109,36 @@ struct ServeTests {
         }
     }
 
+    /// Past the open-file limit new clients wait unanswered in the listen queue, and nothing
+    /// in the server notices; `deja serve` raises its soft limit to the hard one at start.
+    @Test("deja serve raises its open-file limit to the hard one, serving more clients at once than the soft limit allows")
+    func openFileLimit() async throws {
+        try await Self.withMockConfig { _, config in
+            let (server, port, log) = try DejaBinary.startServerWithLog(
+                ["serve", "--config", config], openFiles: (soft: 64, hard: 1000))
+            defer { server.terminate() }
+            #expect(log.contains("open-file limit raised from 64 to "), "\(log)")
+            #expect(log.contains("files may be open at once"), "a limit of 1000 or less is worth a warning: \(log)")
+            let clients = 150
+            let answered = try await onOwnThread { () throws -> Int in
+                var connections: [RawHTTPConnection] = []
+                for _ in 0..<clients {
+                    let connection = try RawHTTPConnection(port: port, timeout: 3)
+                    try connection.send(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+                    connections.append(connection)
+                }
+                var answered = 0
+                // All held open at once; the first that gets no answer ends the count (the rest would wait too).
+                for connection in connections {
+                    guard (try? connection.readHead())?.hasPrefix("HTTP/1.1 200") == true else { break }
+                    answered += 1
+                }
+                return answered
+            }
+            #expect(answered == clients)
+        }
+    }
+
     @Test("a port already taken stops deja serve with one line that says so")
     func portInUse() throws {
         let dir = try TemporaryDirectory()

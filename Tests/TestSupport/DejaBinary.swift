@@ -16,10 +16,22 @@ public enum DejaBinary {
     }
 
     /// A `deja` child with `arguments`, this process's environment plus `environment`; not started.
-    static func process(_ arguments: [String], environment: [String: String], directory: String? = nil) -> Process {
+    /// With `openFiles`, it starts under that soft limit on open files and a hard limit of at
+    /// most `openFiles.hard` (through `/bin/sh`'s `ulimit`), this process's own staying as they are.
+    static func process(
+        _ arguments: [String], environment: [String: String], directory: String? = nil,
+        openFiles: (soft: Int, hard: Int)? = nil
+    ) -> Process {
         let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
+        if let openFiles {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            // The soft limit first: a hard limit below the soft one is refused.
+            let script = "ulimit -S -n \(openFiles.soft) && { ulimit -H -n \(openFiles.hard) 2>/dev/null; exec \"$0\" \"$@\"; }"
+            process.arguments = ["-c", script, url.path] + arguments
+        } else {
+            process.executableURL = url
+            process.arguments = arguments
+        }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         return process
@@ -44,7 +56,16 @@ public enum DejaBinary {
     /// Starts `deja`, reads its standard error until a line containing `http://host:PORT` appears,
     /// and returns the process and that port (for `serve` and `mock-upstream` with `--port 0`).
     public static func startServer(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Int) {
-        let process = Self.process(arguments, environment: environment)
+        let (process, port, _) = try startServerWithLog(arguments, environment: environment)
+        return (process, port)
+    }
+
+    /// ``startServer(_:environment:)`` that also returns what the server wrote to standard error
+    /// up to the line that gives its address (the start-up log).
+    public static func startServerWithLog(
+        _ arguments: [String], environment: [String: String] = [:], openFiles: (soft: Int, hard: Int)? = nil
+    ) throws -> (Process, Int, String) {
+        let process = Self.process(arguments, environment: environment, openFiles: openFiles)
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
@@ -62,7 +83,7 @@ public enum DejaBinary {
                     // Keep draining stderr so the child never blocks on a full pipe.
                     let handle = err.fileHandleForReading
                     Thread.detachNewThread { while !handle.availableData.isEmpty {} }
-                    return (process, port)
+                    return (process, port, text)
                 }
             }
         }

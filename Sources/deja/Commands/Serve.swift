@@ -35,6 +35,11 @@ extension Deja {
             LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, level: level) }
             defer { BufferedLogHandler.flush() }
             let logger = Logger(label: "deja")
+            if let change = OpenFileLimit.raise() {
+                let (info, warning) = OpenFileLimit.messages(change)
+                if let info { logger.info("\(info)") }
+                if let warning { logger.warning("\(warning)") }
+            }
             try await HTTPClient.withHTTPClient(
                 configuration: .deja(
                     connectionsPerHost: configuration.server.upstreamConnections, readTimeout: configuration.upstreamReadTimeout)

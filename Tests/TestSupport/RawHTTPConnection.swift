@@ -5,11 +5,11 @@ import Foundation
 
 /// A blocking TCP connection to 127.0.0.1 for tests that must see the bytes of an exchange
 /// (interim responses, which HTTP client libraries hide). Every read gives up after `timeout`.
-final class RawHTTPConnection {
+public final class RawHTTPConnection {
     private let fd: Int32
     private var received: [UInt8] = []
 
-    init(port: Int, timeout: Double = 2) throws {
+    public init(port: Int, timeout: Double = 2) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket() failed") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
@@ -26,7 +26,7 @@ final class RawHTTPConnection {
 
     deinit { close(fd) }
 
-    func send(_ bytes: some Collection<UInt8>) throws {
+    public func send(_ bytes: some Collection<UInt8>) throws {
         let data = Array(bytes)
         var sent = 0
         while sent < data.count {
@@ -38,7 +38,7 @@ final class RawHTTPConnection {
 
     /// The bytes up to and including the next blank line (a response head), or a failure when
     /// none arrives within the timeout.
-    func readHead() throws -> String {
+    public func readHead() throws -> String {
         let end: [UInt8] = Array("\r\n\r\n".utf8)
         while true {
             if let range = received.firstRange(of: end) {
@@ -54,7 +54,7 @@ final class RawHTTPConnection {
     }
 
     /// Everything after the head until the server closes the connection (`Connection: close`).
-    func readToEnd() throws -> String {
+    public func readToEnd() throws -> String {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -66,8 +66,8 @@ final class RawHTTPConnection {
         return String(decoding: received, as: UTF8.self)
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
         init(_ description: String) { self.description = description }
     }
 }
