@@ -129,10 +129,11 @@ struct FaultTests {
         }
     }
 
-    @Test("a refused connection is a quick 502")
+    @Test("a refused connection is a quick 502, and the request's log line says why")
     func refused() async throws {
+        let log = LogCapture()
         try await H.run(configure: { $0.providers["dead"] = ProviderConfiguration(baseURL: "http://127.0.0.1:9/v1", timeout: 30)
-                                     $0.models["dead-model"] = ModelRoute(provider: "dead") }) { h in
+                                     $0.models["dead-model"] = ModelRoute(provider: "dead") }, logger: log.logger) { h in
             let start = Date()
             let reply = try await h.chat("hello", model: "dead-model")
             #expect(reply.status == 502)
@@ -140,6 +141,9 @@ struct FaultTests {
             // Far below the 30 s a retry until the deadline would take, with room for a busy machine.
             #expect(Date().timeIntervalSince(start) < 10)
             #expect(try await h.chat("hello").status == 200)
+            let line = log.messages.first { $0.hasPrefix("request ") && $0.contains("status=502") } ?? ""
+            #expect(line.contains(#"error="The upstream provider 'dead' is unreachable"#), "\(line)")
+            #expect(!log.messages.contains { $0.contains("status=200") && $0.contains("error=") })
         }
     }
 

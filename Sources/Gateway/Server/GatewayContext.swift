@@ -12,9 +12,10 @@ public final class RequestFacts: @unchecked Sendable {
     private var _upstreamMilliseconds: Double?
     private var _prompt: String?
     private var _note: String?
+    private var _error: String?
 
     func set(model: String? = nil, cache: String? = nil, similarity: Float? = nil, upstreamMilliseconds: Double? = nil,
-             prompt: String? = nil, note: String? = nil)
+             prompt: String? = nil, note: String? = nil, error: String? = nil)
     {
         lock.lock()
         defer { lock.unlock() }
@@ -24,12 +25,17 @@ public final class RequestFacts: @unchecked Sendable {
         if let upstreamMilliseconds { _upstreamMilliseconds = upstreamMilliseconds }
         if let prompt { _prompt = prompt }
         if let note { _note = note }
+        if let error { _error = error }
     }
 
-    var snapshot: (model: String?, cache: String?, similarity: Float?, upstream: Double?, prompt: String?, note: String?) {
+    typealias Snapshot = (
+        model: String?, cache: String?, similarity: Float?, upstream: Double?, prompt: String?, note: String?, error: String?
+    )
+
+    var snapshot: Snapshot {
         lock.lock()
         defer { lock.unlock() }
-        return (_model, _cache, _similarity, _upstreamMilliseconds, _prompt, _note)
+        return (_model, _cache, _similarity, _upstreamMilliseconds, _prompt, _note, _error)
     }
 }
 

@@ -31,7 +31,11 @@ struct RequestLogMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            response = Self.errorResponse(error, request: request, logger: logger, metrics: metrics, requestID: context.requestID)
+            let failure = Self.openAIError(error, request: request, logger: logger, metrics: metrics, requestID: context.requestID)
+            response = failure.response()
+            // Why a request failed on Deja's or the provider's side goes in its log line (the
+            // client's own mistakes, 4xx, are theirs to read in the answer).
+            if failure.status.code >= 500 { context.facts.set(error: failure.message) }
         }
         response.headers[.xRequestID] = context.requestID
         let route = context.coreContext.endpointPath.value ?? "unmatched"
@@ -80,7 +84,7 @@ struct RequestLogMiddleware: RouterMiddleware {
     /// swift-log's metadata dictionaries and `String(format:)` cost more than the request.
     static func line(
         request: Request, status: Int, nanoseconds: Int64, requestID: String,
-        facts: (model: String?, cache: String?, similarity: Float?, upstream: Double?, prompt: String?, note: String?),
+        facts: RequestFacts.Snapshot,
         logPrompts: Bool
     ) -> String {
         var line = "request request_id=\(requestID) method=\(request.method.rawValue) path=\(request.uri.path) status=\(status)"
@@ -90,6 +94,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         if let s = facts.similarity { line += " similarity=\(fixed(Double(s), places: 4))" }
         if let u = facts.upstream { line += " upstream_ms=\(milliseconds(Int64(u * 1e6)))" }
         if let note = facts.note { line += " note=\(JSONValue.string(note).jsonString)" }
+        if let error = facts.error { line += " error=\(JSONValue.string(error).jsonString)" }
         if logPrompts, let prompt = facts.prompt { line += " prompt=\(JSONValue.string(prompt).jsonString)" }
         return line
     }
@@ -125,33 +130,30 @@ struct RequestLogMiddleware: RouterMiddleware {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func errorResponse(
+    /// The OpenAI-shaped error a thrown `error` becomes.
+    static func openAIError(
         _ error: any Error, request: Request, logger: Logger, metrics: GatewayMetrics, requestID: String
-    ) -> Response {
+    ) -> OpenAIError {
         switch error {
         case let e as OpenAIError:
-            return e.response()
+            return e
         case let e as CacheError:
             if case .invalidEntry = e {} else {
                 logger.error("the cache failed a request", metadata: ["request_id": .string(requestID), "error": .string("\(e)")])
             }
             if case .storeFailed = e { metrics.storeFailure(during: "request") }
-            return OpenAIError.cache(e, requestID: requestID).response()
+            return OpenAIError.cache(e, requestID: requestID)
         case let e as HTTPError where e.status == .notFound:
             return OpenAIError.notFound("Unknown route: \(request.method.rawValue) \(request.uri.path)", code: "unknown_route")
-                .response()
         case let e as HTTPError where e.status == .contentTooLarge:
             return OpenAIError(status: .contentTooLarge, message: "Request body too large", type: "invalid_request_error")
-                .response()
         case let e as HTTPError:
             return OpenAIError(status: e.status, message: e.body ?? e.status.reasonPhrase, type: "invalid_request_error")
-                .response()
         case is NIOTooManyBytesError:
             return OpenAIError(status: .contentTooLarge, message: "Request body too large", type: "invalid_request_error")
-                .response()
         default:
             logger.error("unhandled error", metadata: ["request_id": .string(requestID), "error": .string("\(error)")])
-            return OpenAIError.server("Internal error (request \(requestID))").response()
+            return OpenAIError.server("Internal error (request \(requestID))")
         }
     }
 }
