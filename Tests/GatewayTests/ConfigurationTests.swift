@@ -53,6 +53,12 @@ struct ConfigurationTests {
         #expect(problems("cache:\n  threshold: 1.7\n") == ["cache.threshold: must be between 0 and 1, got 1.7"])
         #expect(problems("server:\n  port: 70000\n") == ["server.port: must be between 0 and 65535, got 70000"])
         #expect(problems("server:\n  upstream_connections: 0\n") == ["server.upstream_connections: must be between 1 and 10000, got 0"])
+        #expect(problems("server:\n  cors_origins: ['http://localhost:3000', '*', 'localhost:3000', 'https://a.example/app']\n") == [
+            "server.cors_origins[2]: must be an origin such as http://localhost:3000 (scheme, host and port, no path) or \"*\", got 'localhost:3000'",
+            "server.cors_origins[3]: must be an origin such as http://localhost:3000 (scheme, host and port, no path) or \"*\", got 'https://a.example/app'",
+        ])
+        let fromEnvironment = try? load("", environment: ["DEJA_SERVER_CORS_ORIGINS": "http://a.example,http://b.example:8000"])
+        #expect(fromEnvironment?.server.corsOrigins == ["http://a.example", "http://b.example:8000"])
         #expect(problems("cache:\n  threshold: high\n").first?.hasPrefix("cache.threshold: expected a number") == true)
         #expect(problems("cache:\n  thresold: 0.9\n") == ["cache.thresold: unknown key; did you mean 'threshold'?"])
         #expect(problems("cache:\n  thresholds:\n    - match: '*'\n      threshold: 2\n")

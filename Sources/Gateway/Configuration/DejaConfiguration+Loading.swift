@@ -115,6 +115,7 @@ enum Schema {
         c.cache.thresholds = [ThresholdOverride(match: "*", threshold: 1)]
         c.cache.sharedNamespaces = ["x"]
         c.server.allowedHosts = ["x"]
+        c.server.corsOrigins = ["x"]
         c.providers = ["*": ProviderConfiguration(baseURL: "http://x", apiKeyEnv: "K")]
         c.models = ["*": ModelRoute(provider: "p", model: "m", threshold: 1)]
         let yaml = (try? YAMLEncoder().encode(c)) ?? ""

@@ -118,11 +118,14 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// middle of one (a client that sends its headers a byte at a time), before it is closed; 0
     /// never. A response being written is never cut, however long the model thinks.
     public var idleTimeout: Double
+    /// Web origins (`http://localhost:3000`) whose pages may call Deja from the browser; `*` for
+    /// any. Empty: none (see `CORSMiddleware`).
+    public var corsOrigins: [String]
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, adminKeyEnv: String = "DEJA_ADMIN_KEY",
         cacheMultipleChoices: Bool = false, upstreamConnections: Int = 256, coalesceMisses: Bool = true,
-        allowedHosts: [String] = [], idleTimeout: Double = 60
+        allowedHosts: [String] = [], idleTimeout: Double = 60, corsOrigins: [String] = []
     ) {
         self.host = host
         self.port = port
@@ -133,12 +136,14 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.coalesceMisses = coalesceMisses
         self.allowedHosts = allowedHosts
         self.idleTimeout = idleTimeout
+        self.corsOrigins = corsOrigins
     }
 
     enum CodingKeys: String, CodingKey {
         case host, port, maxBodyBytes = "max_body_bytes", adminKeyEnv = "admin_key_env"
         case cacheMultipleChoices = "cache_multiple_choices", upstreamConnections = "upstream_connections"
         case coalesceMisses = "coalesce_misses", allowedHosts = "allowed_hosts", idleTimeout = "idle_timeout"
+        case corsOrigins = "cors_origins"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -153,6 +158,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         coalesceMisses = try c.decodeIfPresent(Bool.self, forKey: .coalesceMisses) ?? d.coalesceMisses
         allowedHosts = try c.decodeIfPresent([String].self, forKey: .allowedHosts) ?? d.allowedHosts
         idleTimeout = try c.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? d.idleTimeout
+        corsOrigins = try c.decodeIfPresent([String].self, forKey: .corsOrigins) ?? d.corsOrigins
     }
 
     var problems: [String] {
@@ -171,6 +177,10 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         }
         for (i, name) in allowedHosts.enumerated() where name.isEmpty || name.contains(where: { $0 == "/" || $0 == " " }) {
             out.append("server.allowed_hosts[\(i)]: must be a host name such as deja.internal (no scheme, path or spaces), got '\(name)'")
+        }
+        for (i, origin) in corsOrigins.enumerated() where origin != "*" && !CORSMiddleware.isOrigin(origin) {
+            out.append("server.cors_origins[\(i)]: must be an origin such as http://localhost:3000 (scheme, host and port, "
+                + "no path) or \"*\", got '\(origin)'")
         }
         return out
     }

@@ -61,6 +61,9 @@ public final class Gateway: Sendable {
     /// The routes, behind the request-log middleware.
     public func buildRouter() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
+        if !configuration.server.corsOrigins.isEmpty {
+            router.add(middleware: CORSMiddleware(origins: configuration.server.corsOrigins))
+        }
         router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics, logPrompts: configuration.logging.prompts))
         router.add(middleware: HostCheckMiddleware(configuration: configuration.server))
         router.post("/v1/chat/completions") { request, context in try await self.proxy(.chat, request, context) }
@@ -103,7 +106,8 @@ public final class Gateway: Sendable {
     }
 
     /// What an operator should know when the gateway starts, one line each: the exposure of a
-    /// non-loopback address, the lookup API turned off for want of an admin key.
+    /// non-loopback address, the lookup API turned off for want of an admin key, every web
+    /// origin allowed.
     public var startupWarnings: [String] {
         Self.startupWarnings(
             configuration.server, keyedProviders: providers.values.filter { $0.apiKey != nil }.map(\.name).sorted(),
@@ -118,6 +122,11 @@ public final class Gateway: Sendable {
         }
         if !hasAdminKey {
             out.append("the lookup API (/v1/cache/...) answers 401: set \(server.adminKeyEnv) to use it")
+        }
+        if server.corsOrigins.contains("*") {
+            out.append("server.cors_origins is \"*\": any web page open in a browser that reaches Deja can call it"
+                + (keys.isEmpty ? "" : " with the keys of providers \(keys.joined(separator: ", "))")
+                + "; list the origins of your own pages instead")
         }
         return out
     }
