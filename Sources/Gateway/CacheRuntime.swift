@@ -16,7 +16,7 @@ public enum CacheRuntime {
         // A data folder that does not exist yet is made, as a server does for its data.
         try makeFolder(of: configuration.cache.store, for: "cache.store")
         if let indexPath { try makeFolder(of: indexPath, for: "cache.index_file") }
-        let store = try SQLiteCacheStore(path: configuration.cache.store)
+        let store = try SQLiteCacheStore(path: configuration.cache.store, exclusive: true)
         return try await SemanticCache.open(
             configuration: configuration.effectiveCache, embedder: embedder, store: store, indexPath: indexPath, clock: clock,
             logger: logger)

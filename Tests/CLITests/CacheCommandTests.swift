@@ -49,6 +49,9 @@ struct CacheCommandTests {
         let stored = Set(try runBlocking { try await store.summaries().map(\.key) })
         for key in acknowledged { #expect(stored.contains(key), "acknowledged entry \(key) was lost") }
         #expect(stored.count < 2_000, "the import was cut short")
+        // The killed process's lock on the store went with it.
+        let stats = try DejaBinary.run(["cache", "stats", "--config", config])
+        #expect(stats.status == 0, "\(stats.stderr)")
     }
 
     @Test("deja tune reports the fixtures and writes the recommended threshold into a config, keeping comments")

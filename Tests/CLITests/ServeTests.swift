@@ -139,6 +139,31 @@ struct ServeTests {
         }
     }
 
+    /// Each process keeps the cache's index and counters in memory: two on one store would
+    /// miss each other's entries and keep serving what the other purged.
+    @Test("a second process on a cache store in use is refused with the first one's pid, and starts once it stopped")
+    func storeInUse() async throws {
+        try await Self.withMockConfig { _, config in
+            let (first, _) = try DejaBinary.startServer(["serve", "--config", config])
+            let second = try await onOwnThread { try DejaBinary.run(["serve", "--config", config]) }
+            #expect(second.status == 1)
+            let errors = second.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+            #expect(errors.count == 1, "\(second.stderr)")
+            #expect(errors.first?.contains("cache.sqlite is in use by another Deja process (pid \(first.processIdentifier))") == true,
+                    "\(second.stderr)")
+            let entries = config.replacingOccurrences(of: "deja.yaml", with: "entries.jsonl")
+            try #"{"prompt": "Hello?", "answer": "Hi."}"#.write(toFile: entries, atomically: true, encoding: .utf8)
+            let importing = try DejaBinary.run(["cache", "import", entries, "--config", config])
+            #expect(importing.status == 1)
+            #expect(importing.stderr.contains("is in use by another Deja process"), "\(importing.stderr)")
+            first.terminate()
+            first.waitUntilExit()
+            let (again, port) = try DejaBinary.startServer(["serve", "--config", config])
+            defer { again.terminate() }
+            #expect(try await Self.send("http://127.0.0.1:\(port)/healthz").status == 200)
+        }
+    }
+
     @Test("a port already taken stops deja serve with one line that says so")
     func portInUse() throws {
         let dir = try TemporaryDirectory()

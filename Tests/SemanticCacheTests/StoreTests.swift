@@ -88,4 +88,20 @@ struct StoreTests {
         }
         #expect(tables == ["users"])
     }
+
+    @Test("an exclusive store is refused to a second opener until the first is gone")
+    func exclusive() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path("cache.sqlite")
+        var first: SQLiteCacheStore? = try SQLiteCacheStore(path: path, exclusive: true)
+        #expect {
+            try SQLiteCacheStore(path: path, exclusive: true)
+        } throws: { error in
+            (error as? CacheError)?.description.contains("is in use by another Deja process (pid \(getpid()))") == true
+        }
+        #expect(first != nil)
+        first = nil
+        _ = try SQLiteCacheStore(path: path, exclusive: true)
+    }
 }
