@@ -3,6 +3,7 @@ import Embedding
 import Foundation
 public import Logging
 public import SemanticCache
+import VectorIndex
 
 /// Opens the cache a configuration describes: its embedder, its SQLite store and its index
 /// snapshot.
@@ -17,6 +18,13 @@ public enum CacheRuntime {
         try makeFolder(of: configuration.cache.store, for: "cache.store")
         if let indexPath { try makeFolder(of: indexPath, for: "cache.index_file") }
         let store = try SQLiteCacheStore(path: configuration.cache.store, exclusive: true)
+        // Holding the store's lock, no other Deja process is saving this cache's snapshot.
+        if let indexPath {
+            let (files, bytes) = HNSWIndex.removeUnfinishedSaves(of: indexPath)
+            if files > 0 {
+                logger.notice("removed \(files) unfinished index snapshot file(s), \(bytes) bytes, left by a process stopped while saving")
+            }
+        }
         return try await SemanticCache.open(
             configuration: configuration.effectiveCache, embedder: embedder, store: store, indexPath: indexPath, clock: clock,
             logger: logger)

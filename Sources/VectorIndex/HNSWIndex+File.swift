@@ -1,3 +1,5 @@
+import Foundation
+
 extension HNSWIndex {
     /// Writes the index to `path` atomically (a temporary file renamed over the target) in the
     /// format described by ``IndexFile``.
@@ -33,6 +35,31 @@ extension HNSWIndex {
             try writer.write(UnsafeRawBufferPointer(raw))
         }
         try writer.commit()
+    }
+
+    /// Deletes the temporary files of saves to `path` that never finished (the process was
+    /// killed while writing), which a later save, made under another pid, would not reuse;
+    /// each is as large as the index. Call it only when no other process may be saving to
+    /// `path` (a cache does so while it holds its store's lock).
+    ///
+    /// - Returns: how many files were removed and their bytes.
+    @discardableResult
+    public static func removeUnfinishedSaves(of path: String) -> (files: Int, bytes: Int) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        var removed = (files: 0, bytes: 0)
+        for candidate in names where candidate.hasPrefix(name + ".") && candidate.hasSuffix(".deja-tmp") {
+            let pid = candidate.dropFirst(name.count + 1).dropLast(".deja-tmp".count)
+            guard !pid.isEmpty, pid.allSatisfy(\.isNumber), Int32(pid) != getpid() else { continue }
+            let full = folder.isEmpty ? candidate : folder + "/" + candidate
+            let size = (try? FileManager.default.attributesOfItem(atPath: full)[.size] as? Int) ?? 0
+            if (try? FileManager.default.removeItem(atPath: full)) != nil {
+                removed.files += 1
+                removed.bytes += size ?? 0
+            }
+        }
+        return removed
     }
 
     /// Reads an index written by ``save(to:)``.

@@ -31,9 +31,12 @@ final class _IndexFileWriter {
     private var buffered = 0
     private(set) var bytesWritten = 0
 
+    /// The temporary file of a save by process `pid`.
+    static func temporaryPath(of path: String, pid: Int32) -> String { "\(path).\(pid).deja-tmp" }
+
     init(path: String) throws(IndexError) {
         self.path = path
-        temporaryPath = "\(path).\(getpid()).deja-tmp"
+        temporaryPath = Self.temporaryPath(of: path, pid: getpid())
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw .fileAccess(path: path, reason: "cannot create \(temporaryPath): \(systemError())")

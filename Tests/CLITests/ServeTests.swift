@@ -58,8 +58,12 @@ struct ServeTests {
     func gracefulShutdown() async throws {
         try await Self.withMockConfig { dir, config in
             let chat = #"{"model":"gpt-test","messages":[{"role":"user","content":"How do I reset my password?"}]}"#
+            // What a process killed while saving its snapshot leaves behind: removed at start.
+            let leftover = dir.path("cache.hnsw.999999.deja-tmp")
+            try Data(repeating: 0, count: 4096).write(to: URL(fileURLWithPath: leftover))
 
             let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
+            #expect(!FileManager.default.fileExists(atPath: leftover))
             let first = try await Self.send("http://127.0.0.1:\(port)/v1/chat/completions", body: chat)
             #expect(first.status == 200, "\(first.body)")
             #expect(first.cache == "miss")

@@ -153,4 +153,24 @@ struct IndexFileTests {
             try Self.sampleIndex().save(to: dir.path("no/such/dir/index.hnsw"))
         }
     }
+
+    @Test("the temporary files of saves that never finished are removed, and nothing else")
+    func unfinishedSaves() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let index = dir.path("cache.hnsw")
+        var small = try HNSWIndex(dimension: 4)
+        for key in 1...10 { try small.insert(key: UInt64(key), vector: [Float(key), 1, 2, 3]) }
+        try small.save(to: index)
+        let kept = ["cache.hnsw", "cache.hnsw.abc.deja-tmp", "other.hnsw.12345.deja-tmp", "cache.hnsw.\(getpid()).deja-tmp"]
+        for name in kept.dropFirst() + ["cache.hnsw.12345.deja-tmp", "cache.hnsw.7.deja-tmp"] {
+            try Data(repeating: 1, count: 1000).write(to: URL(fileURLWithPath: dir.path(name)))
+        }
+        let removed = HNSWIndex.removeUnfinishedSaves(of: index)
+        #expect(removed.files == 2)
+        #expect(removed.bytes == 2000)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir.url.path))
+        #expect(left == Set(kept))
+        #expect(try HNSWIndex.load(from: index).count == 10)
+    }
 }
