@@ -260,6 +260,45 @@ public final class SemanticCache: Sendable {
         }
     }
 
+    /// Purges every namespace whose label matches `glob` (`*` and `?`, as `cache.thresholds`;
+    /// `*` is everything); returns the entries and namespaces purged.
+    public func purge(labelsMatching glob: String) async throws(CacheError) -> (entries: Int, namespaces: Int) {
+        var purged = (entries: 0, namespaces: 0)
+        for namespace in catalog.namespaces where Glob.matches(glob, namespace.label) {
+            purged.entries += try await purge(namespace: namespace.id)
+            purged.namespaces += 1
+        }
+        return purged
+    }
+
+    /// Entries newest first (by key: keys only grow), of the namespaces in `namespaces` or of
+    /// all: at most `limit`, with keys below `before` when given (the next page starts below the
+    /// last key of this one). Expired entries not yet swept are left out.
+    ///
+    /// - Returns: the entries, and whether older ones remain.
+    public func entries(
+        in namespaces: Set<Digest128>? = nil, before: UInt64? = nil, limit: Int
+    ) async throws(CacheError) -> (entries: [EntrySummary], more: Bool) {
+        let now = clock.now().timeIntervalSince1970
+        let keys = catalog.keys(in: namespaces, before: before).sorted(by: >)
+        var out: [EntrySummary] = []
+        var index = 0
+        while index < keys.count, out.count < limit {
+            let key = keys[index]
+            index += 1
+            guard let info = catalog.info(key), !Self.expired(info, at: now),
+                  let entry = try await store.entry(key: key)
+            else { continue }
+            out.append(entry.summary)
+        }
+        return (out, index < keys.count)
+    }
+
+    /// Namespaces holding entries whose label matches `glob`.
+    public func namespaces(matching glob: String) -> [(id: Digest128, label: String, entries: Int)] {
+        catalog.namespaces.filter { Glob.matches(glob, $0.label) }
+    }
+
     /// Removes entries from the store, then the index, catalog and memory. Call under `writes`.
     @discardableResult
     func removeLocked(_ keys: [UInt64]) async throws(CacheError) -> Int {

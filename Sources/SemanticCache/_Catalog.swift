@@ -81,6 +81,16 @@ final class _Catalog: @unchecked Sendable {
 
     var allKeys: [UInt64] { locked { Array(entries.keys) } }
 
+    /// The keys below `before` (all when `nil`) of the namespaces in `only` (all when `nil`),
+    /// unsorted: copied under the lock, sorted by the caller outside it.
+    func keys(in only: Set<Digest128>?, before: UInt64?) -> [UInt64] {
+        let limit = before ?? .max
+        return locked {
+            guard let only else { return entries.keys.filter { $0 < limit } }
+            return only.flatMap { (byNamespace[$0] ?? []).filter { $0 < limit } }
+        }
+    }
+
     /// The live entry an exact key names in `namespace`, stored at or after `storedSince`, marked
     /// used at `time`: the whole exact lookup under one lock.
     func exactHit(

@@ -84,6 +84,65 @@ struct CacheAPITests {
         }
     }
 
+    @Test("entries are listed newest first in pages, by namespace or label; purges take a label glob or everything")
+    func listAndPurgeByLabel() async throws {
+        try await H.run { h in
+            func insert(_ prompt: String, model: String, tenant: String) async throws -> String {
+                let reply = try await h.post(
+                    "/v1/cache/entries", ["prompt": .string(prompt), "response": "ok", "model": .string(model), "tenant": .string(tenant)],
+                    headers: h.admin)
+                #expect(reply.status == 201, "\(reply.text)")
+                return reply.json["id"]?.stringValue ?? ""
+            }
+            var ids: [String] = []
+            for i in 0..<5 { ids.append(try await insert("Question \(i) about shipping", model: "gpt-4o", tenant: "acme")) }
+            let mini = try await insert("A question for the small model", model: "gpt-4o-mini", tenant: "acme")
+            let other = try await insert("Another tenant's question", model: "gpt-4o", tenant: "globex")
+
+            func list(_ query: String) async throws -> JSONValue {
+                let reply = try await h.request(.GET, "/v1/cache/entries\(query)", headers: h.admin, contentType: nil)
+                #expect(reply.status == 200, "\(reply.text)")
+                return reply.json
+            }
+            func listed(_ page: JSONValue) -> [String] { page["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? [] }
+            let all = try await list("")
+            #expect(listed(all) == [other, mini] + ids.reversed())
+            #expect(all["has_more"]?.boolValue == false)
+            #expect(all["data"]?.arrayValue?.first?["prompt"]?.stringValue == "Another tenant's question")
+            // Pages of two, following last_id, cover everything once.
+            var seen: [String] = []
+            var after = ""
+            for _ in 0..<10 {
+                let page = try await list("?limit=2" + (after.isEmpty ? "" : "&after=\(after)"))
+                seen += listed(page)
+                guard page["has_more"]?.boolValue == true, let last = page["last_id"]?.stringValue else { break }
+                after = last
+            }
+            #expect(seen == listed(all))
+            let acme = try await list("?label=\("acme/gpt-4o".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
+            #expect(listed(acme) == ids.reversed())
+            let namespace = acme["data"]?.arrayValue?.first?["namespace"]?.stringValue ?? ""
+            #expect(listed(try await list("?namespace=\(namespace)&limit=1")) == [ids[4]])
+            for bad in ["?limit=0", "?limit=101", "?after=x", "?namespace=xyz"] {
+                #expect(try await h.request(.GET, "/v1/cache/entries\(bad)", headers: h.admin, contentType: nil).status == 400, "\(bad)")
+            }
+
+            // Every gpt-4o namespace, of every tenant, and nothing else.
+            let glob = "*/gpt-4o".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let purged = try await h.request(.DELETE, "/v1/cache?label=\(glob)", headers: h.admin, contentType: nil)
+            #expect(purged.json["purged"]?.intValue == 6, "\(purged.text)")
+            #expect(purged.json["namespaces"]?.intValue == 2)
+            #expect(listed(try await list("")) == [mini])
+            #expect(try await h.request(.DELETE, "/v1/cache?label=x&all=true", headers: h.admin, contentType: nil).status == 400)
+            #expect(try await h.request(.DELETE, "/v1/cache?all=yes", headers: h.admin, contentType: nil).status == 400)
+            let everything = try await h.request(.DELETE, "/v1/cache?all=true", headers: h.admin, contentType: nil)
+            #expect(everything.json["purged"]?.intValue == 1)
+            #expect(listed(try await list("")).isEmpty)
+            #expect(h.gateway.cache.stats.entries == 0)
+            #expect(try await h.request(.GET, "/v1/cache/entries", contentType: nil).status == 401)
+        }
+    }
+
     @Test("an entry larger than the whole cache may hold is refused with 400, and the cache keeps working")
     func entryTooLarge() async throws {
         try await H.run(configure: {

@@ -24,6 +24,10 @@ extension Gateway {
             try self.authorize(request)
             return try await self.insertEntry(request, context)
         }
+        router.get("/v1/cache/entries") { request, _ in
+            try self.authorize(request)
+            return try await self.listEntries(request)
+        }
         router.get("/v1/cache/entries/{key}") { request, context in
             try self.authorize(request)
             let key = try Self.entryKey(context)
@@ -42,14 +46,7 @@ extension Gateway {
         }
         router.delete("/v1/cache") { request, _ in
             try self.authorize(request)
-            guard let hex = request.uri.queryParameters["namespace"].map(String.init) else {
-                throw OpenAIError.invalidRequest("Name the namespace to purge: DELETE /v1/cache?namespace=<id>", param: "namespace")
-            }
-            guard let id = Digest128(hex: hex) else {
-                throw OpenAIError.invalidRequest("'namespace' must be a 32-digit namespace id from /v1/cache/stats", param: "namespace")
-            }
-            let purged = try await self.cache.purge(namespace: id)
-            return Self.json(["object": "cache.purge", "namespace": .string(hex), "purged": .int(Int64(purged))])
+            return try await self.purge(request)
         }
         router.get("/v1/cache/stats") { request, _ in
             try self.authorize(request)
@@ -83,6 +80,75 @@ extension Gateway {
         }
     }
 
+    /// `DELETE /v1/cache`: `?namespace=<id>` purges one namespace, `?label=<glob>` every
+    /// namespace whose label (`tenant/model[/partition]`) matches, `?all=true` everything.
+    func purge(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        let given: [String] = ["namespace", "label", "all"].filter { query[Substring($0)] != nil }
+        guard given.count == 1 else {
+            throw OpenAIError.invalidRequest(
+                "Say what to purge, one of: DELETE /v1/cache?namespace=<id>, ?label=<glob> (e.g. */gpt-4o*) or ?all=true",
+                param: given.count > 1 ? given[1] : "namespace")
+        }
+        if let hex = query["namespace"].map(String.init) {
+            let id = try Self.namespaceID(hex)
+            let purged = try await cache.purge(namespace: id)
+            return Self.json(["object": "cache.purge", "namespace": .string(hex), "purged": .int(Int64(purged)), "namespaces": 1])
+        }
+        let glob: String
+        if let label = query["label"].map(String.init) {
+            guard !label.isEmpty else { throw OpenAIError.invalidRequest("'label' must be a glob such as */gpt-4o*", param: "label") }
+            glob = label
+        } else {
+            guard query["all"] == "true" else { throw OpenAIError.invalidRequest("'all' must be true", param: "all") }
+            glob = "*"
+        }
+        let purged = try await cache.purge(labelsMatching: glob)
+        return Self.json([
+            "object": "cache.purge", "label": .string(glob), "purged": .int(Int64(purged.entries)),
+            "namespaces": .int(Int64(purged.namespaces)),
+        ])
+    }
+
+    /// `GET /v1/cache/entries`: entries newest first, OpenAI-style pages (`limit` 1 to 100,
+    /// default 20; `after` the last id of the previous page), of one `namespace`, of the
+    /// namespaces whose `label` matches a glob, or of all.
+    func listEntries(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        var limit = 20
+        if let given = query["limit"] {
+            guard let n = Int(given), (1...100).contains(n) else {
+                throw OpenAIError.invalidRequest("'limit' must be between 1 and 100", param: "limit")
+            }
+            limit = n
+        }
+        var after: UInt64?
+        if let given = query["after"] {
+            guard let key = UInt64(given) else { throw OpenAIError.invalidRequest("'after' must be an entry id", param: "after") }
+            after = key
+        }
+        var namespaces: Set<Digest128>?
+        if let hex = query["namespace"].map(String.init) {
+            namespaces = [try Self.namespaceID(hex)]
+        } else if let label = query["label"].map(String.init) {
+            namespaces = Set(cache.namespaces(matching: label).map(\.id))
+        }
+        let page = try await cache.entries(in: namespaces, before: after, limit: limit)
+        let data = page.entries.map { JSONValue.object(Self.describe($0)) }
+        return Self.json([
+            "object": "list", "data": .array(data), "has_more": .bool(page.more),
+            "first_id": page.entries.first.map { .string(String($0.key)) } ?? .null,
+            "last_id": page.entries.last.map { .string(String($0.key)) } ?? .null,
+        ])
+    }
+
+    static func namespaceID(_ hex: String) throws(OpenAIError) -> Digest128 {
+        guard let id = Digest128(hex: hex) else {
+            throw .invalidRequest("'namespace' must be a 32-digit namespace id from /v1/cache/stats", param: "namespace")
+        }
+        return id
+    }
+
     static func entryKey(_ context: GatewayContext) throws(OpenAIError) -> UInt64 {
         guard let text = context.parameters.get("key"), let key = UInt64(text) else {
             throw .invalidRequest("The entry key must be a whole number", param: "key")
@@ -107,10 +173,7 @@ extension Gateway {
         let threshold = try Self.number(body, "threshold", in: 0...1, "a number between 0 and 1").map(Float.init) ?? -1
         var namespace: Digest128?
         if let hex = body["namespace"]?.stringValue {
-            guard let id = Digest128(hex: hex) else {
-                throw OpenAIError.invalidRequest("'namespace' must be a 32-digit namespace id", param: "namespace")
-            }
-            namespace = id
+            namespace = try Self.namespaceID(hex)
         }
         let result: Result<[SearchMatch], CacheError>
         do throws(CacheError) {
