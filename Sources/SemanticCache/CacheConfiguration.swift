@@ -50,6 +50,8 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
     /// (its earlier turns are its context), so without a bound the counters would grow by one
     /// per turn ever answered, long after the turns' entries expired.
     public var idleNamespaceStats: Int
+    /// Pairs of the traffic's prompts written for labelling and `deja tune` (off by default).
+    public var pairsLog: PairsLogConfiguration
 
     public init(
         threshold: Float = 0.80, thresholds: [ThresholdOverride] = [], ttl: Double = 86_400 * 7,
@@ -57,7 +59,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         indexFile: String = "deja-cache.hnsw", snapshotInterval: Double = 300, candidates: Int = 5,
         exactScanLimit: Int = 1024, sharedNamespaces: [String] = [], guardChecks: GuardConfiguration = .init(),
         hnsw: HNSWConfiguration = CacheConfiguration.defaultHNSW, rebuildOnEmbedderChange: Bool = false,
-        responseMemory: Int = 64 << 20, idleNamespaceStats: Int = 10_000
+        responseMemory: Int = 64 << 20, idleNamespaceStats: Int = 10_000, pairsLog: PairsLogConfiguration = .init()
     ) {
         self.threshold = threshold
         self.thresholds = thresholds
@@ -75,6 +77,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         self.rebuildOnEmbedderChange = rebuildOnEmbedderChange
         self.responseMemory = responseMemory
         self.idleNamespaceStats = idleNamespaceStats
+        self.pairsLog = pairsLog
     }
 
     enum CodingKeys: String, CodingKey {
@@ -82,7 +85,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         case indexFile = "index_file", snapshotInterval = "snapshot_interval", candidates
         case exactScanLimit = "exact_scan_limit", sharedNamespaces = "shared_namespaces", guardChecks = "guard"
         case hnsw, rebuildOnEmbedderChange = "rebuild_on_embedder_change", responseMemory = "response_memory"
-        case idleNamespaceStats = "idle_namespace_stats"
+        case idleNamespaceStats = "idle_namespace_stats", pairsLog = "pairs_log"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -113,6 +116,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
             ?? d.rebuildOnEmbedderChange
         responseMemory = try c.decodeIfPresent(Int.self, forKey: .responseMemory) ?? d.responseMemory
         idleNamespaceStats = try c.decodeIfPresent(Int.self, forKey: .idleNamespaceStats) ?? d.idleNamespaceStats
+        pairsLog = try c.decodeIfPresent(PairsLogConfiguration.self, forKey: .pairsLog) ?? d.pairsLog
     }
 
     /// Every problem, as `cache.field: message`; empty when usable.
@@ -135,6 +139,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         check(idleNamespaceStats >= 0, "idle_namespace_stats: must be 0 or more, got \(idleNamespaceStats)")
         check(guardChecks.maxWords >= 0, "guard.max_words: must be 0 (no limit) or more, got \(guardChecks.maxWords)")
         out += hnsw.problems.map { "cache.hnsw." + $0 }
+        out += pairsLog.problems.map { "cache." + $0 }
         return out
     }
 

@@ -29,6 +29,8 @@ public struct CacheMiss: Sendable {
     public var exactKey: Digest128
     /// The best similarity among live candidates of the namespace, hit or not.
     public var bestSimilarity: Float?
+    /// The entry that had it.
+    public var bestKey: UInt64?
     /// Why the best candidate above the threshold was refused, if one was.
     public var rejection: GuardRejection?
     /// The query's vector, when it was computed, so that storing the answer does not embed it again.

@@ -93,6 +93,7 @@ extension SemanticCache {
     /// saved even when the counters cannot be written (it only needs the index file's folder),
     /// so that the next start is quick; the counters' error is thrown after it.
     public func close() async throws(CacheError) {
+        await pairs?.close()
         var usageError: CacheError?
         do { try await flushUsage() } catch { usageError = error }
         try await saveIndex()

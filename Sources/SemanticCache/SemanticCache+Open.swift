@@ -80,9 +80,11 @@ extension SemanticCache {
                 s.key, Self.info(s, features: PromptFeatures(s.prompt), lastUsed: s.lastHitAt ?? s.createdAt),
                 label: s.namespace.label)
         }
+        let pairs = configuration.pairsLog.file.isEmpty
+            ? nil : try _PairsLog(configuration: configuration.pairsLog, store: store, logger: logger)
         let cache = SemanticCache(
             configuration: configuration, embedder: embedder, store: store, indexPath: indexPath, index: built,
-            catalog: catalog, clock: clock, logger: logger)
+            catalog: catalog, clock: clock, logger: logger, pairs: pairs)
         cache.usage.load(try await store.namespaceCounters())
         return cache
     }

@@ -41,14 +41,17 @@ public final class SemanticCache: Sendable {
     let clock: any CacheClock
     let logger: Logger
     let writes = _AsyncLock()
+    /// The pairs log, when `cache.pairs_log.file` names one.
+    let pairs: _PairsLog?
     /// Index inserts run here rather than on Swift's cooperative threads: an insert is a
     /// millisecond of CPU, and on a small machine it would hold up the lookups queued behind it.
     let indexWriter = DispatchQueue(label: "deja.cache.index-writer", qos: .utility)
 
     init(
         configuration: CacheConfiguration, embedder: any Embedder, store: any CacheStore, indexPath: String?,
-        index: HNSWIndex, catalog: _Catalog, clock: any CacheClock, logger: Logger
+        index: HNSWIndex, catalog: _Catalog, clock: any CacheClock, logger: Logger, pairs: _PairsLog? = nil
     ) {
+        self.pairs = pairs
         self.configuration = configuration
         self.embedder = embedder
         self.store = store
@@ -81,8 +84,36 @@ public final class SemanticCache: Sendable {
             case .hit(let hit): usage.hit(hit, at: now)
             case .miss: usage.miss(ns)
             }
+            if let pairs, let prompt = request.prompt { recordPair(result, prompt: prompt, request, ns, options, now, to: pairs) }
         }
         return result
+    }
+
+    /// The similarity `request` needs in `ns`: the configured one, raised by the request's own.
+    func threshold(_ request: CacheRequest, in ns: Namespace, options: LookupOptions) -> Float {
+        max(configuration.threshold(model: request.model, label: ns.label), options.threshold ?? 0)
+    }
+
+    /// Queues a semantic hit, or a miss whose best candidate came within the band, for the pairs log.
+    private func recordPair(
+        _ result: LookupResult, prompt: String, _ request: CacheRequest, _ ns: Namespace, _ options: LookupOptions,
+        _ now: Date, to pairs: _PairsLog
+    ) {
+        let threshold = self.threshold(request, in: ns, options: options)
+        var pair = _PairsLog.Pair(
+            candidate: 0, query: prompt, similarity: 0, threshold: threshold, served: false, refusal: nil,
+            model: request.model, label: ns.label, at: now)
+        switch result {
+        case .hit(let hit):
+            guard hit.kind == .semantic else { return }
+            (pair.candidate, pair.similarity, pair.served) = (hit.key, hit.similarity, true)
+        case .miss(let miss):
+            guard let key = miss.bestKey, let best = miss.bestSimilarity, best >= threshold - configuration.pairsLog.band else {
+                return
+            }
+            (pair.candidate, pair.similarity, pair.refusal) = (key, best, miss.rejection?.description)
+        }
+        pairs.record(pair)
     }
 
     private func find(
@@ -98,7 +129,7 @@ public final class SemanticCache: Sendable {
                 kind: .exact, key: key, similarity: 1, response: response, namespace: ns,
                 promptTokens: info.promptTokens, completionTokens: info.completionTokens, age: time - info.createdAt))
         }
-        var miss = CacheMiss(namespace: ns, exactKey: exactKey, bestSimilarity: nil, rejection: nil, vector: nil)
+        var miss = CacheMiss(namespace: ns, exactKey: exactKey, bestSimilarity: nil, bestKey: nil, rejection: nil, vector: nil)
         guard options.semantic, let prompt = request.prompt else { return .miss(miss) }
         let features = PromptFeatures(prompt)
         if let rejection = guardrail.checkQuery(features) {
@@ -112,14 +143,17 @@ public final class SemanticCache: Sendable {
             throw .embedding(error)
         }
         miss.vector = vector
-        let threshold = max(configuration.threshold(model: request.model, label: ns.label), options.threshold ?? 0)
+        let threshold = self.threshold(request, in: ns, options: options)
         for candidate in try nearest(vector, in: ns, k: configuration.candidates) {
             guard let info = catalog.info(candidate.key), info.namespace == ns.id, !Self.expired(info, at: time),
                   info.createdAt >= storedSince
             else {
                 continue
             }
-            if miss.bestSimilarity == nil { miss.bestSimilarity = candidate.similarity }
+            if miss.bestSimilarity == nil {
+                miss.bestSimilarity = candidate.similarity
+                miss.bestKey = candidate.key
+            }
             guard candidate.similarity >= threshold else { break }
             if let rejection = guardrail.check(query: features, candidate: info.features) {
                 if miss.rejection == nil { miss.rejection = rejection }

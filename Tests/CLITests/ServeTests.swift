@@ -168,6 +168,42 @@ struct ServeTests {
         }
     }
 
+    /// Use 3 end to end: the gateway writes the pairs its traffic made it judge, someone labels
+    /// some, and deja tune reads those.
+    @Test("cache.pairs_log: deja serve writes its semantic hits as pairs, which deja tune reads once labelled")
+    func pairsLogToTune() async throws {
+        try await Self.withMockConfig { dir, config in
+            var yaml = try String(contentsOfFile: config, encoding: .utf8)
+            yaml = yaml.replacingOccurrences(of: "  index_file: cache.hnsw\n", with: "  index_file: cache.hnsw\n  pairs_log:\n    file: pairs.jsonl\n")
+            try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+            let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
+            let url = "http://127.0.0.1:\(port)/v1/chat/completions"
+            func chat(_ prompt: String) -> String {
+                #"{"model":"gpt-test","messages":[{"role":"user","content":"\#(prompt)"}]}"#
+            }
+            #expect(try await Self.send(url, body: chat("How do I reset my password?")).cache == "miss")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await Self.send(url, body: chat("How can I reset my password?")).cache == "semantic-hit")
+            server.terminate()
+            server.waitUntilExit()
+            let path = dir.path("pairs.jsonl")
+            let written = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(written.hasPrefix(#"{"a": "How do I reset my password?", "b": "How can I reset my password?", "same": null"#),
+                    "\(written)")
+            let waiting = try DejaBinary.run(["tune", path])
+            #expect(waiting.status == 1)
+            #expect(waiting.stderr.contains("holds no labelled pairs yet"), "\(waiting.stderr)")
+            let labelled = written.replacingOccurrences(of: #""same": null"#, with: #""same": true"#)
+                + #"{"a": "How do I reset my password?", "b": "How do I reset my router?", "same": false}"# + "\n"
+                + #"{"a": "Where is my order?", "b": "Where is my parcel?", "same": null}"# + "\n"
+            try labelled.write(toFile: path, atomically: true, encoding: .utf8)
+            let tuned = try DejaBinary.run(["tune", path])
+            #expect(tuned.status == 0, "\(tuned.stderr)")
+            #expect(tuned.stdout.contains("left out: 1 not labelled yet (same: null)"), "\(tuned.stdout)")
+            #expect(tuned.stdout.contains("pairs: 2 (1 same, 1 different)"), "\(tuned.stdout)")
+        }
+    }
+
     @Test("a port already taken stops deja serve with one line that says so")
     func portInUse() throws {
         let dir = try TemporaryDirectory()

@@ -99,6 +99,7 @@ extension DejaConfiguration {
         }
         cache.store = resolve(cache.store)
         cache.indexFile = resolve(cache.indexFile)
+        cache.pairsLog.file = resolve(cache.pairsLog.file)
         embedder.hashing.tokenWeightsFile = embedder.hashing.tokenWeightsFile.map(resolve)
         if modelPathWritten { embedder.minilm.path = resolve(embedder.minilm.path) }
     }

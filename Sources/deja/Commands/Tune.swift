@@ -58,9 +58,9 @@ extension Deja {
 
         func tune(_ configuration: DejaConfiguration, client: HTTPClient) async throws {
             let measured = try await configuration.embedder.makeEmbedder(client: client)
-            let labelled = try LabelledPair.load(jsonl: pairs)
+            let file = try LabelledPair.read(jsonl: pairs, model: model)
             let report = try await ThresholdTuner.evaluate(
-                pairs: labelled, embedder: measured, guardChecks: noGuard ? nil : configuration.cache.guardChecks,
+                pairs: file.pairs, embedder: measured, guardChecks: noGuard ? nil : configuration.cache.guardChecks,
                 targetPrecision: precision, step: step)
             if json {
                 let encoder = JSONEncoder()
@@ -70,6 +70,10 @@ extension Deja {
                 // What the model's requests get now: its route's threshold, a matching override,
                 // or the global one.
                 let configured = configuration.effectiveCache.threshold(model: model ?? "", label: model.map { "-/\($0)" } ?? "-")
+                var skipped: [String] = []
+                if file.unlabelled > 0 { skipped.append("\(file.unlabelled) not labelled yet (same: null)") }
+                if file.otherModels > 0 { skipped.append("\(file.otherModels) of other models than \(model ?? "")") }
+                if !skipped.isEmpty { print("left out: " + skipped.joined(separator: ", ")) }
                 print(Self.table(report, configured: configured))
                 if details > 0 {
                     print(Self.mistakes(report, at: report.recommended?.threshold ?? configured, count: details))
