@@ -172,13 +172,17 @@ extension Gateway {
         }
         let (promptTokens, completionTokens) = OpenAIWire.tokens(answer) ?? (0, 0)
         let data = answer.canonicalData
-        background.run { [cache, logger, metrics] in
+        background.run { [cache, logger, metrics, storeFailures] in
             do {
                 try await cache.insert(
                     store.request, response: data, model: store.model, promptTokens: promptTokens,
                     completionTokens: completionTokens, ttl: store.ttl, vector: store.vector)
+                storeFailures.succeeded(logger)
+            } catch CacheError.storeFailed(let operation, let location, let reason) {
+                // The store's failures repeat for every miss until it recovers: warned once a minute.
+                metrics.storeFailure(during: "store_answer")
+                storeFailures.failed(CacheError.storeFailed(operation: operation, location: location, reason: reason), logger)
             } catch {
-                if case CacheError.storeFailed = error { metrics.storeFailure(during: "store_answer") }
                 logger.warning(
                     "could not cache an answer",
                     metadata: ["request_id": .string(store.requestID), "error": .string("\(error)")])

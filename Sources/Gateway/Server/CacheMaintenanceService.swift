@@ -89,3 +89,21 @@ struct RepeatedFailureLog {
         lastLogged = nil
     }
 }
+
+/// A ``RepeatedFailureLog`` shared by concurrent tasks (the answers stored in the background).
+final class SharedFailureLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var log: RepeatedFailureLog
+
+    init(what: String) {
+        log = RepeatedFailureLog(what: what)
+    }
+
+    func failed(_ error: any Error, _ logger: Logger) {
+        lock.withLock { log.failed(error, logger) }
+    }
+
+    func succeeded(_ logger: Logger) {
+        lock.withLock { log.succeeded(logger) }
+    }
+}

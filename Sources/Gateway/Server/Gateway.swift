@@ -29,6 +29,8 @@ public final class Gateway: Sendable {
     let replays = ReplayMemo(limit: 32 << 20)
     /// Providers' model lists for `GET /v1/models`.
     let modelLists = ProviderModelLists()
+    /// Answers that could not be stored: with a full disk every miss fails the same way.
+    let storeFailures = SharedFailureLog(what: "caching answers")
 
     /// - Throws: ``ConfigurationError`` when a provider's key variable is named but not set.
     public init(
