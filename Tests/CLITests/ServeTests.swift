@@ -237,6 +237,13 @@ struct ServeTests {
         #expect(lines.contains { $0.hasSuffix("cache.threshold: must be between 0 and 1, got 1.7") })
         #expect(lines.contains { $0.hasSuffix("server.prot: unknown key; did you mean 'port'?") })
         #expect(lines.count == 2)
+
+        // A valid file whose TLS files deja serve could not use: said here, relative to the file.
+        let tls = dir.path("tls.yaml")
+        try "server:\n  tls:\n    cert_file: cert.pem\n    key_file: key.pem\n".write(toFile: tls, atomically: true, encoding: .utf8)
+        let missing = try DejaBinary.run(["config", "check", tls])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "\(tls): server.tls.cert_file: \(dir.path("cert.pem")) does not exist\n", "\(missing.stderr)")
     }
 
     @Test("embedder: minilm without the model files: config check and serve name make model in one line")

@@ -56,7 +56,7 @@ struct GatewayHarness: Sendable {
             let gateway = try Gateway(
                 configuration: configuration, cache: cache, client: upstreamClient, environment: env, logger: logger)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            let app = gateway.application { port in continuation.yield(port) }
+            let app = try gateway.application { port in continuation.yield(port) }
             let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await services.run() }

@@ -71,6 +71,10 @@ struct HostCheckTests {
         }
         let exposed = Gateway.startupWarnings(.init(host: "0.0.0.0"), keyedProviders: ["openai"], hasAdminKey: true)
         #expect(exposed.count == 1 && exposed[0].contains("0.0.0.0") && exposed[0].contains("openai"), "\(exposed)")
+        #expect(exposed[0].contains("unencrypted unless server.tls is set"))
+        let encrypted = Gateway.startupWarnings(
+            .init(host: "0.0.0.0", tls: TLSFiles(certFile: "c.pem", keyFile: "k.pem")), keyedProviders: [], hasAdminKey: true)
+        #expect(encrypted.count == 1 && !encrypted[0].contains("unencrypted"), "\(encrypted)")
         #expect(Gateway.startupWarnings(.init(host: "localhost"), keyedProviders: ["openai"], hasAdminKey: true).isEmpty)
     }
 }

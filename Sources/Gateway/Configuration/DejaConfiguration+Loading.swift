@@ -100,6 +100,8 @@ extension DejaConfiguration {
         cache.store = resolve(cache.store)
         cache.indexFile = resolve(cache.indexFile)
         cache.pairsLog.file = resolve(cache.pairsLog.file)
+        server.tls.certFile = resolve(server.tls.certFile)
+        server.tls.keyFile = resolve(server.tls.keyFile)
         embedder.hashing.tokenWeightsFile = embedder.hashing.tokenWeightsFile.map(resolve)
         if modelPathWritten { embedder.minilm.path = resolve(embedder.minilm.path) }
     }
@@ -117,6 +119,7 @@ enum Schema {
         c.cache.sharedNamespaces = ["x"]
         c.server.allowedHosts = ["x"]
         c.server.corsOrigins = ["x"]
+        c.server.tls = TLSFiles(certFile: "x", keyFile: "x")
         c.providers = ["*": ProviderConfiguration(baseURL: "http://x", apiKeyEnv: "K")]
         c.models = ["*": ModelRoute(provider: "p", model: "m", threshold: 1)]
         let yaml = (try? YAMLEncoder().encode(c)) ?? ""

@@ -121,11 +121,13 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// Web origins (`http://localhost:3000`) whose pages may call Deja from the browser; `*` for
     /// any. Empty: none (see `CORSMiddleware`).
     public var corsOrigins: [String]
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    public var tls: TLSFiles
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, adminKeyEnv: String = "DEJA_ADMIN_KEY",
         cacheMultipleChoices: Bool = false, upstreamConnections: Int = 256, coalesceMisses: Bool = true,
-        allowedHosts: [String] = [], idleTimeout: Double = 60, corsOrigins: [String] = []
+        allowedHosts: [String] = [], idleTimeout: Double = 60, corsOrigins: [String] = [], tls: TLSFiles = .init()
     ) {
         self.host = host
         self.port = port
@@ -137,13 +139,14 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.allowedHosts = allowedHosts
         self.idleTimeout = idleTimeout
         self.corsOrigins = corsOrigins
+        self.tls = tls
     }
 
     enum CodingKeys: String, CodingKey {
         case host, port, maxBodyBytes = "max_body_bytes", adminKeyEnv = "admin_key_env"
         case cacheMultipleChoices = "cache_multiple_choices", upstreamConnections = "upstream_connections"
         case coalesceMisses = "coalesce_misses", allowedHosts = "allowed_hosts", idleTimeout = "idle_timeout"
-        case corsOrigins = "cors_origins"
+        case corsOrigins = "cors_origins", tls
     }
 
     public init(from decoder: any Decoder) throws {
@@ -159,6 +162,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         allowedHosts = try c.decodeIfPresent([String].self, forKey: .allowedHosts) ?? d.allowedHosts
         idleTimeout = try c.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? d.idleTimeout
         corsOrigins = try c.decodeIfPresent([String].self, forKey: .corsOrigins) ?? d.corsOrigins
+        tls = try c.decodeIfPresent(TLSFiles.self, forKey: .tls) ?? d.tls
     }
 
     var problems: [String] {
@@ -178,11 +182,37 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         for (i, name) in allowedHosts.enumerated() where name.isEmpty || name.contains(where: { $0 == "/" || $0 == " " }) {
             out.append("server.allowed_hosts[\(i)]: must be a host name such as deja.internal (no scheme, path or spaces), got '\(name)'")
         }
+        if tls.certFile.isEmpty != tls.keyFile.isEmpty {
+            out.append("server.tls: give both cert_file and key_file (PEM files), or neither for plain HTTP")
+        }
         for (i, origin) in corsOrigins.enumerated() where origin != "*" && !CORSMiddleware.isOrigin(origin) {
             out.append("server.cors_origins[\(i)]: must be an origin such as http://localhost:3000 (scheme, host and port, "
                 + "no path) or \"*\", got '\(origin)'")
         }
         return out
+    }
+}
+
+/// The certificate chain and private key of `server.tls`, PEM files; both empty: plain HTTP.
+public struct TLSFiles: Codable, Sendable, Equatable {
+    public var certFile: String
+    public var keyFile: String
+
+    public init(certFile: String = "", keyFile: String = "") {
+        self.certFile = certFile
+        self.keyFile = keyFile
+    }
+
+    public var isEnabled: Bool { !certFile.isEmpty && !keyFile.isEmpty }
+
+    enum CodingKeys: String, CodingKey {
+        case certFile = "cert_file", keyFile = "key_file"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        certFile = try c.decodeIfPresent(String.self, forKey: .certFile) ?? ""
+        keyFile = try c.decodeIfPresent(String.self, forKey: .keyFile) ?? ""
     }
 }
 

@@ -2,6 +2,9 @@ public import AsyncHTTPClient
 import Crypto
 import Foundation
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 public import Logging
 public import SemanticCache
 
@@ -31,6 +34,8 @@ public final class Gateway: Sendable {
     let modelLists = ProviderModelLists()
     /// Answers that could not be stored: with a full disk every miss fails the same way.
     let storeFailures = SharedFailureLog(what: "caching answers")
+    /// `server.tls` as read at start; `nil` for plain HTTP.
+    let tls: TLSConfiguration?
 
     /// - Throws: ``ConfigurationError`` when a provider's key variable is named but not set.
     public init(
@@ -51,6 +56,7 @@ public final class Gateway: Sendable {
             providers[name] = UpstreamProvider(name: name, configuration: p, apiKey: key)
         }
         guard problems.isEmpty else { throw ConfigurationError(problems.sorted()) }
+        tls = configuration.server.tls.isEnabled ? try ServerTLS.configuration(configuration.server.tls) : nil
         self.configuration = configuration
         self.cache = cache
         self.providers = providers
@@ -92,14 +98,15 @@ public final class Gateway: Sendable {
 
     /// The Hummingbird application with the cache's upkeep as a service. `onRunning` receives
     /// the bound port (useful with port 0).
-    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let maintenance = CacheMaintenanceService(cache: cache, background: background, metrics: metrics, logger: logger)
+        let http1 = HTTPServerBuilder.http1(configuration: .init(
+            additionalChannelHandlers: [ExpectContinueHandler()],
+            idleTimeout: configuration.server.idleTimeout > 0
+                ? .nanoseconds(Int64(configuration.server.idleTimeout * 1e9)) : nil))
         return Application(
             router: buildRouter(),
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [ExpectContinueHandler()],
-                idleTimeout: configuration.server.idleTimeout > 0
-                    ? .nanoseconds(Int64(configuration.server.idleTimeout * 1e9)) : nil)),
+            server: try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
             configuration: .init(
                 address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "deja"),
             services: [maintenance],
@@ -120,7 +127,8 @@ public final class Gateway: Sendable {
         var out: [String] = []
         if !HostCheckMiddleware.isLoopback(server.host) {
             out.append("listening on \(server.host), not a loopback address: every client that reaches this port is served"
-                + (keys.isEmpty ? "" : ", with the keys of providers \(keys.joined(separator: ", ")); put Deja behind a firewall or an authenticating proxy"))
+                + (keys.isEmpty ? "" : ", with the keys of providers \(keys.joined(separator: ", ")); put Deja behind a firewall or an authenticating proxy")
+                + (server.tls.isEnabled ? "" : "; prompts and answers cross the network unencrypted unless server.tls is set"))
         }
         if !hasAdminKey {
             out.append("the lookup API (/v1/cache/...) answers 401: set \(server.adminKeyEnv) to use it")

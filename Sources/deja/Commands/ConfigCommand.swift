@@ -42,6 +42,14 @@ extension Deja.Config {
                     throw ExitCode.failure
                 }
             }
+            if configuration.server.tls.isEnabled {
+                do throws(ConfigurationError) {
+                    try ServerTLS.check(configuration.server.tls)
+                } catch {
+                    FileHandle.standardError.write(Data("\(ConfigurationError(error.problems, file: file))\n".utf8))
+                    throw ExitCode.failure
+                }
+            }
             let environment = ProcessInfo.processInfo.environment
             func status(_ name: String) -> String { environment[name]?.isEmpty == false ? "set" : "NOT SET" }
             var lines = ["# effective configuration of \(file)", "# secrets (only the variable names are shown):"]

@@ -47,8 +47,9 @@ extension Deja {
                 let cache = try await CacheRuntime.open(configuration, client: client, logger: logger)
                 let gateway = try Gateway(configuration: configuration, cache: cache, client: client, logger: logger)
                 let host = configuration.server.host
-                let app = gateway.application { port in
-                    logger.notice("deja listening on http://\(host):\(port) with \(cache.size.entries) cached entries")
+                let scheme = configuration.server.tls.isEnabled ? "https" : "http"
+                let app = try gateway.application { port in
+                    logger.notice("deja listening on \(scheme)://\(host):\(port) with \(cache.size.entries) cached entries")
                     for warning in gateway.startupWarnings { logger.warning("\(warning)") }
                 }
                 do {
