@@ -91,31 +91,59 @@ public final class RemoteEmbedder: Embedder {
     public let configuration: RemoteEmbedderConfiguration
     public let dimension: Int
     public let identity: String
+    /// When the endpoint could not be asked for the dimension at start and the cache's stored
+    /// dimension was used instead: why it could not (lookups fail open until it answers).
+    public let startFailure: EmbeddingError?
     private let client: HTTPClient
     private let apiKey: String?
     private let endpoint: String
 
     private init(
-        configuration: RemoteEmbedderConfiguration, dimension: Int, client: HTTPClient, apiKey: String?
+        configuration: RemoteEmbedderConfiguration, dimension: Int, client: HTTPClient, apiKey: String?,
+        startFailure: EmbeddingError? = nil
     ) {
         self.configuration = configuration
         self.dimension = dimension
         self.client = client
         self.apiKey = apiKey
+        self.startFailure = startFailure
+        endpoint = Self.base(configuration) + "/embeddings"
+        identity = Self.identity(configuration, dimension: dimension)
+    }
+
+    static func base(_ configuration: RemoteEmbedderConfiguration) -> String {
         var base = configuration.baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        endpoint = base + "/embeddings"
-        identity = "remote(\(base),model=\(configuration.model),dim=\(dimension))"
+        return base
+    }
+
+    /// The identity of an embedder of `configuration` giving vectors of `dimension`.
+    static func identity(_ configuration: RemoteEmbedderConfiguration, dimension: Int) -> String {
+        "remote(\(base(configuration)),model=\(configuration.model),dim=\(dimension))"
+    }
+
+    /// The dimension in a stored cache's embedder `identity` when that cache was built by this
+    /// configuration's endpoint and model; `nil` otherwise.
+    public static func dimension(inIdentity identity: String, of configuration: RemoteEmbedderConfiguration) -> Int? {
+        guard identity.hasSuffix(")"), let start = identity.range(of: ",dim=", options: .backwards),
+              let dimension = Int(identity[start.upperBound...].dropLast()), dimension > 0,
+              Self.identity(configuration, dimension: dimension) == identity
+        else { return nil }
+        return dimension
     }
 
     /// Checks the configuration, reads the API key from the environment and, when no dimension is
-    /// configured, asks the endpoint once to learn it.
+    /// configured, asks the endpoint once to learn it. When that fails and `knownDimension` (the
+    /// stored cache's) is given, the embedder is made with it and ``startFailure`` says why, so
+    /// that a gateway restarts while its embeddings service is down.
     ///
-    /// - Throws: ``EmbeddingError``: a bad configuration, a missing key variable, or the probe's failure.
+    /// - Throws: ``EmbeddingError``: a bad configuration, a missing key variable, or the probe's
+    ///   failure with nothing to fall back on.
     public static func connect(
         _ configuration: RemoteEmbedderConfiguration,
         client: HTTPClient = .shared,
-        environment: [String: String]? = nil
+        environment: [String: String]? = nil,
+        knownDimension: Int? = nil
     ) async throws(EmbeddingError) -> RemoteEmbedder {
         let environment = environment ?? ProcessInfo.processInfo.environment
         let problems = configuration.problems
@@ -129,7 +157,18 @@ public final class RemoteEmbedder: Embedder {
             return RemoteEmbedder(configuration: configuration, dimension: dimension, client: client, apiKey: apiKey)
         }
         let probe = RemoteEmbedder(configuration: configuration, dimension: 0, client: client, apiKey: apiKey)
-        let vectors = try await probe.request(["dimension probe"], expected: nil)
+        let vectors: [[Float]]
+        do {
+            vectors = try await probe.request(["dimension probe"], expected: nil)
+        } catch {
+            if let knownDimension {
+                return RemoteEmbedder(
+                    configuration: configuration, dimension: knownDimension, client: client, apiKey: apiKey, startFailure: error)
+            }
+            throw .invalidConfiguration(
+                "cannot learn the vectors' dimension at start: \(error); set embedder.remote.dimension, and Deja "
+                    + "starts while the endpoint is down (answering from the providers until it is back)")
+        }
         return RemoteEmbedder(configuration: configuration, dimension: vectors[0].count, client: client, apiKey: apiKey)
     }
 

@@ -11,13 +11,17 @@ public enum CacheRuntime {
     public static func open(
         _ configuration: DejaConfiguration, client: HTTPClient, logger: Logger, clock: any CacheClock = SystemClock()
     ) async throws -> SemanticCache {
-        let embedder = MemoizedEmbedder.wrap(
-            try await configuration.embedder.makeEmbedder(client: client), entries: configuration.embedder.memoEntries)
         let indexPath = configuration.cache.indexFile.isEmpty ? nil : configuration.cache.indexFile
         // A data folder that does not exist yet is made, as a server does for its data.
         try makeFolder(of: configuration.cache.store, for: "cache.store")
         if let indexPath { try makeFolder(of: indexPath, for: "cache.index_file") }
         let store = try SQLiteCacheStore(path: configuration.cache.store, exclusive: true)
+        let made = try await configuration.embedder.makeEmbedder(client: client, storedIdentity: try await store.metadata("embedder"))
+        if let remote = made as? RemoteEmbedder, let failure = remote.startFailure {
+            logger.warning(
+                "the embeddings endpoint did not answer at start (\(failure)); using the stored cache's dimension, \(remote.dimension): lookups answer from the providers until it is back")
+        }
+        let embedder = MemoizedEmbedder.wrap(made, entries: configuration.embedder.memoEntries)
         // Holding the store's lock, no other Deja process is saving this cache's snapshot.
         if let indexPath {
             let (files, bytes) = HNSWIndex.removeUnfinishedSaves(of: indexPath)

@@ -132,4 +132,31 @@ struct RemoteEmbedderTests {
             try await RemoteEmbedder.connect(RemoteEmbedderConfiguration(baseURL: "ftp://x", model: ""))
         }
     }
+
+    /// A gateway restarted while its embeddings service is down must still start (and fail
+    /// open); it can when the cache it reopens says what dimension the service gives.
+    @Test("an endpoint down at start: an error that says to set the dimension, or the stored cache's dimension")
+    func downAtStart() async throws {
+        let down = configuration(9)  // nothing listens on port 9 here
+        await #expect {
+            try await RemoteEmbedder.connect(down, client: Self.client)
+        } throws: { error in
+            "\(error)".contains("set embedder.remote.dimension")
+        }
+        let stored = "remote(http://127.0.0.1:9/v1,model=mock-embed-64,dim=64)"
+        #expect(RemoteEmbedder.dimension(inIdentity: stored, of: down) == 64)
+        #expect(RemoteEmbedder.dimension(inIdentity: stored, of: configuration(9, model: "other")) == nil)
+        #expect(RemoteEmbedder.dimension(inIdentity: "hashing-v1(dim=384)", of: down) == nil)
+        let embedder = try await RemoteEmbedder.connect(down, client: Self.client, knownDimension: 64)
+        #expect(embedder.dimension == 64)
+        #expect(embedder.identity == stored)
+        #expect(embedder.startFailure != nil)
+        await #expect(throws: EmbeddingError.self) { try await embedder.embed(["x"]) }
+        // An endpoint that answers is asked, whatever the cache says.
+        let mock = MockUpstream()
+        try await mock.withRunning { port in
+            let asked = try await RemoteEmbedder.connect(configuration(port), client: Self.client, knownDimension: 12)
+            #expect(asked.dimension == 64 && asked.startFailure == nil)
+        }
+    }
 }

@@ -198,6 +198,44 @@ struct FaultTests {
             #expect(search.json["error"]?["code"]?.stringValue == "embedder_unavailable")
         }
     }
+    /// A restart during an embeddings outage: the gateway starts on the dimension its cache
+    /// recorded, serves exact repeats (which need no embedding) and answers the rest from the
+    /// provider until the service is back.
+    @Test("a gateway restarted while its remote embedder is down starts, serves exact hits and fails open")
+    func restartWithEmbedderDown() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        @Sendable func remote(_ base: String) -> @Sendable (inout DejaConfiguration) -> Void {
+            { c in
+                c.cache.store = dir.path("cache.sqlite")
+                c.cache.indexFile = dir.path("cache.hnsw")
+                c.embedder.kind = .remote
+                c.embedder.remote = RemoteEmbedderConfiguration(baseURL: base, model: "mock-embed-64", timeout: 1, maxRetries: 0)
+            }
+        }
+        let embeddings = MockUpstream()
+        let base = try await embeddings.withRunning { (port: Int) async throws -> String in
+            let base = "http://127.0.0.1:\(port)/v1"
+            try await H.run(configure: remote(base)) { (h: H) async throws in
+                #expect(try await h.chat("How do I reset my password?").cache == "miss")
+                await h.settle()
+                #expect(try await h.chat("How do I reset my password?").cache == "hit")
+            }
+            return base
+        }
+        // The embeddings service is gone now; its address refuses connections.
+        let log = LogCapture()
+        try await H.run(configure: remote(base), logger: log.logger) { (h: H) async throws in
+            #expect(log.messages.contains { $0.contains("the embeddings endpoint did not answer at start") }, "\(log.messages)")
+            #expect(try await h.chat("How do I reset my password?").cache == "hit")
+            let other = try await h.chat("What is the capital of France?")
+            #expect(other.status == 200)
+            #expect(other.assistantText != nil)
+            // Every new prompt fails the same way while the service is down: one warning for all.
+            #expect(try await h.chat("What is the capital of Spain?").status == 200)
+            #expect(log.messages.filter { $0.contains("cache lookups failed") }.count == 1, "\(log.messages)")
+        }
+    }
 }
 
 import Embedding

@@ -38,7 +38,9 @@ extension Gateway {
         if cacheable && !controls.noCache {
             do {
                 let options = LookupOptions(threshold: controls.threshold, maxAge: controls.maxAge)
-                switch try await cache.lookup(cacheRequest, options: options) {
+                let result = try await cache.lookup(cacheRequest, options: options)
+                lookupFailures.succeeded(logger)
+                switch result {
                 case .hit(let hit):
                     return replay(hit, api: api, stream: stream, includeUsage: includeUsage, context: context)
                 case .miss(let miss):
@@ -60,9 +62,9 @@ extension Gateway {
             } catch {
                 // Fail open: the cache is an optimisation; the answer comes from the upstream.
                 metrics.lookup("error")
+                // Each request's log line says so; the warning is once a minute while it lasts.
                 context.facts.set(cache: "error", note: "cache lookup failed: \(error)")
-                logger.warning("cache lookup failed; answering from the upstream",
-                               metadata: ["request_id": .string(context.requestID), "error": .string("\(error)")])
+                lookupFailures.failed(error, logger)
             }
         } else {
             metrics.lookup("bypass")
@@ -178,14 +180,15 @@ extension Gateway {
                     store.request, response: data, model: store.model, promptTokens: promptTokens,
                     completionTokens: completionTokens, ttl: store.ttl, vector: store.vector)
                 storeFailures.succeeded(logger)
-            } catch CacheError.storeFailed(let operation, let location, let reason) {
-                // The store's failures repeat for every miss until it recovers: warned once a minute.
-                metrics.storeFailure(during: "store_answer")
-                storeFailures.failed(CacheError.storeFailed(operation: operation, location: location, reason: reason), logger)
-            } catch {
+            } catch CacheError.invalidEntry(let reason) {
+                // This answer's own problem (larger than the whole cache).
                 logger.warning(
-                    "could not cache an answer",
-                    metadata: ["request_id": .string(store.requestID), "error": .string("\(error)")])
+                    "could not cache an answer", metadata: ["request_id": .string(store.requestID), "error": .string(reason)])
+            } catch {
+                // A store or an embedder that is down fails every miss the same way until it
+                // recovers: warned once a minute.
+                if case CacheError.storeFailed = error { metrics.storeFailure(during: "store_answer") }
+                storeFailures.failed(error, logger)
             }
             store.flight?.land()
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SemanticCache
 import ServiceLifecycle
+import Synchronization
 
 /// Runs the cache's upkeep every second (hit counters, expiry, eviction), saves the index
 /// snapshot every `cache.snapshot_interval`, and on graceful shutdown waits for answers still
@@ -90,20 +91,29 @@ struct RepeatedFailureLog {
     }
 }
 
-/// A ``RepeatedFailureLog`` shared by concurrent tasks (the answers stored in the background).
+/// A ``RepeatedFailureLog`` shared by concurrent tasks (lookups, answers stored in the
+/// background). A success while nothing failed, the common case, is one atomic load.
 final class SharedFailureLog: @unchecked Sendable {
     private let lock = NSLock()
     private var log: RepeatedFailureLog
+    private let failing = Atomic<Bool>(false)
 
     init(what: String) {
         log = RepeatedFailureLog(what: what)
     }
 
     func failed(_ error: any Error, _ logger: Logger) {
-        lock.withLock { log.failed(error, logger) }
+        lock.withLock {
+            failing.store(true, ordering: .relaxed)
+            log.failed(error, logger)
+        }
     }
 
     func succeeded(_ logger: Logger) {
-        lock.withLock { log.succeeded(logger) }
+        guard failing.load(ordering: .relaxed) else { return }
+        lock.withLock {
+            failing.store(false, ordering: .relaxed)
+            log.succeeded(logger)
+        }
     }
 }

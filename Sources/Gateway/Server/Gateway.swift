@@ -34,6 +34,8 @@ public final class Gateway: Sendable {
     let modelLists = ProviderModelLists()
     /// Answers that could not be stored: with a full disk every miss fails the same way.
     let storeFailures = SharedFailureLog(what: "caching answers")
+    /// Lookups that failed (an embedder down) and were answered from the provider.
+    let lookupFailures = SharedFailureLog(what: "cache lookups")
     /// `server.tls` as read at start; `nil` for plain HTTP.
     let tls: TLSConfiguration?
 
