@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Where and how much of the traffic's own prompt pairs to write for labelling (`cache.pairs_log`).
 ///
@@ -63,6 +64,8 @@ final class _PairsLog: Sendable {
 
     private let continuation: AsyncStream<Pair>.Continuation
     private let writer: Task<Void, Never>
+    /// Set once the file holds `max_pairs` lines, so that lookups stop queueing pairs.
+    private let full = _Flag()
 
     /// Opens (creating, mode 0600) the file and counts the lines it already holds.
     init(configuration: PairsLogConfiguration, store: any CacheStore, logger: Logger) throws(CacheError) {
@@ -81,10 +84,14 @@ final class _PairsLog: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: Pair.self, bufferingPolicy: .bufferingNewest(1024))
         self.continuation = continuation
         let limit = configuration.maxPairs
+        let full = self.full
         writer = Task {
             defer { try? handle.close() }
             var written = Set<Int>()
-            if lines >= limit { logger.notice("the pairs log \(path) is full (\(lines) lines, cache.pairs_log.max_pairs)") }
+            if lines >= limit {
+                full.value.store(true, ordering: .relaxed)
+                logger.notice("the pairs log \(path) is full (\(lines) lines, cache.pairs_log.max_pairs)")
+            }
             for await pair in stream where lines < limit {
                 var seen = Hasher()
                 seen.combine(pair.candidate)
@@ -99,12 +106,16 @@ final class _PairsLog: Sendable {
                 } catch {
                     logger.warning("cannot write to the pairs log \(path): \(error)")
                 }
-                if lines == limit { logger.notice("the pairs log \(path) is full (\(limit) lines); no more pairs are written") }
+                if lines == limit {
+                    full.value.store(true, ordering: .relaxed)
+                    logger.notice("the pairs log \(path) is full (\(limit) lines); no more pairs are written")
+                }
             }
         }
     }
 
     func record(_ pair: Pair) {
+        guard !full.value.load(ordering: .relaxed) else { return }
         continuation.yield(pair)
     }
 
@@ -126,4 +137,9 @@ final class _PairsLog: Sendable {
         line += ", \"at\": \(text(ISO8601DateFormatter().string(from: pair.at)))}\n"
         return line
     }
+}
+
+/// A flag shared between a lookup and a task (an `Atomic` cannot be copied into one).
+final class _Flag: Sendable {
+    let value = Atomic<Bool>(false)
 }
