@@ -229,11 +229,14 @@ struct CacheConcurrencyTests {
     typealias F = CacheFixture
 
     /// Lookups from many tasks while others insert: no crash, no race (run under
-    /// --sanitize=thread), every exact hit is the answer stored for its own prompt.
+    /// --sanitize=thread), every exact hit is the answer stored for its own prompt. The pairs
+    /// log is on, small enough to fill up during the run.
     @Test("concurrent lookups and inserts")
     func concurrent() async throws {
-        let fixture = try F()
+        var fixture = try F()
         defer { fixture.directory.remove() }
+        let pairs = fixture.directory.path("pairs.jsonl")
+        fixture.configuration.pairsLog = PairsLogConfiguration(file: pairs, band: 0.5, maxPairs: 20)
         let cache = try await fixture.open()
         let prompts = try String(contentsOfFile: "fixtures/prompts.txt", encoding: .utf8)
             .split(separator: "\n").prefix(120).map(String.init)
@@ -256,5 +259,8 @@ struct CacheConcurrencyTests {
         }
         #expect(cache.stats.entries == prompts.count)
         for p in prompts { #expect(try await cache.lookup(F.request(p)).hit?.kind == .exact) }
+        try await cache.close()
+        let lines = try String(contentsOfFile: pairs, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count <= 20)
     }
 }
