@@ -204,6 +204,34 @@ struct ServeTests {
         }
     }
 
+    @Test("logging.format: json writes one JSON object per line, the request line's numbers as numbers")
+    func jsonLogs() async throws {
+        try await Self.withMockConfig { dir, config in
+            let log = dir.path("serve.log")
+            let (server, port) = try DejaBinary.startServer(
+                ["serve", "--config", config], environment: ["DEJA_LOGGING_FORMAT": "json"], logFile: log)
+            let chat = #"{"model":"gpt-test","messages":[{"role":"user","content":"Log me as \"JSON\", please"}]}"#
+            #expect(try await Self.send("http://127.0.0.1:\(port)/v1/chat/completions", body: chat).status == 200)
+            #expect(try await Self.send("http://127.0.0.1:\(port)/v1/nowhere").status == 404)
+            server.terminate()
+            server.waitUntilExit()
+            let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count >= 4, "\(lines)")
+            let objects = lines.compactMap { try? JSONValue.parse(Data($0.utf8)) }
+            #expect(objects.count == lines.count, "every line is one JSON object: \(lines)")
+            let requests = objects.filter { $0["message"]?.stringValue == "request" }
+            let chatLine = requests.first { $0["path"]?.stringValue == "/v1/chat/completions" }
+            #expect(chatLine?["status"]?.intValue == 200)
+            #expect(chatLine?["cache"]?.stringValue == "miss")
+            #expect(chatLine?["model"]?.stringValue == "gpt-test")
+            #expect(chatLine?["latency_ms"]?.doubleValue != nil)
+            #expect(chatLine?["request_id"]?.stringValue?.hasPrefix("req_") == true)
+            #expect(chatLine?["level"]?.stringValue == "info" && chatLine?["time"]?.stringValue?.hasSuffix("Z") == true)
+            #expect(requests.contains { $0["status"]?.intValue == 404 })
+            #expect(objects.contains { $0["message"]?.stringValue?.contains("deja listening on") == true })
+        }
+    }
+
     @Test("a port already taken stops deja serve with one line that says so")
     func portInUse() throws {
         let dir = try TemporaryDirectory()

@@ -57,6 +57,7 @@ struct ConfigurationTests {
             "server.cors_origins[2]: must be an origin such as http://localhost:3000 (scheme, host and port, no path) or \"*\", got 'localhost:3000'",
             "server.cors_origins[3]: must be an origin such as http://localhost:3000 (scheme, host and port, no path) or \"*\", got 'https://a.example/app'",
         ])
+        #expect(problems("logging:\n  format: xml\n") == ["logging.format: must be text or json, got 'xml'"])
         #expect(problems("server:\n  tls:\n    cert_file: cert.pem\n")
             == ["server.tls: give both cert_file and key_file (PEM files), or neither for plain HTTP"])
         let fromEnvironment = try? load("", environment: ["DEJA_SERVER_CORS_ORIGINS": "http://a.example,http://b.example:8000"])

@@ -91,6 +91,28 @@ public enum DejaBinary {
         throw NSError(domain: "deja", code: 1, userInfo: [NSLocalizedDescriptionKey: "deja did not start: \(text)"])
     }
 
+    /// Starts `deja` with its standard error going to `logFile`, waits for the line that gives
+    /// its address, and returns the process and its port: for tests that read the whole log.
+    public static func startServer(_ arguments: [String], environment: [String: String] = [:], logFile: String) throws -> (Process, Int) {
+        FileManager.default.createFile(atPath: logFile, contents: nil)
+        let process = Self.process(arguments, environment: environment)
+        process.standardError = FileHandle(forWritingAtPath: logFile)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, process.isRunning {
+            let text = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "listening on http://127.0.0.1:") ?? text.range(of: "listening on https://127.0.0.1:"),
+               let port = Int(text[range.upperBound...].prefix { $0.isNumber })
+            {
+                return (process, port)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        process.terminate()
+        throw NSError(domain: "deja", code: 1, userInfo: [NSLocalizedDescriptionKey: "deja did not start; its log is in \(logFile)"])
+    }
+
     /// Starts `deja` and returns the process and its standard output, for tests that read as it
     /// runs (and perhaps kill it).
     public static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, FileHandle) {

@@ -1,9 +1,10 @@
 import Foundation
 public import Logging
 
-/// A swift-log handler that writes `time level label: message key=value ...` lines to standard
-/// error through a buffer flushed every 100 ms (and at once for warnings and worse), so that a
-/// log line per request does not cost a system call per request.
+/// A swift-log handler that writes `time level label: message key=value ...` lines (or, with
+/// `json`, one JSON object per line: `time`, `level`, `label`, `message`, then the metadata) to
+/// standard error through a buffer flushed every 100 ms (and at once for warnings and worse), so
+/// that a log line per request does not cost a system call per request.
 ///
 /// ```swift
 /// LoggingSystem.bootstrap { BufferedLogHandler(label: $0, level: .info) }
@@ -14,10 +15,12 @@ public struct BufferedLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     let label: String
+    let json: Bool
 
-    public init(label: String, level: Logger.Level) {
+    public init(label: String, level: Logger.Level, json: Bool = false) {
         self.label = label
         self.logLevel = level
+        self.json = json
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -26,16 +29,71 @@ public struct BufferedLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var text = _LogSink.shared.timestamp()
-        text += " \(event.level) \(label): \(event.message)"
         var merged = metadata
         if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
         if let error = event.error { merged["error"] = .string("\(error)") }
-        if !merged.isEmpty {
-            for (key, value) in merged.sorted(by: { $0.key < $1.key }) { text += " \(key)=\(value)" }
-        }
-        text += "\n"
+        let text = json
+            ? Self.jsonLine(time: _LogSink.shared.timestamp(), level: event.level, label: label, message: "\(event.message)", merged)
+            : Self.textLine(time: _LogSink.shared.timestamp(), level: event.level, label: label, message: "\(event.message)", merged)
         _LogSink.shared.write(text, urgent: event.level >= .warning)
+    }
+
+    static func textLine(
+        time: String, level: Logger.Level, label: String, message: String, _ metadata: Logger.Metadata
+    ) -> String {
+        var text = "\(time) \(level) \(label): \(message)"
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { text += " \(key)=\(value)" }
+        return text + "\n"
+    }
+
+    /// One JSON object: numbers and booleans given as such (`.stringConvertible`) stay JSON
+    /// numbers and booleans, everything else is a string (nested metadata an object or array).
+    static func jsonLine(
+        time: String, level: Logger.Level, label: String, message: String, _ metadata: Logger.Metadata
+    ) -> String {
+        var text = "{\"time\":\"\(time)\",\"level\":\"\(level)\",\"label\":\(quoted(label)),\"message\":\(quoted(message))"
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where !["time", "level", "label", "message"].contains(key) {
+            text += ",\(quoted(key)):\(json(value))"
+        }
+        return text + "}\n"
+    }
+
+    static func json(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let s): return quoted(s)
+        case .stringConvertible(let v):
+            switch v {
+            case let b as Bool: return b ? "true" : "false"
+            case let i as Int: return String(i)
+            case let i as Int64: return String(i)
+            case let d as Double where d.isFinite: return "\(d)"
+            default: return quoted(v.description)
+            }
+        case .array(let items): return "[" + items.map(json).joined(separator: ",") + "]"
+        case .dictionary(let d):
+            return "{" + d.sorted { $0.key < $1.key }.map { "\(quoted($0.key)):\(json($0.value))" }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// `s` as a JSON string. Most log values need no escaping and are copied as they are; a
+    /// line per request at ten thousand a second makes this worth not building a `JSONValue`.
+    static func quoted(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return "\"" + s + "\"" }
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     /// Writes out what is buffered (call before the process exits).

@@ -74,7 +74,8 @@ public final class Gateway: Sendable {
         if !configuration.server.corsOrigins.isEmpty {
             router.add(middleware: CORSMiddleware(origins: configuration.server.corsOrigins))
         }
-        router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics, logPrompts: configuration.logging.prompts))
+        router.add(middleware: RequestLogMiddleware(
+            logger: logger, metrics: metrics, logPrompts: configuration.logging.prompts, json: configuration.logging.json))
         router.add(middleware: HostCheckMiddleware(configuration: configuration.server))
         router.post("/v1/chat/completions") { request, context in try await self.proxy(.chat, request, context) }
         router.post("/v1/completions") { request, context in try await self.proxy(.completions, request, context) }

@@ -20,6 +20,9 @@ struct RequestLogMiddleware: RouterMiddleware {
     let logger: Logger
     let metrics: GatewayMetrics
     let logPrompts: Bool
+    /// `logging.format: json`: the line's fields go as metadata, which the JSON handler writes
+    /// as an object's fields (numbers as numbers), instead of being written into the message.
+    var json = false
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response)
         async throws -> Response
@@ -69,6 +72,14 @@ struct RequestLogMiddleware: RouterMiddleware {
     ) {
         let nanoseconds = Self.nanoseconds(ContinuousClock.now - start)
         metrics.request(route: route, status: status, nanoseconds: nanoseconds)
+        if json {
+            var fields = Self.fields(
+                request: request, status: status, nanoseconds: nanoseconds, requestID: context.requestID,
+                facts: context.facts.snapshot, logPrompts: logPrompts)
+            if let firstByte { fields["first_byte_ms"] = .stringConvertible(Self.roundedMilliseconds(Self.nanoseconds(firstByte - start))) }
+            logger.info("request", metadata: fields)
+            return
+        }
         var line = Self.line(
             request: request, status: status, nanoseconds: nanoseconds, requestID: context.requestID,
             facts: context.facts.snapshot, logPrompts: logPrompts)
@@ -97,6 +108,30 @@ struct RequestLogMiddleware: RouterMiddleware {
         if let error = facts.error { line += " error=\(JSONValue.string(error).jsonString)" }
         if logPrompts, let prompt = facts.prompt { line += " prompt=\(JSONValue.string(prompt).jsonString)" }
         return line
+    }
+
+    /// The log line's fields as metadata, for the JSON format: the same names as the text
+    /// line's, numbers as numbers.
+    static func fields(
+        request: Request, status: Int, nanoseconds: Int64, requestID: String, facts: RequestFacts.Snapshot, logPrompts: Bool
+    ) -> Logger.Metadata {
+        var fields: Logger.Metadata = [
+            "request_id": .string(requestID), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+            "status": .stringConvertible(status), "latency_ms": .stringConvertible(roundedMilliseconds(nanoseconds)),
+        ]
+        if let model = facts.model { fields["model"] = .string(model) }
+        if let cache = facts.cache { fields["cache"] = .string(cache) }
+        if let s = facts.similarity { fields["similarity"] = .stringConvertible((Double(s) * 10_000).rounded() / 10_000) }
+        if let u = facts.upstream { fields["upstream_ms"] = .stringConvertible((u * 100).rounded() / 100) }
+        if let note = facts.note { fields["note"] = .string(note) }
+        if let error = facts.error { fields["error"] = .string(error) }
+        if logPrompts, let prompt = facts.prompt { fields["prompt"] = .string(prompt) }
+        return fields
+    }
+
+    /// Nanoseconds as milliseconds rounded to two decimals.
+    static func roundedMilliseconds(_ nanoseconds: Int64) -> Double {
+        (Double(nanoseconds) / 10_000).rounded() / 100
     }
 
     /// Nanoseconds as milliseconds with two decimals.

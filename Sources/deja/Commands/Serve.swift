@@ -32,7 +32,8 @@ extension Deja {
             if let host { configuration.server.host = host }
             if let port { configuration.server.port = port }
             let level = Logger.Level(rawValue: configuration.logging.level) ?? .info
-            LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, level: level) }
+            let json = configuration.logging.json
+            LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, level: level, json: json) }
             defer { BufferedLogHandler.flush() }
             let logger = Logger(label: "deja")
             if let change = OpenFileLimit.raise() {

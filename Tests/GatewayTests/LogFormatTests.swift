@@ -1,0 +1,28 @@
+import Foundation
+@testable import Gateway
+import Logging
+import SemanticCache
+import Testing
+
+@Suite("Log format")
+struct LogFormatTests {
+    @Test("a JSON log line is one object that parses back to what was logged, escapes included")
+    func jsonLine() throws {
+        let tricky = "say \"hi\"\\ then\nnew line\ttab \u{01} é 漢字 🙂"
+        let line = BufferedLogHandler.jsonLine(
+            time: "2026-11-30T12:00:00Z", level: .warning, label: "deja", message: tricky,
+            ["status": .stringConvertible(502), "latency_ms": .stringConvertible(1.25), "coalesced": .stringConvertible(true),
+             "error": .string(tricky), "message": .string("a field may not replace the message"),
+             "list": .array([.string("a"), .stringConvertible(2)]), "other": .stringConvertible(Float(0.5))])
+        #expect(line.hasSuffix("}\n") && line.filter { $0 == "\n" }.count == 1)
+        let object = try JSONValue.parse(Data(line.utf8))
+        #expect(object["message"]?.stringValue == tricky)
+        #expect(object["error"]?.stringValue == tricky)
+        #expect(object["level"]?.stringValue == "warning")
+        #expect(object["status"]?.intValue == 502)
+        #expect(object["latency_ms"]?.doubleValue == 1.25)
+        #expect(object["coalesced"]?.boolValue == true)
+        #expect(object["list"]?.arrayValue?.count == 2)
+        #expect(object["other"]?.stringValue == "0.5", "a type it does not know is written as text")
+    }
+}
