@@ -113,6 +113,27 @@ struct ServeTests {
         }
     }
 
+    @Test("deja serve over HTTPS (server.tls), loaded by deja bench gateway --cacert: no errors, hits and misses")
+    func httpsUnderLoad() async throws {
+        try await Self.withMockConfig { dir, config in
+            let (cert, key) = try await TestCertificate.make(in: dir)
+            let environment = ["DEJA_SERVER_TLS_CERT_FILE": cert, "DEJA_SERVER_TLS_KEY_FILE": key]
+            let (server, port) = try DejaBinary.startServer(["serve", "--config", config], environment: environment)
+            defer { server.terminate() }
+            let load = try await onOwnThread {
+                try DejaBinary.run([
+                    "bench", "gateway", "--url", "https://127.0.0.1:\(port)", "--cacert", cert, "--concurrency", "4",
+                    "--duration", "1", "--hit-ratio", "0.5", "--warm", "20", "--json",
+                ])
+            }
+            #expect(load.status == 0, "\(load.stderr)")
+            let report = try JSONValue.parse(Data(load.stdout.utf8))
+            #expect(report["errors"]?.intValue == 0)
+            #expect((report["byCache"]?["hit"]?["requests"]?.intValue ?? 0) > 0, "\(load.stdout)")
+            #expect((report["byCache"]?["miss"]?["requests"]?.intValue ?? 0) > 0, "\(load.stdout)")
+        }
+    }
+
     /// Past the open-file limit new clients wait unanswered in the listen queue, and nothing
     /// in the server notices; `deja serve` raises its soft limit to the hard one at start.
     @Test("deja serve raises its open-file limit to the hard one, serving more clients at once than the soft limit allows")

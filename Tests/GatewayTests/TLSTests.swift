@@ -14,34 +14,11 @@ import TestSupport
 struct TLSTests {
     typealias H = GatewayHarness
 
-    /// A self-signed certificate for 127.0.0.1 and localhost made with `openssl` (which Debian's
-    /// ca-certificates, installed by `make test`, brings), in `dir` as `name`.pem and `name`-key.pem.
-    static func makeCertificate(in dir: TemporaryDirectory, name: String = "cert") async throws -> (cert: String, key: String) {
-        let cert = dir.path("\(name).pem")
-        let key = dir.path("\(name)-key.pem")
-        let status = try await onOwnThread { () throws -> Int32 in
-            let openssl = Process()
-            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            openssl.arguments = [
-                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            ]
-            openssl.standardOutput = FileHandle.nullDevice
-            openssl.standardError = FileHandle.nullDevice
-            try openssl.run()
-            openssl.waitUntilExit()
-            return openssl.terminationStatus
-        }
-        guard status == 0 else { throw RawHTTPConnection.Failure("openssl could not make a test certificate (is it installed?)") }
-        return (cert, key)
-    }
-
     @Test("with server.tls the gateway answers HTTPS, hits included, and plain HTTP no longer")
     func servesHTTPS() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let (cert, key) = try await Self.makeCertificate(in: dir)
+        let (cert, key) = try await TestCertificate.make(in: dir)
         try await H.run(configure: { $0.server.tls = TLSFiles(certFile: cert, keyFile: key) }) { h in
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(cert))
@@ -69,8 +46,8 @@ struct TLSTests {
     func badFiles() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let (cert, key) = try await Self.makeCertificate(in: dir)
-        let (_, otherKey) = try await Self.makeCertificate(in: dir, name: "other")
+        let (cert, key) = try await TestCertificate.make(in: dir)
+        let (_, otherKey) = try await TestCertificate.make(in: dir, name: "other")
         try "not a certificate".write(toFile: dir.path("garbage.pem"), atomically: true, encoding: .utf8)
         let cases: [(TLSFiles, String)] = [
             (TLSFiles(certFile: dir.path("missing.pem"), keyFile: key), "server.tls.cert_file: \(dir.path("missing.pem")) does not exist"),

@@ -76,8 +76,8 @@ public enum DejaBinary {
             let data = err.fileHandleForReading.availableData
             if data.isEmpty { break }
             text += String(decoding: data, as: UTF8.self)
-            for line in text.split(separator: "\n") where line.contains("listening on http://") {
-                let address = line.split(separator: "http://").last ?? ""
+            for line in text.split(separator: "\n") where line.contains("listening on http://") || line.contains("listening on https://") {
+                let address = line.split(separator: "://").last ?? ""
                 let afterColon = address.split(separator: ":").dropFirst().first ?? ""
                 if let port = Int(afterColon.prefix { $0.isNumber }) {
                     // Keep draining stderr so the child never blocks on a full pipe.

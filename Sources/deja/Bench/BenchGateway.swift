@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOSSL
 import Embedding
 import Gateway
 import NIOCore
@@ -23,7 +24,9 @@ extension Deja {
                 time to the first event is reported beside the time to the end.
                 """)
 
-        @Option(help: "The gateway.") var url = "http://127.0.0.1:8080"
+        @Option(help: "The gateway (http or https).") var url = "http://127.0.0.1:8080"
+        @Option(help: "A PEM certificate to trust for an https --url (a self-signed one); else the system's roots.")
+        var cacert: String?
         @Option(help: "Call this upstream directly too (e.g. the mock upstream's URL), for the miss overhead.")
         var direct: String?
         @Option(help: "Open connections.") var concurrency = 64
@@ -43,6 +46,21 @@ extension Deja {
             guard concurrency >= 1, duration > 0, warm >= 1, threads >= 1 else {
                 throw ValidationError("--concurrency, --duration, --warm and --threads must be positive")
             }
+        }
+
+        /// The client side of an `https` URL: the system's roots, or only `cacert`.
+        static func tlsContext(trusting cacert: String?) throws -> NIOSSLContext {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let cacert {
+                let certificates: [NIOSSLCertificate]
+                do {
+                    certificates = try NIOSSLCertificate.fromPEMFile(cacert)
+                } catch {
+                    throw ValidationError("--cacert \(cacert): not a readable PEM certificate")
+                }
+                configuration.trustRoots = .certificates(certificates)
+            }
+            return try NIOSSLContext(configuration: configuration)
         }
 
         struct Latency: Codable {
@@ -78,6 +96,7 @@ extension Deja {
             guard let target = URL(string: url), let host = target.host, let port = target.port else {
                 throw ValidationError("--url must look like http://127.0.0.1:8080, got '\(url)'")
             }
+            let tls = try target.scheme == "https" ? Self.tlsContext(trusting: cacert) : nil
             let model = self.model
             let stream = self.stream
             @Sendable func body(_ prompt: String) -> ByteBuffer {
@@ -99,6 +118,7 @@ extension Deja {
                     return i < warmCount ? warmBodies[i] : ByteBuffer()
                 })
             warmLoad.stopOnEmptyBody = true
+            warmLoad.tls = tls
             _ = try warmLoad.run()
             Thread.sleep(forTimeInterval: 1)
 
@@ -115,6 +135,7 @@ extension Deja {
             }
             var load = GatewayLoad(
                 host: host, port: port, concurrency: concurrency, duration: duration, threads: threads, makeBody: makeBody)
+            load.tls = tls
             load.headers = try headers.map { h in
                 let parts = h.split(separator: ":", maxSplits: 1)
                 guard parts.count == 2 else { throw ValidationError("--header must be 'name: value', got '\(h)'") }

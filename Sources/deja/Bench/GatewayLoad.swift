@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A closed-loop HTTP/1.1 load generator on SwiftNIO: each of `concurrency` keep-alive
 /// connections sends a request, waits for the whole response, records its latency, the time to
@@ -30,6 +31,8 @@ struct GatewayLoad {
     var stopOnEmptyBody = false
     /// Extra request headers.
     var headers: [(String, String)] = []
+    /// Speak TLS with this context (an `https` URL).
+    var tls: NIOSSLContext?
 
     func run() throws -> (samples: [Sample], seconds: Double, errors: Int) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
@@ -47,8 +50,15 @@ struct GatewayLoad {
                 done: promise)
             let bootstrap = ClientBootstrap(group: loop)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+                .channelInitializer { [tls, host] channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            // Certificates name hosts; an address is checked against the certificate's IP entries.
+                            let name = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : host
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
                 }
             bootstrap.connect(host: host, port: port).whenFailure { [host, port] error in
                 promise.fail(BenchError("cannot connect to \(host):\(port): \(Self.reason(error)); is the server running?"))
