@@ -26,3 +26,27 @@ struct LogFormatTests {
         #expect(object["other"]?.stringValue == "0.5", "a type it does not know is written as text")
     }
 }
+
+@Suite("Repeated failures")
+struct RepeatedFailureLogTests {
+    struct Full: Error, CustomStringConvertible { var description: String { "database or disk is full" } }
+
+    @Test("the first failure warns, then one warning per interval with the count, and the end is said once")
+    func throttled() {
+        let capture = LogCapture()
+        var log = RepeatedFailureLog(what: "cache upkeep", interval: .seconds(60))
+        let start = ContinuousClock.now
+        for second in 0..<150 { log.failed(Full(), capture.logger, now: start + .seconds(second)) }
+        #expect(capture.messages == [
+            "cache upkeep failed",
+            "cache upkeep failed again (60 times since the last warning, 61 in a row)",
+            "cache upkeep failed again (60 times since the last warning, 121 in a row)",
+        ])
+        log.succeeded(capture.logger)
+        log.succeeded(capture.logger)
+        #expect(capture.messages.last == "cache upkeep works again after 150 failed attempts")
+        #expect(capture.messages.count == 4)
+        log.failed(Full(), capture.logger, now: start + .seconds(151))
+        #expect(capture.messages.last == "cache upkeep failed", "a new run of failures warns at once")
+    }
+}
