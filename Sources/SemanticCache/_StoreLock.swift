@@ -30,7 +30,7 @@ final class _StoreLock: @unchecked Sendable {
             throw .store(
                 "\(path) is in use by another Deja process\(pid.map { " (pid \($0))" } ?? ""): one process per cache "
                     + "store; stop that one first or give this one its own cache.store (a running gateway "
-                    + "answers GET /v1/cache/stats itself)")
+                    + "answers GET /v1/cache/stats, and deja cache import --url adds entries through it)")
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)

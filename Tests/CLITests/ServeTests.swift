@@ -169,7 +169,7 @@ struct ServeTests {
     @Test("a second process on a cache store in use is refused with the first one's pid, and starts once it stopped")
     func storeInUse() async throws {
         try await Self.withMockConfig { _, config in
-            let (first, _) = try DejaBinary.startServer(["serve", "--config", config])
+            let (first, firstPort) = try DejaBinary.startServer(["serve", "--config", config], environment: ["DEJA_ADMIN_KEY": "k"])
             let second = try await onOwnThread { try DejaBinary.run(["serve", "--config", config]) }
             #expect(second.status == 1)
             let errors = second.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }
@@ -181,6 +181,17 @@ struct ServeTests {
             let importing = try DejaBinary.run(["cache", "import", entries, "--config", config])
             #expect(importing.status == 1)
             #expect(importing.stderr.contains("is in use by another Deja process"), "\(importing.stderr)")
+            // Through the running gateway instead: its lookup API, with its admin key.
+            let gateway = "http://127.0.0.1:\(firstPort)"
+            let through = try DejaBinary.run(["cache", "import", entries, "--url", gateway], environment: ["DEJA_ADMIN_KEY": "k"])
+            #expect(through.status == 0, "\(through.stderr)")
+            #expect(through.stdout.hasPrefix("stored "), "\(through.stdout)")
+            let chat = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello?"}]}"#
+            let served = try await Self.send(gateway + "/v1/chat/completions", body: chat)
+            #expect(served.cache == "hit" && served.body.contains("Hi."), "\(served.body)")
+            let wrongKey = try DejaBinary.run(["cache", "import", entries, "--url", gateway], environment: ["DEJA_ADMIN_KEY": "nope"])
+            #expect(wrongKey.status == 1)
+            #expect(wrongKey.stderr.contains("entry 1: the gateway refused it: Missing or wrong admin key"), "\(wrongKey.stderr)")
             first.terminate()
             first.waitUntilExit()
             let (again, port) = try DejaBinary.startServer(["serve", "--config", config])

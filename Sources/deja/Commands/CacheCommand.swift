@@ -4,13 +4,16 @@ import Embedding
 import Foundation
 import Gateway
 import Logging
+import NIOCore
+import NIOHTTP1
+import NIOFoundationEssentialsCompat
 import SemanticCache
 
 extension Deja {
     /// `deja cache ...`: work on the cache store directly (with the gateway stopped).
     struct Cache: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import into and inspect the cache store (stop the gateway first).",
+            abstract: "Import into and inspect the cache store (stop the gateway first, or import through it with --url).",
             subcommands: [Import.self, Stats.self])
     }
 }
@@ -25,12 +28,17 @@ extension Deja.Cache {
                 "system" (a system prompt), "namespace" (the x-deja-namespace partition), "tenant" and \
                 "ttl" (seconds). An entry answers exactly the chat request a client would send with that \
                 model, system prompt and prompt, and similar ones. Each stored entry is printed as \
-                "stored KEY" once it is durable.
+                "stored KEY" once it is durable. The store is opened directly, which a running gateway \
+                does not allow; with --url the entries go through that gateway's lookup API instead.
                 """)
 
         @Argument(help: "JSONL file of entries.") var file: String
         @OptionGroup var options: ConfigOptions
         @Option(help: "Model for entries that do not name one.") var model = "gpt-4o-mini"
+        @Option(help: "Import through the running gateway at this URL (POST /v1/cache/entries) instead of opening the store.")
+        var url: String?
+        @Option(help: "With --url: the environment variable holding the gateway's admin key.")
+        var adminKeyEnv = "DEJA_ADMIN_KEY"
 
         struct Line: Decodable {
             var prompt: String
@@ -43,7 +51,6 @@ extension Deja.Cache {
         }
 
         func run() async throws {
-            let configuration = try options.load()
             let text = try TextFile.read(file)
             var lines: [Line] = []
             for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -55,6 +62,11 @@ extension Deja.Cache {
                     throw ValidationError("\(file):\(number + 1): expected {\"prompt\": ..., \"answer\": ...}")
                 }
             }
+            if let url {
+                try await importThrough(url, lines)
+                return
+            }
+            let configuration = try options.load()
             try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
                 let cache = try await CacheRuntime.open(configuration, client: client, logger: Logger(label: "deja.cache"))
                 for line in lines {
@@ -71,6 +83,45 @@ extension Deja.Cache {
                     FileHandle.standardOutput.write(Data("stored \(entry.key)\n".utf8))
                 }
                 try await cache.close()
+            }
+        }
+
+        /// Each entry through `POST /v1/cache/entries` of a running gateway, one at a time, in order.
+        func importThrough(_ url: String, _ lines: [Line]) async throws {
+            guard let key = ProcessInfo.processInfo.environment[adminKeyEnv], !key.isEmpty else {
+                throw ValidationError("--url needs the gateway's admin key in \(adminKeyEnv) (or name another variable with --admin-key-env)")
+            }
+            var base = url
+            while base.hasSuffix("/") { base.removeLast() }
+            try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
+                for (number, line) in lines.enumerated() {
+                    var body: [String: JSONValue] = [
+                        "prompt": .string(line.prompt), "response": .string(line.answer), "model": .string(line.model ?? self.model),
+                    ]
+                    if let system = line.system { body["system"] = .string(system) }
+                    if let namespace = line.namespace { body["namespace"] = .string(namespace) }
+                    if let tenant = line.tenant { body["tenant"] = .string(tenant) }
+                    if let ttl = line.ttl { body["ttl"] = .double(ttl) }
+                    var request = HTTPClientRequest(url: base + "/v1/cache/entries")
+                    request.method = .POST
+                    request.headers.add(name: "content-type", value: "application/json")
+                    request.headers.add(name: "authorization", value: "Bearer \(key)")
+                    request.body = .bytes(ByteBuffer(data: JSONValue.object(body).canonicalData))
+                    let answer: JSONValue
+                    let status: UInt
+                    do {
+                        let response = try await client.execute(request, timeout: .seconds(30))
+                        status = response.status.code
+                        answer = (try? JSONValue.parse(Data(buffer: try await response.body.collect(upTo: 1 << 20)))) ?? .null
+                    } catch {
+                        throw ImportError("cannot reach the gateway at \(base): \(GatewayLoad.reason(error)); is it running?")
+                    }
+                    guard status == 201, let id = answer["id"]?.stringValue else {
+                        let message = answer["error"]?["message"]?.stringValue ?? "HTTP \(status)"
+                        throw ImportError("\(file): entry \(number + 1): the gateway refused it: \(message)")
+                    }
+                    FileHandle.standardOutput.write(Data("stored \(id)\n".utf8))
+                }
             }
         }
     }
@@ -98,4 +149,11 @@ extension Deja.Cache {
             }
         }
     }
+}
+
+/// An import that failed part way: one line, exit status 1 (a `ValidationError` would exit 64,
+/// which means a wrong command line).
+struct ImportError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
