@@ -70,6 +70,10 @@ public enum DejaBinary {
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        // A server that runs but never says where would block the read below for good: stopped
+        // after a minute, which ends the read.
+        let watchdog = _Watchdog(process)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { watchdog.fire() }
         var text = ""
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
@@ -80,6 +84,7 @@ public enum DejaBinary {
                 let address = line.split(separator: "://").last ?? ""
                 let afterColon = address.split(separator: ":").dropFirst().first ?? ""
                 if let port = Int(afterColon.prefix { $0.isNumber }) {
+                    watchdog.disarm()
                     // Keep draining stderr so the child never blocks on a full pipe.
                     let handle = err.fileHandleForReading
                     Thread.detachNewThread { while !handle.availableData.isEmpty {} }
@@ -122,5 +127,22 @@ public enum DejaBinary {
         process.standardError = FileHandle.nullDevice
         try process.run()
         return (process, out.fileHandleForReading)
+    }
+}
+
+/// Stops a process that did not start in time, unless disarmed first.
+final class _Watchdog: @unchecked Sendable {
+    private let lock = NSLock()
+    private let process: Process
+    private var armed = true
+
+    init(_ process: Process) { self.process = process }
+
+    func disarm() { lock.withLock { armed = false } }
+
+    func fire() {
+        lock.withLock {
+            if armed && process.isRunning { process.terminate() }
+        }
     }
 }
