@@ -4,9 +4,7 @@ import Embedding
 import Foundation
 import Gateway
 import Logging
-import NIOCore
 import NIOHTTP1
-import NIOFoundationEssentialsCompat
 import SemanticCache
 
 extension Deja {
@@ -88,12 +86,8 @@ extension Deja.Cache {
 
         /// Each entry through `POST /v1/cache/entries` of a running gateway, one at a time, in order.
         func importThrough(_ url: String, _ lines: [Line]) async throws {
-            guard let key = ProcessInfo.processInfo.environment[adminKeyEnv], !key.isEmpty else {
-                throw ValidationError("--url needs the gateway's admin key in \(adminKeyEnv) (or name another variable with --admin-key-env)")
-            }
-            var base = url
-            while base.hasSuffix("/") { base.removeLast() }
             try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
+                let gateway = try AdminClient(url: url, keyVariable: adminKeyEnv, client: client)
                 for (number, line) in lines.enumerated() {
                     var body: [String: JSONValue] = [
                         "prompt": .string(line.prompt), "response": .string(line.answer), "model": .string(line.model ?? self.model),
@@ -102,23 +96,9 @@ extension Deja.Cache {
                     if let namespace = line.namespace { body["namespace"] = .string(namespace) }
                     if let tenant = line.tenant { body["tenant"] = .string(tenant) }
                     if let ttl = line.ttl { body["ttl"] = .double(ttl) }
-                    var request = HTTPClientRequest(url: base + "/v1/cache/entries")
-                    request.method = .POST
-                    request.headers.add(name: "content-type", value: "application/json")
-                    request.headers.add(name: "authorization", value: "Bearer \(key)")
-                    request.body = .bytes(ByteBuffer(data: JSONValue.object(body).canonicalData))
-                    let answer: JSONValue
-                    let status: UInt
-                    do {
-                        let response = try await client.execute(request, timeout: .seconds(30))
-                        status = response.status.code
-                        answer = (try? JSONValue.parse(Data(buffer: try await response.body.collect(upTo: 1 << 20)))) ?? .null
-                    } catch {
-                        throw ImportError("cannot reach the gateway at \(base): \(GatewayLoad.reason(error)); is it running?")
-                    }
-                    guard status == 201, let id = answer["id"]?.stringValue else {
-                        let message = answer["error"]?["message"]?.stringValue ?? "HTTP \(status)"
-                        throw ImportError("\(file): entry \(number + 1): the gateway refused it: \(message)")
+                    let answer = try await gateway.send(.POST, "/v1/cache/entries", body: .object(body))
+                    guard answer.status == 201, let id = answer.json["id"]?.stringValue else {
+                        throw CommandFailure("\(file): entry \(number + 1): the gateway refused it: \(AdminClient.message(answer))")
                     }
                     FileHandle.standardOutput.write(Data("stored \(id)\n".utf8))
                 }
@@ -133,8 +113,25 @@ extension Deja.Cache {
         @OptionGroup var options: ConfigOptions
         @Option(help: "List the N namespaces with the most lookups (all of them are counted in the totals).")
         var namespaces = 1000
+        @Option(help: "Ask the running gateway at this URL (GET /v1/cache/stats) instead of opening the store.")
+        var url: String?
+        @Option(help: "With --url: the environment variable holding the gateway's admin key.")
+        var adminKeyEnv = "DEJA_ADMIN_KEY"
 
         func run() async throws {
+            if let url {
+                try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
+                    let gateway = try AdminClient(url: url, keyVariable: adminKeyEnv, client: client)
+                    let answer = try await gateway.send(.GET, "/v1/cache/stats?namespaces=\(namespaces)")
+                    guard answer.status == 200 else {
+                        throw CommandFailure("the gateway refused: \(AdminClient.message(answer))")
+                    }
+                    let data = try JSONSerialization.data(
+                        withJSONObject: JSONSerialization.jsonObject(with: answer.json.canonicalData), options: [.prettyPrinted, .sortedKeys])
+                    print(String(decoding: data, as: UTF8.self))
+                }
+                return
+            }
             let configuration = try options.load()
             // Reporting on a cache must not make one, in whatever folder this runs in.
             guard FileManager.default.fileExists(atPath: configuration.cache.store) else {
@@ -149,11 +146,4 @@ extension Deja.Cache {
             }
         }
     }
-}
-
-/// An import that failed part way: one line, exit status 1 (a `ValidationError` would exit 64,
-/// which means a wrong command line).
-struct ImportError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
