@@ -29,8 +29,8 @@ final class _StoreLock: @unchecked Sendable {
             close(fd)
             throw .store(
                 "\(path) is in use by another Deja process\(pid.map { " (pid \($0))" } ?? ""): one process per cache "
-                    + "store; stop that one first or give this one its own cache.store (a running gateway "
-                    + "answers GET /v1/cache/stats, and deja cache import --url adds entries through it)")
+                    + "store; stop that one first or give this one its own cache.store (deja cache stats --url "
+                    + "and deja cache import --url work through a running gateway)")
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
