@@ -4,6 +4,7 @@ public import Hummingbird
 import NIOCore
 import NIOFoundationEssentialsCompat
 public import SemanticCache
+public import Embedding
 
 /// An error in the OpenAI wire shape, `{"error": {"message", "type", "param", "code"}}`, with its
 /// HTTP status, so that official client libraries raise their usual exceptions.
@@ -49,6 +50,13 @@ public struct OpenAIError: HTTPResponseError, Sendable, Equatable {
         OpenAIError(status: .internalServerError, message: message, type: "server_error")
     }
 
+    /// Deja's own embedder failed (`/v1/embeddings`, the lookup API).
+    public static func embedderUnavailable(_ error: EmbeddingError) -> OpenAIError {
+        OpenAIError(
+            status: .serviceUnavailable, message: "Deja's embedder failed: \(error)", type: "server_error",
+            code: "embedder_unavailable")
+    }
+
     /// What a client is told when the cache engine fails during its request (the lookup API;
     /// the proxy answers from the provider instead). The store's own reason is given, its file's
     /// path is not: that goes to the log, found by `requestID`.
@@ -66,9 +74,7 @@ public struct OpenAIError: HTTPResponseError, Sendable, Equatable {
                 message: "The cache store failed; nothing was changed. Deja's log has more under request \(requestID)",
                 type: "server_error", code: "cache_store_unavailable")
         case .embedding(let e):
-            return OpenAIError(
-                status: .serviceUnavailable, message: "Deja's embedder failed: \(e)", type: "server_error",
-                code: "embedder_unavailable")
+            return embedderUnavailable(e)
         case .invalidEntry(let reason):
             return invalidRequest("The entry cannot be cached: \(reason)")
         case .invalidConfiguration, .embedderMismatch, .index, .labelledPairs:

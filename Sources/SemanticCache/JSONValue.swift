@@ -90,6 +90,15 @@ extension JSONValue {
 
     public var jsonString: String { String(decoding: canonicalData, as: UTF8.self) }
 
+    /// `s` as a JSON string literal, escaped as in ``canonicalData``, without building a value
+    /// (log lines quote several strings each, at a line per request).
+    public static func quoted(_ s: String) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(s.utf8.count + 2)
+        writeString(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     func write(to out: inout [UInt8], sorted: Bool) {
         switch self {
         case .null:

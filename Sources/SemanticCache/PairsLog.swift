@@ -127,7 +127,7 @@ final class _PairsLog: Sendable {
 
     /// One JSON line, `a`, `b` and `same` first so that a person labelling reads them first.
     static func line(_ pair: Pair, cached: String) -> String {
-        func text(_ s: String) -> String { JSONValue.string(s).jsonString }
+        func text(_ s: String) -> String { JSONValue.quoted(s) }
         func number(_ x: Float) -> String { String(Double((Double(x) * 10_000).rounded() / 10_000)) }
         var line = "{\"a\": \(text(cached)), \"b\": \(text(pair.query)), \"same\": null"
         line += ", \"similarity\": \(number(pair.similarity)), \"threshold\": \(number(pair.threshold))"

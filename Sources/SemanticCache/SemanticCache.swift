@@ -90,7 +90,7 @@ public final class SemanticCache: Sendable {
     }
 
     /// The similarity `request` needs in `ns`: the configured one, raised by the request's own.
-    func threshold(_ request: CacheRequest, in ns: Namespace, options: LookupOptions) -> Float {
+    public func threshold(_ request: CacheRequest, in ns: Namespace, options: LookupOptions) -> Float {
         max(configuration.threshold(model: request.model, label: ns.label), options.threshold ?? 0)
     }
 
@@ -298,7 +298,7 @@ public final class SemanticCache: Sendable {
     /// `*` is everything); returns the entries and namespaces purged.
     public func purge(labelsMatching glob: String) async throws(CacheError) -> (entries: Int, namespaces: Int) {
         var purged = (entries: 0, namespaces: 0)
-        for namespace in catalog.namespaces where Glob.matches(glob, namespace.label) {
+        for namespace in namespaces(matching: glob) {
             purged.entries += try await purge(namespace: namespace.id)
             purged.namespaces += 1
         }

@@ -49,14 +49,14 @@ extension HNSWIndex {
         let name = (path as NSString).lastPathComponent
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
         var removed = (files: 0, bytes: 0)
-        for candidate in names where candidate.hasPrefix(name + ".") && candidate.hasSuffix(".deja-tmp") {
-            let pid = candidate.dropFirst(name.count + 1).dropLast(".deja-tmp".count)
-            guard !pid.isEmpty, pid.allSatisfy(\.isNumber), Int32(pid) != getpid() else { continue }
+        let suffix = _IndexFileWriter.temporarySuffix
+        for candidate in names where candidate.hasPrefix(name + ".") && candidate.hasSuffix(suffix) {
+            guard let pid = Int32(candidate.dropFirst(name.count + 1).dropLast(suffix.count)), pid != getpid() else { continue }
             let full = folder.isEmpty ? candidate : folder + "/" + candidate
             let size = (try? FileManager.default.attributesOfItem(atPath: full)[.size] as? Int) ?? 0
             if (try? FileManager.default.removeItem(atPath: full)) != nil {
                 removed.files += 1
-                removed.bytes += size ?? 0
+                removed.bytes += size
             }
         }
         return removed

@@ -31,8 +31,11 @@ final class _IndexFileWriter {
     private var buffered = 0
     private(set) var bytesWritten = 0
 
+    /// What ends the name of a save's temporary file: `<path>.<pid>.deja-tmp`.
+    static let temporarySuffix = ".deja-tmp"
+
     /// The temporary file of a save by process `pid`.
-    static func temporaryPath(of path: String, pid: Int32) -> String { "\(path).\(pid).deja-tmp" }
+    static func temporaryPath(of path: String, pid: Int32) -> String { "\(path).\(pid)\(temporarySuffix)" }
 
     init(path: String) throws(IndexError) {
         self.path = path

@@ -12,19 +12,6 @@ import TestSupport
 struct StoreFaultTests {
     typealias H = GatewayHarness
 
-    static func refuse(_ table: String, in path: String) throws {
-        try DatabaseQueue(path: path).write {
-            try $0.execute(sql: """
-                CREATE TRIGGER test_full_\(table) BEFORE INSERT ON \(table)
-                BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
-                """)
-        }
-    }
-
-    static func accept(_ table: String, in path: String) throws {
-        try DatabaseQueue(path: path).write { try $0.execute(sql: "DROP TRIGGER test_full_\(table)") }
-    }
-
     /// Polls `/metrics` until it holds `line` (the upkeep runs once a second).
     static func waitForMetric(_ h: H, _ line: String, seconds: Double = 5) async throws -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
@@ -40,7 +27,7 @@ struct StoreFaultTests {
         let log = LogCapture()
         try await H.run(logger: log.logger) { h in
             let path = h.gateway.configuration.cache.store
-            try Self.refuse("entry", in: path)
+            try SQLiteFault.refuseInserts(into: "entry", in: path)
             let insert: JSONValue = ["model": "gpt-test", "prompt": "What is our refund policy?", "response": "30 days."]
             let refused = try await h.post("/v1/cache/entries", insert, headers: h.admin)
             #expect(refused.status == 503, "\(refused.text)")
@@ -64,7 +51,7 @@ struct StoreFaultTests {
             // Every miss fails the same way until the store recovers: one warning, not one per miss.
             #expect(log.messages.filter { $0.contains("caching answers failed") }.count == 1, "\(log.messages)")
 
-            try Self.accept("entry", in: path)
+            try SQLiteFault.acceptInserts(into: "entry", in: path)
             #expect(try await h.post("/v1/cache/entries", insert, headers: h.admin).status == 201)
             #expect(try await h.chat("How do I reset my password?").cache == "miss")
             await h.settle()
@@ -82,16 +69,19 @@ struct StoreFaultTests {
             let path = h.gateway.configuration.cache.store
             #expect(try await h.chat("What is the capital of France?").cache == "miss")
             await h.settle()
-            try Self.refuse("namespace_counter", in: path)
+            try SQLiteFault.refuseInserts(into: "namespace_counter", in: path)
             #expect(try await h.chat("What is the capital of France?").cache == "hit")
             #expect(try await Self.waitForMetric(h, #"deja_cache_store_failures_total{during="upkeep"} 2"#))
             #expect(log.messages.filter { $0.contains("cache upkeep failed") }.count == 1, "\(log.messages)")
-            try Self.accept("namespace_counter", in: path)
+            try SQLiteFault.acceptInserts(into: "namespace_counter", in: path)
             let deadline = ContinuousClock.now + .seconds(5)
             while !log.messages.contains(where: { $0.contains("cache upkeep works again") }), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(log.messages.contains { $0.contains("cache upkeep works again after") })
+            // The hit counted while the store refused it reached the file once it took writes.
+            let onDisk = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT sum(hits) FROM namespace_counter") }
+            #expect(onDisk == 1)
             let stats = try await h.request(.GET, "/v1/cache/stats", headers: h.admin, contentType: nil).json
             #expect(stats["hits"]?.intValue == 1)
             #expect(stats["misses"]?.intValue == 1)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SemanticCache
 import Testing
 import TestSupport
@@ -10,26 +9,12 @@ import TestSupport
 struct StoreFailureTests {
     typealias F = CacheFixture
 
-    static func refuse(_ table: String, in path: String) throws {
-        let db = try DatabaseQueue(path: path)
-        try db.write {
-            try $0.execute(sql: """
-                CREATE TRIGGER test_full_\(table) BEFORE INSERT ON \(table)
-                BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
-                """)
-        }
-    }
-
-    static func accept(_ table: String, in path: String) throws {
-        try DatabaseQueue(path: path).write { try $0.execute(sql: "DROP TRIGGER test_full_\(table)") }
-    }
-
     @Test("an insert the store refuses is a typed error that names the operation, and leaves nothing behind")
     func insertRefused() async throws {
         let fixture = try F()
         defer { fixture.directory.remove() }
         let cache = try await fixture.open()
-        try Self.refuse("entry", in: fixture.storePath)
+        try SQLiteFault.refuseInserts(into: "entry", in: fixture.storePath)
         do {
             try await cache.insert(F.request("How do I reset my password?"), response: F.answer("a"), model: "gpt-test")
             Issue.record("the insert should have failed")
@@ -45,7 +30,7 @@ struct StoreFailureTests {
         #expect(cache.stats.entries == 0)
         #expect(try await cache.lookup(F.request("How do I reset my password?")).hit == nil)
         #expect(try await cache.search(text: "How do I reset my password?", k: 5).isEmpty)
-        try Self.accept("entry", in: fixture.storePath)
+        try SQLiteFault.acceptInserts(into: "entry", in: fixture.storePath)
         try await cache.insert(F.request("How do I reset my password?"), response: F.answer("a"), model: "gpt-test")
         #expect(try await cache.lookup(F.request("How do I reset my password?")).hit != nil)
     }
@@ -63,7 +48,7 @@ struct StoreFailureTests {
             F.request("What is the capital of France?"), response: F.answer("b"), model: "gpt-test", ttl: 3600).key
         #expect(try await cache.lookup(F.request("What is the capital of France?")).hit != nil)
         #expect(try await cache.lookup(F.request("What is the capital of France?")).hit != nil)
-        try Self.refuse("namespace_counter", in: fixture.storePath)
+        try SQLiteFault.refuseInserts(into: "namespace_counter", in: fixture.storePath)
         fixture.clock.advance(by: 61)
         do {
             try await cache.maintain()
@@ -79,7 +64,7 @@ struct StoreFailureTests {
         #expect(try await cache.entry(key: kept) != nil)
         // Still failing: still kept, not lost and not counted twice.
         await #expect(throws: CacheError.self) { try await cache.maintain() }
-        try Self.accept("namespace_counter", in: fixture.storePath)
+        try SQLiteFault.acceptInserts(into: "namespace_counter", in: fixture.storePath)
         try await cache.maintain()
         try await cache.close()
         cache = try await fixture.open()
@@ -94,7 +79,7 @@ struct StoreFailureTests {
         let cache = try await fixture.open()
         try await cache.insert(F.request("What is the capital of France?"), response: F.answer("b"), model: "gpt-test")
         #expect(try await cache.lookup(F.request("What is the capital of France?")).hit != nil)
-        try Self.refuse("namespace_counter", in: fixture.storePath)
+        try SQLiteFault.refuseInserts(into: "namespace_counter", in: fixture.storePath)
         #expect(!FileManager.default.fileExists(atPath: fixture.indexPath))
         await #expect(throws: CacheError.self) { try await cache.close() }
         #expect(FileManager.default.fileExists(atPath: fixture.indexPath))

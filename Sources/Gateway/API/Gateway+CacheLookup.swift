@@ -21,8 +21,7 @@ extension Gateway {
         options.maxAge = try Self.number(body, "max_age", in: 0...Double.greatestFiniteMagnitude, "a number of seconds")
         let result = try await cache.lookup(cacheRequest, options: options)
         let namespace = result.namespace
-        let configured = cache.configuration.threshold(model: cacheRequest.model, label: namespace.label)
-        let threshold = max(configured, options.threshold ?? 0)
+        let threshold = cache.threshold(cacheRequest, in: namespace, options: options)
         // As configured (0.8, not the Float's 0.800000011920929).
         let shown = (Double(threshold) * 10_000).rounded() / 10_000
         var out: [String: JSONValue] = [

@@ -25,7 +25,7 @@ extension DejaConfiguration {
         case .string(let s):
             let plain = !s.isEmpty && s.allSatisfy { $0.isLetter || $0.isNumber || "/._-".contains($0) }
                 && !["true", "false", "null", "yes", "no", "on", "off"].contains(s.lowercased()) && Double(s) == nil
-            return plain ? s : JSONValue.string(s).jsonString
+            return plain ? s : JSONValue.quoted(s)
         case .array(let a) where a.isEmpty: return "[]"
         case .object(let o) where o.isEmpty: return "{}"
         default: return nil

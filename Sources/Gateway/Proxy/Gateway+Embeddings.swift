@@ -59,8 +59,7 @@ extension Gateway {
         do {
             vectors = try await cache.embedder.embed(inputs)
         } catch {
-            throw OpenAIError(status: .serviceUnavailable, message: "Deja's embedder failed: \(error)", type: "server_error",
-                              code: "embedder_unavailable")
+            throw OpenAIError.embedderUnavailable(error)
         }
         let data: [JSONValue] = vectors.enumerated().map { i, v in
             let embedding: JSONValue = base64

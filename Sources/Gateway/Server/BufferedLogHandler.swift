@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import SemanticCache
 
 /// A swift-log handler that writes `time level label: message key=value ...` lines (or, with
 /// `json`, one JSON object per line: `time`, `level`, `label`, `message`, then the metadata) to
@@ -75,26 +76,7 @@ public struct BufferedLogHandler: LogHandler {
         }
     }
 
-    /// `s` as a JSON string. Most log values need no escaping and are copied as they are; a
-    /// line per request at ten thousand a second makes this worth not building a `JSONValue`.
-    static func quoted(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return "\"" + s + "\"" }
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { JSONValue.quoted(s) }
 
     /// Writes out what is buffered (call before the process exits).
     public static func flush() {

@@ -104,9 +104,9 @@ struct RequestLogMiddleware: RouterMiddleware {
         if let cache = facts.cache { line += " cache=\(cache)" }
         if let s = facts.similarity { line += " similarity=\(fixed(Double(s), places: 4))" }
         if let u = facts.upstream { line += " upstream_ms=\(milliseconds(Int64(u * 1e6)))" }
-        if let note = facts.note { line += " note=\(JSONValue.string(note).jsonString)" }
-        if let error = facts.error { line += " error=\(JSONValue.string(error).jsonString)" }
-        if logPrompts, let prompt = facts.prompt { line += " prompt=\(JSONValue.string(prompt).jsonString)" }
+        if let note = facts.note { line += " note=\(JSONValue.quoted(note))" }
+        if let error = facts.error { line += " error=\(JSONValue.quoted(error))" }
+        if logPrompts, let prompt = facts.prompt { line += " prompt=\(JSONValue.quoted(prompt))" }
         return line
     }
 

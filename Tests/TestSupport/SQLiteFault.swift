@@ -1,0 +1,18 @@
+import GRDB
+
+/// Makes a cache store's SQLite file refuse writes the way a full disk does, for fault tests: a
+/// trigger raising `SQLITE_FULL`'s own message on every insert into `table`, until accepted again.
+public enum SQLiteFault {
+    public static func refuseInserts(into table: String, in path: String) throws {
+        try DatabaseQueue(path: path).write {
+            try $0.execute(sql: """
+                CREATE TRIGGER test_full_\(table) BEFORE INSERT ON \(table)
+                BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
+                """)
+        }
+    }
+
+    public static func acceptInserts(into table: String, in path: String) throws {
+        try DatabaseQueue(path: path).write { try $0.execute(sql: "DROP TRIGGER test_full_\(table)") }
+    }
+}
