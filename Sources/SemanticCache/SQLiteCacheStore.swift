@@ -32,6 +32,24 @@ public struct SQLiteCacheStore: CacheStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        // Someone else's database (a path typed wrong) is left exactly as it is: looked at through
+        // a plain connection first, before the pool would switch it to WAL and write to it.
+        if FileManager.default.fileExists(atPath: path) {
+            let foreign: Bool
+            do {
+                let look = try DatabaseQueue(path: path, configuration: configuration)
+                foreign = try look.read { db in
+                    let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+                    return !tables.isEmpty && !tables.contains("grdb_migrations")
+                }
+                try look.close()
+            } catch {
+                throw .store("cannot read \(path): \(Self.describe(error))\(Self.advice(error))")
+            }
+            if foreign {
+                throw .store("\(path) is an SQLite database of something else, not a Deja cache: set cache.store to another file")
+            }
+        }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -39,19 +57,6 @@ public struct SQLiteCacheStore: CacheStore {
             throw .store("cannot open \(path): \(Self.describe(error))\(Self.advice(error))")
         }
         database = pool
-        // Someone else's database (a path typed wrong) is left as it is, not given our tables.
-        let foreign: Bool
-        do {
-            foreign = try pool.read { db in
-                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
-                return !tables.isEmpty && !tables.contains("grdb_migrations")
-            }
-        } catch {
-            throw .store("cannot read \(path): \(Self.describe(error))\(Self.advice(error))")
-        }
-        if foreign {
-            throw .store("\(path) is an SQLite database of something else, not a Deja cache: set cache.store to another file")
-        }
         do {
             try Self.migrator.migrate(pool)
         } catch {

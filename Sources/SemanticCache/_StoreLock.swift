@@ -18,7 +18,10 @@ final class _StoreLock: @unchecked Sendable {
     init(store path: String) throws(CacheError) {
         let lockPath = path + ".lock"
         #if canImport(Glibc)
-        fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // The descriptor becomes `self.fd` only once locked: a class whose properties are all set
+        // runs `deinit` when its initialiser throws, which would close the descriptor a second
+        // time, and by then the number may belong to a file another thread just opened.
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw .store("cannot open the lock file \(lockPath): \(String(cString: strerror(errno)))")
         }
@@ -35,6 +38,7 @@ final class _StoreLock: @unchecked Sendable {
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        self.fd = fd
         #else
         fd = -1
         #endif

@@ -131,7 +131,10 @@ final class _IndexFileReader {
 
     init(path: String) throws(IndexError) {
         self.path = path
-        fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Set as properties only once nothing can throw: `deinit` closes `fd`, and runs when an
+        // initialiser throws after setting every property; a second close could hit a file
+        // another thread has since opened under the same number.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw .fileAccess(path: path, reason: systemError())
         }
@@ -141,6 +144,7 @@ final class _IndexFileReader {
             close(fd)
             throw .fileAccess(path: path, reason: reason)
         }
+        self.fd = fd
         fileSize = Int(info.st_size)
     }
 

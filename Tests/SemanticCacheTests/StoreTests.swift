@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
+import Synchronization
 import GRDB
 import SemanticCache
 import Testing
@@ -83,10 +87,12 @@ struct StoreTests {
         } throws: { error in
             (error as? CacheError)?.description.contains("\(path) is an SQLite database of something else") == true
         }
-        let tables = try DatabaseQueue(path: path).read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        let (tables, journal) = try DatabaseQueue(path: path).read { db in
+            (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"),
+             try String.fetchOne(db, sql: "PRAGMA journal_mode"))
         }
         #expect(tables == ["users"])
+        #expect(journal == "delete")
     }
 
     @Test("an exclusive store is refused to a second opener until the first is gone")
@@ -104,4 +110,36 @@ struct StoreTests {
         first = nil
         _ = try SQLiteCacheStore(path: path, exclusive: true)
     }
+
+    /// A refused opener closes its lock file once. Closing it twice would close whatever file
+    /// another thread had opened under the same number in between (in the gateway, a SQLite
+    /// connection; in the tests, a neighbour's database, which then read as "disk I/O error").
+    @Test("a refused opener closes only its own file descriptor")
+    func refusedOpenerClosesOnce() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path("cache.sqlite")
+        let holder = try SQLiteCacheStore(path: path, exclusive: true)
+        let stop = StopFlag()
+        // A neighbour that keeps opening a file and checks it is still open before closing it.
+        let neighbour = Task.detached { () -> Int in
+            var lost = 0
+            while !stop.value.load(ordering: .acquiring) {
+                let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+                for _ in 0..<50 where fcntl(fd, F_GETFD) < 0 { lost += 1; break }
+                if close(fd) != 0 { lost += 1 }
+            }
+            return lost
+        }
+        for _ in 0..<3000 {
+            #expect(throws: CacheError.self) { try SQLiteCacheStore(path: path, exclusive: true) }
+        }
+        stop.value.store(true, ordering: .releasing)
+        #expect(await neighbour.value == 0)
+        withExtendedLifetime(holder) {}
+    }
+}
+
+private final class StopFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }
