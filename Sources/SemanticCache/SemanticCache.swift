@@ -314,18 +314,23 @@ public final class SemanticCache: Sendable {
         in namespaces: Set<Digest128>? = nil, before: UInt64? = nil, limit: Int
     ) async throws(CacheError) -> (entries: [EntrySummary], more: Bool) {
         let now = clock.now().timeIntervalSince1970
-        let keys = catalog.keys(in: namespaces, before: before).sorted(by: >)
         var out: [EntrySummary] = []
-        var index = 0
-        while index < keys.count, out.count < limit {
-            let key = keys[index]
-            index += 1
-            guard let info = catalog.info(key), !Self.expired(info, at: now),
-                  let entry = try await store.entry(key: key)
-            else { continue }
-            out.append(entry.summary)
+        var cursor = before
+        while true {
+            // One key more than the page needs says whether older ones remain; more are asked
+            // for only when some of these turn out expired or gone.
+            let wanted = limit - out.count + 1
+            let keys = catalog.newestKeys(in: namespaces, before: cursor, count: wanted)
+            for key in keys {
+                if out.count == limit { return (out, true) }
+                cursor = key
+                guard let info = catalog.info(key), !Self.expired(info, at: now),
+                      let entry = try await store.entry(key: key)
+                else { continue }
+                out.append(entry.summary)
+            }
+            if keys.count < wanted { return (out, false) }
         }
-        return (out, index < keys.count)
     }
 
     /// Namespaces holding entries whose label matches `glob`.

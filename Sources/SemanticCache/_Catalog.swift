@@ -81,14 +81,23 @@ final class _Catalog: @unchecked Sendable {
 
     var allKeys: [UInt64] { locked { Array(entries.keys) } }
 
-    /// The keys below `before` (all when `nil`) of the namespaces in `only` (all when `nil`),
-    /// unsorted: copied under the lock, sorted by the caller outside it.
-    func keys(in only: Set<Digest128>?, before: UInt64?) -> [UInt64] {
+    /// The `count` greatest keys below `before` (all when `nil`) of the namespaces in `only`
+    /// (all when `nil`), greatest first: one page of a listing, newest first.
+    ///
+    /// A min-heap of `count` keys picks them in one pass, so a page costs O(n log count) and
+    /// `count` words, not a copy and sort of every key.
+    func newestKeys(in only: Set<Digest128>?, before: UInt64?, count: Int) -> [UInt64] {
+        guard count > 0 else { return [] }
         let limit = before ?? .max
-        return locked {
-            guard let only else { return entries.keys.filter { $0 < limit } }
-            return only.flatMap { (byNamespace[$0] ?? []).filter { $0 < limit } }
+        var heap = _NewestKeys(capacity: count)
+        locked {
+            if let only {
+                for namespace in only { for key in byNamespace[namespace] ?? [] where key < limit { heap.offer(key) } }
+            } else {
+                for key in entries.keys where key < limit { heap.offer(key) }
+            }
         }
+        return heap.descending()
     }
 
     /// The live entry an exact key names in `namespace`, stored at or after `storedSince`, marked
@@ -209,4 +218,43 @@ final class _ResponseMemo: @unchecked Sendable {
         defer { lock.unlock() }
         if let old = items.removeValue(forKey: key) { bytes -= old.data.count }
     }
+}
+
+/// The greatest keys offered, at most `capacity` of them: a min-heap whose root is the least
+/// key kept, replaced when a greater one comes.
+struct _NewestKeys {
+    private var heap: [UInt64] = []
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        heap.reserveCapacity(capacity)
+    }
+
+    mutating func offer(_ key: UInt64) {
+        if heap.count < capacity {
+            heap.append(key)
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard heap[child] < heap[parent] else { break }
+                heap.swapAt(child, parent)
+                child = parent
+            }
+        } else if key > heap[0] {
+            heap[0] = key
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var least = parent
+                if left < heap.count, heap[left] < heap[least] { least = left }
+                if right < heap.count, heap[right] < heap[least] { least = right }
+                guard least != parent else { break }
+                heap.swapAt(parent, least)
+                parent = least
+            }
+        }
+    }
+
+    func descending() -> [UInt64] { heap.sorted(by: >) }
 }

@@ -235,6 +235,45 @@ struct LifecycleTests {
         #expect(cache.stats.entries == 1)
     }
 
+    /// A page is filled from the newest keys; expired entries among them are skipped and more
+    /// keys are taken, so a page is full whenever enough live entries remain.
+    @Test("listing pages newest first, skip expired entries, and say whether older ones remain")
+    func listing() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        fixture.configuration.ttl = 0
+        let cache = try await fixture.open()
+        var live: [UInt64] = []
+        for i in 0..<20 {
+            // Every entry but each third expires in 10 s.
+            let entry = try await cache.insert(
+                F.request("Question number \(i) about the weather"), response: F.answer("\(i)"), model: "gpt-test",
+                ttl: i % 3 == 0 ? nil : 10)
+            if i % 3 == 0 { live.append(entry.key) }
+        }
+        let other = try await cache.insert(F.request("Another tenant", tenant: "globex"), response: F.answer("x"), model: "gpt-test")
+        fixture.clock.advance(by: 11)
+        live.append(other.key)
+        live.sort(by: >)
+
+        var pages: [[UInt64]] = []
+        var before: UInt64? = nil
+        var more = true
+        while more {
+            let page = try await cache.entries(before: before, limit: 3)
+            pages.append(page.entries.map(\.key))
+            more = page.more
+            before = page.entries.last?.key
+            if page.entries.isEmpty { break }
+        }
+        #expect(pages.flatMap { $0 } == live)
+        #expect(pages.dropLast().allSatisfy { $0.count == 3 })
+        let acme = try await cache.entries(in: [F.request("x").namespace(shared: false).id], limit: 100)
+        #expect(acme.entries.map(\.key) == Array(live.dropFirst()) && !acme.more)
+        let newest = try await cache.entries(limit: 1)
+        #expect(newest.entries.map(\.key) == [other.key] && newest.more)
+    }
+
     @Test("a newer answer to the same exact request replaces the older one")
     func replace() async throws {
         let fixture = try F()
