@@ -385,16 +385,17 @@ static inline void deja_kernel_6x16(const float *const x[6], size_t k, const flo
 
 #endif
 
-/// `y[rows][n] = x[rows][k] · W` with W packed by `deja_pack_panels`. Returns 0, having done
-/// nothing, when it cannot (no AVX2/FMA, not x86-64, k over 4096, n not a multiple of 16): the
-/// caller then uses `cblas_sgemm`.
-static inline int deja_gemm_packed(int avx2, const float *x, size_t rows, size_t k, const float *panels, size_t n,
-                                   float *y) {
+/// Columns `[j0, j1)` (multiples of 16) of `y[rows][n] = x[rows][k] · W`, W packed by
+/// `deja_pack_panels`: the share of one thread when several split a product by columns.
+/// Returns 0, having done nothing, when it cannot (no AVX2/FMA, not x86-64, k over 4096, n not
+/// a multiple of 16): the caller then uses `cblas_sgemm`.
+static inline int deja_gemm_packed_columns(int avx2, const float *x, size_t rows, size_t k, const float *panels,
+                                           size_t n, size_t j0, size_t j1, float *y) {
 #if DEJA_X86_64
     static const float zeros[4096];
-    if (!avx2 || k > 4096 || n % 16 != 0) return 0;
+    if (!avx2 || k > 4096 || n % 16 != 0 || j0 % 16 != 0 || j1 > n) return 0;
     float tile[96];
-    for (size_t j = 0; j < n; j += 16) {
+    for (size_t j = j0; j < j1; j += 16) {
         const float *panel = panels + j * k;
         for (size_t r = 0; r < rows; r += 6) {
             // A last tile of fewer than six rows multiplies rows of zeros in their place.
@@ -407,9 +408,18 @@ static inline int deja_gemm_packed(int avx2, const float *x, size_t rows, size_t
     }
     return 1;
 #else
-    (void)avx2; (void)x; (void)rows; (void)k; (void)panels; (void)n; (void)y;
+    (void)avx2; (void)x; (void)rows; (void)k; (void)panels; (void)n; (void)j0; (void)j1; (void)y;
     return 0;
 #endif
 }
+
+/// `y[rows][n] = x[rows][k] · W` with W packed by `deja_pack_panels`, on this thread; 0 when it
+/// cannot (see `deja_gemm_packed_columns`).
+static inline int deja_gemm_packed(int avx2, const float *x, size_t rows, size_t k, const float *panels, size_t n,
+                                   float *y) {
+    return deja_gemm_packed_columns(avx2, x, rows, k, panels, n, 0, n, y);
+}
+
+#include "team.h"
 
 #endif

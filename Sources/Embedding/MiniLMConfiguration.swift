@@ -7,14 +7,19 @@ public struct MiniLMConfiguration: Codable, Sendable, Equatable {
     /// written in the configuration file is resolved against the file's folder; the default is
     /// relative to the working folder, where `make model` puts the model.
     public var path: String
-    /// The largest batch one forward pass takes.
+    /// The largest batch the workers take together: each pass takes at most `max_batch /
+    /// workers`, so that a burst is shared among the workers rather than queued behind one.
     public var maxBatch: Int
     /// How long a lookup that finds the model idle may wait for others to join its batch, in
     /// milliseconds. Under load it does not matter (batches fill while the model runs: measured
     /// the same throughput with 0 and 2 at 32 callers); alone, a lookup pays it in full, so it
     /// is kept short.
     public var batchWaitMilliseconds: Double
-    /// OpenBLAS threads for each forward pass (0: the cores divided among the workers).
+    /// Threads for each forward pass (0: automatic). Long products (large batches) run on
+    /// OpenBLAS with this many threads (automatic: the cores divided among the workers); short
+    /// ones (a few sentences) are split by the pass's own helper threads over up to this many
+    /// cores (automatic: up to all of them, four at most) while other passes leave them idle,
+    /// so that a lone lookup uses the whole machine and a busy one keeps to its core.
     public var threads: Int
     /// Forward passes that run at once, each on a thread of its own with `threads` OpenBLAS
     /// threads (0: one per core, each with one thread). One per core served about 20% more

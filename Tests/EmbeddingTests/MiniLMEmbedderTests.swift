@@ -43,10 +43,18 @@ struct MiniLMEmbedderTests {
             #expect(diff < 1e-5, "\(text.prefix(30)): max difference \(diff)")
         }
         // 48 concurrent single-text calls are gathered into batches by the scheduler: by the
-        // shared embedder's one worker, and by two workers taking batches of at most 8 at once.
+        // shared embedder's workers (the default: one per core, short products split over idle
+        // cores), by two workers on one thread each taking batches of at most 4 at once, and by
+        // one worker that splits every short product with a helper thread.
         let workers = try MiniLMEmbedder.load(MiniLMConfiguration(
             path: MiniLMModel.folder, maxBatch: 8, batchWaitMilliseconds: 1, threads: 1, workers: 2))
-        for model in [embedder, workers] {
+        let split = try MiniLMEmbedder.load(MiniLMConfiguration(
+            path: MiniLMModel.folder, maxBatch: 8, batchWaitMilliseconds: 0, threads: 2, workers: 1))
+        for (i, text) in texts.enumerated() {
+            let diff = zip(try await split.embed(text), batch[i]).map { abs($0 - $1) }.max() ?? 1
+            #expect(diff < 1e-5, "split by columns, \(text.prefix(30)): max difference \(diff)")
+        }
+        for model in [embedder, workers, split] {
             let concurrent = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
                 for i in 0..<48 { group.addTask { (i, try await model.embed(texts[i % texts.count])) } }
                 var out = [[Float]](repeating: [], count: 48)

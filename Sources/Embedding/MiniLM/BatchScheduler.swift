@@ -23,15 +23,30 @@ final class BatchScheduler: @unchecked Sendable {
     private var threads: [Thread] = []
 
     let maxBatch: Int
+    /// The most sentences one pass takes: `maxBatch` shared among the workers. When each took up
+    /// to `maxBatch`, a closed loop of `maxBatch` callers (32 clients, each sending its next
+    /// prompt when the last is answered) ran on one worker at a time, the whole batch going back
+    /// and forth between two workers while the other idled: 244 sentences/s (345 in one run of
+    /// three), against 467 and 470 with batches of at most 16 (`deja bench embed --embedder
+    /// minilm`, two workers on one thread each). A smaller batch costs little: one thread runs
+    /// batches of 8 at 230 sentences/s and of 32 at 246.
+    let batchLimit: Int
     let wait: Duration
 
-    /// Starts `workers` threads, each with an encoder of its own over the shared `weights`.
+    /// Passes running now, so that a pass alone may use the idle cores.
+    private let share: _CoreShare
+
+    /// Starts `workers` threads, each with an encoder of its own over the shared `weights` and
+    /// `helpers` threads to split its short products over the `cores` others leave idle.
     /// Call ``stop()`` to end them.
-    init(weights: BertWeights, workers: Int, maxBatch: Int, wait: Duration) {
+    init(weights: BertWeights, workers: Int, helpers: Int = 0, cores: Int = 1, maxBatch: Int, wait: Duration) {
         self.maxBatch = max(maxBatch, 1)
+        batchLimit = max(self.maxBatch / max(workers, 1), 1)
         self.wait = wait
+        let share = _CoreShare(cores: cores)
+        self.share = share
         for i in 0..<max(workers, 1) {
-            let thread = Thread { [self] in work(BertEncoder(weights: weights)) }
+            let thread = Thread { [self] in work(BertEncoder(weights: weights, helpers: helpers, share: share)) }
             thread.name = "deja.minilm.\(i)"
             thread.qualityOfService = .userInitiated
             threads.append(thread)
@@ -48,7 +63,7 @@ final class BatchScheduler: @unchecked Sendable {
             pendingSequences += sequences.count
             // A full batch also ends a worker's wait for company; otherwise one idle worker is
             // enough to take the job.
-            if pendingSequences >= maxBatch { condition.broadcast() } else { condition.signal() }
+            if pendingSequences >= batchLimit { condition.broadcast() } else { condition.signal() }
             condition.unlock()
         }
     }
@@ -76,9 +91,9 @@ final class BatchScheduler: @unchecked Sendable {
                 return
             }
             // Fresh from idle with a batch that is not full: give others a moment to join it.
-            if woke && waitSeconds > 0 && pendingSequences < maxBatch && !stopped {
+            if woke && waitSeconds > 0 && pendingSequences < batchLimit && !stopped {
                 let deadline = Date(timeIntervalSinceNow: waitSeconds)
-                while pendingSequences < maxBatch && !pending.isEmpty && !stopped {
+                while pendingSequences < batchLimit && !pending.isEmpty && !stopped {
                     if !condition.wait(until: deadline) { break }
                 }
                 if pending.isEmpty {  // another worker took them meanwhile
@@ -87,9 +102,12 @@ final class BatchScheduler: @unchecked Sendable {
                 }
             }
             let jobs = takeBatch()
+            share.begin()
+            if !pending.isEmpty { condition.signal() }  // the rest is another worker's batch
             condition.unlock()
 
             let vectors = encoder.encode(jobs.flatMap(\.sequences))
+            share.end()
             var first = 0
             for job in jobs {
                 job.continuation.resume(returning: Array(vectors[first..<(first + job.sequences.count)]))
@@ -98,12 +116,12 @@ final class BatchScheduler: @unchecked Sendable {
         }
     }
 
-    /// Whole jobs from the front of the queue, up to ``maxBatch`` sentences (at least one job).
+    /// Whole jobs from the front of the queue, up to ``batchLimit`` sentences (at least one job).
     /// Called with the lock held.
     private func takeBatch() -> [Job] {
         var taken = 0
         var count = 0
-        while taken < pending.count && (taken == 0 || count + pending[taken].sequences.count <= maxBatch) {
+        while taken < pending.count && (taken == 0 || count + pending[taken].sequences.count <= batchLimit) {
             count += pending[taken].sequences.count
             taken += 1
         }

@@ -26,13 +26,21 @@ final class BertEncoder {
     private var scores = _FloatScratch()
     /// Whether OpenBLAS runs on one thread, so that short products go to the packed kernel.
     private var packedOnOneThread = true
+    /// Helper threads that split short products by columns, and how many cores they may use.
+    private let team: UnsafeMutablePointer<deja_team>?
+    private let share: _CoreShare?
 
-    init(weights: BertWeights) {
+    /// An encoder; with `helpers` > 0 and a `share`, one that splits each short product over up
+    /// to `helpers` more threads while `share` says cores are idle.
+    init(weights: BertWeights, helpers: Int = 0, share: _CoreShare? = nil) {
         self.weights = weights
+        self.team = share == nil ? nil : deja_team_start(Int32(helpers))
+        self.share = share
     }
 
     deinit {
         for buffer in [hidden, qkv, context, projected, intermediate, scores] { buffer.free() }
+        deja_team_stop(team)
     }
 
     /// One L2-normalised, mean-pooled vector per token sequence.
@@ -111,20 +119,26 @@ final class BertEncoder {
         }
     }
 
-    /// Up to this many rows (tokens of the batch), a projection uses the packed weights when
-    /// OpenBLAS runs on one thread: per layer 1.65× faster than `cblas_sgemm` at 18 rows, 1.1×
-    /// at 32 and 64, even at 128 (OpenBLAS 0.3.21, one thread, this machine's Zen). The packed
-    /// product runs on one thread, so with more OpenBLAS threads `cblas_sgemm`, which splits
-    /// even a short product between them, is faster (4.4 against 5.9 ms a sentence on two).
+    /// Up to this many rows (tokens of the batch), a projection uses the packed weights: per
+    /// layer 1.65× faster than `cblas_sgemm` at 18 rows, 1.1× at 32 and 64, even at 128 (OpenBLAS
+    /// 0.3.21, one thread, this machine's Zen). Split by columns over the encoder's team when
+    /// cores are idle; on this thread alone when OpenBLAS runs on one thread too. Otherwise
+    /// `cblas_sgemm`, which splits even a short product between its threads, is faster (4.4
+    /// against 5.9 ms a sentence on two).
     static let packedRowLimit = 96
 
     /// `y = x · W` for a row-major `[rows, inputs]` x and an `[inputs, outputs]` W (see
     /// ``BertWeights`` for why the weights are held transposed).
     private func project(_ x: UnsafePointer<Float>, rows: Int, weight: ProjectionWeight, into y: UnsafeMutablePointer<Float>) {
-        if rows <= Self.packedRowLimit, packedOnOneThread, let panels = weight.panels,
-           deja_gemm_packed(avx2, x, rows, weight.inputs, panels, weight.outputs, y) != 0
-        {
-            return
+        if rows <= Self.packedRowLimit, let panels = weight.panels {
+            if let team, let ways = share?.ways, ways > 1,
+               deja_team_gemm_packed(team, Int32(ways), avx2, x, rows, weight.inputs, panels, weight.outputs, y) != 0
+            {
+                return
+            }
+            if packedOnOneThread, deja_gemm_packed(avx2, x, rows, weight.inputs, panels, weight.outputs, y) != 0 {
+                return
+            }
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(weight.outputs), Int32(weight.inputs),
                     1, x, Int32(weight.inputs), weight.matrix, Int32(weight.outputs), 0, y, Int32(weight.outputs))

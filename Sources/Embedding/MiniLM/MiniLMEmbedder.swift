@@ -69,8 +69,16 @@ public final class MiniLMEmbedder: Embedder {
         openblas_set_num_threads(Int32(threads))
         let identity = "minilm-v1(\(folder.lastPathComponent),weights=\(digest(weightsFile.bytes)),"
             + "vocab=\(digest(vocabulary)),lower=\(options.lowercase),max_tokens=\(tokenizer.maxTokens))"
+        // Short products (a few sentences) are split by the encoders' own helpers over the
+        // cores other passes leave idle: with `threads` set, up to that many (as asked, even
+        // past the cores); else up to all (four at most: past that, a 384-column product splits
+        // into too little work each).
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let helpers = min(configuration.threads > 0 ? configuration.threads : cores, 4) - 1
         let scheduler = BatchScheduler(
-            weights: weights, workers: configuration.resolvedWorkers, maxBatch: configuration.maxBatch,
+            weights: weights, workers: configuration.resolvedWorkers, helpers: helpers,
+            cores: max(cores, configuration.threads),
+            maxBatch: configuration.maxBatch,
             wait: .microseconds(Int64(configuration.batchWaitMilliseconds * 1000)))
         return MiniLMEmbedder(dimension: shape.hiddenSize, identity: identity, tokenizer: tokenizer, scheduler: scheduler)
     }

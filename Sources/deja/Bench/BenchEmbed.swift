@@ -16,7 +16,9 @@ extension Deja {
                 second and the median latency of one call. For minilm the threads are the model's \
                 (OpenBLAS) threads with one caller, plus rows of 32 concurrent one-prompt callers \
                 that the embedder gathers into batches: one worker on all threads, then one worker \
-                per thread on one thread each. For the other embedders the threads are callers.
+                per thread on one thread each; the last rows are the default configuration (a worker \
+                per core, threads automatic, shown as 0) with one caller and with 32 (no batch wait). \
+                For the other embedders the threads are callers.
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -98,6 +100,17 @@ extension Deja {
                     minilm.workers = all
                     var row = try await measure(try MiniLMEmbedder.load(minilm), lines, callers: 32, batch: 1, threads: 1)
                     row.workers = all
+                    rows.append(row)
+                }
+                // The default: a worker per core, threads automatic (shown as 0): one caller, whose
+                // pass has the machine to itself, then 32.
+                minilm.threads = 0
+                minilm.workers = 0
+                minilm.batchWaitMilliseconds = 0
+                let automatic = try MiniLMEmbedder.load(minilm)
+                for callers in [1, 32] {
+                    var row = try await measure(automatic, lines, callers: callers, batch: 1, threads: 0)
+                    row.workers = minilm.resolvedWorkers
                     rows.append(row)
                 }
             } else {
