@@ -24,8 +24,9 @@ public struct MiniLMConfiguration: Codable, Sendable, Equatable {
     /// Forward passes that run at once, each on a thread of its own with `threads` OpenBLAS
     /// threads (0: one per core, each with one thread). One per core served about 20% more
     /// requests per second than one worker on both cores in the gateway on 2 cores under load
-    /// (600 and 612 against 519 and 509, 10% new prompts); one worker on every core gives a lone
-    /// lookup the lowest latency (a 16-token prompt in about 5 ms instead of 7.5).
+    /// (600 and 612 against 519 and 509, 10% new prompts), and a lone lookup is as fast either
+    /// way (a 16-token prompt in about 3.2 ms), its worker splitting its products over the
+    /// idle cores.
     public var workers: Int
 
     /// ``workers`` with 0 resolved to the number of cores.
