@@ -134,7 +134,7 @@ final class _PairsLog: Sendable {
         line += ", \"served\": \(pair.served)"
         if let refusal = pair.refusal { line += ", \"refused\": \(text(refusal))" }
         line += ", \"model\": \(text(pair.model)), \"namespace\": \(text(pair.label)), \"entry\": \(pair.candidate)"
-        line += ", \"at\": \(text(ISO8601DateFormatter().string(from: pair.at)))}\n"
+        line += ", \"at\": \(text(pair.at.formatted(.iso8601)))}\n"
         return line
     }
 }

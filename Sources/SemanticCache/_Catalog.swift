@@ -24,7 +24,7 @@ final class _Catalog: @unchecked Sendable {
     private var byNamespace: [Digest128: Set<UInt64>] = [:]
     private var labels: [Digest128: String] = [:]
     private var bytes = 0
-    private var expiries = _ExpiryHeap()
+    private var expiries = _MinHeap<_Expiry>()
 
     @inline(__always)
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
@@ -45,7 +45,7 @@ final class _Catalog: @unchecked Sendable {
             byExact[info.exactKey] = key
             byNamespace[info.namespace, default: []].insert(key)
             labels[info.namespace] = label
-            if let at = info.expiresAt { expiries.push(at, key) }
+            if let at = info.expiresAt { expiries.push(_Expiry(at: at, key: key)) }
         }
     }
 
@@ -89,15 +89,23 @@ final class _Catalog: @unchecked Sendable {
     func newestKeys(in only: Set<Digest128>?, before: UInt64?, count: Int) -> [UInt64] {
         guard count > 0 else { return [] }
         let limit = before ?? .max
-        var heap = _NewestKeys(capacity: count)
-        locked {
-            if let only {
-                for namespace in only { for key in byNamespace[namespace] ?? [] where key < limit { heap.offer(key) } }
-            } else {
-                for key in entries.keys where key < limit { heap.offer(key) }
+        var heap = _MinHeap<UInt64>(reservingCapacity: count)
+        func offer(_ key: UInt64) {
+            if heap.count < count {
+                heap.push(key)
+            } else if let least = heap.first, key > least {
+                heap.popFirst()
+                heap.push(key)
             }
         }
-        return heap.descending()
+        locked {
+            if let only {
+                for namespace in only { for key in byNamespace[namespace] ?? [] where key < limit { offer(key) } }
+            } else {
+                for key in entries.keys where key < limit { offer(key) }
+            }
+        }
+        return heap.items.sorted(by: >)
     }
 
     /// The live entry an exact key names in `namespace`, stored at or after `storedSince`, marked
@@ -134,7 +142,7 @@ final class _Catalog: @unchecked Sendable {
                 if let at = entries[top.key]?.expiresAt, at <= time, seen.insert(top.key).inserted { out.append(top.key) }
             }
             if expiries.count > 2 * max(entries.count, 1024) {
-                expiries = _ExpiryHeap(entries.compactMap { e in e.value.expiresAt.map { _ExpiryHeap.Item(at: $0, key: e.key) } })
+                expiries = _MinHeap(entries.compactMap { e in e.value.expiresAt.map { _Expiry(at: $0, key: e.key) } })
             }
             return out
         }
@@ -143,7 +151,7 @@ final class _Catalog: @unchecked Sendable {
     /// Puts entries back on the expiry schedule (their deletion failed; the next upkeep retries).
     func scheduleExpiry(of keys: [UInt64]) {
         locked {
-            for key in keys { if let at = entries[key]?.expiresAt { expiries.push(at, key) } }
+            for key in keys { if let at = entries[key]?.expiresAt { expiries.push(_Expiry(at: at, key: key)) } }
         }
     }
 
@@ -218,43 +226,4 @@ final class _ResponseMemo: @unchecked Sendable {
         defer { lock.unlock() }
         if let old = items.removeValue(forKey: key) { bytes -= old.data.count }
     }
-}
-
-/// The greatest keys offered, at most `capacity` of them: a min-heap whose root is the least
-/// key kept, replaced when a greater one comes.
-struct _NewestKeys {
-    private var heap: [UInt64] = []
-    private let capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        heap.reserveCapacity(capacity)
-    }
-
-    mutating func offer(_ key: UInt64) {
-        if heap.count < capacity {
-            heap.append(key)
-            var child = heap.count - 1
-            while child > 0 {
-                let parent = (child - 1) / 2
-                guard heap[child] < heap[parent] else { break }
-                heap.swapAt(child, parent)
-                child = parent
-            }
-        } else if key > heap[0] {
-            heap[0] = key
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var least = parent
-                if left < heap.count, heap[left] < heap[least] { least = left }
-                if right < heap.count, heap[right] < heap[least] { least = right }
-                guard least != parent else { break }
-                heap.swapAt(parent, least)
-                parent = least
-            }
-        }
-    }
-
-    func descending() -> [UInt64] { heap.sorted(by: >) }
 }

@@ -52,31 +52,30 @@ public struct BufferedLogHandler: LogHandler {
     static func jsonLine(
         time: String, level: Logger.Level, label: String, message: String, _ metadata: Logger.Metadata
     ) -> String {
-        var text = "{\"time\":\"\(time)\",\"level\":\"\(level)\",\"label\":\(quoted(label)),\"message\":\(quoted(message))"
+        var text = "{\"time\":\"\(time)\",\"level\":\"\(level)\",\"label\":\(JSONValue.quoted(label)),\"message\":\(JSONValue.quoted(message))"
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where !["time", "level", "label", "message"].contains(key) {
-            text += ",\(quoted(key)):\(json(value))"
+            text += ",\(JSONValue.quoted(key)):\(json(value))"
         }
         return text + "}\n"
     }
 
     static func json(_ value: Logger.MetadataValue) -> String {
         switch value {
-        case .string(let s): return quoted(s)
+        case .string(let s): return JSONValue.quoted(s)
         case .stringConvertible(let v):
             switch v {
             case let b as Bool: return b ? "true" : "false"
             case let i as Int: return String(i)
             case let i as Int64: return String(i)
             case let d as Double where d.isFinite: return "\(d)"
-            default: return quoted(v.description)
+            default: return JSONValue.quoted(v.description)
             }
         case .array(let items): return "[" + items.map(json).joined(separator: ",") + "]"
         case .dictionary(let d):
-            return "{" + d.sorted { $0.key < $1.key }.map { "\(quoted($0.key)):\(json($0.value))" }.joined(separator: ",") + "}"
+            return "{" + d.sorted { $0.key < $1.key }.map { "\(JSONValue.quoted($0.key)):\(json($0.value))" }.joined(separator: ",") + "}"
         }
     }
 
-    static func quoted(_ s: String) -> String { JSONValue.quoted(s) }
 
     /// Writes out what is buffered (call before the process exits).
     public static func flush() {
