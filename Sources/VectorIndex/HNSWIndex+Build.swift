@@ -93,7 +93,7 @@ extension HNSWIndex {
         tags.reserveCapacity(liveKeys.count)
         for key in liveKeys {
             let slot = slotOfKey[key]!
-            rows.append(contentsOf: UnsafeBufferPointer(start: storage.vector(slot), count: dimension))
+            rows.append(contentsOf: UnsafeBufferPointer(start: storage.view.vector(slot), count: dimension))
             tags.append(storage.tags[Int(slot)])
         }
         // Cannot fail: the vectors are already normalised.
@@ -112,7 +112,7 @@ extension HNSWIndex {
             for row in rows {
                 let level = randomLevel(for: keys[row])
                 let slot = storage.appendSlot(level: level)
-                storage.vector(slot).update(from: v.baseAddress! + row * dimension, count: dimension)
+                storage.view.vector(slot).update(from: v.baseAddress! + row * dimension, count: dimension)
                 storage.keys[Int(slot)] = keys[row]
                 storage.tags[Int(slot)] = tags[row]
                 slotOfKey[keys[row]] = slot

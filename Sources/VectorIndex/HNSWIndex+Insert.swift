@@ -50,9 +50,9 @@ extension HNSWIndex {
         let appends: Bool
         let level: Int
         if let existing = slotOfKey[key] {
-            (slot, appends, level) = (existing, false, storage.level(existing))
+            (slot, appends, level) = (existing, false, storage.view.level(existing))
         } else if let free = freeSlots.last {
-            (slot, appends, level) = (free, false, storage.level(free))
+            (slot, appends, level) = (free, false, storage.view.level(free))
         } else {
             (slot, appends, level) = (UInt32(storage.count), true, randomLevel(for: key))
         }

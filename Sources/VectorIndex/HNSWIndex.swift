@@ -80,7 +80,7 @@ public struct HNSWIndex: Sendable {
     /// The normalised vector stored for `key`, or `nil` when the key is absent.
     public func vector(forKey key: UInt64) -> [Float]? {
         guard let slot = slotOfKey[key] else { return nil }
-        return Array(UnsafeBufferPointer(start: storage.vector(slot), count: dimension))
+        return Array(UnsafeBufferPointer(start: storage.view.vector(slot), count: dimension))
     }
 
     /// Allocates room for `slots` vectors, so that a bulk load does not grow the buffers.

@@ -145,31 +145,6 @@ final class _HNSWStorage: @unchecked Sendable {
         return UInt32(slot)
     }
 
-    /// The link list of `slot` on `level`: element 0 is the count, then the linked slots.
-    @inline(__always)
-    func links(_ slot: UInt32, level: Int) -> UnsafeMutablePointer<UInt32> {
-        if level == 0 {
-            return links0 + Int(slot) * stride0
-        }
-        return upperLinks + (Int(upperBlock[Int(slot)]) + level - 1) * strideUpper
-    }
-
-    /// The normalised vector of `slot`.
-    @inline(__always)
-    func vector(_ slot: UInt32) -> UnsafeMutablePointer<Float> {
-        vectors + Int(slot) * dimension
-    }
-
-    @inline(__always)
-    func isDeleted(_ slot: UInt32) -> Bool {
-        flags[Int(slot)] & Self.deletedFlag != 0
-    }
-
-    @inline(__always)
-    func level(_ slot: UInt32) -> Int {
-        Int(levels[Int(slot)])
-    }
-
     /// Pointers to the buffers as they are now, for hot loops (reading a class's `var` on every
     /// step costs an exclusivity check). Take a new view after anything that may grow the storage.
     var view: _GraphView {
@@ -201,6 +176,7 @@ struct _GraphView: @unchecked Sendable {
     /// Slots in use when the view was taken.
     let slots: Int
 
+    /// The link list of `slot` on `level`: element 0 is the count, then the linked slots.
     @inline(__always)
     func links(_ slot: UInt32, level: Int) -> UnsafeMutablePointer<UInt32> {
         if level == 0 {
@@ -209,6 +185,7 @@ struct _GraphView: @unchecked Sendable {
         return upperLinks + (Int(upperBlock[Int(slot)]) + level - 1) * strideUpper
     }
 
+    /// The normalised vector of `slot`.
     @inline(__always)
     func vector(_ slot: UInt32) -> UnsafeMutablePointer<Float> {
         vectors + Int(slot) * dimension
