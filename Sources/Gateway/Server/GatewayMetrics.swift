@@ -51,32 +51,31 @@ public final class GatewayMetrics: @unchecked Sendable {
     }
 
     func counter(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
-        let k = key(label, dimensions)
-        lock.lock()
-        defer { lock.unlock() }
-        if let c = counters[k] { return c }
-        let c = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
-        counters[k] = c
-        return c
+        handle(in: \.counters, key(label, dimensions)) {
+            CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+        }
     }
 
     func timer(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Timer {
-        let k = key(label, dimensions)
-        lock.lock()
-        defer { lock.unlock() }
-        if let t = timers[k] { return t }
-        let t = CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory)
-        timers[k] = t
-        return t
+        handle(in: \.timers, key(label, dimensions)) {
+            CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory)
+        }
     }
 
     func gauge(_ label: String) -> CoreMetrics.Gauge {
+        handle(in: \.gauges, label) { CoreMetrics.Gauge(label: label, factory: factory) }
+    }
+
+    /// The handle kept under `key` in `table`, made on first use.
+    private func handle<Handle>(
+        in table: ReferenceWritableKeyPath<GatewayMetrics, [String: Handle]>, _ key: String, make: () -> Handle
+    ) -> Handle {
         lock.lock()
         defer { lock.unlock() }
-        if let g = gauges[label] { return g }
-        let g = CoreMetrics.Gauge(label: label, factory: factory)
-        gauges[label] = g
-        return g
+        if let existing = self[keyPath: table][key] { return existing }
+        let made = make()
+        self[keyPath: table][key] = made
+        return made
     }
 
     /// A finished request: `deja_requests_total{route,status}` and `deja_request_duration_seconds{route}`.
