@@ -78,7 +78,7 @@ bench-index: release
 ## The side-by-side run against hnswlib, FAISS and USearch (../shared/bench/anchors.py).
 anchors: release
 	@test -x .anchors/venv/bin/python || { python3 -m venv .anchors/venv && .anchors/venv/bin/pip install -q numpy hnswlib faiss-cpu usearch psutil threadpoolctl; }
-	.anchors/venv/bin/python ../shared/bench/anchors.py --external deja='.build/release/deja bench index --anchors-request'
+	.anchors/venv/bin/python ../shared/bench/anchors.py --rebuild --external deja='.build/release/deja bench index --anchors-request'
 
 clean:
 	rm -rf .build .build-tsan .build-py .run
