@@ -77,8 +77,16 @@ struct _JSONParser {
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
-        default: throw error("unexpected character '\(Character(Unicode.Scalar(c)))'")
+        default: throw error("unexpected \(Self.describe(c))")
         }
+    }
+
+    /// A printable ASCII byte as itself, any other as its value: a control byte or a lone byte of
+    /// a multi-byte character printed raw would garble the error and the log line that shows it.
+    static func describe(_ byte: UInt8) -> String {
+        if (0x21...0x7E).contains(byte) { return "character '\(Character(Unicode.Scalar(byte)))'" }
+        let hex = String(byte, radix: 16, uppercase: true)
+        return "byte 0x" + (hex.count == 1 ? "0" + hex : hex)
     }
 
     mutating func literal(_ word: StaticString) throws(JSONParseError) {
@@ -192,7 +200,9 @@ struct _JSONParser {
                 }
                 out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
             default:
-                throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))'")
+                let shown = (0x21...0x7E).contains(e)
+                    ? "'\\\(Character(Unicode.Scalar(e)))'" : "'\\' followed by \(Self.describe(e))"
+                throw error("invalid escape \(shown)")
             }
         }
         throw error("unterminated string")
