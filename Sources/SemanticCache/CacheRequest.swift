@@ -145,8 +145,7 @@ public struct CacheRequest: Sendable {
                 out.append(ch)
             }
         }
-        while let last = out.last, "?!.。？！".contains(last) { out.removeLast() }
-        while out.last == " " { out.removeLast() }
+        while let last = out.last, "?!.。？！ ".contains(last) { out.removeLast() }
         return out
     }
 

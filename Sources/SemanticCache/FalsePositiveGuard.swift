@@ -77,7 +77,8 @@ public struct PromptFeatures: Sendable, Equatable {
         var words = 0
         var capitalised = 0
         for token in text.split(whereSeparator: { $0.isWhitespace }) {
-            let word = token.trimmingCharacters(in: .punctuationCharacters)
+            // Trimmed of everything but letters, marks and digits, as the ASCII path does ("C++" → "c").
+            let word = token.trimmingCharacters(in: Self.notAlphanumeric)
             defer { sentenceStart = token.last.map { ".?!:".contains($0) } ?? false }
             guard let first = word.first, first.isLetter else { continue }
             words += 1
@@ -91,6 +92,8 @@ public struct PromptFeatures: Sendable, Equatable {
         }
         return words > 0 && capitalised * 2 > words ? [] : out
     }
+
+    static let notAlphanumeric = CharacterSet.alphanumerics.inverted
 
     /// ``names(in:)`` on ASCII bytes.
     static func asciiNames(_ bytes: [UInt8]) -> Set<String> {
