@@ -126,7 +126,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["VectorIndex", "Embedding", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["VectorIndex", "Embedding", "SemanticCache", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

@@ -159,6 +159,42 @@ struct CacheAPITests {
         }
     }
 
+    /// A tenant or partition of the wrong type read as none would file an entry where every
+    /// client without one finds it; a `k` or `namespace` ignored would widen a search.
+    @Test("fields of the wrong type are refused with 400 naming them, not read as absent")
+    func wrongTypes() async throws {
+        try await H.run { h in
+            let entry: [String: JSONValue] = ["prompt": "What are your opening hours?", "response": "9 to 5.", "model": "gpt-test"]
+            for (field, value) in [("tenant", 5), ("namespace", ["a"]), ("system", ["role": "system"]), ("response", 7)]
+                as [(String, JSONValue)]
+            {
+                var body = entry
+                body[field] = value
+                for path in ["/v1/cache/entries", "/v1/cache/lookup"] where path == "/v1/cache/entries" || field != "response" {
+                    let reply = try await h.post(path, .object(body), headers: h.admin)
+                    #expect(reply.status == 400, "\(path) \(field): \(reply.text)")
+                    #expect(reply.json["error"]?["param"]?.stringValue == field, "\(path) \(field): \(reply.text)")
+                }
+            }
+            #expect(h.gateway.cache.stats.entries == 0)
+            let search: [(JSONValue, String)] = [
+                (["text": "hours", "k": 2.5], "k"), (["text": "hours", "k": "3"], "k"), (["text": 5], "text"),
+                (["text": "hours", "namespace": 5], "namespace"), (["vector": [1, "x"]], "vector"),
+            ]
+            for (body, field) in search {
+                let reply = try await h.post("/v1/cache/search", body, headers: h.admin)
+                #expect(reply.status == 400, "\(body.jsonString): \(reply.text)")
+                #expect(reply.json["error"]?["param"]?.stringValue == field, "\(body.jsonString): \(reply.text)")
+            }
+            // Null is absent, as in OpenAI's API.
+            var nulls = entry
+            nulls["tenant"] = .null
+            nulls["system"] = .null
+            #expect(try await h.post("/v1/cache/entries", .object(nulls), headers: h.admin).status == 201)
+            #expect(try await h.post("/v1/cache/search", ["text": "hours", "k": 3, "namespace": .null], headers: h.admin).status == 200)
+        }
+    }
+
     /// A remote embedder is a paid call: the lookup and the insert that follows it, or a
     /// paraphrase asked again, must not pay for the same text twice.
     @Test("a lookup and the insert after it embed the prompt once (memo_entries), twice without the memo")

@@ -1,6 +1,7 @@
 import Foundation
 import SemanticCache
 import Testing
+import TestSupport
 import VectorIndex
 
 /// Every request body goes through ``JSONValue/parse(_:)-(Data)``, our own parser: a crash in it
@@ -12,7 +13,7 @@ struct JSONValueFuzzTests {
     func randomDocuments() throws {
         var rng = SplitMix64(seed: 20261130)
         for _ in 0..<2_000 {
-            let value = Self.randomValue(depth: 0, &rng)
+            let value = RandomJSON.value(&rng)
             var text = ""
             Self.write(value, to: &text, &rng)
             let parsed = try JSONValue.parse(Data(text.utf8))
@@ -30,7 +31,7 @@ struct JSONValueFuzzTests {
         var refused = 0
         for _ in 0..<20_000 {
             var text = ""
-            Self.write(Self.randomValue(depth: 0, &rng), to: &text, &rng)
+            Self.write(RandomJSON.value(&rng), to: &text, &rng)
             var bytes = Array(text.utf8)
             for _ in 0..<Int.random(in: 1...3, using: &rng) { Self.damage(&bytes, &rng) }
             let data = Data(bytes)
@@ -52,32 +53,6 @@ struct JSONValueFuzzTests {
     }
 
     // MARK: - Generator
-
-    /// Characters that need escaping, two-byte and four-byte UTF-8, and plain ASCII.
-    static let characters: [Character] = Array("ab z/\\\"\u{0}\u{1f}\n\t\r\u{8}\u{c}é€😀Z9{}[],:")
-
-    static func randomValue(depth: Int, _ rng: inout SplitMix64) -> JSONValue {
-        let kinds = depth >= 4 ? 5 : 7
-        switch Int.random(in: 0..<kinds, using: &rng) {
-        case 0: return .null
-        case 1: return .bool(Bool.random(using: &rng))
-        case 2: return .int(Int64.random(in: -1_000_000_000_000...1_000_000_000_000, using: &rng))
-        case 3:
-            // Exactly representable, so that its shortest spelling reads back as the same Double.
-            let mantissa = Double(Int.random(in: -1_000_000...1_000_000, using: &rng)) / 1_024
-            return .double(mantissa * pow(10, Double(Int.random(in: -20...20, using: &rng))))
-        case 4: return .string(randomString(&rng))
-        case 5: return .array((0..<Int.random(in: 0...4, using: &rng)).map { _ in randomValue(depth: depth + 1, &rng) })
-        default:
-            var object: [String: JSONValue] = [:]
-            for _ in 0..<Int.random(in: 0...4, using: &rng) { object[randomString(&rng)] = randomValue(depth: depth + 1, &rng) }
-            return .object(object)
-        }
-    }
-
-    static func randomString(_ rng: inout SplitMix64) -> String {
-        String((0..<Int.random(in: 0...8, using: &rng)).map { _ in characters.randomElement(using: &rng)! })
-    }
 
     /// Writes `value` as JSON with random white space and, for each character, a random choice
     /// among its spellings (itself where allowed, a short escape, `\u` in either case, or a

@@ -159,8 +159,14 @@ extension Gateway {
     func searchCache(_ request: Request, _ context: GatewayContext) async throws -> Response {
         var request = request
         let body = try await readJSON(&request)
-        let text = body["text"]?.stringValue
-        let vector = body["vector"]?.arrayValue?.compactMap { $0.doubleValue.map(Float.init) }
+        let text = try Self.string(body, "text")
+        var vector: [Float]?
+        if let given = body["vector"], !given.isNull {
+            guard let numbers = given.arrayValue?.compactMap(\.doubleValue), numbers.count == given.arrayValue?.count else {
+                throw OpenAIError.invalidRequest("'vector' must be an array of numbers, got \(given.typeName)", param: "vector")
+            }
+            vector = numbers.map(Float.init)
+        }
         guard text != nil || vector != nil else {
             throw OpenAIError.invalidRequest("Give a 'text' or a 'vector' to search for", param: "text")
         }
@@ -168,11 +174,10 @@ extension Gateway {
             throw OpenAIError.invalidRequest(
                 "'vector' must have \(cache.embedder.dimension) numbers, got \(vector.count)", param: "vector")
         }
-        let k = body["k"]?.intValue ?? 5
-        guard (1...100).contains(k) else { throw OpenAIError.invalidRequest("'k' must be between 1 and 100", param: "k") }
+        let k = try Self.number(body, "k", in: 1...100, "a whole number between 1 and 100", whole: true).map { Int($0) } ?? 5
         let threshold = try Self.number(body, "threshold", in: 0...1, "a number between 0 and 1").map(Float.init) ?? -1
         var namespace: Digest128?
-        if let hex = body["namespace"]?.stringValue {
+        if let hex = try Self.string(body, "namespace") {
             namespace = try Self.namespaceID(hex)
         }
         let result: Result<[SearchMatch], CacheError>
@@ -218,7 +223,7 @@ extension Gateway {
                 throw OpenAIError.invalidRequest("'response_json' must be a chat completion with choices", param: "response_json")
             }
             response = json
-        } else if let text = body["response"]?.stringValue {
+        } else if let text = try Self.string(body, "response") {
             response = OpenAIWire.chatCompletion(
                 id: "chatcmpl-deja-\(UInt32.random(in: 0...UInt32.max))", model: model, content: text, created: Date(),
                 promptTokens: OpenAIWire.estimatedTokens(prompt), completionTokens: OpenAIWire.estimatedTokens(text))
@@ -246,20 +251,32 @@ extension Gateway {
         guard let model = body["model"]?.stringValue, !model.isEmpty else {
             throw .invalidRequest("'model' must be a non-empty string", param: "model")
         }
-        let chat = CacheKeys.plainChatBody(model: model, prompt: prompt, system: body["system"]?.stringValue)
+        // A field of the wrong type is refused, not read as absent: a tenant or partition taken
+        // for none would file the entry where other clients' lookups find it.
+        let chat = CacheKeys.plainChatBody(model: model, prompt: prompt, system: try string(body, "system"))
         let request = CacheKeys.chat(
-            chat, tenant: body["tenant"]?.stringValue ?? "", partition: body["namespace"]?.stringValue)
+            chat, tenant: try string(body, "tenant") ?? "", partition: try string(body, "namespace"))
         return (request, model, prompt)
     }
 
     /// The number `body[field]` holds, `nil` when absent or null; 400 naming the field when it
-    /// is not a number in `range` (`rule` says what it must be).
+    /// is not a number in `range`, or with `whole` not a whole one (`rule` says what it must be).
     static func number(
-        _ body: JSONValue, _ field: String, in range: ClosedRange<Double>, _ rule: String
+        _ body: JSONValue, _ field: String, in range: ClosedRange<Double>, _ rule: String, whole: Bool = false
     ) throws(OpenAIError) -> Double? {
         guard let given = body[field], !given.isNull else { return nil }
-        guard let value = given.doubleValue, range.contains(value) else {
+        guard let value = given.doubleValue, range.contains(value), !whole || value.rounded() == value else {
             throw .invalidRequest("'\(field)' must be \(rule)", param: field)
+        }
+        return value
+    }
+
+    /// The string `body[field]` holds, `nil` when absent or null; 400 naming the field when it
+    /// holds something else.
+    static func string(_ body: JSONValue, _ field: String) throws(OpenAIError) -> String? {
+        guard let given = body[field], !given.isNull else { return nil }
+        guard let value = given.stringValue else {
+            throw .invalidRequest("'\(field)' must be a string, got \(given.typeName)", param: field)
         }
         return value
     }
