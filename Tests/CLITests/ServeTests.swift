@@ -333,6 +333,9 @@ struct ServeTests {
         let missing = dir.path("missing.yaml")
         let badConfig = dir.path("bad.yaml")
         try "cache:\n  threshold: 1.7\n".write(toFile: badConfig, atomically: true, encoding: .utf8)
+        let badImport = dir.path("bad.jsonl")
+        try "{\"prompt\": \"hi\", \"answer\": \"hello\"}\n{\"prompt\": 5, \"answer\": \"x\"}\n"
+            .write(toFile: badImport, atomically: true, encoding: .utf8)
         let pairs = URL(fileURLWithPath: "fixtures/pairs.jsonl").path
         let prompts = URL(fileURLWithPath: "fixtures/prompts.txt").path
         let cases: [(arguments: [String], error: String)] = [
@@ -347,17 +350,25 @@ struct ServeTests {
             (["tune", pairs, "--write", dir.path("no/deja.yaml")], "Error: --write \(dir.path("no/deja.yaml")): the folder \(dir.path("no")) does not exist"),
             (["cache", "stats"], "Error: there is no cache at deja-cache.sqlite (cache.store): give the gateway's configuration with --config"),
             (["cache", "import", missing], "Error: cannot read \(missing): no such file or directory"),
+            (["cache", "import", badImport], "Error: \(badImport):2: prompt: expected a string (Expected to decode String but found number instead.); expected {\"prompt\": ..., \"answer\": ...}"),
             (["bench", "embed", "--prompts", missing], "Error: cannot read \(missing): no such file or directory"),
             (["bench", "gateway", "--url", "http://127.0.0.1:1/v1", "--duration", "1", "--prompts", prompts],
              "Error: cannot connect to 127.0.0.1:1: connection refused; is the server running?"),
         ]
         for (arguments, error) in cases {
             let result = try DejaBinary.run(arguments, directory: dir.url.path)
-            #expect(result.status != 0, "deja \(arguments.joined(separator: " ")) succeeded")
-            #expect(result.stderr.split(separator: "\n").first.map(String.init) == error, "deja \(arguments.joined(separator: " "))")
+            let command = "deja \(arguments.joined(separator: " "))"
+            #expect(result.stderr.split(separator: "\n").first.map(String.init) == error, "\(command)")
+            // A wrong option: status 64 and the usage after the line. Anything else: 1, the line alone.
+            if error.hasPrefix("Error: --") {
+                #expect(result.status == 64, "\(command)")
+            } else {
+                #expect(result.status == 1, "\(command)")
+                #expect(result.stderr.split(separator: "\n").count == 1, "\(command): \(result.stderr)")
+            }
         }
         let made = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted()
-        #expect(made == ["bad.yaml"], "the failed commands left \(made)")
+        #expect(made == ["bad.jsonl", "bad.yaml"], "the failed commands left \(made)")
     }
 
     @Test("the help lists every command")

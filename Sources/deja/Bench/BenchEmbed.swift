@@ -62,7 +62,7 @@ extension Deja {
             if let embedder { configuration.embedder.kind = try EmbedderKindOption.parse(embedder) }
             let text = try TextFile.read(prompts)
             let lines = text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-            guard !lines.isEmpty else { throw ValidationError("\(prompts) holds no prompts") }
+            guard !lines.isEmpty else { throw CommandFailure("\(prompts) holds no prompts") }
             try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
                 try await measureAll(configuration, lines: lines, client: client)
             }

@@ -56,7 +56,7 @@ extension Deja {
                 do {
                     certificates = try NIOSSLCertificate.fromPEMFile(cacert)
                 } catch {
-                    throw ValidationError("--cacert \(cacert): not a readable PEM certificate")
+                    throw CommandFailure("--cacert \(cacert): not a readable PEM certificate")
                 }
                 configuration.trustRoots = .certificates(certificates)
             }
@@ -90,7 +90,7 @@ extension Deja {
         func run() throws {
             let lines = try TextFile.read(prompts).split(separator: "\n").map(String.init)
                 .filter { !$0.isEmpty }
-            guard lines.count > 1 else { throw ValidationError("\(prompts) needs at least two prompts") }
+            guard lines.count > 1 else { throw CommandFailure("\(prompts) needs at least two prompts") }
             let warmed = Array(lines.prefix(min(warm, lines.count / 2)))
             let fresh = Array(lines.dropFirst(warmed.count))
             guard let target = URL(string: url), let host = target.host, let port = target.port else {

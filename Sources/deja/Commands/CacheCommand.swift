@@ -57,7 +57,11 @@ extension Deja.Cache {
                 do {
                     lines.append(try JSONDecoder().decode(Line.self, from: Data(trimmed.utf8)))
                 } catch {
-                    throw ValidationError("\(file):\(number + 1): expected {\"prompt\": ..., \"answer\": ...}")
+                    let why = (error as? DecodingError).flatMap { error -> String? in
+                        if case .dataCorrupted(let context) = error, context.codingPath.isEmpty { return nil }
+                        return error.readableDescription
+                    } ?? "not JSON"
+                    throw CommandFailure("\(file):\(number + 1): \(why); expected {\"prompt\": ..., \"answer\": ...}")
                 }
             }
             if let url {
@@ -135,7 +139,7 @@ extension Deja.Cache {
             let configuration = try options.load()
             // Reporting on a cache must not make one, in whatever folder this runs in.
             guard FileManager.default.fileExists(atPath: configuration.cache.store) else {
-                throw ValidationError(
+                throw CommandFailure(
                     "there is no cache at \(configuration.cache.store) (cache.store): give the gateway's configuration with --config")
             }
             try await HTTPClient.withHTTPClient(configuration: .deja()) { client in

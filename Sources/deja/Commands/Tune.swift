@@ -81,7 +81,7 @@ extension Deja {
             }
             if let write {
                 guard let recommended = report.recommended else {
-                    throw ValidationError("no threshold reaches precision \(precision); nothing written to \(write)")
+                    throw CommandFailure("no threshold reaches precision \(precision); nothing written to \(write)")
                 }
                 try Self.writeThreshold(recommended.threshold, model: model, to: write)
                 let option = model.map { "models.\($0).threshold" } ?? "cache.threshold"
@@ -144,7 +144,7 @@ extension Deja {
             let option = model.map { "models.\($0).threshold" } ?? "cache.threshold"
             let keys = model.map { ["models", $0, "threshold"] } ?? ["cache", "threshold"]
             guard let updated = ConfigFileEditor.set(path: keys, value: value, in: text) else {
-                throw ValidationError(
+                throw CommandFailure(
                     "\(path) has no block-style entry models.\(model ?? ""); add the model under models: (or add "
                     + "threshold: \(value) to it by hand)")
             }
@@ -154,7 +154,7 @@ extension Deja {
             let loaded = try DejaConfiguration.load(path: check, environment: [:])
             let written = model.map { loaded.models[$0]?.threshold } ?? loaded.cache.threshold
             guard let written, abs(written - threshold) < 0.001 else {
-                throw ValidationError("could not set \(option) in \(path); edit it by hand")
+                throw CommandFailure("could not set \(option) in \(path); edit it by hand")
             }
             try TextFile.write(updated, to: path)
         }
