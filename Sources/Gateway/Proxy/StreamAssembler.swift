@@ -76,42 +76,70 @@ struct StreamAssembler {
         if model == .null, let v = chunk["model"], v.stringValue?.isEmpty == false { model = v }
         if let v = chunk["system_fingerprint"], v != .null { fingerprint = v }
         if let u = chunk["usage"], u != .null { usage = u }
-        for c in chunk["choices"]?.arrayValue ?? [] {
+        for c in list(chunk["choices"]) {
             let index = c["index"]?.intValue ?? 0
             var choice = choices[index] ?? Choice()
             if api == .chat {
                 let delta = c["delta"] ?? [:]
-                if let role = delta["role"]?.stringValue { choice.role = role }
-                if let text = delta["content"]?.stringValue {
+                if delta.objectValue == nil && delta != .null { valid = false }
+                if let role = text(delta["role"]) { choice.role = role }
+                if let text = text(delta["content"]) {
                     choice.content += text
                     choice.hasContent = true
                 }
-                if let refusal = delta["refusal"]?.stringValue { choice.refusal = (choice.refusal ?? "") + refusal }
+                if let refusal = text(delta["refusal"]) { choice.refusal = (choice.refusal ?? "") + refusal }
                 for field in Self.reasoningFields {
-                    if let text = delta[field]?.stringValue { choice.reasoning[field, default: ""] += text }
+                    if let text = text(delta[field]) { choice.reasoning[field, default: ""] += text }
                 }
                 if let call = delta["function_call"], call != .null {
+                    if call.objectValue == nil { valid = false }
                     var f = choice.functionCall ?? ToolCall()
-                    if let name = call["name"]?.stringValue { f.name += name }
-                    if let args = call["arguments"]?.stringValue { f.arguments += args }
+                    if let name = text(call["name"]) { f.name += name }
+                    if let args = text(call["arguments"]) { f.arguments += args }
                     choice.functionCall = f
                 }
-                for call in delta["tool_calls"]?.arrayValue ?? [] {
+                for call in list(delta["tool_calls"]) {
                     let i = call["index"]?.intValue ?? 0
                     var t = choice.toolCalls[i] ?? ToolCall()
                     if let v = call["id"], v != .null { t.id = v }
                     if let v = call["type"], v != .null { t.type = v }
-                    if let name = call["function"]?["name"]?.stringValue { t.name += name }
-                    if let args = call["function"]?["arguments"]?.stringValue { t.arguments += args }
+                    if let name = text(call["function"]?["name"]) { t.name += name }
+                    if let args = text(call["function"]?["arguments"]) { t.arguments += args }
                     choice.toolCalls[i] = t
                 }
-            } else if let text = c["text"]?.stringValue {
+            } else if let text = text(c["text"]) {
                 choice.content += text
                 choice.hasContent = true
             }
-            if let f = c["finish_reason"], f != .null { choice.finishReason = f }
+            if let f = c["finish_reason"], f != .null {
+                if f.stringValue == nil { valid = false }
+                choice.finishReason = f
+            }
             choices[index] = choice
         }
+    }
+
+    /// The text a chunk's field holds, `nil` when it is absent or null. Anything else (a number
+    /// where the answer's words should be) makes the stream invalid: assembled without it, the
+    /// cached answer would lack a piece the client saw.
+    private mutating func text(_ value: JSONValue?) -> String? {
+        guard let value, value != .null else { return nil }
+        guard let text = value.stringValue else {
+            valid = false
+            return nil
+        }
+        return text
+    }
+
+    /// The objects of a chunk's list field; a field that is not a list of objects makes the
+    /// stream invalid.
+    private mutating func list(_ value: JSONValue?) -> [JSONValue] {
+        guard let value, value != .null else { return [] }
+        guard let items = value.arrayValue, items.allSatisfy({ $0.objectValue != nil }) else {
+            valid = false
+            return []
+        }
+        return items
     }
 
     /// The final response object, or `nil` when the stream is not a complete answer (a choice
