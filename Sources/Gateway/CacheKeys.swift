@@ -29,6 +29,16 @@ public enum CacheKeys {
         "stream", "stream_options", "user", "safety_identifier", "metadata", "store", "service_tier", "prompt_cache_key",
     ]
 
+    /// What is wrong with `raw` as a partition name (`x-deja-namespace`, the lookup API's and
+    /// `deja cache import`'s `namespace`), or `nil`: 1 to 128 of A-Z a-z 0-9 . _ : -. One rule
+    /// for all three, so that an entry stored by one is one the others can reach.
+    public static func partitionProblem(_ raw: String) -> String? {
+        let allowed = raw.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._:-".unicodeScalars.contains($0)
+        }
+        return (1...128).contains(raw.count) && allowed ? nil : "must be 1 to 128 of A-Z a-z 0-9 . _ : -, got '\(raw)'"
+    }
+
     /// The cache request of a chat completion body.
     public static func chat(_ body: JSONValue, tenant: String, partition: String?) -> CacheRequest {
         let model = body["model"]?.stringValue ?? ""

@@ -165,7 +165,9 @@ struct CacheAPITests {
     func wrongTypes() async throws {
         try await H.run { h in
             let entry: [String: JSONValue] = ["prompt": "What are your opening hours?", "response": "9 to 5.", "model": "gpt-test"]
-            for (field, value) in [("tenant", 5), ("namespace", ["a"]), ("system", ["role": "system"]), ("response", 7)]
+            // A partition the proxy's x-deja-namespace would refuse could never be reached through it.
+            for (field, value) in [("tenant", 5), ("namespace", ["a"]), ("namespace", ""), ("namespace", "team a"),
+                                   ("system", ["role": "system"]), ("response", 7)]
                 as [(String, JSONValue)]
             {
                 var body = entry

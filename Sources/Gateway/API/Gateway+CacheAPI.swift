@@ -255,7 +255,11 @@ extension Gateway {
         // for none would file the entry where other clients' lookups find it.
         let chat = CacheKeys.plainChatBody(model: model, prompt: prompt, system: try string(body, "system"))
         let request = CacheKeys.chat(
-            chat, tenant: try string(body, "tenant") ?? "", partition: try string(body, "namespace"))
+            chat, tenant: try string(body, "tenant") ?? "",
+            partition: try string(body, "namespace").map { (raw) throws(OpenAIError) in
+                if let problem = CacheKeys.partitionProblem(raw) { throw .invalidRequest("'namespace' \(problem)", param: "namespace") }
+                return raw
+            })
         return (request, model, prompt)
     }
 

@@ -55,16 +55,10 @@ struct RequestControls {
             ttl = t
         }
         if let raw = headers[.xDejaNamespace] {
-            let allowed = raw.unicodeScalars.allSatisfy {
-                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._:-".unicodeScalars.contains($0)
-            }
-            guard (1...128).contains(raw.count), allowed else {
-                throw .invalidRequest("x-deja-namespace must be 1 to 128 of A-Z a-z 0-9 . _ : -, got '\(raw)'",
-                                      param: "x-deja-namespace", code: "invalid_header")
+            if let problem = CacheKeys.partitionProblem(raw) {
+                throw .invalidRequest("x-deja-namespace \(problem)", param: "x-deja-namespace", code: "invalid_header")
             }
             namespace = raw
         }
     }
 }
-
-import Foundation

@@ -54,8 +54,9 @@ extension Deja.Cache {
             for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let trimmed = raw.trimmingCharacters(in: .whitespaces)
                 guard !trimmed.isEmpty else { continue }
+                let line: Line
                 do {
-                    lines.append(try JSONDecoder().decode(Line.self, from: Data(trimmed.utf8)))
+                    line = try JSONDecoder().decode(Line.self, from: Data(trimmed.utf8))
                 } catch {
                     let why = (error as? DecodingError).flatMap { error -> String? in
                         if case .dataCorrupted(let context) = error, context.codingPath.isEmpty { return nil }
@@ -63,6 +64,10 @@ extension Deja.Cache {
                     } ?? "not JSON"
                     throw CommandFailure("\(file):\(number + 1): \(why); expected {\"prompt\": ..., \"answer\": ...}")
                 }
+                if let partition = line.namespace, let problem = CacheKeys.partitionProblem(partition) {
+                    throw CommandFailure("\(file):\(number + 1): namespace \(problem)")
+                }
+                lines.append(line)
             }
             if let url {
                 try await importThrough(url, lines)
