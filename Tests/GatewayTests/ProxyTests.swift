@@ -330,6 +330,8 @@ struct ProxyTests {
             let b64 = try await h.post("/v1/embeddings", ["model": "deja-embed", "input": "hi", "encoding_format": "base64"])
             let decoded = Data(base64Encoded: b64.json["data"]?.arrayValue?.first?["embedding"]?.stringValue ?? "")
             #expect(decoded?.count == 384 * 4)
+            let numberFormat = try await h.post("/v1/embeddings", ["model": "deja-embed", "input": "hi", "encoding_format": 1])
+            #expect(numberFormat.status == 400 && numberFormat.json["error"]?["param"]?.stringValue == "encoding_format")
             #expect(try await h.post("/v1/embeddings", ["model": "deja-embed", "input": "hi", "dimensions": 384]).status == 200)
             let shortened = try await h.post("/v1/embeddings", ["model": "deja-embed", "input": "hi", "dimensions": 64])
             #expect(shortened.status == 400 && shortened.json["error"]?["param"]?.stringValue == "dimensions", "\(shortened.text)")

@@ -49,7 +49,7 @@ extension Gateway {
                 param: "dimensions")
         }
         let base64: Bool
-        switch body["encoding_format"]?.stringValue {
+        switch try Self.string(body, "encoding_format") {
         case nil, "float": base64 = false
         case "base64": base64 = true
         case let other?:
