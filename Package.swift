@@ -137,7 +137,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EmbeddingTests",
-            dependencies: ["Embedding", "Gateway", "TestSupport"],
+            dependencies: ["Embedding", "Gateway", "TestSupport", "VectorIndex"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import Embedding
 import Foundation
 import Testing
 import TestSupport
+import VectorIndex
 
 @Suite("WordPieceTokenizer")
 struct WordPieceTokenizerTests {
@@ -24,6 +25,17 @@ struct WordPieceTokenizerTests {
         #expect(small.basicTokens("¿Dónde?") == ["¿", "donde", "?"])
         #expect(small.basicTokens("") == [])
         #expect(small.basicTokens("   ") == [])
+    }
+
+    @Test("random Unicode: [CLS] first, [SEP] last, at most max tokens, every id in the vocabulary")
+    func randomUnicode() {
+        var rng = SplitMix64(seed: 31)
+        for _ in 0..<3_000 {
+            let text = RandomText.string(&rng)
+            let ids = small.encode(text)
+            #expect(ids.first == 2 && ids.last == 3 && ids.count <= 8, "\(text.debugDescription): \(ids)")
+            #expect(ids.allSatisfy { (0..<17).contains($0) }, "\(text.debugDescription): \(ids)")
+        }
     }
 
     @Test("WordPiece: greedy longest match with ## continuations; an unsplittable word is [UNK]")

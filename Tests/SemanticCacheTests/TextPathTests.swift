@@ -1,5 +1,6 @@
 import Embedding
 import SemanticCache
+import TestSupport
 import Testing
 import VectorIndex
 
@@ -53,5 +54,24 @@ struct TextPathTests {
         for text in Self.prompts(count: 3_000) {
             #expect(PromptFeatures(text + "\u{A0}") == PromptFeatures(text), "\(text.debugDescription)")
         }
+    }
+
+    @Test("random Unicode: finite vectors of length 1 or 0, the guard's features and the exact key, the same every time")
+    func randomUnicode() throws {
+        let embedder = try HashingEmbedder()
+        var rng = SplitMix64(seed: 30)
+        var empty = 0
+        for _ in 0..<3_000 {
+            let text = RandomText.string(&rng)
+            let vector = embedder.vector(for: text)
+            #expect(vector.count == embedder.dimension && vector.allSatisfy(\.isFinite), "\(text.debugDescription)")
+            let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            #expect(abs(norm - 1) < 1e-4 || norm == 0, "\(text.debugDescription): \(norm)")
+            if norm == 0 { empty += 1 }
+            #expect(embedder.vector(for: text) == vector)
+            #expect(PromptFeatures(text) == PromptFeatures(text))
+            #expect(CacheRequest.normalizeForExactMatch(text) == CacheRequest.normalizeForExactMatch(text))
+        }
+        #expect(empty < 300, "most random texts have words")
     }
 }
