@@ -264,7 +264,18 @@ public final class RemoteEmbedder: Embedder {
             throw Failure(error: .invalidResponse(
                 source: endpoint, reason: "\(decoded.data.count) vectors for \(texts.count) texts"))
         }
-        let ordered = decoded.data.sorted { ($0.index ?? 0) < ($1.index ?? 0) }
+        // Items may come in any order, each with its `index`; a set of indices that is not 0 to
+        // n - 1 would pair some text with another's vector, so it is refused.
+        let ordered: [EmbeddingsResponse.Item]
+        if decoded.data.allSatisfy({ $0.index == nil }) {
+            ordered = decoded.data
+        } else {
+            ordered = decoded.data.sorted { ($0.index ?? -1) < ($1.index ?? -1) }
+            guard ordered.enumerated().allSatisfy({ $0.element.index == $0.offset }) else {
+                throw Failure(error: .invalidResponse(
+                    source: endpoint, reason: "the vectors' indices are not 0 to \(texts.count - 1), one each"))
+            }
+        }
         var vectors: [[Float]] = []
         vectors.reserveCapacity(ordered.count)
         let want = expected ?? ordered.first?.embedding.count ?? 0

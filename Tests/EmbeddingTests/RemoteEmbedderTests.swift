@@ -29,6 +29,12 @@ struct RemoteEmbedderTests {
             let again = try await embedder.embed(["three"])
             #expect(again[0] == vectors[2])
             for v in vectors { #expect(abs(v.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4) }
+            // Answered in reverse order with their indices: each text still gets its own vector.
+            let reversed = try await RemoteEmbedder.connect(configuration(port, model: "mock-embed-reversed"), client: Self.client)
+            #expect(try await reversed.embed(texts) == vectors)
+            // Indices that do not say which vector is whose are refused, not guessed.
+            let clashing = try await RemoteEmbedder.connect(configuration(port, model: "mock-embed-index-0"), client: Self.client)
+            await #expect(throws: EmbeddingError.self) { try await clashing.embed(["one", "two"]) }
         }
     }
 

@@ -317,10 +317,13 @@ extension MockUpstream {
         var dimension = configuration.embeddingDimension
         if model.hasPrefix("mock-embed-"), let d = Int(model.dropFirst("mock-embed-".count)) { dimension = d }
         let embedder = try HashingEmbedder(configuration: .init(dimension: max(8, dimension)))
-        let data: [JSONValue] = inputs.enumerated().map { i, text in
+        var data: [JSONValue] = inputs.enumerated().map { i, text in
             let v = embedder.vector(for: text).prefix(dimension)
             return ["object": "embedding", "index": .int(Int64(i)), "embedding": .array(v.map { .double(Double($0)) })]
         }
+        // As servers that answer batches out of order do, indices kept; or with every index 0.
+        if model == "mock-embed-reversed" { data.reverse() }
+        if model == "mock-embed-index-0" { data = data.map { var d = $0.objectValue!; d["index"] = 0; return .object(d) } }
         let tokens = inputs.map(Self.words).reduce(0, +)
         return Self.json([
             "object": "list", "data": .array(data), "model": .string(model),
