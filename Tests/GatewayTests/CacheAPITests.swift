@@ -159,6 +159,39 @@ struct CacheAPITests {
         }
     }
 
+    @Test("an entry given as a whole chat completion is served as it was given, plain and streamed; a broken one is refused")
+    func responseJSON() async throws {
+        try await H.run { h in
+            let completion: JSONValue = [
+                "id": "chatcmpl-given", "object": "chat.completion", "created": 1_700_000_000, "model": "gpt-test",
+                "choices": [["index": 0, "message": ["role": "assistant", "content": "Open 9 to 5."], "finish_reason": "stop"]],
+                "usage": ["prompt_tokens": 7, "completion_tokens": 4, "total_tokens": 11],
+            ]
+            let stored = try await h.post("/v1/cache/entries", [
+                "prompt": "What are your opening hours?", "model": "gpt-test", "response_json": completion,
+            ], headers: h.admin)
+            #expect(stored.status == 201, "\(stored.text)")
+            #expect(stored.json["completion_tokens"] == 4)
+            let plain = try await h.chat("What are your opening hours?")
+            #expect(plain.headers.first(name: "x-deja-cache") == "hit")
+            #expect(plain.json["id"] == "chatcmpl-given")
+            #expect(plain.assistantText == "Open 9 to 5.")
+            let streamed = try await h.chat("What are your opening hours?", stream: true)
+            #expect(streamed.assistantText == "Open 9 to 5.")
+            #expect(h.mock.requests(to: "/v1/chat/completions") == 0)
+
+            var unfinished = completion.objectValue!
+            unfinished["choices"] = [["index": 0, "message": ["role": "assistant", "content": "Open"], "finish_reason": .null]]
+            for broken in [JSONValue.object(unfinished), ["choices": [1, 2]], "Open 9 to 5.", ["object": "chat.completion", "choices": []]] {
+                let refused = try await h.post("/v1/cache/entries", [
+                    "prompt": "When do you close?", "model": "gpt-test", "response_json": broken,
+                ], headers: h.admin)
+                #expect(refused.status == 400 && refused.json["error"]?["param"] == "response_json", "\(refused.text)")
+            }
+            #expect(h.gateway.cache.stats.entries == 1)
+        }
+    }
+
     /// A tenant or partition of the wrong type read as none would file an entry where every
     /// client without one finds it; a `k` or `namespace` ignored would widen a search.
     @Test("fields of the wrong type are refused with 400 naming them, not read as absent")

@@ -218,9 +218,13 @@ extension Gateway {
         let (cacheRequest, model, prompt) = try Self.plainCacheRequest(body)
         let ttl = try Self.number(body, "ttl", in: 0...Double.greatestFiniteMagnitude, "0 (until evicted) or more seconds")
         let response: JSONValue
-        if let json = body["response_json"] {
-            guard json["choices"]?.arrayValue?.isEmpty == false else {
-                throw OpenAIError.invalidRequest("'response_json' must be a chat completion with choices", param: "response_json")
+        if let json = body["response_json"], !json.isNull {
+            // Held to what a provider's answer must be to be cached, since it will be replayed
+            // as one, as JSON and as a stream.
+            guard Self.isCompleteAnswer(json, api: .chat) else {
+                throw OpenAIError.invalidRequest(
+                    "'response_json' must be a complete chat completion: \"object\": \"chat.completion\" and choices that "
+                    + "each finished (finish_reason stop, length, tool_calls or function_call)", param: "response_json")
             }
             response = json
         } else if let text = try Self.string(body, "response") {
