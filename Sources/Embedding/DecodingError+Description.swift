@@ -4,7 +4,11 @@ package extension DecodingError {
     /// The path of the value that failed and why, in words for a person editing the file:
     /// `cache.thresholds[0].threshold: expected a number (...)`, `vocab_size: required`.
     /// Shared by every JSON or YAML file Deja reads (model `config.json`, `deja.yaml`).
-    var readableDescription: String {
+    var readableDescription: String { readableDescription(valueAt: { _ in nil }) }
+
+    /// ``readableDescription``, with a wrong value shown as it was written (`expected a number,
+    /// got 'abc'`) when `valueAt` finds it by its path, instead of the decoder's own wording.
+    func readableDescription(valueAt: (String) -> String?) -> String {
         func path(_ context: DecodingError.Context, _ extra: (any CodingKey)? = nil) -> String {
             var keys = context.codingPath
             if let extra { keys.append(extra) }
@@ -22,6 +26,7 @@ package extension DecodingError {
         }
         switch self {
         case .typeMismatch(let type, let context):
+            if let found = valueAt(path(context)) { return "\(path(context)): expected \(typeName(type)), got '\(found)'" }
             return "\(path(context)): expected \(typeName(type)) (\(context.debugDescription))"
         case .valueNotFound(let type, let context):
             return "\(path(context)): expected \(typeName(type)), found nothing"

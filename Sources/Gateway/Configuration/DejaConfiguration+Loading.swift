@@ -56,17 +56,23 @@ extension DejaConfiguration {
         }
         root = Self.expandEmbedderShorthand(root)
         problems += Schema.unknownKeys(in: root)
-        let (overridden, overrideProblems) = Schema.applyEnvironment(environment, to: root)
+        let (overridden, variables, variableProblems) = Schema.applyEnvironment(environment, to: root)
         root = overridden
-        problems += overrideProblems
+        problems += variableProblems
         var configuration = DejaConfiguration()
+        var optionProblems: [String] = []
         do {
             configuration = try YAMLDecoder().decode(DejaConfiguration.self, from: root)
-            problems += configuration.problems
+            optionProblems = configuration.problems
         } catch let error as DecodingError {
-            problems.append(error.readableDescription)
+            optionProblems = [error.readableDescription(valueAt: { [root] in Schema.scalar(at: $0, in: root) })]
         } catch {
-            problems.append("\(error)")
+            optionProblems = ["\(error)"]
+        }
+        // A value that came from a variable is named by it, or one would look for it in the file.
+        problems += optionProblems.map { problem in
+            guard let (option, variable) = variables.first(where: { problem.hasPrefix($0.key + ":") }) else { return problem }
+            return "\(option) (from \(variable)):" + problem.dropFirst(option.count + 1)
         }
         guard problems.isEmpty else { throw ConfigurationError(problems, file: path) }
         // The threshold suits the embedder: cosines of MiniLM and of the hashing embedder are
@@ -183,9 +189,13 @@ enum Schema {
         return out
     }
 
-    /// Applies `DEJA_...` variables to `root`; returns the new tree and problems with variables
-    /// that name a section rather than an option.
-    static func applyEnvironment(_ environment: [String: String], to root: Node) -> (Node, [String]) {
+    /// Applies `DEJA_...` variables to `root`; returns the new tree, the variable that set each
+    /// option it set, and a problem for each variable that looks like a misspelt option's
+    /// (`DEJA_CACHE_THRESHHOLD`): ignored, it would leave the option at its default unseen.
+    /// Other `DEJA_` variables (`DEJA_ADMIN_KEY`, ones the file names for keys) are not options.
+    static func applyEnvironment(
+        _ environment: [String: String], to root: Node
+    ) -> (root: Node, variables: [String: String], problems: [String]) {
         func variable(_ path: String) -> String {
             "DEJA_" + path.uppercased().replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")
         }
@@ -194,15 +204,44 @@ enum Schema {
         // A list is given comma-separated: DEJA_SERVER_ALLOWED_HOSTS=deja.internal,api.example.
         for p in scalarPaths(root, lists: true) { names[variable(p)] = (p, true) }
         var result = root
+        var variables: [String: String] = [:]
+        var problems: [String] = []
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("DEJA_") {
-            guard let (path, list) = names[name] else { continue }
+            guard let (path, list) = names[name] else {
+                if let near = names.keys.min(by: { distance($0, name) < distance($1, name) }), distance(near, name) <= 2 {
+                    problems.append("\(name): not an option; did you mean \(near)?")
+                }
+                continue
+            }
             let node: Node = list
                 ? .sequence(Node.Sequence(value.split(separator: ",").map { Node($0.trimmingCharacters(in: .whitespaces)) }
                     .filter { $0.string?.isEmpty == false }))
                 : Node(value)
             result = set(result, path: path.split(separator: ".").map(String.init), value: node)
+            variables[path] = name
         }
-        return (result, [])
+        return (result, variables, problems)
+    }
+
+    /// The scalar written at `path` (`cache.thresholds[0].threshold`), if there is one.
+    static func scalar(at path: String, in root: Node) -> String? {
+        var node = root
+        for part in path.split(separator: ".") {
+            var key = Substring(part)
+            var indices: [Int] = []
+            while key.hasSuffix("]"), let open = key.lastIndex(of: "[") {
+                guard let i = Int(key[key.index(after: open)..<key.index(before: key.endIndex)]) else { return nil }
+                indices.insert(i, at: 0)
+                key = key[..<open]
+            }
+            guard let child = node[String(key)] else { return nil }
+            node = child
+            for i in indices {
+                guard case .sequence(let items) = node, items.indices.contains(i) else { return nil }
+                node = items[i]
+            }
+        }
+        return node.scalar?.string
     }
 
     static func set(_ node: Node, path: [String], value: Node) -> Node {
