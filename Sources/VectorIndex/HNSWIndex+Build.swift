@@ -225,7 +225,11 @@ extension HNSWIndex {
         let ef = configuration.efConstruction
         for level in 0...graph.level(slot) {
             var top = _TopK(k: ef)
-            for i in 0..<count where i != j && graph.level(UInt32(first + i)) >= level {
+            // Only the members before it, as if the batch were inserted one at a time: a node
+            // that saw the whole batch would link only to its closest neighbours, and a batch of
+            // well-separated clusters would become one island per cluster on level 0. The early
+            // members' longer links are what join them (the later ones link back to them).
+            for i in 0..<j where graph.level(UInt32(first + i)) >= level {
                 top.offer(similarity: gram[j * count + i], row: UInt32(first + i))
             }
             var merged = top.sorted()
