@@ -317,6 +317,11 @@ struct CacheAPITests {
         try await H.run { h in
             #expect(try await h.request(.GET, "/healthz", contentType: nil).json["status"]?.stringValue == "ok")
             #expect(try await h.request(.GET, "/readyz", contentType: nil).json["status"]?.stringValue == "ready")
+            // Each lookup result is a series from the start, at 0.
+            let fresh = try await h.request(.GET, "/metrics", contentType: nil).text
+            for result in ["hit", "semantic_hit", "miss", "bypass", "error"] {
+                #expect(fresh.contains("deja_cache_lookups_total{result=\"\(result)\"} 0"), "\(fresh)")
+            }
             _ = try await h.chat("How do I reset my password?")
             await h.settle()
             _ = try await h.chat("How do I reset my password?")

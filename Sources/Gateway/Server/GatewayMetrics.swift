@@ -23,6 +23,10 @@ public final class GatewayMetrics: @unchecked Sendable {
     /// Made at start, so that they read 0 before the first hit and a hit does not look them up.
     private let savedPrompt: CoreMetrics.Counter
     private let savedCompletion: CoreMetrics.Counter
+    /// `deja_cache_lookups_total` by result, made at start: every request counts one without
+    /// building its key, and each series is scraped at 0 from the start, so a hit rate taken
+    /// from them needs no case for a result not seen yet.
+    private let lookups: [String: CoreMetrics.Counter]
     private let hitSimilarity: CoreMetrics.Recorder
     private let missSimilarity: CoreMetrics.Recorder
 
@@ -40,6 +44,9 @@ public final class GatewayMetrics: @unchecked Sendable {
         savedPrompt = CoreMetrics.Counter(label: "deja_saved_tokens_total", dimensions: [("kind", "prompt")], factory: factory)
         savedCompletion = CoreMetrics.Counter(
             label: "deja_saved_tokens_total", dimensions: [("kind", "completion")], factory: factory)
+        lookups = Dictionary(uniqueKeysWithValues: ["hit", "semantic_hit", "miss", "bypass", "error"].map {
+            ($0, CoreMetrics.Counter(label: "deja_cache_lookups_total", dimensions: [("result", $0)], factory: factory))
+        })
         hitSimilarity = CoreMetrics.Recorder(
             label: "deja_lookup_similarity", dimensions: [("result", "hit")], aggregate: true, factory: factory)
         missSimilarity = CoreMetrics.Recorder(
@@ -98,7 +105,7 @@ public final class GatewayMetrics: @unchecked Sendable {
 
     /// `deja_cache_lookups_total{result}`: hit, semantic_hit, miss, bypass or error.
     func lookup(_ result: String) {
-        counter("deja_cache_lookups_total", [("result", result)]).increment()
+        (lookups[result] ?? counter("deja_cache_lookups_total", [("result", result)])).increment()
     }
 
     /// `deja_coalesced_requests_total`: requests that waited for an identical one in flight and
