@@ -170,12 +170,12 @@ public final class SemanticCache: Sendable {
     }
 
     /// The `k` nearest live vectors of a namespace, most similar first: exact scoring when the
-    /// namespace is small, a tag-restricted graph search otherwise.
+    /// namespace is small or a small share of the index, a tag-restricted graph search otherwise.
     func nearest(_ vector: [Float], in ns: Namespace, k: Int) throws(CacheError) -> [Neighbor] {
         let size = catalog.size(of: ns.id)
         guard size > 0 else { return [] }
         do {
-            if size <= configuration.exactScanLimit {
+            if configuration.scoresExactly(namespaceSize: size, indexSize: index.count) {
                 let keys = catalog.keys(in: ns.id)
                 return try index.read { (i) throws(IndexError) in try i.score(vector, keys: keys, k: k) }
             }

@@ -8,6 +8,20 @@ import TestSupport
 struct SemanticCacheTests {
     typealias F = CacheFixture
 
+    @Test("a namespace is scored exactly while small or a small share of the index, searched in the graph otherwise")
+    func exactOrGraph() {
+        let c = CacheConfiguration()
+        #expect(c.scoresExactly(namespaceSize: 1_024, indexSize: 1_024), "at most exact_scan_limit: always")
+        #expect(!c.scoresExactly(namespaceSize: 2_000, indexSize: 2_000), "the whole index: the graph")
+        #expect(c.scoresExactly(namespaceSize: 4_000, indexSize: 100_000), "4% of 100k: exact (0.40 ms, the graph 0.91)")
+        #expect(!c.scoresExactly(namespaceSize: 16_000, indexSize: 100_000), "16% of 100k: the graph (0.09 ms, exact 1.9)")
+        #expect(c.scoresExactly(namespaceSize: 15_000, indexSize: 1_000_000))
+        #expect(!c.scoresExactly(namespaceSize: 25_000, indexSize: 1_000_000))
+        var off = c
+        off.exactScanLimit = 0
+        #expect(!off.scoresExactly(namespaceSize: 10, indexSize: 1_000_000), "exact_scan_limit 0 turns it off")
+    }
+
     @Test("an exact repeat hits exactly, a paraphrase hits semantically, an unrelated prompt misses")
     func hitsAndMisses() async throws {
         let fixture = try F()

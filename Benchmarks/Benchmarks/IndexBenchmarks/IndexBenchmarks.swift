@@ -1,3 +1,4 @@
+import Foundation
 import Benchmark
 import VectorIndex
 
@@ -57,6 +58,33 @@ let benchmarks: @Sendable () -> Void = {
             b.withUnsafeBufferPointer { pb in
                 for _ in benchmark.scaledIterations {
                     blackHole(VectorMath.dot(pa.baseAddress!, pb.baseAddress!, count: 384))
+                }
+            }
+        }
+    }
+
+    // A namespace's lookup: the graph search restricted to its tag against exact scoring of its
+    // keys, for namespaces of 1%, 4% and 16% of a 100k index (where SemanticCache switches from one
+    // to the other, `CacheConfiguration.scoresExactly`). Building the index takes a while, so these
+    // run only when asked: DEJA_BENCH_TAGS=1 swift package benchmark --target IndexBenchmarks --filter 'namespace.*'
+    if ProcessInfo.processInfo.environment["DEJA_BENCH_TAGS"] != nil {
+        let n = 100_000
+        let tagged = ClusteredDataset(count: n, dimension: 128, queries: 256, clusters: 97, seed: 2)
+        func tag(_ i: Int) -> UInt32 { let r = i % 100; return r < 1 ? 1 : r < 5 ? 2 : r < 21 ? 3 : 0 }
+        var withTags = try! HNSWIndex(dimension: 128, capacity: n)
+        try! withTags.insert(contentsOf: tagged.baseVectors, keys: (0..<n).map { UInt64($0) },
+                             tags: (0..<n).map(tag), threads: 2)
+        let tagIndex = withTags
+        for t: UInt32 in [1, 2, 3] {
+            let keys = (0..<n).filter { tag($0) == t }.map { UInt64($0) }
+            Benchmark("namespace of \(keys.count) in 100k x 128: graph search restricted to its tag, k=5, ef=64") { benchmark in
+                for i in benchmark.scaledIterations {
+                    blackHole(try! tagIndex.search(tagged.query(i % tagged.queryCount), k: 5, ef: 64, tag: t))
+                }
+            }
+            Benchmark("namespace of \(keys.count) in 100k x 128: exact scoring of its keys, k=5") { benchmark in
+                for i in benchmark.scaledIterations {
+                    blackHole(try! tagIndex.score(tagged.query(i % tagged.queryCount), keys: keys, k: 5))
                 }
             }
         }
