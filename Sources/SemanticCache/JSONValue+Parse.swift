@@ -200,9 +200,7 @@ struct _JSONParser {
                 }
                 out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
             default:
-                let shown = (0x21...0x7E).contains(e)
-                    ? "'\\\(Character(Unicode.Scalar(e)))'" : "'\\' followed by \(Self.describe(e))"
-                throw error("invalid escape \(shown)")
+                throw error("invalid escape: a backslash followed by \(Self.describe(e))")
             }
         }
         throw error("unterminated string")

@@ -53,6 +53,7 @@ struct StreamAssemblerTests {
         ["choices", 0, "delta", "content"], ["choices", 0, "delta", "role"], ["choices", 0, "delta", "refusal"],
         ["choices", 0, "delta", "reasoning_content"], ["choices", 0, "delta"], ["choices", 0], ["choices"],
         ["choices", 0, "delta", "tool_calls"], ["choices", 0, "delta", "tool_calls", 0, "function", "arguments"],
+        ["choices", 0, "delta", "tool_calls", 0, "function"],
         ["choices", 0, "delta", "function_call"], ["choices", 0, "finish_reason"],
     ] as [[PathPart]])
     func wrongTypes(path: [PathPart]) {

@@ -80,8 +80,7 @@ struct StreamAssembler {
             let index = c["index"]?.intValue ?? 0
             var choice = choices[index] ?? Choice()
             if api == .chat {
-                let delta = c["delta"] ?? [:]
-                if delta.objectValue == nil && delta != .null { valid = false }
+                let delta = object(c["delta"])
                 if let role = text(delta["role"]) { choice.role = role }
                 if let text = text(delta["content"]) {
                     choice.content += text
@@ -92,7 +91,7 @@ struct StreamAssembler {
                     if let text = text(delta[field]) { choice.reasoning[field, default: ""] += text }
                 }
                 if let call = delta["function_call"], call != .null {
-                    if call.objectValue == nil { valid = false }
+                    let call = object(call)
                     var f = choice.functionCall ?? ToolCall()
                     if let name = text(call["name"]) { f.name += name }
                     if let args = text(call["arguments"]) { f.arguments += args }
@@ -103,8 +102,9 @@ struct StreamAssembler {
                     var t = choice.toolCalls[i] ?? ToolCall()
                     if let v = call["id"], v != .null { t.id = v }
                     if let v = call["type"], v != .null { t.type = v }
-                    if let name = text(call["function"]?["name"]) { t.name += name }
-                    if let args = text(call["function"]?["arguments"]) { t.arguments += args }
+                    let function = object(call["function"])
+                    if let name = text(function["name"]) { t.name += name }
+                    if let args = text(function["arguments"]) { t.arguments += args }
                     choice.toolCalls[i] = t
                 }
             } else if let text = text(c["text"]) {
@@ -129,6 +129,13 @@ struct StreamAssembler {
             return nil
         }
         return text
+    }
+
+    /// A chunk's object field, empty when absent or null; anything else makes the stream invalid.
+    private mutating func object(_ value: JSONValue?) -> JSONValue {
+        guard let value, value != .null else { return [:] }
+        if value.objectValue == nil { valid = false }
+        return value
     }
 
     /// The objects of a chunk's list field; a field that is not a list of objects makes the

@@ -76,7 +76,6 @@ public struct BufferedLogHandler: LogHandler {
         }
     }
 
-
     /// Writes out what is buffered (call before the process exits).
     public static func flush() {
         _LogSink.shared.flush()
