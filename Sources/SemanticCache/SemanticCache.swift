@@ -231,18 +231,50 @@ public final class SemanticCache: Sendable {
             namespace: ns, exactKey: request.exactKey(in: ns), prompt: prompt, vector: embedding, response: response,
             model: model, createdAt: now, expiresAt: ttl > 0 ? now + ttl : nil, promptTokens: promptTokens,
             completionTokens: completionTokens)
+        return try await commit(entry, features: features, now: now)
+    }
+
+    /// Stores an entry as another cache held it (what `deja cache export` writes): its namespace,
+    /// prompt, answer, model, times, hit count and token counts. The key, the exact-match key and
+    /// the vector are made anew, with this cache's normalisation and embedder, so that a cache can
+    /// move to another machine or another embedder; the exact key is never taken from outside, so
+    /// an entry cannot be filed under a prompt it does not hold. An earlier entry for the same
+    /// exact request is replaced.
+    ///
+    /// - Returns: the stored entry, or `nil` when it has already expired (nothing is stored).
+    /// - Throws: ``CacheError``; nothing is stored then.
+    public func restore(_ exported: CacheEntry) async throws(CacheError) -> CacheEntry? {
+        let now = clock.now()
+        if let expiry = exported.expiresAt, expiry <= now { return nil }
+        var entry = exported
+        entry.key = 0
+        entry.vector = nil
+        // The entry of a request without a last user message holds the empty prompt, and both
+        // give the same exact key.
+        entry.exactKey = CacheRequest(model: entry.model, prompt: entry.prompt).exactKey(in: entry.namespace)
+        let features = PromptFeatures(entry.prompt)
+        if !entry.prompt.isEmpty && guardrail.checkQuery(features) == nil {
+            do { entry.vector = try await embedder.embed(entry.prompt) } catch { throw .embedding(error) }
+        }
+        return try await commit(entry, features: features, now: now)
+    }
+
+    /// Writes `entry` to the store, then the index, catalog and memory; replaces the entry of the
+    /// same exact key and evicts down to capacity.
+    private func commit(_ entry: CacheEntry, features: PromptFeatures, now: Date) async throws(CacheError) -> CacheEntry {
         guard entry.byteSize <= configuration.maxBytes else {
             throw .invalidEntry("the entry takes \(entry.byteSize) bytes, more than cache.max_bytes (\(configuration.maxBytes))")
         }
+        let tag = entry.namespace.tag
         return try await writes.run { () throws(CacheError) in
             let stored = try await store.insert(entry)
-            if let embedding {
+            if let embedding = entry.vector {
                 let index = self.index
                 let outcome: Result<Void, IndexError> = await withCheckedContinuation { continuation in
                     indexWriter.async {
                         continuation.resume(returning: Result { () throws(IndexError) in
                             try index.insert { (i) throws(IndexError) in
-                                try i.prepareInsert(key: stored.key, vector: embedding, tag: ns.tag)
+                                try i.prepareInsert(key: stored.key, vector: embedding, tag: tag)
                             }
                         })
                     }
@@ -253,8 +285,8 @@ public final class SemanticCache: Sendable {
                 }
             }
             let previous = catalog.key(exact: entry.exactKey)
-            catalog.add(stored.key, Self.info(stored.summary, features: features, lastUsed: now), label: ns.label)
-            memo.put(stored.key, response)
+            catalog.add(stored.key, Self.info(stored.summary, features: features, lastUsed: now), label: entry.namespace.label)
+            memo.put(stored.key, entry.response)
             if let previous, previous != stored.key { try await removeLocked([previous]) }
             try await evictLocked()
             return stored

@@ -192,6 +192,52 @@ struct CacheAPITests {
         }
     }
 
+    /// What `GET /v1/cache/entries/{key}` shows (a line of `deja cache export`) goes back in
+    /// through `POST /v1/cache/entries`, into its own namespace, under a new key made here.
+    @Test("an entry as GET shows it is restored by POST into its namespace; a wrong one is refused naming the field")
+    func restoreEntry() async throws {
+        try await H.run { h in
+            let first = try await h.chat("How do I reset my password?", system: "You are the shop assistant.")
+            #expect(first.cache == "miss")
+            let listed = try await h.request(.GET, "/v1/cache/entries", headers: h.admin, contentType: nil)
+            let key = try #require(listed.json["data"]?.arrayValue?.first?["id"]?.stringValue)
+            let shown = try await h.request(.GET, "/v1/cache/entries/\(key)", headers: h.admin, contentType: nil).json
+            #expect(try await h.request(.DELETE, "/v1/cache/entries/\(key)", headers: h.admin, contentType: nil).status == 200)
+            #expect(try await h.chat("How can I reset my password?", system: "You are the shop assistant.").cache == "miss")
+            _ = try await h.request(.DELETE, "/v1/cache?all=true", headers: h.admin, contentType: nil)
+
+            let restored = try await h.post("/v1/cache/entries", shown, headers: h.admin)
+            #expect(restored.status == 201, "\(restored.text)")
+            #expect(restored.json["id"]?.stringValue != key, "a new key")
+            for field in ["namespace", "label", "prompt", "model", "created_at", "expires_at", "prompt_tokens", "completion_tokens"] {
+                #expect(restored.json[field] == shown[field], "\(field)")
+            }
+            let upstreamCalls = h.mock.requests(to: "/v1/chat/completions")
+            let exact = try await h.chat("How do I reset my password?", system: "You are the shop assistant.")
+            #expect(exact.cache == "hit" && exact.assistantText == first.assistantText)
+            let similar = try await h.chat("How can I reset my password?", system: "You are the shop assistant.")
+            #expect(similar.cache == "semantic-hit" && similar.assistantText == first.assistantText, "embedded anew")
+            #expect(try await h.chat("How do I reset my password?").cache == "miss", "another system prompt, another namespace")
+            #expect(h.mock.requests(to: "/v1/chat/completions") == upstreamCalls + 1)
+
+            let wrong: [(String, JSONValue)] = [
+                ("namespace", "not-an-id"), ("label", ""), ("model", 5), ("prompt", .null), ("created_at", "yesterday"),
+                ("hits", -1), ("response", ["object": "chat.completion", "choices": []]), ("response", "Open 9 to 5."),
+            ]
+            for (field, value) in wrong {
+                var body = shown.objectValue!
+                body[field] = value
+                let reply = try await h.post("/v1/cache/entries", .object(body), headers: h.admin)
+                #expect(reply.status == 400 && reply.json["error"]?["param"]?.stringValue == field, "\(field): \(reply.text)")
+            }
+            var expired = shown.objectValue!
+            expired["expires_at"] = 1_000
+            let late = try await h.post("/v1/cache/entries", .object(expired), headers: h.admin)
+            #expect(late.status == 400 && late.json["error"]?["code"]?.stringValue == "entry_expired", "\(late.text)")
+            #expect(h.gateway.cache.stats.entries == 2, "the restored entry and the other system prompt's answer")
+        }
+    }
+
     /// A tenant or partition of the wrong type read as none would file an entry where every
     /// client without one finds it; a `k` or `namespace` ignored would widen a search.
     @Test("fields of the wrong type are refused with 400 naming them, not read as absent")

@@ -34,7 +34,7 @@ extension Gateway {
             guard let entry = try await self.cache.entry(key: key) else {
                 throw OpenAIError.notFound("No cache entry \(key)", code: "entry_not_found")
             }
-            return Self.json(Self.describe(entry, response: true))
+            return Self.json(CacheEntryJSON.entry(entry))
         }
         router.delete("/v1/cache/entries/{key}") { request, context in
             try self.authorize(request)
@@ -134,7 +134,7 @@ extension Gateway {
             namespaces = Set(cache.namespaces(matching: label).map(\.id))
         }
         let page = try await cache.entries(in: namespaces, before: after, limit: limit)
-        let data = page.entries.map { JSONValue.object(Self.describe($0)) }
+        let data = page.entries.map { JSONValue.object(CacheEntryJSON.summary($0)) }
         return Self.json([
             "object": "list", "data": .array(data), "has_more": .bool(page.more),
             "first_id": page.entries.first.map { .string(String($0.key)) } ?? .null,
@@ -197,7 +197,7 @@ extension Gateway {
         }
         var data: [JSONValue] = []
         for match in matches {
-            var item = Self.describe(match.entry)
+            var item = CacheEntryJSON.summary(match.entry)
             item["similarity"] = .double(Double(match.similarity))
             if let response = try await cache.entry(key: match.entry.key).flatMap({ try? JSONValue.parse($0.response) }),
                let text = OpenAIWire.firstText(response)
@@ -215,6 +215,7 @@ extension Gateway {
     func insertEntry(_ request: Request, _ context: GatewayContext) async throws -> Response {
         var request = request
         let body = try await readJSON(&request)
+        if CacheEntryJSON.isEntry(body) { return try await restoreEntry(body) }
         let (cacheRequest, model, prompt) = try Self.plainCacheRequest(body)
         let ttl = try Self.number(body, "ttl", in: 0...Double.greatestFiniteMagnitude, "0 (until evicted) or more seconds")
         let response: JSONValue
@@ -240,9 +241,20 @@ extension Gateway {
             cacheRequest, response: response.canonicalData, model: model,
             promptTokens: usage?["prompt_tokens"]?.intValue ?? OpenAIWire.estimatedTokens(prompt),
             completionTokens: usage?["completion_tokens"]?.intValue ?? 0, ttl: ttl)
-        var out = Self.describe(entry.summary)
-        out["object"] = "cache.entry"
-        return Self.json(.object(out), status: .created)
+        return Self.json(.object(CacheEntryJSON.summary(entry.summary)), status: .created)
+    }
+
+    /// `POST /v1/cache/entries` with an entry as `GET /v1/cache/entries/{key}` shows it and
+    /// `deja cache export` writes it: stored in its namespace with its times and counts, under a
+    /// new id (201), or 400 `entry_expired` when it has expired.
+    func restoreEntry(_ body: JSONValue) async throws -> Response {
+        let exported = try CacheEntryJSON.restorable(body)
+        guard let entry = try await cache.restore(exported) else {
+            throw OpenAIError.invalidRequest(
+                "The entry expired at \(Int64(exported.expiresAt?.timeIntervalSince1970 ?? 0)); nothing was stored",
+                param: "expires_at", code: "entry_expired")
+        }
+        return Self.json(.object(CacheEntryJSON.summary(entry.summary)), status: .created)
     }
 
     /// The chat request a lookup API body stands for: `prompt` and `model`, with an optional
@@ -287,24 +299,5 @@ extension Gateway {
             throw .invalidRequest("'\(field)' must be a string, got \(given.typeName)", param: field)
         }
         return value
-    }
-
-    static func describe(_ s: EntrySummary) -> [String: JSONValue] {
-        [
-            "id": .string(String(s.key)), "object": "cache.entry", "namespace": .string(s.namespace.id.description),
-            "label": .string(s.namespace.label), "prompt": .string(s.prompt), "model": .string(s.model),
-            "created_at": .int(Int64(s.createdAt.timeIntervalSince1970)),
-            "expires_at": s.expiresAt.map { .int(Int64($0.timeIntervalSince1970)) } ?? .null,
-            "hits": .int(Int64(s.hitCount)), "prompt_tokens": .int(Int64(s.promptTokens)),
-            "completion_tokens": .int(Int64(s.completionTokens)),
-        ]
-    }
-
-    static func describe(_ entry: CacheEntry, response: Bool) -> JSONValue {
-        var out = describe(entry.summary)
-        if response {
-            out["response"] = (try? JSONValue.parse(entry.response)) ?? .string(String(decoding: entry.response, as: UTF8.self))
-        }
-        return .object(out)
     }
 }

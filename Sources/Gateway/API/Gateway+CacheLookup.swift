@@ -35,7 +35,7 @@ extension Gateway {
             out["similarity"] = .double(Double(hit.similarity))
             out["age"] = .int(Int64(max(0, hit.age)))
             if let entry = try await cache.entry(key: hit.key) {
-                out["entry"] = Self.describe(entry, response: false)
+                out["entry"] = .object(CacheEntryJSON.summary(entry.summary))
             }
             out["response"] = (try? JSONValue.parse(hit.response)) ?? .string(String(decoding: hit.response, as: UTF8.self))
         case .miss(let miss):

@@ -11,8 +11,8 @@ extension Deja {
     /// `deja cache ...`: work on the cache store directly (with the gateway stopped).
     struct Cache: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import into and inspect the cache store (stop the gateway first, or import through it with --url).",
-            subcommands: [Import.self, Stats.self])
+            abstract: "Import into, export from and inspect the cache store (stop the gateway first, or go through it with --url).",
+            subcommands: [Import.self, Export.self, Stats.self])
     }
 }
 
@@ -25,9 +25,12 @@ extension Deja.Cache {
                 FILE is JSONL, one entry per line: {"prompt": ..., "answer": ...} with optional "model", \
                 "system" (a system prompt), "namespace" (the x-deja-namespace partition), "tenant" and \
                 "ttl" (seconds). An entry answers exactly the chat request a client would send with that \
-                model, system prompt and prompt, and similar ones. Each stored entry is printed as \
-                "stored KEY" once it is durable. The store is opened directly, which a running gateway \
-                does not allow; with --url the entries go through that gateway's lookup API instead.
+                model, system prompt and prompt, and similar ones. A line written by deja cache export \
+                ("object": "cache.entry") is restored as it was: its namespace, answer, times and \
+                counts, embedded anew with this cache's embedder (expired ones are left out). Each \
+                stored entry is printed as "stored KEY" once it is durable. The store is opened \
+                directly, which a running gateway does not allow; with --url the entries go through \
+                that gateway's lookup API instead.
                 """)
 
         @Argument(help: "JSONL file of entries.") var file: String
@@ -48,12 +51,46 @@ extension Deja.Cache {
             var ttl: Double?
         }
 
+        /// One line of the file: a known answer, or an entry as `deja cache export` wrote it.
+        enum Item {
+            case answer(Line)
+            case entry(CacheEntry, JSONValue)
+        }
+
         func run() async throws {
+            let items = try read()
+            // An export may be older than some of its entries' lives: those are left out here,
+            // the same way whichever path they would take.
+            let now = Date()
+            let live = items.filter { item in
+                if case .entry(let entry, _) = item, let expiry = entry.expiresAt { return expiry > now }
+                return true
+            }
+            if let url {
+                try await importThrough(url, live)
+            } else {
+                try await importOffline(live)
+            }
+            if live.count < items.count {
+                FileHandle.standardError.write(Data("deja: left out \(items.count - live.count) expired entr\(items.count - live.count == 1 ? "y" : "ies")\n".utf8))
+            }
+        }
+
+        func read() throws -> [Item] {
             let text = try TextFile.read(file)
-            var lines: [Line] = []
+            var items: [Item] = []
             for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let trimmed = raw.trimmingCharacters(in: .whitespaces)
                 guard !trimmed.isEmpty else { continue }
+                let place = "\(file):\(number + 1)"
+                if let json = try? JSONValue.parse(Data(trimmed.utf8)), CacheEntryJSON.isEntry(json) {
+                    do {
+                        items.append(.entry(try CacheEntryJSON.restorable(json), json))
+                    } catch {
+                        throw CommandFailure("\(place): \(error.message)")
+                    }
+                    continue
+                }
                 let line: Line
                 do {
                     line = try JSONDecoder().decode(Line.self, from: Data(trimmed.utf8))
@@ -62,50 +99,66 @@ extension Deja.Cache {
                         if case .dataCorrupted(let context) = error, context.codingPath.isEmpty { return nil }
                         return error.readableDescription
                     } ?? "not JSON"
-                    throw CommandFailure("\(file):\(number + 1): \(why); expected {\"prompt\": ..., \"answer\": ...}")
+                    throw CommandFailure(
+                        "\(place): \(why); expected {\"prompt\": ..., \"answer\": ...} or an entry from deja cache export")
                 }
                 if let partition = line.namespace, let problem = CacheKeys.partitionProblem(partition) {
-                    throw CommandFailure("\(file):\(number + 1): namespace \(problem)")
+                    throw CommandFailure("\(place): namespace \(problem)")
                 }
-                lines.append(line)
+                items.append(.answer(line))
             }
-            if let url {
-                try await importThrough(url, lines)
-                return
-            }
+            return items
+        }
+
+        /// Each item straight into the store, which a running gateway does not allow.
+        func importOffline(_ items: [Item]) async throws {
             let configuration = try options.load()
             try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
                 let cache = try await CacheRuntime.open(configuration, client: client, logger: Logger(label: "deja.cache"))
-                for line in lines {
-                    let model = line.model ?? self.model
-                    let body = CacheKeys.plainChatBody(model: model, prompt: line.prompt, system: line.system)
-                    let request = CacheKeys.chat(body, tenant: line.tenant ?? "", partition: line.namespace)
-                    let tokens = OpenAIWire.estimatedTokens(line.answer)
-                    let response = OpenAIWire.chatCompletion(
-                        id: "chatcmpl-deja-import", model: model, content: line.answer, created: Date(),
-                        promptTokens: OpenAIWire.estimatedTokens(line.prompt), completionTokens: tokens)
-                    let entry = try await cache.insert(
-                        request, response: response.canonicalData, model: model,
-                        promptTokens: OpenAIWire.estimatedTokens(line.prompt), completionTokens: tokens, ttl: line.ttl)
-                    FileHandle.standardOutput.write(Data("stored \(entry.key)\n".utf8))
+                for item in items {
+                    let stored: CacheEntry?
+                    switch item {
+                    case .answer(let line):
+                        let model = line.model ?? self.model
+                        let body = CacheKeys.plainChatBody(model: model, prompt: line.prompt, system: line.system)
+                        let request = CacheKeys.chat(body, tenant: line.tenant ?? "", partition: line.namespace)
+                        let tokens = OpenAIWire.estimatedTokens(line.answer)
+                        let response = OpenAIWire.chatCompletion(
+                            id: "chatcmpl-deja-import", model: model, content: line.answer, created: Date(),
+                            promptTokens: OpenAIWire.estimatedTokens(line.prompt), completionTokens: tokens)
+                        stored = try await cache.insert(
+                            request, response: response.canonicalData, model: model,
+                            promptTokens: OpenAIWire.estimatedTokens(line.prompt), completionTokens: tokens, ttl: line.ttl)
+                    case .entry(let entry, _):
+                        stored = try await cache.restore(entry)
+                    }
+                    if let stored { FileHandle.standardOutput.write(Data("stored \(stored.key)\n".utf8)) }
                 }
                 try await cache.close()
             }
         }
 
-        /// Each entry through `POST /v1/cache/entries` of a running gateway, one at a time, in order.
-        func importThrough(_ url: String, _ lines: [Line]) async throws {
+        /// Each item through `POST /v1/cache/entries` of a running gateway, one at a time, in order.
+        func importThrough(_ url: String, _ items: [Item]) async throws {
             try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
                 let gateway = try AdminClient(url: url, keyVariable: adminKeyEnv, client: client)
-                for (number, line) in lines.enumerated() {
-                    var body: [String: JSONValue] = [
-                        "prompt": .string(line.prompt), "response": .string(line.answer), "model": .string(line.model ?? self.model),
-                    ]
-                    if let system = line.system { body["system"] = .string(system) }
-                    if let namespace = line.namespace { body["namespace"] = .string(namespace) }
-                    if let tenant = line.tenant { body["tenant"] = .string(tenant) }
-                    if let ttl = line.ttl { body["ttl"] = .double(ttl) }
-                    let answer = try await gateway.send(.POST, "/v1/cache/entries", body: .object(body))
+                for (number, item) in items.enumerated() {
+                    let body: JSONValue
+                    switch item {
+                    case .answer(let line):
+                        var fields: [String: JSONValue] = [
+                            "prompt": .string(line.prompt), "response": .string(line.answer), "model": .string(line.model ?? self.model),
+                        ]
+                        if let system = line.system { fields["system"] = .string(system) }
+                        if let namespace = line.namespace { fields["namespace"] = .string(namespace) }
+                        if let tenant = line.tenant { fields["tenant"] = .string(tenant) }
+                        if let ttl = line.ttl { fields["ttl"] = .double(ttl) }
+                        body = .object(fields)
+                    case .entry(_, let json):
+                        body = json
+                    }
+                    let answer = try await gateway.send(.POST, "/v1/cache/entries", body: body)
+                    if answer.json["error"]?["code"]?.stringValue == "entry_expired" { continue }
                     guard answer.status == 201, let id = answer.json["id"]?.stringValue else {
                         throw CommandFailure("\(file): entry \(number + 1): the gateway refused it: \(AdminClient.message(answer))")
                     }

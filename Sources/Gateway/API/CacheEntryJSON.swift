@@ -1,0 +1,85 @@
+import Foundation
+public import SemanticCache
+
+/// A cache entry as JSON: what the lookup API answers for an entry, and, with its response, one
+/// line of `deja cache export`, which `POST /v1/cache/entries` and `deja cache import` take back.
+/// One shape for all of them, so that an export can be read with the API's documentation and a
+/// running gateway can restore what another wrote.
+public enum CacheEntryJSON {
+    /// The entry without its response (lists, search matches).
+    public static func summary(_ s: EntrySummary) -> [String: JSONValue] {
+        [
+            "id": .string(String(s.key)), "object": "cache.entry", "namespace": .string(s.namespace.id.description),
+            "label": .string(s.namespace.label), "prompt": .string(s.prompt), "model": .string(s.model),
+            "created_at": .int(Int64(s.createdAt.timeIntervalSince1970)),
+            "expires_at": s.expiresAt.map { .int(Int64($0.timeIntervalSince1970)) } ?? .null,
+            "last_hit_at": s.lastHitAt.map { .int(Int64($0.timeIntervalSince1970)) } ?? .null,
+            "hits": .int(Int64(s.hitCount)), "prompt_tokens": .int(Int64(s.promptTokens)),
+            "completion_tokens": .int(Int64(s.completionTokens)),
+        ]
+    }
+
+    /// The whole entry: its summary and the stored response as JSON (`GET /v1/cache/entries/{key}`,
+    /// a line of an export).
+    public static func entry(_ entry: CacheEntry) -> JSONValue {
+        var out = summary(entry.summary)
+        out["response"] = (try? JSONValue.parse(entry.response)) ?? .string(String(decoding: entry.response, as: UTF8.self))
+        return .object(out)
+    }
+
+    /// Whether `body` is an entry in this shape (`"object": "cache.entry"`) rather than the
+    /// lookup API's prompt-and-answer form.
+    public static func isEntry(_ body: JSONValue) -> Bool {
+        body["object"]?.stringValue == "cache.entry"
+    }
+
+    /// The entry `json` describes, for ``SemanticCache/restore(_:)``: its `id` is ignored, and
+    /// its response must be a complete answer of the API its `object` names, as anything the
+    /// cache replays must be.
+    ///
+    /// - Throws: a 400 ``OpenAIError`` naming the field that is missing or wrong.
+    public static func restorable(_ json: JSONValue) throws(OpenAIError) -> CacheEntry {
+        func text(_ field: String, empty: Bool = false) throws(OpenAIError) -> String {
+            guard let value = json[field]?.stringValue, empty || !value.isEmpty else {
+                throw .invalidRequest("'\(field)' must be a\(empty ? "" : " non-empty") string", param: field)
+            }
+            return value
+        }
+        func time(_ field: String) throws(OpenAIError) -> Date? {
+            guard let given = json[field], !given.isNull else { return nil }
+            guard let seconds = given.doubleValue, seconds.isFinite, seconds >= 0 else {
+                throw .invalidRequest("'\(field)' must be seconds since 1970, got \(given.typeName)", param: field)
+            }
+            return Date(timeIntervalSince1970: seconds)
+        }
+        func count(_ field: String) throws(OpenAIError) -> Int {
+            guard let given = json[field], !given.isNull else { return 0 }
+            guard let n = given.intValue, n >= 0 else {
+                throw .invalidRequest("'\(field)' must be a whole number, 0 or more", param: field)
+            }
+            return n
+        }
+        guard let id = Digest128(hex: try text("namespace")) else {
+            throw .invalidRequest("'namespace' must be a 32-digit namespace id", param: "namespace")
+        }
+        let label = try text("label")
+        let model = try text("model")
+        guard let response = json["response"], let api = api(answering: response), Gateway.isCompleteAnswer(response, api: api) else {
+            throw .invalidRequest(
+                "'response' must be a complete answer: a chat completion, a text completion or a Responses API response "
+                + "that finished, as the cache stores them", param: "response")
+        }
+        guard let created = try time("created_at") else {
+            throw .invalidRequest("'created_at' must be seconds since 1970", param: "created_at")
+        }
+        return CacheEntry(
+            namespace: Namespace(id: id, label: label), exactKey: Digest128(high: 0, low: 0), prompt: try text("prompt", empty: true),
+            vector: nil, response: response.canonicalData, model: model, createdAt: created, expiresAt: try time("expires_at"),
+            lastHitAt: try time("last_hit_at"), hitCount: try count("hits"), promptTokens: try count("prompt_tokens"),
+            completionTokens: try count("completion_tokens"))
+    }
+
+    static func api(answering response: JSONValue) -> ProxyAPI? {
+        [ProxyAPI.chat, .completions, .responses].first { $0.object == response["object"]?.stringValue }
+    }
+}
