@@ -429,7 +429,8 @@ public final class SemanticCache: Sendable {
         let now = clock.now().timeIntervalSince1970
         var out: [SearchMatch] = []
         for n in found where n.similarity >= threshold {
-            guard let info = catalog.info(n.key), !Self.expired(info, at: now),
+            // A graph search is restricted by tag, which another namespace may share.
+            guard let info = catalog.info(n.key), namespace == nil || info.namespace == namespace, !Self.expired(info, at: now),
                   let entry = try await store.entry(key: n.key)
             else { continue }
             out.append(SearchMatch(entry: entry.summary, similarity: n.similarity))

@@ -22,6 +22,41 @@ struct SemanticCacheTests {
         #expect(!off.scoresExactly(namespaceSize: 10, indexSize: 1_000_000), "exact_scan_limit 0 turns it off")
     }
 
+    /// Two namespaces whose ids share their top 32 bits share an index tag. A graph search of
+    /// one then meets the other's entries; exact scoring reads the namespace's own keys. So the
+    /// way a small namespace is scored shows in what a search finds (lookups and searches go
+    /// through the same nearest()), and neither way may answer with the other namespace's entries.
+    @Test("a small namespace is scored exactly; a tag shared with another costs the graph recall, never isolation",
+          arguments: [(2, true), (0, false)])
+    func exactScoringInUse(exactScanLimit: Int, exact: Bool) async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        fixture.configuration.exactScanLimit = exactScanLimit
+        let cache = try await fixture.open()
+        let mine = Namespace(id: Digest128(high: 0xABCD_EF01_0000_0001, low: 1), label: "acme/gpt-test")
+        let theirs = Namespace(id: Digest128(high: 0xABCD_EF01_0000_0002, low: 2), label: "other/gpt-test")
+        #expect(mine.tag == theirs.tag)
+        func entry(_ ns: Namespace, _ prompt: String) -> CacheEntry {
+            CacheEntry(
+                namespace: ns, exactKey: Digest128(high: 0, low: 0), prompt: prompt, vector: nil, response: F.answer(prompt),
+                model: "gpt-test", createdAt: fixture.clock.now(), expiresAt: nil)
+        }
+        // Three entries of mine; 200 of theirs, all closer to the question.
+        var own: Set<UInt64> = []
+        for prompt in ["How do I bake bread?", "What is the weather in Paris?", "Where is my parcel?"] {
+            own.insert(try #require(try await cache.restore(entry(mine, prompt))).key)
+        }
+        for i in 0..<200 {
+            _ = try await cache.restore(entry(theirs, "How can I reset my password \(i) times?"))
+        }
+        // 3 entries of 203: exact by the share rule alone (exact_scan_limit 2), or the graph (0).
+        #expect(cache.configuration.scoresExactly(namespaceSize: 3, indexSize: 203) == exact)
+
+        let found = try await cache.search(text: "How can I reset my password?", namespace: mine.id, k: 3)
+        #expect(found.allSatisfy { own.contains($0.entry.key) }, "only my namespace's entries")
+        #expect(found.count == (exact ? 3 : 0), "\(found.map(\.entry.prompt))")
+    }
+
     @Test("an exact repeat hits exactly, a paraphrase hits semantically, an unrelated prompt misses")
     func hitsAndMisses() async throws {
         let fixture = try F()
