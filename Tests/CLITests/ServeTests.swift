@@ -350,7 +350,7 @@ struct ServeTests {
             (["tune", pairs, "--write", dir.path("no/deja.yaml")], "Error: --write \(dir.path("no/deja.yaml")): the folder \(dir.path("no")) does not exist"),
             (["cache", "stats"], "Error: there is no cache at deja-cache.sqlite (cache.store): give the gateway's configuration with --config"),
             (["cache", "import", missing], "Error: cannot read \(missing): no such file or directory"),
-            (["cache", "import", badImport], "Error: \(badImport):2: prompt: expected a string (Expected to decode String but found number instead.); expected {\"prompt\": ..., \"answer\": ...}"),
+            (["cache", "import", badImport], "Error: \(badImport):2: prompt: expected a string (Expected to decode String but found number instead.); expected {\"prompt\": ..., \"answer\": ...} or an entry from deja cache export"),
             (["bench", "embed", "--prompts", missing], "Error: cannot read \(missing): no such file or directory"),
             (["bench", "gateway", "--url", "http://127.0.0.1:1/v1", "--duration", "1", "--prompts", prompts],
              "Error: cannot connect to 127.0.0.1:1: connection refused; is the server running?"),
