@@ -11,6 +11,12 @@ public enum TextFile {
     /// The file's contents as UTF-8 text.
     /// - Throws: ``FileAccessError`` saying why the file could not be read.
     public static func read(_ path: String) throws(FileAccessError) -> String {
+        if isStream(path) {
+            guard let text = String(validating: try data(path), as: UTF8.self) else {
+                throw FileAccessError(.read, path: path, reason: "it is not UTF-8 text")
+            }
+            return text
+        }
         do {
             return try String(contentsOfFile: path, encoding: .utf8)
         } catch {
@@ -22,10 +28,29 @@ public enum TextFile {
     /// - Throws: ``FileAccessError`` saying why the file could not be read.
     public static func data(_ path: String) throws(FileAccessError) -> Data {
         do {
+            if isStream(path) {
+                // Opened once: a pipe's writer may be gone by a second open.
+                guard let handle = FileHandle(forReadingAtPath: path) else {
+                    throw FileAccessError(.read, path: path, reason: String(cString: strerror(errno)))
+                }
+                defer { try? handle.close() }
+                return try handle.readToEnd() ?? Data()
+            }
             return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch let error as FileAccessError {
+            throw error
         } catch {
             throw FileAccessError(.read, path: path, error: error)
         }
+    }
+
+    /// Whether `path` is a pipe or a device (`/dev/stdin` fed by another command, a shell's
+    /// `<(...)`), which Foundation's file readers refuse on Linux ("permission denied") and a
+    /// file handle reads.
+    static func isStream(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return false }
+        return status.st_mode & S_IFMT == S_IFIFO || status.st_mode & S_IFMT == S_IFCHR
     }
 
     /// Replaces the file's contents in one step (a temporary file renamed over it).

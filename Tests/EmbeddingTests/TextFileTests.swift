@@ -27,4 +27,27 @@ struct TextFileTests {
         #expect(try TextFile.read(written) == "héllo\n")
         #expect(try TextFile.data(written) == Data("héllo\n".utf8))
     }
+
+    /// `deja cache export --url A | deja cache import /dev/stdin --url B`: a pipe is read like a file.
+    @Test("a pipe is read like a file: its text, or not UTF-8 text")
+    func pipes() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        for (bytes, expected) in [(Data("line 1\nline 2\n".utf8), "line 1\nline 2\n"), (Data([0x66, 0xff]), nil)] as [(Data, String?)] {
+            let fifo = dir.path("fifo-\(bytes.count)")
+            #expect(mkfifo(fifo, 0o600) == 0)
+            let writer = Thread {
+                let handle = FileHandle(forWritingAtPath: fifo)
+                try? handle?.write(contentsOf: bytes)
+                try? handle?.close()
+            }
+            writer.start()
+            if let expected {
+                #expect(try TextFile.read(fifo) == expected)
+            } else {
+                #expect(throws: FileAccessError(.read, path: fifo, reason: "it is not UTF-8 text")) { try TextFile.read(fifo) }
+            }
+        }
+        #expect(try TextFile.data("/dev/null").isEmpty)
+    }
 }
