@@ -47,7 +47,7 @@ public enum TextFile {
     /// Whether `path` is a pipe or a device (`/dev/stdin` fed by another command, a shell's
     /// `<(...)`), which Foundation's file readers refuse on Linux ("permission denied") and a
     /// file handle reads.
-    static func isStream(_ path: String) -> Bool {
+    public static func isStream(_ path: String) -> Bool {
         var status = stat()
         guard stat(path, &status) == 0 else { return false }
         return status.st_mode & S_IFMT == S_IFIFO || status.st_mode & S_IFMT == S_IFCHR

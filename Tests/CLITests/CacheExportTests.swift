@@ -106,9 +106,31 @@ struct CacheExportTests {
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout.split(separator: "\n").count == 1)
         #expect(imported.stderr.contains("left out 1 expired entry"), "\(imported.stderr)")
+        try #"{"prompt": "Bye?", "answer": "Bye."}"#.write(toFile: dir.path("other.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try DejaBinary.run(["cache", "import", dir.path("other.jsonl"), "--config", config]).status == 0)
         let export = try DejaBinary.run(["cache", "export", "--config", config, "--namespace", "0123456789abcdef0123456789abcdef"])
-        #expect(export.stdout.contains(#""namespace":"0123456789abcdef0123456789abcdef""#), "\(export.stdout)")
+        let exported = export.stdout.split(separator: "\n")
+        #expect(exported.count == 1 && exported.first?.contains(#""namespace":"0123456789abcdef0123456789abcdef""#) == true,
+                "only that namespace: \(export.stdout)")
         #expect(export.stdout.contains(#""content":"Hi.""#))
+        let byLabel = try DejaBinary.run(["cache", "export", "--config", config, "--label=-/gpt-4o-*"])
+        #expect(byLabel.stdout.split(separator: "\n").count == 1 && byLabel.stdout.contains(#""prompt":"Bye?""#), "\(byLabel.stdout)")
+        // A pipe is written as it is, not renamed over with a plain file.
+        let fifo = dir.path("export.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let received = ResultBox<Data>()
+        let read = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            received.value = .success(FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() ?? Data())
+            read.signal()
+        }
+        reader.start()
+        let piped = try DejaBinary.run(["cache", "export", "--config", config, "--output", fifo])
+        #expect(piped.status == 0, "\(piped.stderr)")
+        read.wait()
+        #expect(String(decoding: try received.value!.get(), as: UTF8.self).split(separator: "\n").count == 2)
+        var status = stat()
+        #expect(lstat(fifo, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO, "still the pipe it was")
 
         try [entry(), entry(response: #"{"object":"chat.completion","choices":[]}"#)].joined(separator: "\n")
             .write(toFile: file, atomically: true, encoding: .utf8)

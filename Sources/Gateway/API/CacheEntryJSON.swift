@@ -40,24 +40,17 @@ public enum CacheEntryJSON {
     /// - Throws: a 400 ``OpenAIError`` naming the field that is missing or wrong.
     public static func restorable(_ json: JSONValue) throws(OpenAIError) -> CacheEntry {
         func text(_ field: String, empty: Bool = false) throws(OpenAIError) -> String {
-            guard let value = json[field]?.stringValue, empty || !value.isEmpty else {
+            guard let value = try Gateway.string(json, field), empty || !value.isEmpty else {
                 throw .invalidRequest("'\(field)' must be a\(empty ? "" : " non-empty") string", param: field)
             }
             return value
         }
         func time(_ field: String) throws(OpenAIError) -> Date? {
-            guard let given = json[field], !given.isNull else { return nil }
-            guard let seconds = given.doubleValue, seconds.isFinite, seconds >= 0 else {
-                throw .invalidRequest("'\(field)' must be seconds since 1970, got \(given.typeName)", param: field)
-            }
-            return Date(timeIntervalSince1970: seconds)
+            try Gateway.number(json, field, in: 0...Double.greatestFiniteMagnitude, "seconds since 1970")
+                .map(Date.init(timeIntervalSince1970:))
         }
         func count(_ field: String) throws(OpenAIError) -> Int {
-            guard let given = json[field], !given.isNull else { return 0 }
-            guard let n = given.intValue, n >= 0 else {
-                throw .invalidRequest("'\(field)' must be a whole number, 0 or more", param: field)
-            }
-            return n
+            try Gateway.number(json, field, in: 0...Double(Int32.max), "a whole number, 0 or more", whole: true).map { Int($0) } ?? 0
         }
         guard let id = Digest128(hex: try text("namespace")) else {
             throw .invalidRequest("'namespace' must be a 32-digit namespace id", param: "namespace")

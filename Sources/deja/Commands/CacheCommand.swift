@@ -71,8 +71,9 @@ extension Deja.Cache {
             } else {
                 try await importOffline(live)
             }
-            if live.count < items.count {
-                FileHandle.standardError.write(Data("deja: left out \(items.count - live.count) expired entr\(items.count - live.count == 1 ? "y" : "ies")\n".utf8))
+            let expired = items.count - live.count
+            if expired > 0 {
+                FileHandle.standardError.write(Data("deja: left out \(expired) expired entr\(expired == 1 ? "y" : "ies")\n".utf8))
             }
         }
 
@@ -194,12 +195,7 @@ extension Deja.Cache {
                 }
                 return
             }
-            let configuration = try options.load()
-            // Reporting on a cache must not make one, in whatever folder this runs in.
-            guard FileManager.default.fileExists(atPath: configuration.cache.store) else {
-                throw CommandFailure(
-                    "there is no cache at \(configuration.cache.store) (cache.store): give the gateway's configuration with --config")
-            }
+            let configuration = try options.loadExistingCache()
             try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
                 let cache = try await CacheRuntime.open(configuration, client: client, logger: Logger(label: "deja.cache"))
                 let encoder = JSONEncoder()

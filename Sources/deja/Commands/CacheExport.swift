@@ -60,12 +60,7 @@ extension Deja.Cache {
         }
 
         func exportOffline(to sink: inout ExportSink) async throws -> Int {
-            let configuration = try options.load()
-            // Exporting a cache must not make an empty one, in whatever folder this runs in.
-            guard FileManager.default.fileExists(atPath: configuration.cache.store) else {
-                throw CommandFailure(
-                    "there is no cache at \(configuration.cache.store) (cache.store): give the gateway's configuration with --config")
-            }
+            let configuration = try options.loadExistingCache()
             return try await HTTPClient.withHTTPClient(configuration: .deja()) { client in
                 let cache = try await CacheRuntime.open(configuration, client: client, logger: Logger(label: "deja.cache"))
                 var namespaces: Set<Digest128>?
@@ -126,7 +121,8 @@ extension Deja.Cache {
 
 /// Where an export's lines go: standard output, or a temporary file beside `path` that replaces
 /// it only once every line is written, so that a failed export never leaves a partial file that
-/// looks whole.
+/// looks whole. A pipe or device (`/dev/stdout`, a FIFO) is written as it is: renamed over, it
+/// would be replaced by a plain file.
 struct ExportSink {
     let path: String?
     let temporary: String?
@@ -138,6 +134,14 @@ struct ExportSink {
         guard let path else {
             temporary = nil
             handle = .standardOutput
+            return
+        }
+        if TextFile.isStream(path) {
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw CommandFailure("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            temporary = nil
+            self.handle = handle
             return
         }
         let temporary = "\(path).\(getpid()).deja-tmp"
@@ -169,6 +173,7 @@ struct ExportSink {
     mutating func finish() throws {
         try flush()
         guard let path, let temporary else { return }
+        // Durable before it takes the name, so that the name never holds less than the export.
         do {
             try handle.synchronize()
             try handle.close()
