@@ -235,6 +235,15 @@ struct CacheAPITests {
             let late = try await h.post("/v1/cache/entries", .object(expired), headers: h.admin)
             #expect(late.status == 400 && late.json["error"]?["code"]?.stringValue == "entry_expired", "\(late.text)")
             #expect(h.gateway.cache.stats.entries == 2, "the restored entry and the other system prompt's answer")
+
+            // A ttl no whole number of seconds can hold as an expiry: shown, and restored, as a number.
+            let forever = try await h.post("/v1/cache/entries", [
+                "prompt": "Where are you?", "response": "Here.", "model": "gpt-test", "ttl": 1e300,
+            ], headers: h.admin)
+            #expect(forever.status == 201 && (forever.json["expires_at"]?.doubleValue ?? 0) > 1e299, "\(forever.text)")
+            let foreverKey = try #require(forever.json["id"]?.stringValue)
+            let foreverShown = try await h.request(.GET, "/v1/cache/entries/\(foreverKey)", headers: h.admin, contentType: nil)
+            #expect(try await h.post("/v1/cache/entries", foreverShown.json, headers: h.admin).status == 201)
         }
     }
 

@@ -11,12 +11,18 @@ public enum CacheEntryJSON {
         [
             "id": .string(String(s.key)), "object": "cache.entry", "namespace": .string(s.namespace.id.description),
             "label": .string(s.namespace.label), "prompt": .string(s.prompt), "model": .string(s.model),
-            "created_at": .int(Int64(s.createdAt.timeIntervalSince1970)),
-            "expires_at": s.expiresAt.map { .int(Int64($0.timeIntervalSince1970)) } ?? .null,
-            "last_hit_at": s.lastHitAt.map { .int(Int64($0.timeIntervalSince1970)) } ?? .null,
+            "created_at": seconds(s.createdAt), "expires_at": s.expiresAt.map(seconds) ?? .null,
+            "last_hit_at": s.lastHitAt.map(seconds) ?? .null,
             "hits": .int(Int64(s.hitCount)), "prompt_tokens": .int(Int64(s.promptTokens)),
             "completion_tokens": .int(Int64(s.completionTokens)),
         ]
+    }
+
+    /// Whole seconds since 1970. A time no 64-bit integer holds (an entry stored with a `ttl` of
+    /// 1e300 seconds, which the API accepts) stays a number rather than trapping the conversion.
+    static func seconds(_ date: Date) -> JSONValue {
+        let t = date.timeIntervalSince1970.rounded(.down)
+        return Int64(exactly: t).map(JSONValue.int) ?? .double(t)
     }
 
     /// The whole entry: its summary and the stored response as JSON (`GET /v1/cache/entries/{key}`,
