@@ -336,6 +336,8 @@ struct ServeTests {
         let badImport = dir.path("bad.jsonl")
         try "{\"prompt\": \"hi\", \"answer\": \"hello\"}\n{\"prompt\": 5, \"answer\": \"x\"}\n"
             .write(toFile: badImport, atomically: true, encoding: .utf8)
+        let badPartition = dir.path("partition.jsonl")
+        try #"{"prompt": "hi", "answer": "hello", "namespace": "team a"}"#.write(toFile: badPartition, atomically: true, encoding: .utf8)
         let pairs = URL(fileURLWithPath: "fixtures/pairs.jsonl").path
         let prompts = URL(fileURLWithPath: "fixtures/prompts.txt").path
         let cases: [(arguments: [String], error: String)] = [
@@ -351,6 +353,7 @@ struct ServeTests {
             (["cache", "stats"], "Error: there is no cache at deja-cache.sqlite (cache.store): give the gateway's configuration with --config"),
             (["cache", "import", missing], "Error: cannot read \(missing): no such file or directory"),
             (["cache", "import", badImport], "Error: \(badImport):2: prompt: expected a string (Expected to decode String but found number instead.); expected {\"prompt\": ..., \"answer\": ...} or an entry from deja cache export"),
+            (["cache", "import", badPartition], "Error: \(badPartition):1: 'namespace' must be 1 to 128 of A-Z a-z 0-9 . _ : -, got 'team a'"),
             (["bench", "embed", "--prompts", missing], "Error: cannot read \(missing): no such file or directory"),
             (["bench", "gateway", "--url", "http://127.0.0.1:1/v1", "--duration", "1", "--prompts", prompts],
              "Error: cannot connect to 127.0.0.1:1: connection refused; is the server running?"),
@@ -368,7 +371,7 @@ struct ServeTests {
             }
         }
         let made = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted()
-        #expect(made == ["bad.jsonl", "bad.yaml"], "the failed commands left \(made)")
+        #expect(made == ["bad.jsonl", "bad.yaml", "partition.jsonl"], "the failed commands left \(made)")
     }
 
     @Test("the help lists every command")

@@ -216,31 +216,8 @@ extension Gateway {
         var request = request
         let body = try await readJSON(&request)
         if CacheEntryJSON.isEntry(body) { return try await restoreEntry(body) }
-        let (cacheRequest, model, prompt) = try Self.plainCacheRequest(body)
-        let ttl = try Self.number(body, "ttl", in: 0...Double.greatestFiniteMagnitude, "0 (until evicted) or more seconds")
-        let response: JSONValue
-        if let json = body["response_json"], !json.isNull {
-            // Held to what a provider's answer must be to be cached, since it will be replayed
-            // as one, as JSON and as a stream.
-            guard Self.isCompleteAnswer(json, api: .chat) else {
-                throw OpenAIError.invalidRequest(
-                    "'response_json' must be a complete chat completion: \"object\": \"chat.completion\" and choices that "
-                    + "each finished (finish_reason stop, length, tool_calls or function_call)", param: "response_json")
-            }
-            response = json
-        } else if let text = try Self.string(body, "response") {
-            response = OpenAIWire.chatCompletion(
-                id: "chatcmpl-deja-\(UInt32.random(in: 0...UInt32.max))", model: model, content: text, created: Date(),
-                promptTokens: OpenAIWire.estimatedTokens(prompt), completionTokens: OpenAIWire.estimatedTokens(text))
-        } else {
-            throw OpenAIError.invalidRequest("Give the answer as 'response' (text) or 'response_json'", param: "response")
-        }
-        let usage = response["usage"]
         // An entry larger than cache.max_bytes is a 400, a store that fails a 503 (OpenAIError.cache).
-        let entry = try await cache.insert(
-            cacheRequest, response: response.canonicalData, model: model,
-            promptTokens: usage?["prompt_tokens"]?.intValue ?? OpenAIWire.estimatedTokens(prompt),
-            completionTokens: usage?["completion_tokens"]?.intValue ?? 0, ttl: ttl)
+        let entry = try await KnownAnswer(body).store(in: cache)
         return Self.json(.object(CacheEntryJSON.summary(entry.summary)), status: .created)
     }
 

@@ -49,11 +49,24 @@ extension Deja.Cache {
             var namespace: String?
             var tenant: String?
             var ttl: Double?
+
+            /// The line as `POST /v1/cache/entries` takes it.
+            func body(model defaultModel: String) -> JSONValue {
+                var fields: [String: JSONValue] = [
+                    "prompt": .string(prompt), "response": .string(answer), "model": .string(model ?? defaultModel),
+                ]
+                if let system { fields["system"] = .string(system) }
+                if let namespace { fields["namespace"] = .string(namespace) }
+                if let tenant { fields["tenant"] = .string(tenant) }
+                if let ttl { fields["ttl"] = .double(ttl) }
+                return .object(fields)
+            }
         }
 
-        /// One line of the file: a known answer, or an entry as `deja cache export` wrote it.
+        /// One line of the file: a known answer, or an entry as `deja cache export` wrote it;
+        /// each with the body `POST /v1/cache/entries` takes for it.
         enum Item {
-            case answer(Line)
+            case answer(KnownAnswer, JSONValue)
             case entry(CacheEntry, JSONValue)
         }
 
@@ -103,10 +116,13 @@ extension Deja.Cache {
                     throw CommandFailure(
                         "\(place): \(why); expected {\"prompt\": ..., \"answer\": ...} or an entry from deja cache export")
                 }
-                if let partition = line.namespace, let problem = CacheKeys.partitionProblem(partition) {
-                    throw CommandFailure("\(place): namespace \(problem)")
+                // Checked as the lookup API checks it, before anything is stored.
+                let body = line.body(model: model)
+                do {
+                    items.append(.answer(try KnownAnswer(body), body))
+                } catch {
+                    throw CommandFailure("\(place): \(error.message)")
                 }
-                items.append(.answer(line))
             }
             return items
         }
@@ -119,17 +135,8 @@ extension Deja.Cache {
                 for item in items {
                     let stored: CacheEntry?
                     switch item {
-                    case .answer(let line):
-                        let model = line.model ?? self.model
-                        let body = CacheKeys.plainChatBody(model: model, prompt: line.prompt, system: line.system)
-                        let request = CacheKeys.chat(body, tenant: line.tenant ?? "", partition: line.namespace)
-                        let tokens = OpenAIWire.estimatedTokens(line.answer)
-                        let response = OpenAIWire.chatCompletion(
-                            id: "chatcmpl-deja-import", model: model, content: line.answer, created: Date(),
-                            promptTokens: OpenAIWire.estimatedTokens(line.prompt), completionTokens: tokens)
-                        stored = try await cache.insert(
-                            request, response: response.canonicalData, model: model,
-                            promptTokens: OpenAIWire.estimatedTokens(line.prompt), completionTokens: tokens, ttl: line.ttl)
+                    case .answer(let answer, _):
+                        stored = try await answer.store(in: cache)
                     case .entry(let entry, _):
                         stored = try await cache.restore(entry)
                     }
@@ -146,17 +153,7 @@ extension Deja.Cache {
                 for (number, item) in items.enumerated() {
                     let body: JSONValue
                     switch item {
-                    case .answer(let line):
-                        var fields: [String: JSONValue] = [
-                            "prompt": .string(line.prompt), "response": .string(line.answer), "model": .string(line.model ?? self.model),
-                        ]
-                        if let system = line.system { fields["system"] = .string(system) }
-                        if let namespace = line.namespace { fields["namespace"] = .string(namespace) }
-                        if let tenant = line.tenant { fields["tenant"] = .string(tenant) }
-                        if let ttl = line.ttl { fields["ttl"] = .double(ttl) }
-                        body = .object(fields)
-                    case .entry(_, let json):
-                        body = json
+                    case .answer(_, let json), .entry(_, let json): body = json
                     }
                     let answer = try await gateway.send(.POST, "/v1/cache/entries", body: body)
                     if answer.json["error"]?["code"]?.stringValue == "entry_expired" { continue }
