@@ -2,7 +2,8 @@
 // Deja: a self-hosted semantic cache and AI gateway.
 //
 // Modules depend one way only, down this list:
-// CBLAS -> VectorIndex -> Embedding -> SemanticCache -> Gateway -> deja
+// CBLAS, DejaSupport -> VectorIndex -> Embedding -> SemanticCache -> Gateway -> MockProvider, deja
+// (DejaSupport holds what every module above it shares: JSON, text files, HTTP client settings.)
 
 import PackageDescription
 
@@ -22,6 +23,7 @@ let package = Package(
         .library(name: "Embedding", targets: ["Embedding"]),
         .library(name: "SemanticCache", targets: ["SemanticCache"]),
         .library(name: "Gateway", targets: ["Gateway"]),
+        .library(name: "MockProvider", targets: ["MockProvider"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -47,6 +49,14 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
         .target(
+            name: "DejaSupport",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "VectorIndex",
             dependencies: [
                 "CBLAS",
@@ -58,10 +68,9 @@ let package = Package(
             name: "Embedding",
             dependencies: [
                 "CBLAS",
-                "VectorIndex",
+                "DejaSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -72,7 +81,9 @@ let package = Package(
         .target(
             name: "SemanticCache",
             dependencies: [
+                "DejaSupport",
                 "VectorIndex",
+                .product(name: "HeapModule", package: "swift-collections"),
                 "Embedding",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -83,6 +94,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                "DejaSupport",
                 "SemanticCache",
                 "Embedding",
                 "VectorIndex",
@@ -105,10 +117,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "MockProvider",
+            dependencies: [
+                "DejaSupport",
+                "Gateway",
+                "Embedding",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "deja",
             dependencies: [
+                "DejaSupport",
                 "Gateway",
+                "MockProvider",
                 "SemanticCache",
                 "Embedding",
                 "VectorIndex",
@@ -126,7 +156,9 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["VectorIndex", "Embedding", "SemanticCache", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "DejaSupport", "VectorIndex", "Embedding", "SemanticCache", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -137,14 +169,15 @@ let package = Package(
         ),
         .testTarget(
             name: "EmbeddingTests",
-            dependencies: ["Embedding", "Gateway", "TestSupport", "VectorIndex"],
+            dependencies: ["DejaSupport", "Embedding", "MockProvider", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "SemanticCache", "Embedding", "TestSupport",
+                "DejaSupport", "Gateway", "MockProvider", "SemanticCache", "Embedding", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -158,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "SemanticCache", "Embedding", "TestSupport",
+                "DejaSupport", "SemanticCache", "Embedding", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -168,8 +201,14 @@ let package = Package(
         .testTarget(
             name: "SemanticCacheTests",
             dependencies: [
-                "SemanticCache", "Embedding", "VectorIndex", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "DejaSupport", "SemanticCache", "Embedding", "VectorIndex", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DejaSupportTests",
+            dependencies: ["DejaSupport", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

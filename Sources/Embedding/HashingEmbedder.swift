@@ -64,7 +64,7 @@ public struct HashingEmbedder: Embedder {
     public func vector(for text: NormalizedText) -> [Float] {
         // An upper bound on the number of features: two per word, plus each word's n-grams.
         let grams = (text.scalars.count + 2 * text.count) * configuration.charNgramSizes.count
-        var features = _FeatureTable(capacityFor: 2 * text.count + grams + 16)
+        var features = FeatureTable(capacityFor: 2 * text.count + grams + 16)
         let scalars = text.scalars
         var stemmed: [UInt32] = []
         stemmed.reserveCapacity(scalars.count + text.count)
@@ -147,7 +147,7 @@ public struct HashingEmbedder: Embedder {
     }
 
     /// Adds the n-grams of `<word>` for each configured size, sharing `weight` among them.
-    private func addCharNgrams(of word: ArraySlice<UInt32>, weight: Float, to features: inout _FeatureTable) {
+    private func addCharNgrams(of word: ArraySlice<UInt32>, weight: Float, to features: inout FeatureTable) {
         let length = word.count + 2  // with "<" and ">"
         var grams = 0
         for n in configuration.charNgramSizes where n <= length { grams += length - n + 1 }
@@ -164,39 +164,5 @@ public struct HashingEmbedder: Embedder {
                 features.add(h.value, share)
             }
         }
-    }
-}
-
-/// An open-addressing table from feature hash to (weight, count), sized once per text: counting
-/// repeated features for sublinear term frequency without a `Dictionary` per text.
-struct _FeatureTable {
-    struct Slot {
-        var key: UInt64 = 0
-        var weight: Float = 0
-        var count: UInt32 = 0
-    }
-
-    private var slots: [Slot]
-    private let mask: Int
-
-    init(capacityFor n: Int) {
-        var size = 16
-        while size < n * 2 { size <<= 1 }
-        slots = [Slot](repeating: Slot(), count: size)
-        mask = size - 1
-    }
-
-    @inline(__always)
-    mutating func add(_ hash: UInt64, _ weight: Float) {
-        var i = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
-        while slots[i].count != 0 && slots[i].key != hash { i = (i + 1) & mask }
-        slots[i].key = hash
-        // Repeats of one feature have one weight; keep the largest in case they differ.
-        slots[i].weight = max(slots[i].weight, weight)
-        slots[i].count += 1
-    }
-
-    func forEach(_ body: (UInt64, Float, Int) -> Void) {
-        for slot in slots where slot.count != 0 { body(slot.key, slot.weight, Int(slot.count)) }
     }
 }

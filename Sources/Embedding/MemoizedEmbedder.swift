@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// An embedder that remembers the vectors of the texts it embedded last, so that the same text
 /// is not embedded twice in a row.
@@ -15,7 +16,7 @@ import Foundation
 /// to the young. That keeps everything asked for since the last turnover, at a dictionary
 /// lookup each, without a list to maintain. Texts longer than ``longestText`` bytes are not
 /// kept: they are rare as prompts and would hold more memory than their vectors.
-public final class MemoizedEmbedder: Embedder, @unchecked Sendable {
+public final class MemoizedEmbedder: Embedder, Sendable {
     public let base: any Embedder
     /// How many texts each generation holds; up to twice as many are remembered.
     public let generationSize: Int
@@ -24,16 +25,39 @@ public final class MemoizedEmbedder: Embedder, @unchecked Sendable {
     public var dimension: Int { base.dimension }
     public var identity: String { base.identity }
 
-    private let lock = NSLock()
-    private var young: [String: [Float]] = [:]
-    private var old: [String: [Float]] = [:]
-    private var remembered = 0
-    private var embedded = 0
+    /// Two generations of remembered vectors, and counters.
+    private struct Memory {
+        var young: [String: [Float]] = [:]
+        var old: [String: [Float]] = [:]
+        var remembered = 0
+        var embedded = 0
+        let generationSize: Int
+
+        /// The vector kept for `text`; one found in the old generation moves to the young.
+        mutating func recall(_ text: String) -> [Float]? {
+            if let vector = young[text] { return vector }
+            guard let vector = old.removeValue(forKey: text) else { return nil }
+            keep(text, vector)
+            return vector
+        }
+
+        mutating func keep(_ text: String, _ vector: [Float]) {
+            guard text.utf8.count <= MemoizedEmbedder.longestText else { return }
+            young[text] = vector
+            if young.count >= generationSize {
+                old = young
+                young = Dictionary(minimumCapacity: generationSize)
+            }
+        }
+    }
+
+    private let memory: Mutex<Memory>
 
     /// - Parameter entries: how many texts to remember, at least; at most twice as many are.
     public init(_ base: any Embedder, entries: Int) {
         self.base = base
         self.generationSize = max(1, entries)
+        self.memory = Mutex(Memory(generationSize: max(1, entries)))
     }
 
     /// `base` itself when `entries` is 0, so that turning the memo off costs nothing.
@@ -44,22 +68,22 @@ public final class MemoizedEmbedder: Embedder, @unchecked Sendable {
     public func embed(_ texts: [String]) async throws(EmbeddingError) -> [[Float]] {
         var vectors = [[Float]?](repeating: nil, count: texts.count)
         var missing: [Int] = []
-        lock.withLock {
+        memory.withLock { m in
             for (i, text) in texts.enumerated() {
-                if let vector = recall(text) { vectors[i] = vector } else { missing.append(i) }
+                if let vector = m.recall(text) { vectors[i] = vector } else { missing.append(i) }
             }
-            remembered += texts.count - missing.count
-            embedded += missing.count
+            m.remembered += texts.count - missing.count
+            m.embedded += missing.count
         }
         guard !missing.isEmpty else { return vectors.map { $0! } }
         let fresh = try await base.embed(missing.map { texts[$0] })
         guard fresh.count == missing.count else {
             throw .invalidResponse(source: identity, reason: "\(fresh.count) vectors for \(missing.count) texts")
         }
-        lock.withLock {
+        memory.withLock { m in
             for (j, i) in missing.enumerated() {
                 vectors[i] = fresh[j]
-                keep(texts[i], fresh[j])
+                m.keep(texts[i], fresh[j])
             }
         }
         return vectors.map { $0! }
@@ -67,24 +91,6 @@ public final class MemoizedEmbedder: Embedder, @unchecked Sendable {
 
     /// Texts answered from memory and texts given to the wrapped embedder, since the start.
     public var counts: (remembered: Int, embedded: Int) {
-        lock.withLock { (remembered, embedded) }
-    }
-
-    /// Under the lock.
-    private func recall(_ text: String) -> [Float]? {
-        if let vector = young[text] { return vector }
-        guard let vector = old.removeValue(forKey: text) else { return nil }
-        keep(text, vector)
-        return vector
-    }
-
-    /// Under the lock.
-    private func keep(_ text: String, _ vector: [Float]) {
-        guard text.utf8.count <= Self.longestText else { return }
-        young[text] = vector
-        if young.count >= generationSize {
-            old = young
-            young = Dictionary(minimumCapacity: generationSize)
-        }
+        memory.withLock { ($0.remembered, $0.embedded) }
     }
 }

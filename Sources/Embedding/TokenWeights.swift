@@ -1,3 +1,4 @@
+import DejaSupport
 import Foundation
 
 /// Per-word weights for the hashing embedder, keyed by the word's ``FeatureHash``.

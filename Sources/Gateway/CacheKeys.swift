@@ -1,3 +1,4 @@
+public import DejaSupport
 public import SemanticCache
 
 /// How an OpenAI request becomes a ``CacheRequest``: which fields make the namespace and which

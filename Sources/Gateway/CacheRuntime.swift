@@ -1,3 +1,4 @@
+import DejaSupport
 public import AsyncHTTPClient
 import Embedding
 import Foundation

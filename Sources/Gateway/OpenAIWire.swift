@@ -1,3 +1,4 @@
+public import DejaSupport
 public import Foundation
 public import SemanticCache
 

@@ -107,7 +107,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         guardChecks = try c.decodeIfPresent(GuardConfiguration.self, forKey: .guardChecks) ?? d.guardChecks
         // Fields left out keep the cache's defaults (ef_search 32), not the index's.
         var hnsw = d.hnsw
-        if let given = try c.decodeIfPresent(_HNSWFields.self, forKey: .hnsw) {
+        if let given = try c.decodeIfPresent(HNSWFields.self, forKey: .hnsw) {
             hnsw.m = given.m ?? hnsw.m
             hnsw.efConstruction = given.efConstruction ?? hnsw.efConstruction
             hnsw.efSearch = given.efSearch ?? hnsw.efSearch
@@ -175,7 +175,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
 }
 
 /// The `hnsw` section as written, every field optional.
-struct _HNSWFields: Decodable {
+struct HNSWFields: Decodable {
     var m: Int?
     var efConstruction: Int?
     var efSearch: Int?
@@ -183,43 +183,5 @@ struct _HNSWFields: Decodable {
 
     enum CodingKeys: String, CodingKey {
         case m, efConstruction = "ef_construction", efSearch = "ef_search", seed
-    }
-}
-
-/// A threshold for namespaces whose label matches a glob.
-public struct ThresholdOverride: Codable, Sendable, Equatable {
-    public var match: String
-    public var threshold: Float
-
-    public init(match: String, threshold: Float) {
-        self.match = match
-        self.threshold = threshold
-    }
-}
-
-/// Shell-style globs: `*` matches any run of characters, `?` one character.
-public enum Glob {
-    public static func matches(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern)
-        let t = Array(text)
-        var pi = 0, ti = 0, star = -1, mark = 0
-        while ti < t.count {
-            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
-                pi += 1
-                ti += 1
-            } else if pi < p.count && p[pi] == "*" {
-                star = pi
-                mark = ti
-                pi += 1
-            } else if star >= 0 {
-                pi = star + 1
-                mark += 1
-                ti = mark
-            } else {
-                return false
-            }
-        }
-        while pi < p.count && p[pi] == "*" { pi += 1 }
-        return pi == p.count
     }
 }

@@ -1,77 +1,7 @@
+public import DejaSupport
 import Crypto
 import Embedding
 public import Foundation
-
-/// A 128-bit digest (the first half of a SHA-256): the identity of a namespace or of an exact
-/// request. SHA-256 rather than a fast hash, because a collision would serve one request's
-/// answer to another.
-public struct Digest128: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public var high: UInt64
-    public var low: UInt64
-
-    public init(high: UInt64, low: UInt64) {
-        self.high = high
-        self.low = low
-    }
-
-    public init(hashing bytes: some DataProtocol) {
-        let digest = Array(SHA256.hash(data: bytes))
-        var h: UInt64 = 0
-        var l: UInt64 = 0
-        for i in 0..<8 { h = h << 8 | UInt64(digest[i]) }
-        for i in 8..<16 { l = l << 8 | UInt64(digest[i]) }
-        self.init(high: h, low: l)
-    }
-
-    /// 32 lower-case hex digits.
-    public var description: String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        appendHex(to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Appends ``description``'s bytes to `bytes` (the exact key is hashed on every request).
-    func appendHex(to bytes: inout [UInt8]) {
-        for shift in stride(from: 124, through: 0, by: -4) {
-            let nibble = UInt8(truncatingIfNeeded: (shift >= 64 ? high >> (shift - 64) : low >> shift) & 0xF)
-            bytes.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
-        }
-    }
-
-    /// Parses 32 hex digits.
-    public init?(hex: String) {
-        guard hex.count == 32, let h = UInt64(hex.prefix(16), radix: 16), let l = UInt64(hex.suffix(16), radix: 16) else {
-            return nil
-        }
-        self.init(high: h, low: l)
-    }
-
-    public static func < (a: Digest128, b: Digest128) -> Bool {
-        (a.high, a.low) < (b.high, b.low)
-    }
-}
-
-/// A partition of the cache: a hit is only possible between requests of the same namespace.
-public struct Namespace: Hashable, Sendable, CustomStringConvertible {
-    /// The digest of everything that must agree (see ``CacheRequest``).
-    public let id: Digest128
-    /// A readable name, `tenant/model` or `tenant/model/partition` (`shared/...` for a shared
-    /// namespace), for thresholds, statistics and logs. Not unique: two system prompts give two
-    /// namespaces with one label.
-    public let label: String
-
-    public init(id: Digest128, label: String) {
-        self.id = id
-        self.label = label
-    }
-
-    /// The vector index's partition tag: 32 bits of the id. Two namespaces may share a tag; the
-    /// cache checks the full id of every candidate, so a shared tag costs recall, never isolation.
-    public var tag: UInt32 { UInt32(truncatingIfNeeded: id.high >> 32) }
-
-    public var description: String { "\(label)#\(id.description.prefix(8))" }
-}
 
 /// What the cache needs to know of a request.
 ///

@@ -38,51 +38,6 @@ public protocol CacheStore: Sendable {
     func purge(namespace: Digest128) async throws(CacheError) -> [UInt64]
 }
 
-/// Hits and counters to add to the store.
-public struct UsageBatch: Sendable, Equatable {
-    public var hits: [UInt64: (count: Int, last: Date)] = [:]
-    public var counters: [Digest128: NamespaceCounters] = [:]
-
-    public init() {}
-
-    public var isEmpty: Bool { hits.isEmpty && counters.isEmpty }
-
-    public static func == (a: UsageBatch, b: UsageBatch) -> Bool {
-        a.counters == b.counters && a.hits.count == b.hits.count
-            && a.hits.allSatisfy { k, v in b.hits[k].map { $0.count == v.count && $0.last == v.last } ?? false }
-    }
-}
-
-/// Lookup counters of one namespace.
-public struct NamespaceCounters: Sendable, Equatable, Codable {
-    public var namespace: Digest128
-    public var label: String
-    public var hits: Int = 0
-    public var semanticHits: Int = 0
-    public var misses: Int = 0
-    /// Tokens the upstream did not have to process or generate thanks to hits.
-    public var savedPromptTokens: Int = 0
-    public var savedCompletionTokens: Int = 0
-
-    public init(namespace: Digest128, label: String) {
-        self.namespace = namespace
-        self.label = label
-    }
-
-    public mutating func add(_ other: NamespaceCounters) {
-        hits += other.hits
-        semanticHits += other.semanticHits
-        misses += other.misses
-        savedPromptTokens += other.savedPromptTokens
-        savedCompletionTokens += other.savedCompletionTokens
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case namespace, label, hits, semanticHits = "semantic_hits", misses
-        case savedPromptTokens = "saved_prompt_tokens", savedCompletionTokens = "saved_completion_tokens"
-    }
-}
-
 extension Digest128: Codable {
     public init(from decoder: any Decoder) throws {
         let s = try decoder.singleValueContainer().decode(String.self)

@@ -17,16 +17,16 @@ public struct SQLiteCacheStore: CacheStore {
     private let database: DatabasePool
     public let location: String
     /// Held while this store (and every copy of it) is alive, when opened `exclusive`.
-    private let lock: _StoreLock?
+    private let lock: StoreLock?
 
     /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
     /// `exclusive` (what `deja serve` and the `deja cache` commands use) first takes
-    /// `<path>.lock`, refusing a store another process has open (see `_StoreLock`).
+    /// `<path>.lock`, refusing a store another process has open (see `StoreLock`).
     ///
     /// - Throws: ``CacheError/store(_:)`` naming the file and the problem.
     public init(path: String, exclusive: Bool = false) throws(CacheError) {
         location = path
-        lock = exclusive ? try _StoreLock(store: path) : nil
+        lock = exclusive ? try StoreLock(store: path) : nil
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in

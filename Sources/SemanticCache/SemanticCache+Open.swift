@@ -74,14 +74,14 @@ extension SemanticCache {
             throw .store(String(describing: error))
         }
 
-        let catalog = _Catalog()
+        let catalog = Catalog()
         for s in summaries {
             catalog.add(
                 s.key, Self.info(s, features: PromptFeatures(s.prompt), lastUsed: s.lastHitAt ?? s.createdAt),
                 label: s.namespace.label)
         }
         let pairs = configuration.pairsLog.file.isEmpty
-            ? nil : try _PairsLog(configuration: configuration.pairsLog, store: store, logger: logger)
+            ? nil : try PairsLog(configuration: configuration.pairsLog, store: store, logger: logger)
         let cache = SemanticCache(
             configuration: configuration, embedder: embedder, store: store, indexPath: indexPath, index: built,
             catalog: catalog, clock: clock, logger: logger, pairs: pairs)

@@ -34,22 +34,22 @@ public final class SemanticCache: Sendable {
     /// Where the index snapshot is saved; `nil` to never save one.
     public let indexPath: String?
     let index: SharedIndex<HNSWIndex>
-    let catalog: _Catalog
-    let memo: _ResponseMemo
-    let usage = _Usage()
+    let catalog: Catalog
+    let memo: ResponseMemo
+    let usage = LookupCounters()
     let guardrail: FalsePositiveGuard
     let clock: any CacheClock
     let logger: Logger
-    let writes = _AsyncLock()
+    let writes = AsyncLock()
     /// The pairs log, when `cache.pairs_log.file` names one.
-    let pairs: _PairsLog?
+    let pairs: PairsLog?
     /// Index inserts run here rather than on Swift's cooperative threads: an insert is a
     /// millisecond of CPU, and on a small machine it would hold up the lookups queued behind it.
     let indexWriter = DispatchQueue(label: "deja.cache.index-writer", qos: .utility)
 
     init(
         configuration: CacheConfiguration, embedder: any Embedder, store: any CacheStore, indexPath: String?,
-        index: HNSWIndex, catalog: _Catalog, clock: any CacheClock, logger: Logger, pairs: _PairsLog? = nil
+        index: HNSWIndex, catalog: Catalog, clock: any CacheClock, logger: Logger, pairs: PairsLog? = nil
     ) {
         self.pairs = pairs
         self.configuration = configuration
@@ -58,7 +58,7 @@ public final class SemanticCache: Sendable {
         self.indexPath = indexPath
         self.index = SharedIndex(index)
         self.catalog = catalog
-        self.memo = _ResponseMemo(budget: configuration.responseMemory)
+        self.memo = ResponseMemo(budget: configuration.responseMemory)
         self.guardrail = FalsePositiveGuard(configuration: configuration.guardChecks)
         self.clock = clock
         self.logger = logger
@@ -97,10 +97,10 @@ public final class SemanticCache: Sendable {
     /// Queues a semantic hit, or a miss whose best candidate came within the band, for the pairs log.
     private func recordPair(
         _ result: LookupResult, prompt: String, _ request: CacheRequest, _ ns: Namespace, _ options: LookupOptions,
-        _ now: Date, to pairs: _PairsLog
+        _ now: Date, to pairs: PairsLog
     ) {
         let threshold = self.threshold(request, in: ns, options: options)
-        var pair = _PairsLog.Pair(
+        var pair = PairsLog.Pair(
             candidate: 0, query: prompt, similarity: 0, threshold: threshold, served: false, refusal: nil,
             model: request.model, label: ns.label, at: now)
         switch result {
@@ -186,7 +186,7 @@ public final class SemanticCache: Sendable {
         }
     }
 
-    static func expired(_ info: _EntryInfo, at time: Double) -> Bool {
+    static func expired(_ info: EntryInfo, at time: Double) -> Bool {
         info.expiresAt.map { $0 <= time } ?? false
     }
 
@@ -293,8 +293,8 @@ public final class SemanticCache: Sendable {
         }
     }
 
-    static func info(_ s: EntrySummary, features: PromptFeatures, lastUsed: Date) -> _EntryInfo {
-        _EntryInfo(
+    static func info(_ s: EntrySummary, features: PromptFeatures, lastUsed: Date) -> EntryInfo {
+        EntryInfo(
             namespace: s.namespace.id, exactKey: s.exactKey, createdAt: s.createdAt.timeIntervalSince1970,
             expiresAt: s.expiresAt?.timeIntervalSince1970,
             lastUsed: lastUsed.timeIntervalSince1970, byteSize: s.byteSize, features: features,

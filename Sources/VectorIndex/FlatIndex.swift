@@ -103,7 +103,7 @@ public struct FlatIndex: Sendable {
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(dimension), 1,
                         v.baseAddress, Int32(dimension), q, 1, 0, &scores, 1)
         }
-        var top = _TopK(k: k)
+        var top = TopK(k: k)
         scores.withUnsafeBufferPointer { s in
             rowKeys.withUnsafeBufferPointer { keys in
                 for row in 0..<n where filter == nil || filter!(keys[row]) {
@@ -139,7 +139,7 @@ public struct FlatIndex: Sendable {
             }
         }
         let n = count
-        var tops = [_TopK](repeating: _TopK(k: k), count: queryCount)
+        var tops = [TopK](repeating: TopK(k: k), count: queryCount)
         guard n > 0, queryCount > 0 else { return Array(repeating: [], count: queryCount) }
         // Blocks of 256 queries × 4096 rows: the 4 MB score block stays in cache while its rows
         // are ranked, and each block of vectors is read from memory once per 256 queries.
@@ -177,55 +177,5 @@ public struct FlatIndex: Sendable {
         return tops.map { top in
             top.sorted().map { Neighbor(key: rowKeys[Int($0.slot)], similarity: 1 - $0.distance) }
         }
-    }
-}
-
-/// The `k` best of a stream of scores: a bounded heap with the worst kept on top, and a
-/// threshold test that rejects most scores without touching the heap.
-struct _TopK {
-    let k: Int
-    var heap = Heap<_Candidate>()
-    var worst: Float = .infinity
-
-    init(k: Int) {
-        self.k = k
-        heap.reserveCapacity(k)
-    }
-
-    @inline(__always)
-    mutating func offer(similarity: Float, row: UInt32) {
-        let d = 1 - similarity
-        if heap.count < k {
-            heap.insert(_Candidate(distance: d, slot: row))
-            if heap.count == k { worst = heap.max!.distance }
-        } else if d < worst {
-            heap.replaceMax(with: _Candidate(distance: d, slot: row))
-            worst = heap.max!.distance
-        }
-    }
-
-    /// Offers `count` similarities of consecutive rows starting at `firstRow`.
-    @inline(__always)
-    mutating func offer(scores: UnsafePointer<Float>, count: Int, firstRow: Int) {
-        var r = 0
-        // Fill the heap, then only scores that beat the current worst touch it.
-        while heap.count < k && r < count {
-            offer(similarity: scores[r], row: UInt32(firstRow + r))
-            r += 1
-        }
-        var best = 1 - worst
-        while r < count {
-            let s = scores[r]
-            if s > best {
-                offer(similarity: s, row: UInt32(firstRow + r))
-                best = 1 - worst
-            }
-            r += 1
-        }
-    }
-
-    /// The kept candidates, nearest first.
-    func sorted() -> [_Candidate] {
-        heap.unordered.sorted()
     }
 }

@@ -123,9 +123,9 @@ extension HNSWIndex {
         do {
             let snapshot = self
             // 1. Candidates from the graph as it was before the batch (new slots are unreachable).
-            var plans = [[[_Candidate]]](repeating: [], count: count)
+            var plans = [[[Candidate]]](repeating: [], count: count)
             plans.withUnsafeMutableBufferPointer { out in
-                let out = _SendableBuffer(out)
+                let out = SendableBuffer(out)
                 _parallelFor(count, threads: threads) { j in
                     out.buffer[j] = snapshot._graphCandidates(UInt32(first + j), graph: graph)
                 }
@@ -137,9 +137,9 @@ extension HNSWIndex {
                         graph.vectors + first * dimension, Int32(dimension), 0, &gram, Int32(count))
             // 3. Each new node's own lists: graph and batch candidates, then the heuristic.
             gram.withUnsafeBufferPointer { g in
-                let g = _SendableBuffer(g)
+                let g = SendableBuffer(g)
                 plans.withUnsafeBufferPointer { p in
-                    let p = _SendableBuffer(p)
+                    let p = SendableBuffer(p)
                     _parallelFor(count, threads: threads) { j in
                         snapshot._linkNewNode(j, first: first, count: count, graphCandidates: p.buffer[j],
                                               gram: g.buffer, graph: graph)
@@ -171,9 +171,9 @@ extension HNSWIndex {
         do {
             let snapshot = self
             edges.withUnsafeBufferPointer { e in
-                let e = _SendableBuffer(e)
+                let e = SendableBuffer(e)
                 groups.withUnsafeBufferPointer { gr in
-                    let gr = _SendableBuffer(gr)
+                    let gr = SendableBuffer(gr)
                     _parallelFor(gr.buffer.count, threads: threads) { i in
                         let range = gr.buffer[i]
                         let key = e.buffer[range.lowerBound].target
@@ -193,9 +193,9 @@ extension HNSWIndex {
 
     /// The `efConstruction` nearest live nodes of `slot` on each of its levels, nearest first,
     /// found by searching the graph (empty lists while the graph is empty).
-    func _graphCandidates(_ slot: UInt32, graph: _GraphView) -> [[_Candidate]] {
+    func _graphCandidates(_ slot: UInt32, graph: GraphView) -> [[Candidate]] {
         let level = graph.level(slot)
-        var result = [[_Candidate]](repeating: [], count: level + 1)
+        var result = [[Candidate]](repeating: [], count: level + 1)
         guard let entry = entryPoint else { return result }
         let query = UnsafePointer(graph.vector(slot))
         scratchPool.withScratch { scratch in
@@ -203,8 +203,8 @@ extension HNSWIndex {
             var l = min(level, maxLevel)
             while l >= 0 {
                 _searchLayer(query, from: start, ef: configuration.efConstruction, level: l, graph: graph,
-                             scratch: scratch, acceptor: _LiveSlots(flags: graph.flags, excluded: slot))
-                var found: [_Candidate] = []
+                             scratch: scratch, acceptor: LiveSlots(flags: graph.flags, excluded: slot))
+                var found: [Candidate] = []
                 found.reserveCapacity(scratch.results.count)
                 while let c = scratch.results.popMin() { found.append(c) }
                 if let nearest = found.first { start = nearest }
@@ -218,13 +218,13 @@ extension HNSWIndex {
     /// Writes the lists of batch member `j` (slot `first + j`) on each of its levels: its graph
     /// candidates merged with the nearest batch members of at least that level, then the heuristic.
     func _linkNewNode(
-        _ j: Int, first: Int, count: Int, graphCandidates: [[_Candidate]], gram: UnsafeBufferPointer<Float>,
-        graph: _GraphView
+        _ j: Int, first: Int, count: Int, graphCandidates: [[Candidate]], gram: UnsafeBufferPointer<Float>,
+        graph: GraphView
     ) {
         let slot = UInt32(first + j)
         let ef = configuration.efConstruction
         for level in 0...graph.level(slot) {
-            var top = _TopK(k: ef)
+            var top = TopK(k: ef)
             // Only the members before it, as if the batch were inserted one at a time: a node
             // that saw the whole batch would link only to its closest neighbours, and a batch of
             // well-separated clusters would become one island per cluster on level 0. The early
@@ -246,7 +246,7 @@ extension HNSWIndex {
 
     /// Adds links from `target` on `level` to each of `sources`, appending while there is room
     /// and re-selecting the whole list with the heuristic when there is not.
-    func _receiveLinks(_ target: UInt32, level: Int, from sources: [UInt32], graph: _GraphView) {
+    func _receiveLinks(_ target: UInt32, level: Int, from sources: [UInt32], graph: GraphView) {
         let list = graph.links(target, level: level)
         let n = Int(list[0])
         let present = UnsafeBufferPointer(start: list + 1, count: n)
@@ -284,7 +284,7 @@ func _parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
 }
 
 /// A buffer handed to parallel workers that each touch their own elements.
-struct _SendableBuffer<Buffer>: @unchecked Sendable {
+struct SendableBuffer<Buffer>: @unchecked Sendable {
     let buffer: Buffer
     init(_ buffer: Buffer) { self.buffer = buffer }
 }

@@ -11,7 +11,7 @@ extension HNSWIndex {
     ///   existing file at `path` is then left as it was.
     /// - Complexity: O(n · (dimension + M)).
     public func save(to path: String, metadata: [UInt8] = []) throws(IndexError) {
-        let writer = try _IndexFileWriter(path: path)
+        let writer = try IndexFileWriter(path: path)
         let s = storage
         let n = s.count
         let header = IndexFile.Header(
@@ -49,7 +49,7 @@ extension HNSWIndex {
         let name = (path as NSString).lastPathComponent
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
         var removed = (files: 0, bytes: 0)
-        let suffix = _IndexFileWriter.temporarySuffix
+        let suffix = IndexFileWriter.temporarySuffix
         for candidate in names where candidate.hasPrefix(name + ".") && candidate.hasSuffix(suffix) {
             guard let pid = Int32(candidate.dropFirst(name.count + 1).dropLast(suffix.count)), pid != getpid() else { continue }
             let full = folder.isEmpty ? candidate : folder + "/" + candidate
@@ -78,7 +78,7 @@ extension HNSWIndex {
 
     /// ``load(from:)``, also returning the metadata given to ``save(to:metadata:)``.
     public static func loadWithMetadata(from path: String) throws(IndexError) -> (index: HNSWIndex, metadata: [UInt8]) {
-        let reader = try _IndexFileReader(path: path)
+        let reader = try IndexFileReader(path: path)
         let h = try IndexFile.Header.read(from: reader, expecting: .hnsw)
         let configuration = HNSWConfiguration(
             m: h.m, efConstruction: max(h.efConstruction, h.m), efSearch: max(h.efSearch, 1), seed: h.seed)
@@ -131,7 +131,7 @@ extension HNSWIndex {
             let slot = UInt32(s)
             let level = g.level(slot)
             guard level <= h.topLevel else { throw corrupt("node \(s) has level \(level) above the top level") }
-            guard g.flags[s] & ~_HNSWStorage.deletedFlag == 0 else { throw corrupt("node \(s) has unknown flags") }
+            guard g.flags[s] & ~HNSWStorage.deletedFlag == 0 else { throw corrupt("node \(s) has unknown flags") }
             if level == 0 {
                 guard g.upperBlock[s] == .max else { throw corrupt("node \(s) of level 0 has upper links") }
             } else {
@@ -175,7 +175,7 @@ extension FlatIndex {
     ///
     /// - Throws: ``IndexError/fileAccess(path:reason:)``.
     public func save(to path: String, metadata: [UInt8] = []) throws(IndexError) {
-        let writer = try _IndexFileWriter(path: path)
+        let writer = try IndexFileWriter(path: path)
         var header = IndexFile.Header(kind: .flat, dimension: dimension, slots: count, live: count)
         header.metadataLength = metadata.count
         try header.write(to: writer)
@@ -195,7 +195,7 @@ extension FlatIndex {
     ///
     /// - Throws: as ``HNSWIndex/load(from:)``.
     public static func load(from path: String) throws(IndexError) -> FlatIndex {
-        let reader = try _IndexFileReader(path: path)
+        let reader = try IndexFileReader(path: path)
         let h = try IndexFile.Header.read(from: reader, expecting: .flat)
         var index = try FlatIndex(dimension: h.dimension)
         var keys = ContiguousArray<UInt64>(repeating: 0, count: h.slots)

@@ -123,7 +123,7 @@ extension HNSWIndex {
             var l = min(level, maxLevel)
             while l >= 0 {
                 _searchLayer(query, from: start, ef: ef, level: l, graph: graph, scratch: scratch,
-                             acceptor: _LiveSlots(flags: graph.flags, excluded: excluding))
+                             acceptor: LiveSlots(flags: graph.flags, excluded: excluding))
                 var selection = scratch.selection
                 scratch.selection = []
                 selection.removeAll(keepingCapacity: true)
@@ -181,7 +181,7 @@ extension HNSWIndex {
     public mutating func remove(key: UInt64) -> Bool {
         guard let slot = slotOfKey.removeValue(forKey: key) else { return false }
         makeUnique()
-        storage.flags[Int(slot)] |= _HNSWStorage.deletedFlag
+        storage.flags[Int(slot)] |= HNSWStorage.deletedFlag
         freeSlots.append(slot)
         generation &+= 1
         return true

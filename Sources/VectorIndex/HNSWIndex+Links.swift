@@ -9,7 +9,7 @@ extension HNSWIndex {
     ///
     /// - Returns: the number kept.
     /// - Complexity: O(`count` · `m`) inner products.
-    func _selectNeighbors(_ candidates: UnsafeMutablePointer<_Candidate>, count: Int, m: Int, graph: _GraphView) -> Int {
+    func _selectNeighbors(_ candidates: UnsafeMutablePointer<Candidate>, count: Int, m: Int, graph: GraphView) -> Int {
         if count <= m { return count }
         var kept = 0
         for i in 0..<count {
@@ -38,7 +38,7 @@ extension HNSWIndex {
     /// - Complexity: O(c · maxLinks) inner products for c candidates.
     func _relink(
         _ node: UInt32, level: Int, adding extra: UnsafeBufferPointer<UInt32>, excluding excluded: UInt32,
-        graph: _GraphView, scratch: _SearchScratch
+        graph: GraphView, scratch: SearchScratch
     ) {
         let list = graph.links(node, level: level)
         let maxCount = maxLinks(level: level)
@@ -58,7 +58,7 @@ extension HNSWIndex {
             if visited[Int(slot)] == tag { return }
             visited[Int(slot)] = tag
             let d = 1 - VectorMath.dot(base, graph.vector(slot), count: graph.dimension)
-            selection.append(_Candidate(distance: d, slot: slot))
+            selection.append(Candidate(distance: d, slot: slot))
         }
         let n = Int(list[0])
         if n > 0 { for j in 1...n { consider(list[j]) } }
@@ -77,7 +77,7 @@ extension HNSWIndex {
     /// "add bidirectional connections"). A full list is re-selected with the heuristic, as in
     /// hnswlib's `mutuallyConnectNewElement`.
     func _addReverseLink(
-        from node: UInt32, to newcomer: UInt32, level: Int, graph: _GraphView, scratch: _SearchScratch
+        from node: UInt32, to newcomer: UInt32, level: Int, graph: GraphView, scratch: SearchScratch
     ) {
         let list = graph.links(node, level: level)
         let n = Int(list[0])

@@ -1,50 +1,5 @@
 import HeapModule
 
-/// Which slots a layer search may return (the others still route the search).
-/// A protocol rather than a closure, so that each use is specialised and the common
-/// "no filter" case costs one flag test.
-protocol _SlotAcceptor {
-    func accepts(_ slot: UInt32) -> Bool
-}
-
-/// Live slots except one (the node being inserted, when its slot is reused).
-struct _LiveSlots: _SlotAcceptor {
-    let flags: UnsafeMutablePointer<UInt8>
-    let excluded: UInt32
-
-    @inline(__always)
-    func accepts(_ slot: UInt32) -> Bool {
-        slot != excluded && flags[Int(slot)] & _HNSWStorage.deletedFlag == 0
-    }
-}
-
-/// Live slots of one tag.
-struct _TaggedSlots: _SlotAcceptor {
-    let flags: UnsafeMutablePointer<UInt8>
-    let tags: UnsafeMutablePointer<UInt32>
-    let tag: UInt32
-
-    @inline(__always)
-    func accepts(_ slot: UInt32) -> Bool {
-        tags[Int(slot)] == tag && flags[Int(slot)] & _HNSWStorage.deletedFlag == 0
-    }
-}
-
-/// Live slots of one tag (when given) whose key passes the caller's filter.
-struct _TaggedFilteredSlots: _SlotAcceptor {
-    let flags: UnsafeMutablePointer<UInt8>
-    let tags: UnsafeMutablePointer<UInt32>
-    let keys: UnsafeMutablePointer<UInt64>
-    let tag: UInt32?
-    let filter: (UInt64) -> Bool
-
-    @inline(__always)
-    func accepts(_ slot: UInt32) -> Bool {
-        flags[Int(slot)] & _HNSWStorage.deletedFlag == 0 && (tag == nil || tags[Int(slot)] == tag!)
-            && filter(keys[Int(slot)])
-    }
-}
-
 extension HNSWIndex {
     /// Searches for the `k` vectors most similar to `query`.
     ///
@@ -123,14 +78,14 @@ extension HNSWIndex {
             let start = _greedyDescent(scratch.query, from: entry, fromLevel: maxLevel, toLevel: 0, graph: graph)
             if let filter {
                 _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
-                             acceptor: _TaggedFilteredSlots(
+                             acceptor: TaggedFilteredSlots(
                                 flags: graph.flags, tags: graph.tags, keys: graph.keys, tag: tag, filter: filter))
             } else if let tag {
                 _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
-                             acceptor: _TaggedSlots(flags: graph.flags, tags: graph.tags, tag: tag))
+                             acceptor: TaggedSlots(flags: graph.flags, tags: graph.tags, tag: tag))
             } else {
                 _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
-                             acceptor: _LiveSlots(flags: graph.flags, excluded: .max))
+                             acceptor: LiveSlots(flags: graph.flags, excluded: .max))
             }
             // `results` holds the best `ef` with the worst on top: drop the surplus, then fill
             // the output from its end.
@@ -155,7 +110,7 @@ extension HNSWIndex {
         guard k >= 1 else { throw .invalidParameter("k must be at least 1, got \(k)") }
         let normalized = try VectorMath.normalized(query, dimension: dimension)
         let graph = storage.view
-        var top = _TopK(k: k)
+        var top = TopK(k: k)
         normalized.withUnsafeBufferPointer { q in
             for key in keys {
                 guard let slot = slotOfKey[key] else { continue }
@@ -170,8 +125,8 @@ extension HNSWIndex {
     /// Returns the node reached and its distance.
     @inline(__always)
     func _greedyDescent(
-        _ query: UnsafePointer<Float>, from entry: UInt32, fromLevel: Int, toLevel: Int, graph: _GraphView
-    ) -> _Candidate {
+        _ query: UnsafePointer<Float>, from entry: UInt32, fromLevel: Int, toLevel: Int, graph: GraphView
+    ) -> Candidate {
         var current = entry
         var best = 1 - VectorMath.dot(query, graph.vector(entry), count: graph.dimension)
         var level = fromLevel
@@ -196,7 +151,7 @@ extension HNSWIndex {
             }
             level -= 1
         }
-        return _Candidate(distance: best, slot: current)
+        return Candidate(distance: best, slot: current)
     }
 
     /// Best-first search of one level from `start`, keeping the `ef` nearest accepted nodes in
@@ -206,20 +161,20 @@ extension HNSWIndex {
     /// `ef` results are kept. Rejected nodes are still expanded, so filters and tombstones do
     /// not cut the graph.
     @inline(__always)
-    func _searchLayer<A: _SlotAcceptor>(
+    func _searchLayer<A: SlotAcceptor>(
         _ query: UnsafePointer<Float>,
-        from start: _Candidate,
+        from start: Candidate,
         ef: Int,
         level: Int,
-        graph: _GraphView,
-        scratch: _SearchScratch,
+        graph: GraphView,
+        scratch: SearchScratch,
         acceptor: A
     ) {
         scratch.beginSearch(slots: graph.slots)
         // Work on local heaps (moved out, then back) so that the hot loop pays no exclusivity
         // checks on the scratch object's properties.
-        var candidates = Heap<_Candidate>()
-        var results = Heap<_Candidate>()
+        var candidates = Heap<Candidate>()
+        var results = Heap<Candidate>()
         swap(&candidates, &scratch.candidates)
         swap(&results, &scratch.results)
         defer {
@@ -262,7 +217,7 @@ extension HNSWIndex {
             for i in 0..<fresh {
                 let d = 1 - dots[i]
                 if results.count < ef || d < bound {
-                    let c = _Candidate(distance: d, slot: ids[i])
+                    let c = Candidate(distance: d, slot: ids[i])
                     candidates.insert(c)
                     if acceptor.accepts(c.slot) {
                         if results.count < ef {

@@ -28,7 +28,7 @@ public struct HNSWIndex: Sendable {
     /// The graph's parameters.
     public let configuration: HNSWConfiguration
 
-    var storage: _HNSWStorage
+    var storage: HNSWStorage
     var slotOfKey: [UInt64: UInt32] = [:]
     /// Deleted slots, reused by the next inserts (last first).
     var freeSlots: [UInt32] = []
@@ -37,7 +37,7 @@ public struct HNSWIndex: Sendable {
     var maxLevel: Int = 0
     /// Bumped by every change, so that a prepared insert knows whether its plan still holds.
     var generation: UInt64 = 0
-    let scratchPool: _ScratchPool
+    let scratchPool: ScratchPool
 
     /// 1 / ln(M): the level of a node is floor(-ln(U) * levelMultiplier) for uniform U.
     var levelMultiplier: Double { 1 / log(Double(configuration.m)) }
@@ -56,8 +56,8 @@ public struct HNSWIndex: Sendable {
         try configuration.validate()
         self.dimension = dimension
         self.configuration = configuration
-        self.storage = _HNSWStorage(dimension: dimension, m: configuration.m, capacity: capacity)
-        self.scratchPool = _ScratchPool(dimension: dimension, maxNeighbors: 2 * configuration.m)
+        self.storage = HNSWStorage(dimension: dimension, m: configuration.m, capacity: capacity)
+        self.scratchPool = ScratchPool(dimension: dimension, maxNeighbors: 2 * configuration.m)
     }
 
     /// The number of live (not removed) vectors.

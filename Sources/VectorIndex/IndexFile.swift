@@ -71,7 +71,7 @@ enum IndexFile {
             }
         }
 
-        func write(to writer: _IndexFileWriter) throws(IndexError) {
+        func write(to writer: IndexFileWriter) throws(IndexError) {
             try writer.write(IndexFile.magic.littleEndian)
             try writer.write(IndexFile.version.littleEndian)
             try writer.write(kind.rawValue.littleEndian)
@@ -92,7 +92,7 @@ enum IndexFile {
         }
 
         /// Reads and checks the header: magic, version, kind, metric, sizes and the file length.
-        static func read(from reader: _IndexFileReader, expecting expected: Kind) throws(IndexError) -> Header {
+        static func read(from reader: IndexFileReader, expecting expected: Kind) throws(IndexError) -> Header {
             let path = reader.path
             guard reader.fileSize >= 8 else {
                 throw .notAnIndexFile(path: path)

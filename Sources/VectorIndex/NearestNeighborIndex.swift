@@ -21,12 +21,6 @@ public protocol NearestNeighborIndex: Sendable {
 
 extension HNSWIndex: NearestNeighborIndex {}
 
-/// A validated, normalised vector waiting to be added to a ``FlatIndex``.
-public struct PreparedFlatInsert: Sendable {
-    let key: UInt64
-    let vector: [Float]
-}
-
 extension FlatIndex: NearestNeighborIndex {
     public func search(_ query: [Float], k: Int, ef: Int?, filter: ((UInt64) -> Bool)?) throws(IndexError) -> [Neighbor] {
         try search(query, k: k, filter: filter)

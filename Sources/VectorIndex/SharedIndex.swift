@@ -13,8 +13,8 @@
 public final class SharedIndex<Index: NearestNeighborIndex>: @unchecked Sendable {
     // `index` is read only under `lock` (read or write) and written only under its write lock.
     private var index: Index
-    private let lock = _ReadWriteLock()
-    private let writers = _ReadWriteLock()
+    private let lock = ReadWriteLock()
+    private let writers = ReadWriteLock()
 
     public init(_ index: Index) {
         self.index = index

@@ -1,3 +1,4 @@
+import MockProvider
 import ArgumentParser
 
 /// The `deja` command: configuration only; each subcommand lives in its own file.

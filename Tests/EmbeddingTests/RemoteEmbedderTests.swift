@@ -1,3 +1,5 @@
+import MockProvider
+import DejaSupport
 import AsyncHTTPClient
 import Embedding
 import Foundation

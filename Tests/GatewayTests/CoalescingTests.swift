@@ -1,3 +1,4 @@
+import MockProvider
 import Foundation
 import Gateway
 import NIOHTTP1

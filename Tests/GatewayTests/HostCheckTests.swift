@@ -1,3 +1,5 @@
+import MockProvider
+import DejaSupport
 import Foundation
 @testable import Gateway
 import SemanticCache

@@ -1,3 +1,4 @@
+import DejaSupport
 import Foundation
 @testable import Gateway
 import Logging

@@ -1,3 +1,5 @@
+import MockProvider
+import DejaSupport
 import Embedding
 import Foundation
 import Gateway

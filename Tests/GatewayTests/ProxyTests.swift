@@ -1,3 +1,5 @@
+import MockProvider
+import DejaSupport
 import Foundation
 import NIOHTTP1
 import Gateway

@@ -1,4 +1,5 @@
 @testable import Gateway
+import DejaSupport
 import NIOCore
 import SemanticCache
 import Testing

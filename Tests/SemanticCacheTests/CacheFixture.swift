@@ -1,3 +1,4 @@
+import DejaSupport
 import Embedding
 import Foundation
 import SemanticCache

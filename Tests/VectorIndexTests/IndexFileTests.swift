@@ -18,12 +18,12 @@ struct IndexFileTests {
 
     @Test("XXH64 matches the reference test vectors")
     func xxhash() {
-        func h(_ s: String) -> UInt64 { Array(s.utf8).withUnsafeBytes { _XXHash64.hash($0) } }
+        func h(_ s: String) -> UInt64 { Array(s.utf8).withUnsafeBytes { XXHash64.hash($0) } }
         #expect(h("") == 0xEF46_DB37_51D8_E999)
         #expect(h("a") == 0xD24E_C4F1_A98C_6E5B)
         #expect(h("abc") == 0x44BC_2CF5_AD77_0999)
         let long = String(repeating: "Nobody inspects the spammish repetition", count: 7)
-        var streamed = _XXHash64()
+        var streamed = XXHash64()
         Array(long.utf8).withUnsafeBytes { raw in
             for chunk in stride(from: 0, to: raw.count, by: 13) {
                 streamed.update(UnsafeRawBufferPointer(rebasing: raw[chunk..<min(chunk + 13, raw.count)]))

@@ -34,7 +34,7 @@ final class BatchScheduler: @unchecked Sendable {
     let wait: Duration
 
     /// Passes running now, so that a pass alone may use the idle cores.
-    private let share: _CoreShare
+    private let share: CoreShare
 
     /// Starts `workers` threads, each with an encoder of its own over the shared `weights` and
     /// `helpers` threads to split its short products over the `cores` others leave idle.
@@ -43,7 +43,7 @@ final class BatchScheduler: @unchecked Sendable {
         self.maxBatch = max(maxBatch, 1)
         batchLimit = max(self.maxBatch / max(workers, 1), 1)
         self.wait = wait
-        let share = _CoreShare(cores: cores)
+        let share = CoreShare(cores: cores)
         self.share = share
         for i in 0..<max(workers, 1) {
             let thread = Thread { [self] in work(BertEncoder(weights: weights, helpers: helpers, share: share)) }

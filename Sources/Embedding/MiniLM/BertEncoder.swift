@@ -18,21 +18,21 @@ import CBLAS
 final class BertEncoder {
     let weights: BertWeights
     private let avx2 = deja_has_avx2_fma()
-    private var hidden = _FloatScratch()
-    private var qkv = _FloatScratch()
-    private var context = _FloatScratch()
-    private var projected = _FloatScratch()
-    private var intermediate = _FloatScratch()
-    private var scores = _FloatScratch()
+    private var hidden = FloatScratch()
+    private var qkv = FloatScratch()
+    private var context = FloatScratch()
+    private var projected = FloatScratch()
+    private var intermediate = FloatScratch()
+    private var scores = FloatScratch()
     /// Whether OpenBLAS runs on one thread, so that short products go to the packed kernel.
     private var packedOnOneThread = true
     /// Helper threads that split short products by columns, and how many cores they may use.
     private let team: UnsafeMutablePointer<deja_team>?
-    private let share: _CoreShare?
+    private let share: CoreShare?
 
     /// An encoder; with `helpers` > 0 and a `share`, one that splits each short product over up
     /// to `helpers` more threads while `share` says cores are idle.
-    init(weights: BertWeights, helpers: Int = 0, share: _CoreShare? = nil) {
+    init(weights: BertWeights, helpers: Int = 0, share: CoreShare? = nil) {
         self.weights = weights
         self.team = share == nil ? nil : deja_team_start(Int32(helpers))
         self.share = share
@@ -163,24 +163,5 @@ final class BertEncoder {
             first += sequence.count
             return vector
         }
-    }
-}
-
-/// A grow-only float buffer: reused between batches, reallocated only for a larger one.
-struct _FloatScratch {
-    private(set) var pointer: UnsafeMutablePointer<Float>?
-    private(set) var capacity = 0
-
-    mutating func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if count > capacity || pointer == nil {
-            pointer?.deallocate()
-            capacity = max(count, capacity * 3 / 2, 1)
-            pointer = .allocate(capacity: capacity)
-        }
-        return pointer!
-    }
-
-    func free() {
-        pointer?.deallocate()
     }
 }

@@ -1,3 +1,4 @@
+import DejaSupport
 import Foundation
 
 /// The sizes of a BERT encoder, read from the model folder's `config.json`.

@@ -1,33 +1,5 @@
 import CBLAS
 
-/// A projection matrix, `[inputs, outputs]` row-major, and, where the CPU has AVX2 and FMA, the
-/// same matrix packed into panels of 16 columns for short products (`deja_gemm_packed`).
-struct ProjectionWeight {
-    var matrix: UnsafePointer<Float>
-    var panels: UnsafePointer<Float>?
-    var inputs: Int
-    var outputs: Int
-}
-
-/// One encoder layer's parameters. Each projection matrix is held transposed, `[in, out]`
-/// row-major (PyTorch's `Linear` stores `[out, in]`), so every projection is `x · W + b`.
-struct BertLayerWeights {
-    /// Query, key and value side by side in one `[H, 3H]` matrix, so the three projections are
-    /// one matrix product.
-    var qkv: ProjectionWeight
-    var qkvBias: UnsafePointer<Float>
-    var attentionOutput: ProjectionWeight
-    var attentionOutputBias: UnsafePointer<Float>
-    var attentionNorm: UnsafePointer<Float>
-    var attentionNormBias: UnsafePointer<Float>
-    var intermediate: ProjectionWeight
-    var intermediateBias: UnsafePointer<Float>
-    var output: ProjectionWeight
-    var outputBias: UnsafePointer<Float>
-    var outputNorm: UnsafePointer<Float>
-    var outputNormBias: UnsafePointer<Float>
-}
-
 /// Every tensor of a BERT encoder, checked by name, dtype and shape against ``BertShape``.
 ///
 /// Embeddings, biases and norms stay in the memory-mapped file. The projection matrices are

@@ -108,19 +108,3 @@ public final class MiniLMEmbedder: Embedder {
         SHA256.hash(data: bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 }
-
-/// The fields of `tokenizer_config.json` that change token ids.
-private struct TokenizerOptions {
-    var lowercase = true
-    var stripAccents: Bool?
-
-    /// A missing file means BERT's defaults (lower-case, strip accents).
-    init(contentsOf path: String) throws(EmbeddingError) {
-        guard let data = FileManager.default.contents(atPath: path) else { return }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw .modelFile(path: path, reason: "is not a JSON object")
-        }
-        lowercase = object["do_lower_case"] as? Bool ?? true
-        stripAccents = object["strip_accents"] as? Bool
-    }
-}

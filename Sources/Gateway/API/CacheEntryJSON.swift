@@ -1,3 +1,4 @@
+public import DejaSupport
 import Foundation
 public import SemanticCache
 

@@ -1,3 +1,4 @@
+import DejaSupport
 import Crypto
 import Foundation
 import HTTPTypes

@@ -1,3 +1,4 @@
+import DejaSupport
 import Foundation
 import Hummingbird
 import SemanticCache

@@ -1,3 +1,4 @@
+import DejaSupport
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
@@ -6,40 +7,6 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import SemanticCache
-
-/// Providers' model lists, kept a minute: front ends ask for the list on every page load, and
-/// it changes when a provider ships a model, not from one request to the next. Kept per
-/// provider and tenant (a client's own key may see other models), by the tenant's digest, never
-/// the key.
-final class ProviderModelLists: @unchecked Sendable {
-    static let lifetime: Duration = .seconds(60)
-    private let lock = NSLock()
-    private var lists: [String: (fetched: ContinuousClock.Instant, models: [JSONValue])] = [:]
-
-    func get(_ key: String) -> [JSONValue]? {
-        lock.withLock {
-            guard let kept = lists[key], ContinuousClock.now - kept.fetched < Self.lifetime else { return nil }
-            return kept.models
-        }
-    }
-
-    /// Lists kept at most: one per tenant would otherwise grow with every key ever seen.
-    static let most = 1024
-
-    func put(_ key: String, _ models: [JSONValue]) {
-        lock.withLock {
-            if lists.count >= Self.most, lists[key] == nil {
-                let now = ContinuousClock.now
-                lists = lists.filter { now - $0.value.fetched < Self.lifetime }
-                // All still fresh: a burst of new tenants; they are asked again within the minute.
-                if lists.count >= Self.most { lists.removeAll(keepingCapacity: true) }
-            }
-            lists[key] = (.now, models)
-        }
-    }
-
-    var count: Int { lock.withLock { lists.count } }
-}
 
 extension Gateway {
     /// How long `GET /v1/models` waits for the provider's list before answering without it.

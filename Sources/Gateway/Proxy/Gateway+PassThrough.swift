@@ -1,3 +1,4 @@
+import DejaSupport
 import AsyncHTTPClient
 import HTTPTypes
 import Hummingbird

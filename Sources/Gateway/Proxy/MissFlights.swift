@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SemanticCache
 
 /// Identical misses in flight at once, so that they cost one upstream call, not one each.
@@ -14,10 +15,13 @@ import SemanticCache
 /// Only exact keys meet here, so a follower gets exactly what it would have got from the cache a
 /// moment later, within its own namespace (tenants never share a flight). Streamed requests lead
 /// but never follow: waiting for a whole answer would hold back their first token.
-final class MissFlights: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flights: [Digest128: Flight] = [:]
-    private var nextID: UInt64 = 0
+final class MissFlights: Sendable {
+    private struct State {
+        var flights: [Digest128: Flight] = [:]
+        var nextID: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
 
     private struct Flight {
         let id: UInt64
@@ -46,12 +50,13 @@ final class MissFlights: @unchecked Sendable {
 
     /// A ticket if no identical request is in flight (the caller leads), else `nil`.
     func lead(_ key: Digest128) -> Ticket? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard flights[key] == nil else { return nil }
-        nextID += 1
-        flights[key] = Flight(id: nextID)
-        return Ticket(flights: self, key: key, id: nextID)
+        let id: UInt64? = state.withLock { s in
+            guard s.flights[key] == nil else { return nil }
+            s.nextID += 1
+            s.flights[key] = Flight(id: s.nextID)
+            return s.nextID
+        }
+        return id.map { Ticket(flights: self, key: key, id: $0) }
     }
 
     /// Waits until the flight of `key` lands, at most `limit`; returns at once if there is none.
@@ -66,35 +71,33 @@ final class MissFlights: @unchecked Sendable {
 
     /// Suspends until the flight of `key` lands or the task is cancelled.
     private func landing(of key: Digest128) async {
-        let waiter = lock.withLock {
-            nextID += 1
-            return nextID
+        let waiter = state.withLock { s in
+            s.nextID += 1
+            return s.nextID
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let waiting = lock.withLock {
+                let waiting = state.withLock { s in
                     // Cancelled before it got here: the handler below found nothing to resume.
-                    guard !Task.isCancelled, flights[key] != nil else { return false }
-                    flights[key]!.waiters[waiter] = continuation
+                    guard !Task.isCancelled, s.flights[key] != nil else { return false }
+                    s.flights[key]!.waiters[waiter] = continuation
                     return true
                 }
                 if !waiting { continuation.resume() }
             }
         } onCancel: {
-            let continuation = lock.withLock { flights[key]?.waiters.removeValue(forKey: waiter) }
+            let continuation = state.withLock { $0.flights[key]?.waiters.removeValue(forKey: waiter) }
             continuation?.resume()
         }
     }
 
     /// Ends the flight `id` of `key` (no-op if it already ended) and wakes its followers.
     fileprivate func land(_ key: Digest128, id: UInt64) {
-        lock.lock()
-        guard let flight = flights[key], flight.id == id else {
-            lock.unlock()
-            return
+        let landed: Flight? = state.withLock { s in
+            guard let flight = s.flights[key], flight.id == id else { return nil }
+            s.flights[key] = nil
+            return flight
         }
-        flights[key] = nil
-        lock.unlock()
-        for continuation in flight.waiters.values { continuation.resume() }
+        for continuation in landed?.waiters.values ?? [:].values { continuation.resume() }
     }
 }

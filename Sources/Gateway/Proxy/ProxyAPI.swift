@@ -1,3 +1,4 @@
+import DejaSupport
 import SemanticCache
 
 /// The APIs the proxy caches.

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import NIOCore
 
@@ -11,19 +12,23 @@ import NIOCore
 /// a kept replay is never stale; one of a deleted entry is simply never asked for again.
 ///
 /// Bounded by bytes; the oldest replays go first when it is full.
-final class ReplayMemo: @unchecked Sendable {
+final class ReplayMemo: Sendable {
     struct Key: Hashable {
         var entry: UInt64
         var api: ProxyAPI
         var includeUsage: Bool
     }
 
-    private let lock = NSLock()
-    private var replays: [Key: ByteBuffer] = [:]
-    /// Keys in the order they were kept; `oldest` is the first still in `replays`' care.
-    private var order: [Key] = []
-    private var oldest = 0
-    private var bytes = 0
+    private struct State {
+        var replays: [Key: ByteBuffer] = [:]
+        /// Keys in the order they were kept; `oldest` is the first still in `replays`' care.
+        var order: [Key] = []
+        var oldest = 0
+        var bytes = 0
+    }
+
+    private let state = Mutex(State())
+
     let limit: Int
 
     init(limit: Int) {
@@ -31,28 +36,28 @@ final class ReplayMemo: @unchecked Sendable {
     }
 
     func get(_ key: Key) -> ByteBuffer? {
-        lock.withLock { replays[key] }
+        state.withLock { s in s.replays[key] }
     }
 
     func put(_ key: Key, _ replay: ByteBuffer) {
         let size = replay.readableBytes
         guard size <= limit / 8 else { return }  // one huge answer must not flush everything else
-        lock.withLock {
-            guard replays.updateValue(replay, forKey: key) == nil else { return }
-            order.append(key)
-            bytes += size
-            while bytes > limit, oldest < order.count {
-                if let gone = replays.removeValue(forKey: order[oldest]) { bytes -= gone.readableBytes }
-                oldest += 1
+        state.withLock { s in
+            guard s.replays.updateValue(replay, forKey: key) == nil else { return }
+            s.order.append(key)
+            s.bytes += size
+            while s.bytes > limit, s.oldest < s.order.count {
+                if let gone = s.replays.removeValue(forKey: s.order[s.oldest]) { s.bytes -= gone.readableBytes }
+                s.oldest += 1
             }
-            if oldest > 1024 && oldest * 2 > order.count {
-                order.removeFirst(oldest)
-                oldest = 0
+            if s.oldest > 1024 && s.oldest * 2 > s.order.count {
+                s.order.removeFirst(s.oldest)
+                s.oldest = 0
             }
         }
     }
 
     var count: Int {
-        lock.withLock { replays.count }
+        state.withLock { s in s.replays.count }
     }
 }

@@ -1,3 +1,4 @@
+import DejaSupport
 import SemanticCache
 
 /// Rebuilds the final response object from the chunks of an OpenAI stream (chat or legacy

@@ -1,11 +1,12 @@
+public import DejaSupport
 import SemanticCache
 
 /// Turns a cached response object back into stream chunks.
-enum StreamReplay {
+public enum StreamReplay {
     /// Chunks of a cached `chat.completion`: the role, the reasoning and the content in pieces of
     /// a few words, the tool (or function) calls, the finish reason, then the usage when the
     /// client asked for it.
-    static func chat(_ completion: JSONValue, includeUsage: Bool) -> [JSONValue] {
+    public static func chat(_ completion: JSONValue, includeUsage: Bool) -> [JSONValue] {
         var base: [String: JSONValue] = [
             "id": completion["id"] ?? .null, "object": "chat.completion.chunk",
             "created": completion["created"] ?? .null, "model": completion["model"] ?? .null,
@@ -63,7 +64,7 @@ enum StreamReplay {
     }
 
     /// Chunks of a cached `text_completion`.
-    static func completions(_ completion: JSONValue) -> [JSONValue] {
+    public static func completions(_ completion: JSONValue) -> [JSONValue] {
         let base: [String: JSONValue] = [
             "id": completion["id"] ?? .null, "object": "text_completion", "created": completion["created"] ?? .null,
             "model": completion["model"] ?? .null,
@@ -90,7 +91,7 @@ enum StreamReplay {
     /// `content_part.done`; a function call's arguments as `function_call_arguments.delta` and
     /// `.done`), `output_item.done`, and finally `response.completed` (`response.incomplete` for a
     /// response cut by its token limit) with the whole response.
-    static func responses(_ response: JSONValue) -> [JSONValue] {
+    public static func responses(_ response: JSONValue) -> [JSONValue] {
         var out: [JSONValue] = []
         func emit(_ type: String, _ fields: [String: JSONValue]) {
             var event = fields

@@ -1,3 +1,4 @@
+import DejaSupport
 import Foundation
 public import Logging
 import SemanticCache
@@ -34,9 +35,9 @@ public struct BufferedLogHandler: LogHandler {
         if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
         if let error = event.error { merged["error"] = .string("\(error)") }
         let text = json
-            ? Self.jsonLine(time: _LogSink.shared.timestamp(), level: event.level, label: label, message: "\(event.message)", merged)
-            : Self.textLine(time: _LogSink.shared.timestamp(), level: event.level, label: label, message: "\(event.message)", merged)
-        _LogSink.shared.write(text, urgent: event.level >= .warning)
+            ? Self.jsonLine(time: LogSink.shared.timestamp(), level: event.level, label: label, message: "\(event.message)", merged)
+            : Self.textLine(time: LogSink.shared.timestamp(), level: event.level, label: label, message: "\(event.message)", merged)
+        LogSink.shared.write(text, urgent: event.level >= .warning)
     }
 
     static func textLine(
@@ -78,67 +79,6 @@ public struct BufferedLogHandler: LogHandler {
 
     /// Writes out what is buffered (call before the process exits).
     public static func flush() {
-        _LogSink.shared.flush()
-    }
-}
-
-/// The process's log buffer and its flushing thread.
-final class _LogSink: @unchecked Sendable {
-    static let shared = _LogSink()
-
-    private let lock = NSLock()
-    private var buffer: [UInt8] = []
-    private var second: Int = -1
-    private var stamp = ""
-
-    private init() {
-        buffer.reserveCapacity(1 << 16)
-        Thread.detachNewThread { [self] in
-            while true {
-                Thread.sleep(forTimeInterval: 0.1)
-                flush()
-            }
-        }
-    }
-
-    /// ISO 8601 to the second, UTC, formatted once per second.
-    func timestamp() -> String {
-        let now = Int(Date().timeIntervalSince1970)
-        lock.lock()
-        defer { lock.unlock() }
-        if now != second {
-            var t = time_t(now)
-            var parts = tm()
-            gmtime_r(&t, &parts)
-            func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-            stamp = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
-                + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
-            second = now
-        }
-        return stamp
-    }
-
-    func write(_ line: String, urgent: Bool) {
-        lock.lock()
-        buffer.append(contentsOf: line.utf8)
-        let full = buffer.count >= 1 << 16
-        lock.unlock()
-        if urgent || full { flush() }
-    }
-
-    func flush() {
-        lock.lock()
-        let pending = buffer
-        buffer.removeAll(keepingCapacity: true)
-        lock.unlock()
-        guard !pending.isEmpty else { return }
-        pending.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(2, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
-        }
+        LogSink.shared.flush()
     }
 }

@@ -1,3 +1,4 @@
+import DejaSupport
 public import AsyncHTTPClient
 import Crypto
 import Foundation

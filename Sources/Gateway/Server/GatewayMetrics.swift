@@ -1,25 +1,31 @@
 import CoreMetrics
 import Foundation
+import Synchronization
 import Metrics
 public import Prometheus
 import SemanticCache
 
 /// The gateway's metrics, recorded through swift-metrics into its own Prometheus registry (no
 /// global bootstrap, so several gateways can live in one process, as in tests).
-public final class GatewayMetrics: @unchecked Sendable {
+public final class GatewayMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
-    private let lock = NSLock()
-    private var counters: [String: CoreMetrics.Counter] = [:]
-    private var timers: [String: CoreMetrics.Timer] = [:]
-    /// Per-request handles by route and status, so that the hot path hashes one small key.
-    private var requestHandles: [RouteStatus: (CoreMetrics.Counter, CoreMetrics.Timer)] = [:]
 
     private struct RouteStatus: Hashable {
         var route: String
         var status: Int
     }
-    private var gauges: [String: CoreMetrics.Gauge] = [:]
+
+    /// Handles made on first use, by their label and dimensions.
+    private struct Handles {
+        var counters: [String: CoreMetrics.Counter] = [:]
+        var timers: [String: CoreMetrics.Timer] = [:]
+        var gauges: [String: CoreMetrics.Gauge] = [:]
+        /// Per-request handles by route and status, so that the hot path hashes one small key.
+        var requests: [RouteStatus: (CoreMetrics.Counter, CoreMetrics.Timer)] = [:]
+    }
+
+    private let handles = Mutex(Handles())
     /// Made at start, so that they read 0 before the first hit and a hit does not look them up.
     private let savedPrompt: CoreMetrics.Counter
     private let savedCompletion: CoreMetrics.Counter
@@ -74,33 +80,29 @@ public final class GatewayMetrics: @unchecked Sendable {
     }
 
     /// The handle kept under `key` in `table`, made on first use.
-    private func handle<Handle>(
-        in table: ReferenceWritableKeyPath<GatewayMetrics, [String: Handle]>, _ key: String, make: () -> Handle
+    private func handle<Handle: Sendable>(
+        in table: any WritableKeyPath<Handles, [String: Handle]> & Sendable, _ key: String, make: () -> Handle
     ) -> Handle {
-        lock.lock()
-        defer { lock.unlock() }
-        if let existing = self[keyPath: table][key] { return existing }
-        let made = make()
-        self[keyPath: table][key] = made
-        return made
+        handles.withLock { h in
+            if let existing = h[keyPath: table][key] { return existing }
+            let made = make()
+            h[keyPath: table][key] = made
+            return made
+        }
     }
 
     /// A finished request: `deja_requests_total{route,status}` and `deja_request_duration_seconds{route}`.
     func request(route: String, status: Int, nanoseconds: Int64) {
         let key = RouteStatus(route: route, status: status)
-        lock.lock()
-        let cached = requestHandles[key]
-        lock.unlock()
-        let handles = cached ?? {
+        let cached = handles.withLock { $0.requests[key] }
+        let (count, duration) = cached ?? {
             let made = (counter("deja_requests_total", [("route", route), ("status", String(status))]),
                         timer("deja_request_duration_seconds", [("route", route)]))
-            lock.lock()
-            requestHandles[key] = made
-            lock.unlock()
+            handles.withLock { $0.requests[key] = made }
             return made
         }()
-        handles.0.increment()
-        handles.1.recordNanoseconds(nanoseconds)
+        count.increment()
+        duration.recordNanoseconds(nanoseconds)
     }
 
     /// `deja_cache_lookups_total{result}`: hit, semantic_hit, miss, bypass or error.

@@ -1,3 +1,4 @@
+import DejaSupport
 import Foundation
 import HTTPTypes
 import SemanticCache
@@ -156,7 +157,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         {
             return header
         }
-        let (a, b) = _RequestIDs.next()
+        let (a, b) = RequestIDs.next()
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8](repeating: 0, count: 28)
         out[0] = 0x72; out[1] = 0x65; out[2] = 0x71; out[3] = 0x5F  // "req_"
@@ -208,7 +209,7 @@ extension HTTPField.Name {
 /// Behind an `NSLock` (a pthread mutex, which ThreadSanitizer knows), not `Synchronization.Mutex`:
 /// with that, `make test-tsan` once reported a race on the generator when two requests contended
 /// for it, most likely because the library's futex-based waiting is not instrumented.
-enum _RequestIDs {
+enum RequestIDs {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var rng = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
 

@@ -199,27 +199,3 @@ struct IndexBenchmark {
         return Double(nq) / seconds
     }
 }
-
-/// Hands a value that is only read to `concurrentPerform`'s threads.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
-/// Collects the first error thrown on any thread.
-final class Failures: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [any Error] = []
-
-    func record(_ error: any Error) {
-        lock.lock()
-        errors.append(error)
-        lock.unlock()
-    }
-
-    var first: (any Error)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return errors.first
-    }
-}

@@ -1,3 +1,4 @@
+import DejaSupport
 import ArgumentParser
 import AsyncHTTPClient
 import Embedding

@@ -1,3 +1,5 @@
+import MockProvider
+import DejaSupport
 import ArgumentParser
 import AsyncHTTPClient
 import Embedding

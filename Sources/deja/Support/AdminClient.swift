@@ -1,3 +1,4 @@
+import DejaSupport
 import AsyncHTTPClient
 import Foundation
 import Gateway
@@ -46,11 +47,4 @@ struct AdminClient {
     static func message(_ answer: (status: UInt, json: JSONValue)) -> String {
         answer.json["error"]?["message"]?.stringValue ?? "HTTP \(answer.status)"
     }
-}
-
-/// A command that failed part way: one line, exit status 1 (a `ValidationError` would exit 64,
-/// which means a wrong command line).
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

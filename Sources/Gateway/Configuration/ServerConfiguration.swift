@@ -1,0 +1,106 @@
+public import Embedding
+import Foundation
+public import SemanticCache
+
+/// The HTTP server.
+public struct ServerConfiguration: Codable, Sendable, Equatable {
+    /// The address to listen on; 127.0.0.1 unless told otherwise, so nothing is exposed by default.
+    public var host: String
+    public var port: Int
+    /// The largest request body accepted (413 above it).
+    public var maxBodyBytes: Int
+    /// The environment variable holding the admin key that guards the `/v1/cache` routes.
+    public var adminKeyEnv: String
+    /// Cache answers of requests with `n > 1` (their namespace includes `n`).
+    public var cacheMultipleChoices: Bool
+    /// The most HTTP/1 connections open at once to one upstream host, which is the most upstream
+    /// calls in flight to it: each miss holds one for as long as the model takes to answer, so a
+    /// small pool queues misses behind each other (AsyncHTTPClient's default is 8). HTTPS
+    /// upstreams that speak HTTP/2 carry many calls on one connection.
+    public var upstreamConnections: Int
+    /// Identical cacheable requests that arrive while the first is still waiting for the
+    /// provider wait for its answer instead of calling the provider too (streamed ones excepted;
+    /// see `MissFlights`).
+    public var coalesceMisses: Bool
+    /// Names (in the `Host` header) the gateway answers to besides the localhost ones; `*` for
+    /// any. Empty: only localhost names when listening on a loopback address (against DNS
+    /// rebinding, see `HostCheckMiddleware`), any name otherwise.
+    public var allowedHosts: [String]
+    /// Seconds a client connection may sit without sending anything, between requests or in the
+    /// middle of one (a client that sends its headers a byte at a time), before it is closed; 0
+    /// never. A response being written is never cut, however long the model thinks.
+    public var idleTimeout: Double
+    /// Web origins (`http://localhost:3000`) whose pages may call Deja from the browser; `*` for
+    /// any. Empty: none (see `CORSMiddleware`).
+    public var corsOrigins: [String]
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    public var tls: TLSFiles
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, adminKeyEnv: String = "DEJA_ADMIN_KEY",
+        cacheMultipleChoices: Bool = false, upstreamConnections: Int = 256, coalesceMisses: Bool = true,
+        allowedHosts: [String] = [], idleTimeout: Double = 60, corsOrigins: [String] = [], tls: TLSFiles = .init()
+    ) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.adminKeyEnv = adminKeyEnv
+        self.cacheMultipleChoices = cacheMultipleChoices
+        self.upstreamConnections = upstreamConnections
+        self.coalesceMisses = coalesceMisses
+        self.allowedHosts = allowedHosts
+        self.idleTimeout = idleTimeout
+        self.corsOrigins = corsOrigins
+        self.tls = tls
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case host, port, maxBodyBytes = "max_body_bytes", adminKeyEnv = "admin_key_env"
+        case cacheMultipleChoices = "cache_multiple_choices", upstreamConnections = "upstream_connections"
+        case coalesceMisses = "coalesce_misses", allowedHosts = "allowed_hosts", idleTimeout = "idle_timeout"
+        case corsOrigins = "cors_origins", tls
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = ServerConfiguration()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
+        maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
+        adminKeyEnv = try c.decodeIfPresent(String.self, forKey: .adminKeyEnv) ?? d.adminKeyEnv
+        cacheMultipleChoices = try c.decodeIfPresent(Bool.self, forKey: .cacheMultipleChoices) ?? d.cacheMultipleChoices
+        upstreamConnections = try c.decodeIfPresent(Int.self, forKey: .upstreamConnections) ?? d.upstreamConnections
+        coalesceMisses = try c.decodeIfPresent(Bool.self, forKey: .coalesceMisses) ?? d.coalesceMisses
+        allowedHosts = try c.decodeIfPresent([String].self, forKey: .allowedHosts) ?? d.allowedHosts
+        idleTimeout = try c.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? d.idleTimeout
+        corsOrigins = try c.decodeIfPresent([String].self, forKey: .corsOrigins) ?? d.corsOrigins
+        tls = try c.decodeIfPresent(TLSFiles.self, forKey: .tls) ?? d.tls
+    }
+
+    var problems: [String] {
+        var out: [String] = []
+        if host.isEmpty { out.append("server.host: must not be empty") }
+        if !(0...65_535).contains(port) { out.append("server.port: must be between 0 and 65535, got \(port)") }
+        if !(1_024...(1 << 30)).contains(maxBodyBytes) {
+            out.append("server.max_body_bytes: must be between 1024 and 1073741824, got \(maxBodyBytes)")
+        }
+        if adminKeyEnv.isEmpty { out.append("server.admin_key_env: must name an environment variable") }
+        if !(1...10_000).contains(upstreamConnections) {
+            out.append("server.upstream_connections: must be between 1 and 10000, got \(upstreamConnections)")
+        }
+        if !(0...86_400).contains(idleTimeout) {
+            out.append("server.idle_timeout: must be between 0 (never) and 86400 seconds, got \(idleTimeout)")
+        }
+        for (i, name) in allowedHosts.enumerated() where name.isEmpty || name.contains(where: { $0 == "/" || $0 == " " }) {
+            out.append("server.allowed_hosts[\(i)]: must be a host name such as deja.internal (no scheme, path or spaces), got '\(name)'")
+        }
+        if tls.certFile.isEmpty != tls.keyFile.isEmpty {
+            out.append("server.tls: give both cert_file and key_file (PEM files), or neither for plain HTTP")
+        }
+        for (i, origin) in corsOrigins.enumerated() where origin != "*" && !CORSMiddleware.isOrigin(origin) {
+            out.append("server.cors_origins[\(i)]: must be an origin such as http://localhost:3000 (scheme, host and port, "
+                + "no path) or \"*\", got '\(origin)'")
+        }
+        return out
+    }
+}

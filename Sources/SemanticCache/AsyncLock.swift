@@ -1,0 +1,36 @@
+import Foundation
+
+/// A lock for async code: one holder at a time, waiters served in order. The cache's writes go
+/// through it, so the store, the index and the catalog change in the same order.
+actor AsyncLock {
+    private var held = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !held {
+            held = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            held = false
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+
+    nonisolated func run<T: Sendable>(_ body: () async throws(CacheError) -> T) async throws(CacheError) -> T {
+        await acquire()
+        do {
+            let result = try await body()
+            await release()
+            return result
+        } catch {
+            await release()
+            throw error
+        }
+    }
+}

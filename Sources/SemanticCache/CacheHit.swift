@@ -1,0 +1,23 @@
+public import Foundation
+public import VectorIndex
+
+/// A cached answer found for a request.
+public struct CacheHit: Sendable {
+    public enum Kind: String, Sendable {
+        /// The normalised request matched exactly.
+        case exact
+        /// A similar prompt in the same namespace cleared the threshold and the guard.
+        case semantic
+    }
+
+    public var kind: Kind
+    public var key: UInt64
+    /// 1 for an exact hit.
+    public var similarity: Float
+    public var response: Data
+    public var namespace: Namespace
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// Seconds since the entry was stored, at the lookup (HTTP's `Age`).
+    public var age: Double
+}

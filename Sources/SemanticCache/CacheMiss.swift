@@ -1,0 +1,17 @@
+public import Foundation
+public import VectorIndex
+
+/// No cached answer; what the lookup saw, for shadow measurements and logs.
+public struct CacheMiss: Sendable {
+    public var namespace: Namespace
+    /// The request's exact key: identical requests, and only they, share it.
+    public var exactKey: Digest128
+    /// The best similarity among live candidates of the namespace, hit or not.
+    public var bestSimilarity: Float?
+    /// The entry that had it.
+    public var bestKey: UInt64?
+    /// Why the best candidate above the threshold was refused, if one was.
+    public var rejection: GuardRejection?
+    /// The query's vector, when it was computed, so that storing the answer does not embed it again.
+    public var vector: [Float]?
+}

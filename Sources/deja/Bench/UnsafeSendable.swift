@@ -1,0 +1,9 @@
+import Dispatch
+import Foundation
+import VectorIndex
+
+/// Hands a value that is only read to `concurrentPerform`'s threads.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
