@@ -18,9 +18,18 @@ public protocol Embedder: Sendable {
     /// - Throws: ``EmbeddingError``; a gateway treats any of them as "embedder unavailable" and
     ///   answers from the upstream LLM without the cache.
     func embed(_ texts: [String]) async throws(EmbeddingError) -> [[Float]]
+
+    /// The vector of one text the caller has already normalised, so that an embedder that works
+    /// on normalised words (``HashingEmbedder``) does not normalise it again. The default embeds
+    /// ``NormalizedText/source``.
+    func embed(_ text: NormalizedText) async throws(EmbeddingError) -> [Float]
 }
 
 extension Embedder {
+    public func embed(_ text: NormalizedText) async throws(EmbeddingError) -> [Float] {
+        try await embed(text.source)
+    }
+
     /// The vector of one text.
     public func embed(_ text: String) async throws(EmbeddingError) -> [Float] {
         let vectors = try await embed([text])

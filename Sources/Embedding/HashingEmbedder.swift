@@ -53,6 +53,10 @@ public struct HashingEmbedder: Embedder {
         texts.map(vector(for:))
     }
 
+    public func embed(_ text: NormalizedText) async throws(EmbeddingError) -> [Float] {
+        vector(for: text)
+    }
+
     /// The vector of `text`, synchronously.
     ///
     /// - Complexity: O(length of the text).

@@ -89,6 +89,18 @@ public final class MemoizedEmbedder: Embedder, Sendable {
         return vectors.map { $0! }
     }
 
+    public func embed(_ text: NormalizedText) async throws(EmbeddingError) -> [Float] {
+        let kept = memory.withLock { m in
+            let vector = m.recall(text.source)
+            if vector == nil { m.embedded += 1 } else { m.remembered += 1 }
+            return vector
+        }
+        if let kept { return kept }
+        let fresh = try await base.embed(text)
+        memory.withLock { $0.keep(text.source, fresh) }
+        return fresh
+    }
+
     /// Texts answered from memory and texts given to the wrapped embedder, since the start.
     public var counts: (remembered: Int, embedded: Int) {
         memory.withLock { ($0.remembered, $0.embedded) }

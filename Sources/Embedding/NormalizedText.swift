@@ -16,19 +16,34 @@ import Foundation
 /// The words are kept as Unicode scalar values in one array, so that hashing them allocates
 /// nothing per word.
 public struct NormalizedText: Sendable {
+    /// The text as it was given.
+    public let source: String
     /// The scalar values of all words, concatenated.
     public private(set) var scalars: [UInt32] = []
     /// Each word's range in ``scalars``.
     public private(set) var words: [Range<Int>] = []
 
     public init(_ text: String) {
+        self.init(text, folded: nil)
+    }
+
+    /// - Parameter folded: `text` already folded (``fold(_:)``), when the caller has it: the
+    ///   fold is the costly part of normalising text that is not ASCII, and the cache's exact
+    ///   key needs it too.
+    public init(_ text: String, folded: String?) {
+        source = text
         scalars.reserveCapacity(text.utf8.count)
         words.reserveCapacity(text.utf8.count / 4 + 1)
         if text.utf8.allSatisfy({ $0 < 0x80 }) {
             appendASCII(text)
         } else {
-            appendUnicode(text.precomposedStringWithCompatibilityMapping.lowercased())
+            appendUnicode(folded ?? Self.fold(text))
         }
+    }
+
+    /// Unicode NFKC and lower case: the form every comparison of text starts from.
+    public static func fold(_ text: String) -> String {
+        text.precomposedStringWithCompatibilityMapping.lowercased()
     }
 
     /// The number of words.

@@ -52,17 +52,28 @@ public struct CacheRequest: Sendable {
     /// case, runs of white space as one space, sentence punctuation at the end dropped).
     /// Punctuation inside is kept: "2+2" and "2-2" must not match exactly.
     public func exactKey(in namespace: Namespace) -> Digest128 {
+        let folded = prompt.flatMap { $0.utf8.allSatisfy({ $0 < 0x80 }) ? nil : NormalizedText.fold($0) }
+        return Self.exactKey(prompt: prompt, folded: folded, in: namespace)
+    }
+
+    /// The exact key of `prompt` in `namespace`, given the prompt's fold when it is not ASCII.
+    static func exactKey(prompt: String?, folded: String?, in namespace: Namespace) -> Digest128 {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(33 + (prompt?.utf8.count ?? 0))
         namespace.id.appendHex(to: &bytes)
         bytes.append(0x0A)
-        if let prompt { bytes.append(contentsOf: Self.normalizeForExactMatch(prompt).utf8) }
+        if let prompt { bytes.append(contentsOf: normalizeForExactMatch(prompt, folded: folded).utf8) }
         return Digest128(hashing: bytes)
     }
 
     public static func normalizeForExactMatch(_ text: String) -> String {
+        normalizeForExactMatch(text, folded: nil)
+    }
+
+    /// - Parameter folded: `text` folded (``NormalizedText/fold(_:)``) when the caller has it.
+    static func normalizeForExactMatch(_ text: String, folded: String?) -> String {
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return normalizeASCII(text) }
-        let folded = text.precomposedStringWithCompatibilityMapping.lowercased()
+        let folded = folded ?? NormalizedText.fold(text)
         var out = ""
         out.reserveCapacity(folded.utf8.count)
         var pendingSpace = false

@@ -1,4 +1,4 @@
-import Embedding
+public import Embedding
 import Foundation
 
 /// What the false-positive guard compares between two prompts. Computed on every lookup and
@@ -25,7 +25,13 @@ public struct PromptFeatures: Sendable, Equatable {
     public var names: Set<String>
 
     public init(_ text: String) {
-        let normalized = NormalizedText(text)
+        self.init(NormalizedText(text))
+    }
+
+    /// The features of a text already normalised (its words are counted and hashed, its
+    /// ``NormalizedText/source`` read for numbers and names).
+    public init(_ normalized: NormalizedText) {
+        let text = normalized.source
         let scalars = normalized.scalars
         var content: [UInt64] = []
         var positions: [Int] = []

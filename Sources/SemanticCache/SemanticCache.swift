@@ -14,7 +14,7 @@ import VectorIndex
 /// case .hit(let hit): return hit.response
 /// case .miss(let miss):
 ///     let answer = try await callTheLLM()
-///     _ = try await cache.insert(request, response: answer, model: "gpt-4o", vector: miss.vector)
+///     _ = try await cache.insert(miss.request, response: answer, model: "gpt-4o")
 /// }
 /// ```
 ///
@@ -69,6 +69,12 @@ public final class SemanticCache: Sendable {
         request.namespace(shared: configuration.isShared(request.sharedLabel))
     }
 
+    /// The request with its namespace and exact key worked out, for ``lookup(_:options:)-(PreparedRequest,_)``
+    /// and ``insert(_:response:model:promptTokens:completionTokens:ttl:)``.
+    public func prepare(_ request: CacheRequest) -> PreparedRequest {
+        PreparedRequest(request, namespace: namespace(for: request))
+    }
+
     // MARK: - Lookup
 
     /// Finds a cached answer for `request`.
@@ -76,15 +82,26 @@ public final class SemanticCache: Sendable {
     /// - Throws: ``CacheError/embedding(_:)`` when the embedder fails (answer from the upstream
     ///   without the cache), ``CacheError/store(_:)`` when the store cannot be read.
     public func lookup(_ request: CacheRequest, options: LookupOptions = .init()) async throws(CacheError) -> LookupResult {
-        let ns = namespace(for: request)
+        try await lookup(prepare(request), options: options)
+    }
+
+    /// Finds a cached answer for a prepared request. A miss carries the request on, with what
+    /// the lookup worked out (features, vector), for storing its answer.
+    ///
+    /// - Throws: ``CacheError/embedding(_:)`` when the embedder fails (answer from the upstream
+    ///   without the cache), ``CacheError/store(_:)`` when the store cannot be read.
+    public func lookup(_ prepared: PreparedRequest, options: LookupOptions = .init()) async throws(CacheError) -> LookupResult {
         let now = clock.now()
-        let result = try await find(request, in: ns, options: options, now: now)
+        let result = try await find(prepared, options: options, now: now)
         if options.record {
+            let ns = prepared.namespace
             switch result {
             case .hit(let hit): usage.hit(hit, at: now)
             case .miss: usage.miss(ns)
             }
-            if let pairs, let prompt = request.prompt { recordPair(result, prompt: prompt, request, ns, options, now, to: pairs) }
+            if let pairs, let prompt = prepared.request.prompt {
+                recordPair(result, prompt: prompt, prepared.request, ns, options, now, to: pairs)
+            }
         }
         return result
     }
@@ -116,34 +133,26 @@ public final class SemanticCache: Sendable {
         pairs.record(pair)
     }
 
-    private func find(
-        _ request: CacheRequest, in ns: Namespace, options: LookupOptions, now: Date
-    ) async throws(CacheError) -> LookupResult {
+    private func find(_ prepared: PreparedRequest, options: LookupOptions, now: Date) async throws(CacheError) -> LookupResult {
         let time = now.timeIntervalSince1970
-        let exactKey = request.exactKey(in: ns)
+        let ns = prepared.namespace
         let storedSince = options.maxAge.map { time - $0 } ?? -.infinity
-        if let (key, info) = catalog.exactHit(exactKey, namespace: ns.id, at: time, storedSince: storedSince),
+        if let (key, info) = catalog.exactHit(prepared.exactKey, namespace: ns.id, at: time, storedSince: storedSince),
            let response = try await response(key)
         {
             return .hit(CacheHit(
                 kind: .exact, key: key, similarity: 1, response: response, namespace: ns,
                 promptTokens: info.promptTokens, completionTokens: info.completionTokens, age: time - info.createdAt))
         }
-        var miss = CacheMiss(namespace: ns, exactKey: exactKey, bestSimilarity: nil, bestKey: nil, rejection: nil, vector: nil)
-        guard options.semantic, let prompt = request.prompt else { return .miss(miss) }
-        let features = PromptFeatures(prompt)
+        var miss = CacheMiss(request: prepared, bestSimilarity: nil, bestKey: nil, rejection: nil)
+        guard options.semantic, prepared.request.prompt != nil else { return .miss(miss) }
+        let features = miss.request.analysed()
         if let rejection = guardrail.checkQuery(features) {
             miss.rejection = rejection
             return .miss(miss)
         }
-        let vector: [Float]
-        do {
-            vector = try await embedder.embed(prompt)
-        } catch {
-            throw .embedding(error)
-        }
-        miss.vector = vector
-        let threshold = self.threshold(request, in: ns, options: options)
+        let vector = try await embedded(&miss.request)
+        let threshold = self.threshold(prepared.request, in: ns, options: options)
         for candidate in try nearest(vector, in: ns, k: configuration.candidates) {
             guard let info = catalog.info(candidate.key), info.namespace == ns.id, !Self.expired(info, at: time),
                   info.createdAt >= storedSince
@@ -167,6 +176,19 @@ public final class SemanticCache: Sendable {
                 age: time - info.createdAt))
         }
         return .miss(miss)
+    }
+
+    /// The prompt's vector, embedded on first use from its normalised words.
+    private func embedded(_ prepared: inout PreparedRequest) async throws(CacheError) -> [Float] {
+        if let vector = prepared.vector { return vector }
+        _ = prepared.analysed()
+        do {
+            let vector = try await embedder.embed(prepared.text!)
+            prepared.vector = vector
+            return vector
+        } catch {
+            throw .embedding(error)
+        }
     }
 
     /// The `k` nearest live vectors of a namespace, most similar first: exact scoring when the
@@ -203,34 +225,41 @@ public final class SemanticCache: Sendable {
     /// Stores `response` as the answer to `request`. An earlier entry for the same exact
     /// request is replaced. The call returns once the entry is durable in the store.
     ///
-    /// - Parameters:
-    ///   - ttl: seconds the entry lives (default `cache.ttl`; 0 for no expiry).
-    ///   - vector: the prompt's embedding when the lookup already computed it (``CacheMiss/vector``).
+    /// - Parameter ttl: seconds the entry lives (default `cache.ttl`; 0 for no expiry).
     /// - Throws: ``CacheError``; nothing is stored then.
     @discardableResult
     public func insert(
         _ request: CacheRequest, response: Data, model: String, promptTokens: Int = 0, completionTokens: Int = 0,
-        ttl: Double? = nil, vector: [Float]? = nil
+        ttl: Double? = nil
     ) async throws(CacheError) -> CacheEntry {
-        let ns = namespace(for: request)
-        let prompt = request.prompt ?? ""
-        let features = PromptFeatures(prompt)
-        var embedding: [Float]?
+        try await insert(
+            prepare(request), response: response, model: model, promptTokens: promptTokens, completionTokens: completionTokens,
+            ttl: ttl)
+    }
+
+    /// Stores `response` as the answer to a prepared request: the request of a miss
+    /// (``CacheMiss/request``) is stored with the namespace, key, features and vector its lookup
+    /// worked out, none of them computed again.
+    ///
+    /// - Parameter ttl: seconds the entry lives (default `cache.ttl`; 0 for no expiry).
+    /// - Throws: ``CacheError``; nothing is stored then.
+    @discardableResult
+    public func insert(
+        _ prepared: PreparedRequest, response: Data, model: String, promptTokens: Int = 0, completionTokens: Int = 0,
+        ttl: Double? = nil
+    ) async throws(CacheError) -> CacheEntry {
+        var prepared = prepared
+        let features = prepared.analysed()
         // Only prompts that could ever hit by similarity are embedded.
-        if request.prompt != nil && guardrail.checkQuery(features) == nil {
-            if let vector, vector.count == embedder.dimension {
-                embedding = vector
-            } else {
-                do { embedding = try await embedder.embed(prompt) } catch { throw .embedding(error) }
-            }
-        }
+        let vector = prepared.request.prompt != nil && guardrail.checkQuery(features) == nil
+            ? try await embedded(&prepared) : nil
         let now = clock.now()
         let ttl = ttl ?? configuration.ttl
         guard ttl >= 0 else { throw .invalidEntry("ttl must be 0 or more seconds, got \(ttl)") }
         let entry = CacheEntry(
-            namespace: ns, exactKey: request.exactKey(in: ns), prompt: prompt, vector: embedding, response: response,
-            model: model, createdAt: now, expiresAt: ttl > 0 ? now + ttl : nil, promptTokens: promptTokens,
-            completionTokens: completionTokens)
+            namespace: prepared.namespace, exactKey: prepared.exactKey, prompt: prepared.request.prompt ?? "", vector: vector,
+            response: response, model: model, createdAt: now, expiresAt: ttl > 0 ? now + ttl : nil,
+            promptTokens: promptTokens, completionTokens: completionTokens)
         return try await commit(entry, features: features, now: now)
     }
 

@@ -39,14 +39,14 @@ struct ReplayMemoTests {
         try await GatewayHarness.run { h in
             _ = try await h.chat("Explain recursion in programming", stream: true)
             await h.settle()
-            #expect(h.gateway.replays.count == 0, "a miss is passed through, not replayed")
+            #expect(h.gateway.proxy.replays.count == 0, "a miss is passed through, not replayed")
             let first = try await h.chat("Explain recursion in programming", stream: true)
-            #expect(h.gateway.replays.count == 1)
+            #expect(h.gateway.proxy.replays.count == 1)
             let second = try await h.chat("Explain recursion in programming", stream: true)
             #expect(second.body == first.body)
-            #expect(h.gateway.replays.count == 1)
+            #expect(h.gateway.proxy.replays.count == 1)
             _ = try await h.chat("Explain recursion in programming")
-            #expect(h.gateway.replays.count == 1, "a plain hit needs no replay")
+            #expect(h.gateway.proxy.replays.count == 1, "a plain hit needs no replay")
         }
     }
 }

@@ -11,13 +11,11 @@ struct StreamAssemblerTests {
             ["object": "chat.completion", "choices": [["index": 0, "message": message, "finish_reason": .string(finish)]]]
         }
         let call: JSONValue = ["id": "c1", "type": "function", "function": ["name": "lookup", "arguments": "{}"]]
-        #expect(Gateway.isCompleteAnswer(answer(["role": "assistant", "content": .null, "tool_calls": [call]], finish: "tool_calls"), api: .chat))
-        #expect(!Gateway.isCompleteAnswer(answer(["role": "assistant", "content": .null], finish: "tool_calls"), api: .chat))
-        #expect(!Gateway.isCompleteAnswer(answer(["role": "assistant", "content": .null, "tool_calls": []], finish: "tool_calls"), api: .chat))
-        #expect(Gateway.isCompleteAnswer(
-            answer(["role": "assistant", "content": .null, "function_call": ["name": "lookup", "arguments": "{}"]], finish: "function_call"),
-            api: .chat))
-        #expect(!Gateway.isCompleteAnswer(answer(["role": "assistant", "content": .null], finish: "function_call"), api: .chat))
+        #expect(ProxyAPI.chat.isCompleteAnswer(answer(["role": "assistant", "content": .null, "tool_calls": [call]], finish: "tool_calls")))
+        #expect(!ProxyAPI.chat.isCompleteAnswer(answer(["role": "assistant", "content": .null], finish: "tool_calls")))
+        #expect(!ProxyAPI.chat.isCompleteAnswer(answer(["role": "assistant", "content": .null, "tool_calls": []], finish: "tool_calls")))
+        #expect(ProxyAPI.chat.isCompleteAnswer(answer(["role": "assistant", "content": .null, "function_call": ["name": "lookup", "arguments": "{}"]], finish: "function_call")))
+        #expect(!ProxyAPI.chat.isCompleteAnswer(answer(["role": "assistant", "content": .null], finish: "function_call")))
     }
 
     @Test("Azure's opening chunk does not blank the id, model or time of the assembled answer")

@@ -18,6 +18,18 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try await cache.lookup(SharedCache.request("Something nobody asked before, number \(i)"), options: .init(record: false)))
         }
     }
+    // What a proxied miss costs the cache: the lookup, then storing the answer it did not find.
+    Benchmark("miss path: lookup then insert, 20k entries", configuration: .init(scalingFactor: .one)) { benchmark in
+        let cache = try await SharedCache.get(prompts)
+        let answer = Data(#"{"object":"chat.completion","choices":[]}"#.utf8)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            // The closure runs many times: a random number keeps every prompt new.
+            let request = SharedCache.request("A question nobody asked before, number \(UInt64.random(in: 0...UInt64.max))")
+            guard let miss = try await cache.lookup(request, options: .init(record: false)).miss else { continue }
+            blackHole(try await cache.insert(miss.request, response: answer, model: "gpt-test"))
+        }
+    }
     Benchmark("lookup exact hit, 20k entries", configuration: .init(scalingFactor: .kilo)) { benchmark in
         let cache = try await SharedCache.get(prompts)
         benchmark.startMeasurement()

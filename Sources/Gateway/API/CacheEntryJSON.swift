@@ -47,24 +47,24 @@ public enum CacheEntryJSON {
     /// - Throws: a 400 ``OpenAIError`` naming the field that is missing or wrong.
     public static func restorable(_ json: JSONValue) throws(OpenAIError) -> CacheEntry {
         func text(_ field: String, empty: Bool = false) throws(OpenAIError) -> String {
-            guard let value = try Gateway.string(json, field), empty || !value.isEmpty else {
+            guard let value = try RequestFields.string(json, field), empty || !value.isEmpty else {
                 throw .invalidRequest("'\(field)' must be a\(empty ? "" : " non-empty") string", param: field)
             }
             return value
         }
         func time(_ field: String) throws(OpenAIError) -> Date? {
-            try Gateway.number(json, field, in: 0...Double.greatestFiniteMagnitude, "seconds since 1970")
+            try RequestFields.number(json, field, in: 0...Double.greatestFiniteMagnitude, "seconds since 1970")
                 .map(Date.init(timeIntervalSince1970:))
         }
         func count(_ field: String) throws(OpenAIError) -> Int {
-            try Gateway.number(json, field, in: 0...Double(Int32.max), "a whole number, 0 or more", whole: true).map { Int($0) } ?? 0
+            try RequestFields.number(json, field, in: 0...Double(Int32.max), "a whole number, 0 or more", whole: true).map { Int($0) } ?? 0
         }
         guard let id = Digest128(hex: try text("namespace")) else {
             throw .invalidRequest("'namespace' must be a 32-digit namespace id", param: "namespace")
         }
         let label = try text("label")
         let model = try text("model")
-        guard let response = json["response"], let api = api(answering: response), Gateway.isCompleteAnswer(response, api: api) else {
+        guard let response = json["response"], let api = api(answering: response), api.isCompleteAnswer(response) else {
             throw .invalidRequest(
                 "'response' must be a complete answer: a chat completion, a text completion or a Responses API response "
                 + "that finished, as the cache stores them", param: "response")

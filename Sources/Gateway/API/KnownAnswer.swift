@@ -22,18 +22,19 @@ public struct KnownAnswer: Sendable {
     ///
     /// - Throws: a 400 ``OpenAIError`` naming the field that is missing or wrong.
     public init(_ body: JSONValue) throws(OpenAIError) {
-        let (request, model, prompt) = try Gateway.plainCacheRequest(body)
-        ttl = try Gateway.number(body, "ttl", in: 0...Double.greatestFiniteMagnitude, "0 (until evicted) or more seconds")
+        let plain = try PlainPrompt(body)
+        let (request, model, prompt) = (plain.request, plain.model, plain.prompt)
+        ttl = try RequestFields.number(body, "ttl", in: 0...Double.greatestFiniteMagnitude, "0 (until evicted) or more seconds")
         if let json = body["response_json"], !json.isNull {
             // Held to what a provider's answer must be to be cached, since it will be replayed
             // as one, as JSON and as a stream.
-            guard Gateway.isCompleteAnswer(json, api: .chat) else {
+            guard ProxyAPI.chat.isCompleteAnswer(json) else {
                 throw .invalidRequest(
                     "'response_json' must be a complete chat completion: \"object\": \"chat.completion\" and choices that "
                     + "each finished (finish_reason stop, length, tool_calls or function_call)", param: "response_json")
             }
             response = json
-        } else if let text = try Gateway.string(body, "response") {
+        } else if let text = try RequestFields.string(body, "response") {
             response = OpenAIWire.chatCompletion(
                 id: "chatcmpl-deja-\(UInt32.random(in: 0...UInt32.max))", model: model, content: text, created: Date(),
                 promptTokens: OpenAIWire.estimatedTokens(prompt), completionTokens: OpenAIWire.estimatedTokens(text))

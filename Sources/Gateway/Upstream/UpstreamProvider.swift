@@ -1,10 +1,5 @@
-import AsyncHTTPClient
+import Crypto
 import Foundation
-import HTTPTypes
-import NIOCore
-import NIOFoundationCompat
-import NIOHTTP1
-import SemanticCache
 
 /// A configured provider, with its API key read from the environment at start.
 struct UpstreamProvider: Sendable {
@@ -18,5 +13,15 @@ struct UpstreamProvider: Sendable {
         var base = configuration.baseURL
         while base.hasSuffix("/") { base.removeLast() }
         return base + path
+    }
+
+    /// The cache tenant of a client's request to this provider. With a provider key in the
+    /// configuration, all clients share one tenant; without one, the client's own key goes
+    /// upstream and its SHA-256 is the tenant, so clients with different keys never share
+    /// answers.
+    func tenant(authorization: String?) -> String {
+        guard apiKey == nil, let authorization, !authorization.isEmpty else { return "" }
+        let digest = SHA256.hash(data: Data(authorization.utf8))
+        return "key:" + digest.prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 }

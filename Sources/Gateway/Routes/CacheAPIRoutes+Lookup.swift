@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import SemanticCache
 
-extension Gateway {
+extension CacheAPIRoutes {
     /// `POST /v1/cache/lookup`: the proxy's decision for a prompt, without the proxy.
     ///
     /// An application that calls its model itself asks here first: `{"model", "prompt",
@@ -15,11 +15,11 @@ extension Gateway {
     /// a proxied lookup. `threshold` may only raise the configured one, as `x-deja-threshold`.
     func lookUp(_ request: Request, _ context: GatewayContext) async throws -> Response {
         var request = request
-        let body = try await readJSON(&request)
-        let (cacheRequest, _, _) = try Self.plainCacheRequest(body)
+        let body = try await body(&request)
+        let cacheRequest = try PlainPrompt(body).request
         var options = LookupOptions()
-        options.threshold = try Self.number(body, "threshold", in: 0...1, "a number between 0 and 1").map(Float.init)
-        options.maxAge = try Self.number(body, "max_age", in: 0...Double.greatestFiniteMagnitude, "a number of seconds")
+        options.threshold = try RequestFields.number(body, "threshold", in: 0...1, "a number between 0 and 1").map(Float.init)
+        options.maxAge = try RequestFields.number(body, "max_age", in: 0...Double.greatestFiniteMagnitude, "a number of seconds")
         let result = try await cache.lookup(cacheRequest, options: options)
         let namespace = result.namespace
         let threshold = cache.threshold(cacheRequest, in: namespace, options: options)
@@ -45,6 +45,6 @@ extension Gateway {
             out["best_similarity"] = miss.bestSimilarity.map { .double(Double($0)) } ?? .null
             out["rejection"] = miss.rejection.map { .string($0.description) } ?? .null
         }
-        return Self.json(.object(out))
+        return Response.json(.object(out))
     }
 }

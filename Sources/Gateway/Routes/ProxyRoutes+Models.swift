@@ -8,7 +8,7 @@ import NIOFoundationCompat
 import NIOHTTP1
 import SemanticCache
 
-extension Gateway {
+extension ProxyRoutes {
     /// How long `GET /v1/models` waits for the provider's list before answering without it.
     static let modelListTimeout = 5.0
 
@@ -25,7 +25,7 @@ extension Gateway {
             Self.modelObject(name, ownedBy: configuration.models[name]!.provider)
         }
         var listed = Set(data.compactMap { $0["id"]?.stringValue })
-        if let any = configuration.models["*"], let provider = providers[any.provider] {
+        if let any = configuration.models["*"], let provider = routing.providers[any.provider] {
             for model in await providerModels(provider, request, context) {
                 if let id = model["id"]?.stringValue, listed.insert(id).inserted { data.append(model) }
             }
@@ -33,13 +33,13 @@ extension Gateway {
         if listed.insert(configuration.embedder.name).inserted {
             data.append(Self.modelObject(configuration.embedder.name, ownedBy: "deja"))
         }
-        return Self.json(["object": "list", "data": .array(data)])
+        return Response.json(["object": "list", "data": .array(data)])
     }
 
     /// The `data` of the provider's `GET /models` (kept a minute), or nothing (logged) when it
     /// cannot be had.
     private func providerModels(_ provider: UpstreamProvider, _ request: Request, _ context: GatewayContext) async -> [JSONValue] {
-        let key = provider.name + "|" + tenant(provider, authorization: request.headers[.authorization])
+        let key = provider.name + "|" + provider.tenant(authorization: request.headers[.authorization])
         if let kept = modelLists.get(key) { return kept }
         var problem: String
         do {
@@ -68,11 +68,11 @@ extension Gateway {
     /// `GET /v1/models/{model}`: one model as the list shows it; a name only `*` takes is
     /// owned by that route's provider. Client libraries call it to check a model exists.
     func model(_ name: String) throws -> Response {
-        if name == configuration.embedder.name { return Self.json(Self.modelObject(name, ownedBy: "deja")) }
+        if name == configuration.embedder.name { return Response.json(Self.modelObject(name, ownedBy: "deja")) }
         guard let (route, _) = configuration.route(for: name) else {
             throw OpenAIError.modelNotFound(name)
         }
-        return Self.json(Self.modelObject(name, ownedBy: route.provider))
+        return Response.json(Self.modelObject(name, ownedBy: route.provider))
     }
 
     static func modelObject(_ id: String, ownedBy owner: String) -> JSONValue {

@@ -6,20 +6,13 @@ import NIOCore
 import NIOHTTP1
 import SemanticCache
 
-extension Gateway {
-    /// OpenAI routes with a JSON body naming a `model` that Deja forwards without caching, so
-    /// that an application pointed at Deja keeps every API of its client library: moderations,
-    /// image generation, text to speech, and the Responses API's token counting and compaction.
-    static let passThroughRoutes = [
-        "/v1/moderations", "/v1/images/generations", "/v1/audio/speech", "/v1/responses/input_tokens", "/v1/responses/compact",
-    ]
-
+extension ProxyRoutes {
     /// Forwards the request to its model's provider and the answer back as it arrives, status,
     /// content type and body unchanged (a stream stays a stream, audio stays audio).
     func passThrough(_ request: Request, _ context: GatewayContext) async throws -> Response {
         var request = request
         let path = request.uri.path
-        let body = try await readJSON(&request)
+        let body = try await body(&request)
         let (provider, forwarded) = try routed(body, model: requestedModel(body, context))
         let started = ContinuousClock.now
         let response = try await upstream.send(
@@ -27,14 +20,6 @@ extension Gateway {
             clientHeaders: request.headers, requestID: context.requestID)
         return try await relay(response, from: provider, since: started, context: context)
     }
-
-    /// Responses API routes that name a stored response by id, not a model: retrieving one
-    /// (how a `background: true` response is collected), deleting it, cancelling it, listing its
-    /// input items.
-    static let storedResponseRoutes: [(HTTPRequest.Method, String)] = [
-        (.get, "/v1/responses/{id}"), (.delete, "/v1/responses/{id}"), (.post, "/v1/responses/{id}/cancel"),
-        (.get, "/v1/responses/{id}/input_items"),
-    ]
 
     /// Forwards a stored-response route, query included and without a body, to the provider of
     /// `*` in `models:` (or the only provider): a request that names no model has no route of
@@ -45,7 +30,7 @@ extension Gateway {
         guard !id.isEmpty, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
             throw OpenAIError.invalidRequest("'\(id)' is not a response id", param: "id")
         }
-        guard let provider = defaultProvider else {
+        guard let provider = routing.defaultProvider else {
             throw OpenAIError.notFound(
                 "No provider takes requests that name no model: route \"*\" to one under models:, or configure one provider",
                 code: "no_default_provider")
@@ -58,12 +43,6 @@ extension Gateway {
             provider, method: NIOHTTP1.HTTPMethod(rawValue: request.method.rawValue), path: path, body: nil,
             clientHeaders: request.headers, requestID: context.requestID)
         return try await relay(response, from: provider, since: started, context: context)
-    }
-
-    /// The provider for requests that name no model: that of `*`, else the only one.
-    var defaultProvider: UpstreamProvider? {
-        if let any = configuration.models["*"] { return providers[any.provider] }
-        return providers.count == 1 ? providers.values.first : nil
     }
 
     /// A provider's answer passed to the client as it arrives, status, content type, body and
@@ -84,9 +63,9 @@ extension Gateway {
             do {
                 for try await chunk in response.body { try await writer.write(chunk) }
             } catch {
-                failure = self.upstream.failure(error, provider: provider)
+                failure = upstream.failure(error, provider: provider)
             }
-            self.recordUpstream(provider, since: started, context: context)
+            recordUpstream(provider, since: started, context: context)
             if let failure {
                 // A stream can say why it ended; any other body is cut off, which the client sees.
                 guard isStream else { throw failure }
@@ -109,23 +88,7 @@ extension Gateway {
     /// The provider of `model` and the body as it goes there (the model renamed as the route says).
     /// - Throws: 404 for a model no route takes.
     func routed(_ body: JSONValue, model: String) throws(OpenAIError) -> (UpstreamProvider, JSONValue) {
-        let (_, upstreamModel, provider) = try destination(of: model)
-        return (provider, Self.renamed(body, to: upstreamModel))
-    }
-
-    /// Where requests for `model` go: its route, the model's name upstream, and the provider.
-    /// - Throws: 404 for a model no route takes.
-    func destination(of model: String) throws(OpenAIError) -> (route: ModelRoute, upstreamModel: String, provider: UpstreamProvider) {
-        guard let (route, upstreamModel) = configuration.route(for: model), let provider = providers[route.provider] else {
-            throw .modelNotFound(model)
-        }
-        return (route, upstreamModel, provider)
-    }
-
-    /// The body with its `model` as the provider calls it.
-    static func renamed(_ body: JSONValue, to upstreamModel: String) -> JSONValue {
-        var forwarded = body.objectValue!
-        forwarded["model"] = .string(upstreamModel)
-        return .object(forwarded)
+        let destination = try routing.destination(of: model)
+        return (destination.provider, Self.renamed(body, to: destination.upstreamModel))
     }
 }

@@ -11,12 +11,12 @@ import AsyncHTTPClient
 import NIOHTTP1
 import Logging
 
-extension Gateway {
+extension ProxyRoutes {
     /// `POST /v1/embeddings`: served by Deja's own embedder when the model is `embedder.name`,
     /// otherwise forwarded to the model's provider (never cached).
     func embeddings(_ request: Request, _ context: GatewayContext) async throws -> Response {
         var request = request
-        let body = try await readJSON(&request)
+        let body = try await body(&request)
         let model = try requestedModel(body, context)
         guard model == configuration.embedder.name else {
             let (provider, forwarded) = try routed(body, model: model)
@@ -26,7 +26,7 @@ extension Gateway {
             guard response.status == .ok else { throw await upstream.error(for: response, provider: provider) }
             let answer = try await upstream.json(response, provider: provider)
             recordUpstream(provider, since: started, context: context)
-            var forwardedAnswer = Self.json(answer)
+            var forwardedAnswer = Response.json(answer)
             forwardedAnswer.headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
             return forwardedAnswer
         }
@@ -50,7 +50,7 @@ extension Gateway {
                 param: "dimensions")
         }
         let base64: Bool
-        switch try Self.string(body, "encoding_format") {
+        switch try RequestFields.string(body, "encoding_format") {
         case nil, "float": base64 = false
         case "base64": base64 = true
         case let other?:
@@ -69,7 +69,7 @@ extension Gateway {
             return ["object": "embedding", "index": .int(Int64(i)), "embedding": embedding]
         }
         let tokens = inputs.map(OpenAIWire.estimatedTokens).reduce(0, +)
-        return Self.json([
+        return Response.json([
             "object": "list", "data": .array(data), "model": .string(model),
             "usage": ["prompt_tokens": .int(Int64(tokens)), "total_tokens": .int(Int64(tokens))],
         ])

@@ -1,0 +1,122 @@
+import DejaSupport
+public import AsyncHTTPClient
+import Crypto
+import Foundation
+public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
+public import Logging
+public import SemanticCache
+
+/// The gateway: an OpenAI-compatible proxy that consults the semantic cache, the lookup API,
+/// health and metrics, each a collection of routes (``ProxyRoutes``, ``CacheAPIRoutes``,
+/// ``OperationsRoutes``) that this type builds and mounts. A new group of routes is one more
+/// collection added in ``buildRouter()``.
+///
+/// ```swift
+/// let gateway = try Gateway(configuration: configuration, cache: cache, client: client)
+/// try await gateway.application().runService()
+/// ```
+public final class Gateway: Sendable {
+    public let configuration: DejaConfiguration
+    public let cache: SemanticCache
+    public let metrics = GatewayMetrics()
+    let logger: Logger
+    /// Answers being stored after their response went out; shutdown waits for them.
+    let background = BackgroundWork()
+    /// `server.tls` as read at start; `nil` for plain HTTP.
+    let tls: TLSConfiguration?
+    /// Whether the admin key is set (the lookup API answers 401 without it).
+    let hasAdminKey: Bool
+    let proxy: ProxyRoutes
+    let cacheAPI: CacheAPIRoutes
+    let operations: OperationsRoutes
+
+    /// - Throws: ``ConfigurationError`` when a provider's key variable is named but not set.
+    public init(
+        configuration: DejaConfiguration, cache: SemanticCache, client: HTTPClient,
+        environment: [String: String]? = nil, logger: Logger = Logger(label: "deja")
+    ) throws(ConfigurationError) {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        let routing = try ModelRouting(configuration: configuration, environment: environment)
+        tls = configuration.server.tls.isEnabled ? try ServerTLS.configuration(configuration.server.tls) : nil
+        self.configuration = configuration
+        self.cache = cache
+        self.logger = logger
+        let admin = environment[configuration.server.adminKeyEnv].flatMap { $0.isEmpty ? nil : $0 }
+        hasAdminKey = admin != nil
+        proxy = ProxyRoutes(
+            configuration: configuration, cache: cache, metrics: metrics, upstream: Upstream(client: client, metrics: metrics),
+            routing: routing, logger: logger, background: background)
+        cacheAPI = CacheAPIRoutes(
+            cache: cache, metrics: metrics, maxBodyBytes: configuration.server.maxBodyBytes,
+            adminKey: AdminKeyMiddleware(adminKey: admin, keyVariable: configuration.server.adminKeyEnv))
+        operations = OperationsRoutes(cache: cache, metrics: metrics)
+    }
+
+    /// The routes: one collection per concern, behind the middleware every request passes
+    /// (browsers' preflights, the request log, the check of the name Deja was addressed by).
+    public func buildRouter() -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self)
+        if !configuration.server.corsOrigins.isEmpty {
+            router.add(middleware: CORSMiddleware(origins: configuration.server.corsOrigins))
+        }
+        router.add(middleware: RequestLogMiddleware(
+            logger: logger, metrics: metrics, logPrompts: configuration.logging.prompts, json: configuration.logging.json))
+        router.add(middleware: HostCheckMiddleware(configuration: configuration.server))
+        router.addRoutes(proxy.routes)
+        router.addRoutes(cacheAPI.routes, atPath: "/v1/cache")
+        router.addRoutes(operations.routes)
+        return router
+    }
+
+    /// The Hummingbird application with the cache's upkeep as a service. `onRunning` receives
+    /// the bound port (useful with port 0).
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let maintenance = CacheMaintenanceService(cache: cache, background: background, metrics: metrics, logger: logger)
+        let http1 = HTTPServerBuilder.http1(configuration: .init(
+            additionalChannelHandlers: [ExpectContinueHandler()],
+            idleTimeout: configuration.server.idleTimeout > 0
+                ? .nanoseconds(Int64(configuration.server.idleTimeout * 1e9)) : nil))
+        return Application(
+            router: buildRouter(),
+            server: try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
+            configuration: .init(
+                address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "deja"),
+            services: [maintenance],
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// What an operator should know when the gateway starts, one line each: the exposure of a
+    /// non-loopback address, the lookup API turned off for want of an admin key, every web
+    /// origin allowed.
+    public var startupWarnings: [String] {
+        Self.startupWarnings(
+            configuration.server, keyedProviders: proxy.routing.keyedProviders, hasAdminKey: hasAdminKey)
+    }
+
+    static func startupWarnings(_ server: ServerConfiguration, keyedProviders keys: [String], hasAdminKey: Bool) -> [String] {
+        var out: [String] = []
+        if !HostCheckMiddleware.isLoopback(server.host) {
+            out.append("listening on \(server.host), not a loopback address: every client that reaches this port is served"
+                + (keys.isEmpty ? "" : ", with the keys of providers \(keys.joined(separator: ", ")); put Deja behind a firewall or an authenticating proxy")
+                + (server.tls.isEnabled ? "" : "; prompts and answers cross the network unencrypted unless server.tls is set"))
+        }
+        if !hasAdminKey {
+            out.append("the lookup API (/v1/cache/...) answers 401: set \(server.adminKeyEnv) to use it")
+        }
+        if server.corsOrigins.contains("*") {
+            out.append("server.cors_origins is \"*\": any web page open in a browser that reaches Deja can call it"
+                + (keys.isEmpty ? "" : " with the keys of providers \(keys.joined(separator: ", "))")
+                + "; list the origins of your own pages instead")
+        }
+        return out
+    }
+
+    /// Waits for answers still being stored in the cache (for tests and shutdown).
+    public func drainBackgroundWork() async {
+        await background.drain()
+    }
+}

@@ -1,0 +1,184 @@
+import AsyncHTTPClient
+import DejaSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import NIOFoundationCompat
+import SemanticCache
+
+extension ProxyRoutes {
+    /// A cached API's request as the proxy works with it: read, checked and routed once.
+    struct Completion: Sendable {
+        var api: ProxyAPI
+        var body: JSONValue
+        /// The model the client asked for (entries are stored under it).
+        var model: String
+        var destination: ModelRouting.Destination
+        var controls: RequestControls
+        var stream: Bool
+        var includeUsage: Bool
+        var cacheRequest: CacheRequest
+        /// Whether the answer may be stored: the route caches, the client allows it, and the
+        /// request is one whose answer can be served again.
+        var cacheable: Bool
+        var clientHeaders: HTTPFields
+        var provider: UpstreamProvider { destination.provider }
+    }
+
+    /// What the cache had to say about a request.
+    enum CacheOutcome {
+        /// Answered from the cache (or by an identical request in flight).
+        case served(Response)
+        /// Not answered: forward, and store the answer with what the lookup worked out.
+        case forward(prepared: PreparedRequest, flight: MissFlights.Ticket?)
+        /// The cache was skipped or failed: forward; store (when cacheable) from scratch.
+        case bypassed
+    }
+
+    /// `POST /v1/chat/completions`, `POST /v1/completions` and `POST /v1/responses`: look up,
+    /// or forward and store.
+    func complete(_ api: ProxyAPI, _ request: Request, _ context: GatewayContext) async throws -> Response {
+        var request = request
+        let completion = try await read(api, &request, context)
+        let outcome = try await consultCache(completion, context)
+        if case .served(let response) = outcome { return response }
+        let started = ContinuousClock.now
+        let response = try await upstream.send(
+            completion.provider, path: api.path, body: Self.renamed(completion.body, to: completion.destination.upstreamModel),
+            clientHeaders: request.headers, requestID: context.requestID)
+        guard response.status == .ok else {
+            throw await upstream.error(for: response, provider: completion.provider)
+        }
+        let store = storeAfterwards(completion, outcome, context)
+        if completion.stream {
+            return streamed(response, api: api, provider: completion.provider, store: store, started: started, context: context)
+        }
+        return try await answered(response, completion, store: store, started: started, context: context)
+    }
+
+    /// The request read, checked, routed and turned into a cache request.
+    /// - Throws: 400 for a malformed body or control header, 404 for a model no route takes.
+    func read(_ api: ProxyAPI, _ request: inout Request, _ context: GatewayContext) async throws -> Completion {
+        let body = try await body(&request)
+        try api.validate(body)
+        let model = body["model"]!.stringValue!
+        context.facts.set(model: model)
+        let destination = try routing.destination(of: model)
+        let controls = try RequestControls(request.headers)
+        let tenant = destination.provider.tenant(authorization: request.headers[.authorization])
+        let cacheRequest = api.cacheRequest(body, tenant: tenant, partition: controls.namespace)
+        context.facts.set(prompt: cacheRequest.prompt)
+        let choices = body["n"]?.intValue ?? 1
+        let cacheable = destination.route.cache && !controls.noStore
+            && (choices <= 1 || configuration.server.cacheMultipleChoices)
+            && (api != .completions || body["prompt"]?.stringValue != nil)
+            && !(api == .responses && ProxyAPI.hasProviderSideEffects(body))
+        return Completion(
+            api: api, body: body, model: model, destination: destination, controls: controls,
+            stream: body["stream"]?.boolValue == true,
+            includeUsage: body["stream_options"]?["include_usage"]?.boolValue == true,
+            cacheRequest: cacheRequest, cacheable: cacheable, clientHeaders: request.headers)
+    }
+
+    /// Looks the request up: a hit is replayed; an identical request in flight is waited for;
+    /// a miss goes on to the provider. If the cache fails (an embedder down), the request is
+    /// answered from the provider anyway: the cache is an optimisation.
+    func consultCache(_ completion: Completion, _ context: GatewayContext) async throws -> CacheOutcome {
+        guard completion.cacheable && !completion.controls.noCache else {
+            metrics.lookup("bypass")
+            context.facts.set(cache: "bypass")
+            if completion.cacheable { cache.recordMiss(completion.cacheRequest) }
+            return .bypassed
+        }
+        do {
+            let prepared = cache.prepare(completion.cacheRequest)
+            let options = LookupOptions(threshold: completion.controls.threshold, maxAge: completion.controls.maxAge)
+            let result = try await cache.lookup(prepared, options: options)
+            lookupFailures.succeeded(logger)
+            switch result {
+            case .hit(let hit):
+                return .served(replay(hit, api: completion.api, stream: completion.stream, includeUsage: completion.includeUsage,
+                                      context: context))
+            case .miss(let miss):
+                var flight: MissFlights.Ticket?
+                if configuration.server.coalesceMisses {
+                    flight = flights.lead(miss.exactKey)
+                    if flight == nil, !completion.stream,
+                       let hit = try await followed(miss.request, wait: completion.provider.configuration.timeout,
+                                                    maxAge: completion.controls.maxAge)
+                    {
+                        let reply = replay(hit, api: completion.api, stream: false, includeUsage: false, context: context)
+                        context.facts.set(note: "waited for an identical request in flight")
+                        return .served(reply)
+                    }
+                }
+                metrics.observe(miss)
+                context.facts.set(cache: "miss", similarity: miss.bestSimilarity, note: miss.rejection?.description)
+                return .forward(prepared: miss.request, flight: flight)
+            }
+        } catch {
+            metrics.lookup("error")
+            // Each request's log line says so; the warning is once a minute while it lasts.
+            context.facts.set(cache: "error", note: "cache lookup failed: \(error)")
+            lookupFailures.failed(error, logger)
+            return .bypassed
+        }
+    }
+
+    /// A request identical to one in flight: waits for that one to land (at most the provider's
+    /// timeout), then looks its exact key up again. The hit it finds is counted in place of the
+    /// miss; `nil` (the leader failed, or its answer was not cacheable) sends it upstream itself.
+    func followed(_ prepared: PreparedRequest, wait seconds: Double, maxAge: Double?) async throws -> CacheHit? {
+        await flights.wait(for: prepared.exactKey, upTo: .milliseconds(Int64(seconds * 1000)))
+        let options = LookupOptions(semantic: false, record: false, maxAge: maxAge)
+        guard let hit = try await cache.lookup(prepared, options: options).hit else {
+            return nil
+        }
+        cache.recordHitAfterMiss(hit)
+        metrics.coalesced()
+        return hit
+    }
+
+    /// What storing the answer of this request needs, once there is one.
+    func storeAfterwards(_ completion: Completion, _ outcome: CacheOutcome, _ context: GatewayContext) -> StoreAfterwards {
+        var prepared: PreparedRequest?
+        var flight: MissFlights.Ticket?
+        if case .forward(let p, let f) = outcome { (prepared, flight) = (p, f) }
+        return StoreAfterwards(
+            cacheable: completion.cacheable,
+            request: prepared ?? cache.prepare(completion.cacheRequest),
+            model: completion.model, ttl: completion.controls.ttl,
+            estimatedPromptTokens: ProxyAPI.estimatedPromptTokens(completion.body), requestID: context.requestID,
+            flight: flight, cacheHeader: completion.cacheable ? (completion.controls.noCache ? "bypass" : "miss") : "bypass")
+    }
+
+    /// A plain (not streamed) answer: read whole, checked to be an answer of its API, stored if
+    /// complete, and passed to the client as the provider sent it.
+    func answered(
+        _ response: HTTPClientResponse, _ completion: Completion, store: StoreAfterwards, started: ContinuousClock.Instant,
+        context: GatewayContext
+    ) async throws -> Response {
+        let provider = completion.provider
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: 64 << 20)
+        } catch {
+            throw upstream.failure(error, provider: provider, midAnswer: true)
+        }
+        recordUpstream(provider, since: started, context: context)
+        guard let answer = try? JSONValue.parse(Data(buffer: bytes)), completion.api.isAnswer(answer) else {
+            metrics.upstreamError(provider: provider.name, kind: "invalid")
+            throw OpenAIError.upstream(
+                .badGateway, "The upstream provider '\(provider.name)' answered with something that is not a \(completion.api.object)",
+                code: "upstream_invalid_response")
+        }
+        if completion.api.isCompleteAnswer(answer) {
+            storeAnswer(answer, store)
+        }
+        var headers: HTTPFields = [.contentType: "application/json", .xDejaCache: store.cacheHeader]
+        headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: bytes))
+    }
+}

@@ -1,0 +1,48 @@
+import DejaSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import SemanticCache
+
+extension ProxyRoutes {
+    /// A cached answer, as JSON or replayed as a stream.
+    func replay(_ hit: CacheHit, api: ProxyAPI, stream: Bool, includeUsage: Bool, context: GatewayContext) -> Response {
+        let kind = hit.kind == .exact ? "hit" : "semantic-hit"
+        metrics.observe(hit)
+        context.facts.set(cache: kind, similarity: hit.similarity)
+        var headers: HTTPFields = [.xDejaCache: kind, .xDejaEntry: String(hit.key), .age: String(Int(max(0, hit.age)))]
+        if hit.kind == .semantic { headers[.xDejaSimilarity] = RequestLogMiddleware.fixed(Double(hit.similarity), places: 4) }
+        guard stream else {
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: hit.response)))
+        }
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        let memoKey = ReplayMemo.Key(entry: hit.key, api: api, includeUsage: api == .chat && includeUsage)
+        if let kept = replays.get(memoKey) {
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: kept))
+        }
+        let stored = (try? JSONValue.parse(hit.response)) ?? [:]
+        var buffer = ByteBuffer()
+        switch api {
+        case .chat, .completions:
+            let chunks = api == .chat ? StreamReplay.chat(stored, includeUsage: includeUsage) : StreamReplay.completions(stored)
+            for chunk in chunks {
+                var event = ServerSentEvents.event(chunk)
+                buffer.writeBuffer(&event)
+            }
+            var done = ServerSentEvents.done
+            buffer.writeBuffer(&done)
+        case .responses:
+            // Typed events, named on their `event:` line as OpenAI does, and no `[DONE]`.
+            for event in StreamReplay.responses(stored) {
+                var bytes = ServerSentEvents.event(event, name: event["type"]?.stringValue)
+                buffer.writeBuffer(&bytes)
+            }
+        }
+        replays.put(memoKey, buffer)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
+    }
+}

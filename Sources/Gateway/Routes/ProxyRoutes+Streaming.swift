@@ -1,0 +1,60 @@
+import AsyncHTTPClient
+import DejaSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension ProxyRoutes {
+    /// A streamed miss: every upstream chunk goes to the client as it arrives, while the stream
+    /// is assembled into a complete answer that is stored only if it ended properly (`[DONE]`;
+    /// for the Responses API, its final `response.completed` or `response.incomplete` event). If
+    /// the upstream breaks off, the client gets an SSE error event and nothing is stored.
+    func streamed(
+        _ response: HTTPClientResponse, api: ProxyAPI, provider: UpstreamProvider, store: StoreAfterwards,
+        started: ContinuousClock.Instant, context: GatewayContext
+    ) -> Response {
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .xDejaCache: store.cacheHeader]
+        headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
+        return Response(status: .ok, headers: headers, body: .init { writer in
+            var parser = ServerSentEvents.Parser()
+            var assembler = StreamAssembler(api: api.assembler)
+            var done = false
+            var failure: OpenAIError?
+            var chunks = response.body.makeAsyncIterator()
+            while true {
+                let next: ByteBuffer?
+                do {
+                    next = try await chunks.next()
+                } catch {
+                    failure = upstream.failure(error, provider: provider, midAnswer: true)
+                    break
+                }
+                guard let chunk = next else { break }
+                try await writer.write(chunk)
+                for payload in parser.feed(chunk.readableBytesView) {
+                    if payload == "[DONE]" {
+                        done = true
+                    } else if let value = try? JSONValue.parse(payload) {
+                        assembler.add(value)
+                    } else {
+                        assembler.add(.null)
+                    }
+                }
+            }
+            recordUpstream(provider, since: started, context: context)
+            if api == .responses { done = assembler.ended }
+            if !done && failure == nil {
+                metrics.upstreamError(provider: provider.name, kind: "stream")
+                failure = .upstream(.badGateway, "The upstream provider '\(provider.name)' ended the stream before it was complete",
+                                    code: "upstream_stream_cut")
+            }
+            if let failure {
+                try await writer.write(ServerSentEvents.error(failure))
+            } else if let answer = assembler.completion(), api.isCompleteAnswer(answer) {
+                storeAnswer(answer, store)
+            }
+            try await writer.finish(nil)
+        })
+    }
+}
