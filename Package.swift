@@ -19,6 +19,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "deja", targets: ["deja"]),
+        .library(name: "DejaSupport", targets: ["DejaSupport"]),
         .library(name: "VectorIndex", targets: ["VectorIndex"]),
         .library(name: "Embedding", targets: ["Embedding"]),
         .library(name: "SemanticCache", targets: ["SemanticCache"]),
@@ -177,7 +178,10 @@ let package = Package(
             dependencies: [
                 "DejaSupport", "Gateway", "MockProvider", "SemanticCache", "Embedding", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

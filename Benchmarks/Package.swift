@@ -21,6 +21,7 @@ let package = Package(
         benchmark("IndexBenchmarks", using: ["VectorIndex"]),
         benchmark("CacheBenchmarks", using: ["SemanticCache", "Embedding"]),
         benchmark("EmbeddingBenchmarks", using: ["Embedding"]),
+        benchmark("JSONBenchmarks", using: ["DejaSupport"]),
     ]
 )
 

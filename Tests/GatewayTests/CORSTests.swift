@@ -66,14 +66,14 @@ struct CORSTests {
 
     @Test("with server.cors_origins empty (the default) no origin is allowed; * allows any, with a warning")
     func defaultsAndAny() async throws {
-        try await H.run { h in
+        try await H.run(inProcess: true) { h in
             let preflight = try await Self.preflight(h, origin: Self.page)
             #expect(preflight.status == 404)
             #expect(preflight.headers.first(name: "access-control-allow-origin") == nil)
             let answer = try await h.chat("Hello?", headers: ["origin": Self.page])
             #expect(answer.headers.first(name: "access-control-allow-origin") == nil)
         }
-        try await H.run(configure: { $0.server.corsOrigins = ["*"] }) { h in
+        try await H.run(inProcess: true, configure: { $0.server.corsOrigins = ["*"] }) { h in
             let any = try await Self.preflight(h, origin: "http://anything.example:8000")
             #expect(any.status == 204)
             #expect(h.gateway.startupWarnings.contains { $0.contains("server.cors_origins is \"*\"") })

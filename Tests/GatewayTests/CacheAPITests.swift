@@ -13,7 +13,7 @@ struct CacheAPITests {
 
     @Test("the lookup API needs the admin key")
     func authorization() async throws {
-        try await H.run { h in
+        try await H.run(inProcess: true) { h in
             for headers in [[:], ["authorization": "Bearer wrong"], ["authorization": H.adminKey]] {
                 let reply = try await h.request(.GET, "/v1/cache/stats", headers: headers, contentType: nil)
                 #expect(reply.status == 401)
@@ -23,9 +23,9 @@ struct CacheAPITests {
         }
     }
 
-    @Test("insert, get, search, serve through the proxy, delete, purge and stats")
+    @Test("an inserted entry is served through the proxy, read, found by search, counted, deleted and purged")
     func entries() async throws {
-        try await H.run { h in
+        try await H.run(inProcess: true) { h in
             let inserted = try await h.post("/v1/cache/entries", [
                 "prompt": "What are your opening hours?", "response": "We are open 9 to 5.", "model": "gpt-test",
                 "system": "You are the shop assistant.",
@@ -72,11 +72,16 @@ struct CacheAPITests {
 
             let purged = try await h.request(.DELETE, "/v1/cache?namespace=\(namespace)", headers: h.admin, contentType: nil)
             #expect(purged.json["purged"]?.intValue == 1)
+        }
+    }
+
+    @Test("missing or nonsense fields are a 400 naming the field, not taken for no limit or failed on later")
+    func wrongFields() async throws {
+        try await H.run(inProcess: true) { h in
             #expect(try await h.request(.DELETE, "/v1/cache", headers: h.admin, contentType: nil).status == 400)
             #expect(try await h.post("/v1/cache/search", ["k": 3], headers: h.admin).status == 400)
             #expect(try await h.post("/v1/cache/search", ["vector": [1, 2], "k": 3], headers: h.admin).status == 400)
             #expect(try await h.post("/v1/cache/entries", ["prompt": "x"], headers: h.admin).status == 400)
-            // Nonsense values are refused, not taken for "no limit" or failed on later.
             let threshold = try await h.post("/v1/cache/search", ["text": "x", "threshold": 2], headers: h.admin)
             #expect(threshold.status == 400 && threshold.json["error"]?["param"]?.stringValue == "threshold", "\(threshold.text)")
             #expect(try await h.post("/v1/cache/search", ["text": "x", "threshold": "high"], headers: h.admin).status == 400)
@@ -88,7 +93,7 @@ struct CacheAPITests {
 
     @Test("entries are listed newest first in pages, by namespace or label; purges take a label glob or everything")
     func listAndPurgeByLabel() async throws {
-        try await H.run { h in
+        try await H.run(inProcess: true) { h in
             func insert(_ prompt: String, model: String, tenant: String) async throws -> String {
                 let reply = try await h.post(
                     "/v1/cache/entries", ["prompt": .string(prompt), "response": "ok", "model": .string(model), "tenant": .string(tenant)],
@@ -147,7 +152,7 @@ struct CacheAPITests {
 
     @Test("an entry larger than the whole cache may hold is refused with 400, and the cache keeps working")
     func entryTooLarge() async throws {
-        try await H.run(configure: {
+        try await H.run(inProcess: true, configure: {
             $0.cache.maxBytes = 65_536
             $0.server.maxBodyBytes = 200_000
         }) { h in
@@ -163,7 +168,7 @@ struct CacheAPITests {
 
     @Test("an entry given as a whole chat completion is served as it was given, plain and streamed; a broken one is refused")
     func responseJSON() async throws {
-        try await H.run { h in
+        try await H.run(inProcess: true) { h in
             let completion: JSONValue = [
                 "id": "chatcmpl-given", "object": "chat.completion", "created": 1_700_000_000, "model": "gpt-test",
                 "choices": [["index": 0, "message": ["role": "assistant", "content": "Open 9 to 5."], "finish_reason": "stop"]],
@@ -198,7 +203,7 @@ struct CacheAPITests {
     /// through `POST /v1/cache/entries`, into its own namespace, under a new key made here.
     @Test("an entry as GET shows it is restored by POST into its namespace; a wrong one is refused naming the field")
     func restoreEntry() async throws {
-        try await H.run { h in
+        try await H.run(inProcess: true) { h in
             let first = try await h.chat("How do I reset my password?", system: "You are the shop assistant.")
             #expect(first.cache == "miss")
             let listed = try await h.request(.GET, "/v1/cache/entries", headers: h.admin, contentType: nil)
@@ -253,7 +258,7 @@ struct CacheAPITests {
     /// client without one finds it; a `k` or `namespace` ignored would widen a search.
     @Test("fields of the wrong type are refused with 400 naming them, not read as absent")
     func wrongTypes() async throws {
-        try await H.run { h in
+        try await H.run(inProcess: true) { h in
             let entry: [String: JSONValue] = ["prompt": "What are your opening hours?", "response": "9 to 5.", "model": "gpt-test"]
             // A partition the proxy's x-deja-namespace would refuse could never be reached through it.
             for (field, value) in [("tenant", 5), ("namespace", ["a"]), ("namespace", ""), ("namespace", "team a"),
@@ -292,7 +297,7 @@ struct CacheAPITests {
     @Test("a lookup and the insert after it embed the prompt once (memo_entries), twice without the memo")
     func embedsOnce() async throws {
         for memo in [4096, 0] {
-            try await H.run(configure: { c in
+            try await H.run(inProcess: true, configure: { c in
                 c.embedder.kind = .remote
                 c.embedder.remote = RemoteEmbedderConfiguration(baseURL: c.providers["mock"]!.baseURL, model: "mock-embed-64")
                 c.embedder.memoEntries = memo
@@ -319,7 +324,7 @@ struct CacheAPITests {
     @Test("lookup gives the proxy's decision: exact, similar, refused by the guard, other namespace, missing")
     func lookup() async throws {
         // A low threshold, so that the guard has candidates to refuse.
-        try await H.run(configure: { $0.cache.threshold = 0.3 }) { h in
+        try await H.run(inProcess: true, configure: { $0.cache.threshold = 0.3 }) { h in
             func lookUp(_ prompt: String, _ extra: [String: JSONValue] = [:]) async throws -> JSONValue {
                 var body: [String: JSONValue] = ["model": "gpt-test", "prompt": .string(prompt), "system": "You are the shop assistant."]
                 for (k, v) in extra { body[k] = v }
@@ -371,7 +376,7 @@ struct CacheAPITests {
 
     @Test("healthz, readyz and Prometheus metrics")
     func operations() async throws {
-        try await H.run { h in
+        try await H.run(inProcess: true) { h in
             #expect(try await h.request(.GET, "/healthz", contentType: nil).json["status"]?.stringValue == "ok")
             #expect(try await h.request(.GET, "/readyz", contentType: nil).json["status"]?.stringValue == "ready")
             // Each lookup result is a series from the start, at 0.
@@ -398,7 +403,7 @@ struct CacheAPITests {
 
     @Test("metrics of the similarity of semantic hits, the best similarity of misses, and the guard's refusals")
     func similarityMetrics() async throws {
-        try await H.run(configure: { $0.cache.threshold = 0.5 }) { h in
+        try await H.run(inProcess: true, configure: { $0.cache.threshold = 0.5 }) { h in
             _ = try await h.chat("How do I reset my password?")
             await h.settle()
             #expect(try await h.chat("How can I reset my password?").cache == "semantic-hit")
@@ -415,7 +420,7 @@ struct CacheAPITests {
     @Test("a streamed response is logged when it ends: its first byte, its whole time, its upstream time")
     func streamLogLine() async throws {
         let capture = LogCapture()
-        try await H.run(logger: capture.logger) { h in
+        try await H.run(inProcess: true, logger: capture.logger) { h in
             _ = try await h.chat("Log this stream", stream: true)
             _ = try await h.chat("Log this answer")
         }

@@ -199,7 +199,7 @@ struct ConfigurationTests {
         defer { dir.remove() }
         let store = dir.path("data/cache/deja.sqlite")
         let index = dir.path("snapshots/deja.hnsw")
-        try await GatewayHarness.run(configure: {
+        try await GatewayHarness.run(inProcess: true, configure: {
             $0.cache.store = store
             $0.cache.indexFile = index
         }) { h in

@@ -98,7 +98,7 @@ struct FaultTests {
 
     @Test("an unknown model is a 404 in the OpenAI shape")
     func unknownModel() async throws {
-        try await H.run(configure: { $0.models = ["gpt-test": ModelRoute(provider: "mock")] }) { h in
+        try await H.run(inProcess: true, configure: { $0.models = ["gpt-test": ModelRoute(provider: "mock")] }) { h in
             let reply = try await h.chat("hello", model: "gpt-nope")
             #expect(reply.status == 404)
             #expect(reply.json["error"]?["code"]?.stringValue == "model_not_found")
@@ -112,7 +112,7 @@ struct FaultTests {
           arguments: [("mock-error-500", 502), ("mock-garbage", 502), ("mock-timeout", 504),
                       ("mock-cut-stream", 502), ("mock-error-429", 429), ("mock-error-400", 400)])
     func upstreamFaults(model: String, status: Int) async throws {
-        try await H.run { h in
+        try await H.run(inProcess: true) { h in
             let reply = try await h.chat("What is the meaning of life?", model: model)
             #expect(reply.status == status, "\(reply.text)")
             #expect(reply.json["error"]?["message"]?.stringValue?.isEmpty == false)
@@ -134,7 +134,7 @@ struct FaultTests {
     @Test("a refused connection is a quick 502, and the request's log line says why")
     func refused() async throws {
         let log = LogCapture()
-        try await H.run(configure: { $0.providers["dead"] = ProviderConfiguration(baseURL: "http://127.0.0.1:9/v1", timeout: 30)
+        try await H.run(inProcess: true, configure: { $0.providers["dead"] = ProviderConfiguration(baseURL: "http://127.0.0.1:9/v1", timeout: 30)
                                      $0.models["dead-model"] = ModelRoute(provider: "dead") }, logger: log.logger) { h in
             let start = Date()
             let reply = try await h.chat("hello", model: "dead-model")
@@ -151,7 +151,7 @@ struct FaultTests {
 
     @Test("a stream cut mid-way ends with an SSE error event and is not cached")
     func cutStream() async throws {
-        try await H.run { h in
+        try await H.run(inProcess: true) { h in
             let reply = try await h.chat("Tell me a long story", model: "mock-cut-stream", stream: true)
             #expect(reply.status == 200)
             let last = reply.events.last.flatMap { try? JSONValue.parse($0) }
@@ -167,7 +167,7 @@ struct FaultTests {
     /// stalled connection) must not hold the client for ever.
     @Test("an upstream that goes silent mid-stream for longer than its timeout ends the stream with a 504 event, nothing cached")
     func stalledStream() async throws {
-        try await H.run { h in  // the provider's timeout is 2 s; mock-stall-stream is silent for 5 s
+        try await H.run(inProcess: true) { h in  // the provider's timeout is 2 s; mock-stall-stream is silent for 5 s
             let start = Date()
             let reply = try await h.chat("Tell me a long story", model: "mock-stall-stream", stream: true)
             #expect(Date().timeIntervalSince(start) < 4.5, "held \(Date().timeIntervalSince(start)) s")
@@ -183,7 +183,7 @@ struct FaultTests {
     @Test("a failing embedder fails open: the answer comes from the upstream")
     func embedderDown() async throws {
         // A remote embedder pointing at a port where nothing listens.
-        try await H.run(configure: {
+        try await H.run(inProcess: true, configure: {
             $0.embedder.kind = .remote
             $0.embedder.remote = RemoteEmbedderConfiguration(
                 baseURL: "http://127.0.0.1:9/v1", model: "x", dimension: 8, timeout: 1, maxRetries: 0)
@@ -218,7 +218,7 @@ struct FaultTests {
         let embeddings = MockUpstream()
         let base = try await embeddings.withRunning { (port: Int) async throws -> String in
             let base = "http://127.0.0.1:\(port)/v1"
-            try await H.run(configure: remote(base)) { (h: H) async throws in
+            try await H.run(inProcess: true, configure: remote(base)) { (h: H) async throws in
                 #expect(try await h.chat("How do I reset my password?").cache == "miss")
                 await h.settle()
                 #expect(try await h.chat("How do I reset my password?").cache == "hit")
@@ -227,7 +227,7 @@ struct FaultTests {
         }
         // The embeddings service is gone now; its address refuses connections.
         let log = LogCapture()
-        try await H.run(configure: remote(base), logger: log.logger) { (h: H) async throws in
+        try await H.run(inProcess: true, configure: remote(base), logger: log.logger) { (h: H) async throws in
             #expect(log.messages.contains { $0.contains("the embeddings endpoint did not answer at start") }, "\(log.messages)")
             #expect(try await h.chat("How do I reset my password?").cache == "hit")
             let other = try await h.chat("What is the capital of France?")

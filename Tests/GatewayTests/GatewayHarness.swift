@@ -1,6 +1,8 @@
 import MockProvider
 import DejaSupport
 import AsyncHTTPClient
+import HTTPTypes
+import HummingbirdTesting
 import Embedding
 import Foundation
 import Gateway
@@ -13,11 +15,15 @@ import ServiceLifecycle
 import TestSupport
 
 /// A real Deja server on 127.0.0.1 (port 0) in front of the mock upstream, with a SQLite cache in
-/// a temporary folder; tests talk to it over HTTP.
+/// a temporary folder; tests talk to it over HTTP. With `inProcess`, requests go to the router
+/// through Hummingbird's in-process test client instead (no socket, faster): for what is about
+/// routes, not connections.
 struct GatewayHarness: Sendable {
     let port: Int
     let mock: MockUpstream
     let gateway: Gateway
+    /// Hummingbird's in-process client, when the harness runs without a socket.
+    var router: (any TestClientProtocol)?
     static let adminKey = "test-admin-key"
     static let client = HTTPClient(configuration: .deja())
 
@@ -25,6 +31,7 @@ struct GatewayHarness: Sendable {
 
     /// Runs `body` with a fresh mock upstream and gateway; `configure` adjusts the configuration.
     static func run(
+        inProcess: Bool = false,
         configure: @Sendable (inout DejaConfiguration) -> Void = { _ in },
         environment: [String: String] = [:],
         upstreamLatency: Duration = .zero,
@@ -57,6 +64,12 @@ struct GatewayHarness: Sendable {
             for (k, v) in environment { env[k] = v }
             let gateway = try Gateway(
                 configuration: configuration, cache: cache, client: upstreamClient, environment: env, logger: logger)
+            if inProcess {
+                try await gateway.application().test(.router) { client in
+                    try await body(GatewayHarness(port: 0, mock: mock, gateway: gateway, router: client))
+                }
+                return
+            }
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             let app = try gateway.application { port in continuation.yield(port) }
             let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
@@ -93,6 +106,17 @@ struct GatewayHarness: Sendable {
         _ method: HTTPMethod, _ path: String, body: Data? = nil, headers: [String: String] = [:],
         contentType: String? = "application/json"
     ) async throws -> Reply {
+        if let router {
+            var fields = HTTPFields()
+            if let contentType { fields[.contentType] = contentType }
+            for (k, v) in headers { fields.append(HTTPField(name: HTTPField.Name(k)!, value: v)) }
+            let response = try await router.executeRequest(
+                uri: path, method: HTTPRequest.Method(rawValue: method.rawValue)!, headers: fields,
+                body: body.map { ByteBuffer(data: $0) })
+            return Reply(
+                status: response.status.code, headers: HTTPHeaders(response.headers.map { ($0.name.rawName, $0.value) }),
+                body: Data(buffer: response.body))
+        }
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         if let contentType { request.headers.add(name: "content-type", value: contentType) }

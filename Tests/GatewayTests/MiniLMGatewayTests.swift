@@ -25,7 +25,7 @@ struct MiniLMGatewayTests {
         if let missing = MiniLMModel.missing { Issue.record(Comment(rawValue: missing)); return }
         let cached = "What is the difference between TCP and UDP?"
         let paraphrase = "How does TCP differ from UDP?"
-        try await H.run(configure: Self.minilm) { h in
+        try await H.run(inProcess: true, configure: Self.minilm) { h in
             let first = try await h.chat(cached)
             #expect(first.cache == "miss")
             await h.settle()
@@ -43,7 +43,7 @@ struct MiniLMGatewayTests {
             let other = try await h.chat("What is the capital of France?")
             #expect(other.cache == "miss")
         }
-        try await H.run { h in
+        try await H.run(inProcess: true) { h in
             let first = try await h.chat(cached)
             #expect(first.cache == "miss")
             await h.settle()
@@ -56,7 +56,7 @@ struct MiniLMGatewayTests {
     func embeddingsRoute() async throws {
         if let missing = MiniLMModel.missing { Issue.record(Comment(rawValue: missing)); return }
         let reference = try #require(try MiniLMModel.references().first)
-        try await H.run(configure: Self.minilm) { h in
+        try await H.run(inProcess: true, configure: Self.minilm) { h in
             let reply = try await h.post("/v1/embeddings", ["model": "deja-embed", "input": .string(reference.text)])
             #expect(reply.status == 200)
             let vector = (reply.json["data"]?.arrayValue?.first?["embedding"]?.arrayValue ?? []).compactMap { $0.doubleValue }.map { Float($0) }

@@ -36,7 +36,7 @@ struct ReplayMemoTests {
 
     @Test("the gateway keeps the replay of a streamed hit and sends it again")
     func gatewayKeepsReplays() async throws {
-        try await GatewayHarness.run { h in
+        try await GatewayHarness.run(inProcess: true) { h in
             _ = try await h.chat("Explain recursion in programming", stream: true)
             await h.settle()
             #expect(h.gateway.proxy.replays.count == 0, "a miss is passed through, not replayed")

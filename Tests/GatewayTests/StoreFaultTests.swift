@@ -26,7 +26,7 @@ struct StoreFaultTests {
     @Test("a store that refuses writes: the lookup API answers 503 without the file's path, the proxy answers uncached, both recover")
     func writesRefused() async throws {
         let log = LogCapture()
-        try await H.run(logger: log.logger) { h in
+        try await H.run(inProcess: true, logger: log.logger) { h in
             let path = h.gateway.configuration.cache.store
             try SQLiteFault.refuseInserts(into: "entry", in: path)
             let insert: JSONValue = ["model": "gpt-test", "prompt": "What is our refund policy?", "response": "30 days."]
@@ -66,7 +66,7 @@ struct StoreFaultTests {
     @Test("an upkeep that keeps failing warns once, is counted, and loses no counters")
     func upkeepFailing() async throws {
         let log = LogCapture()
-        try await H.run(logger: log.logger) { h in
+        try await H.run(inProcess: true, logger: log.logger) { h in
             let path = h.gateway.configuration.cache.store
             #expect(try await h.chat("What is the capital of France?").cache == "miss")
             await h.settle()
