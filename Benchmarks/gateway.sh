@@ -1,5 +1,5 @@
 #!/bin/bash
-# The gateway measurements of the README, in a row: four rounds of
+# The gateway measurements of docs/benchmarks.md, in a row: four rounds of
 #   miss overhead at 1 connection (against the mock called directly),
 #   hits only at 64 connections, the mock alone under the same load (the same-run reference),
 #   90 % hits at 64 connections,
@@ -10,7 +10,7 @@
 # Uses ports 8080 (Deja), 8081 (the mock) and 8082 (the slow mock); stop `make run` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=.build/release/deja
+B=${DEJA_BIN:-.build/release/deja}
 ROUNDS=${1:-4}
 mkdir -p .run
 pids=()

@@ -3,7 +3,7 @@ public import VectorIndex
 /// The cache engine's settings: the `cache:` section of `deja.yaml`. Every field has a default.
 public struct CacheConfiguration: Codable, Sendable, Equatable {
     /// The similarity a cached prompt needs to answer a new one, unless an override matches.
-    /// The default comes from `deja tune` on `fixtures/pairs.jsonl` (see the README).
+    /// The default comes from `deja tune` on `fixtures/pairs.jsonl` (docs/cache.md, Thresholds).
     public var threshold: Float
     /// Per-namespace overrides, first match wins: `match` is a glob (`*`, `?`) on the namespace
     /// label `tenant/model[/partition]`.

@@ -12,6 +12,8 @@ import Glibc
 /// `flock` on a file of its own: released by the kernel when the process exits, however it
 /// exits (`kill -9` included), so a lock is never left stale; and apart from SQLite's own
 /// `fcntl` locks on the database file.
+///
+/// `@unchecked Sendable`: it holds a file descriptor that only its initialiser and `deinit` touch.
 final class StoreLock: @unchecked Sendable {
     private let fd: Int32
 

@@ -1,4 +1,6 @@
 /// Unowned pointers into an ``HNSWStorage``, valid until the storage grows or is freed.
+/// `@unchecked Sendable`: raw pointers, read by concurrent searches under ``SharedIndex``'s
+/// read lock and written only under its write lock.
 struct GraphView: @unchecked Sendable {
     let vectors: UnsafeMutablePointer<Float>
     let links0: UnsafeMutablePointer<UInt32>

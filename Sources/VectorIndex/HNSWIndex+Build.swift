@@ -284,6 +284,8 @@ func _parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
 }
 
 /// A buffer handed to parallel workers that each touch their own elements.
+/// `@unchecked Sendable`: each worker writes only the elements it owns, and the caller waits
+/// for all of them before reading.
 struct SendableBuffer<Buffer>: @unchecked Sendable {
     let buffer: Buffer
     init(_ buffer: Buffer) { self.buffer = buffer }

@@ -11,6 +11,8 @@
 ///
 /// The class is shared by copies of an ``HNSWIndex`` and copied before a write when it is not
 /// uniquely referenced (copy-on-write); concurrent readers never write to it.
+/// `@unchecked Sendable`: raw buffers, shared between copies and written only by a unique owner
+/// or under ``SharedIndex``'s write lock.
 final class HNSWStorage: @unchecked Sendable {
     let dimension: Int
     let maxM: Int

@@ -10,6 +10,7 @@ import Darwin
 ///
 /// On glibc it prefers writers, so that a steady stream of searches cannot starve an insert.
 /// The lock lives in its own allocation because a pthread lock must not move.
+/// `@unchecked Sendable`: it is the lock.
 final class ReadWriteLock: @unchecked Sendable {
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
 

@@ -4,6 +4,7 @@ import HeapModule
 ///
 /// Guarded by a pthread lock rather than `Synchronization.Mutex`, whose futex-based lock
 /// ThreadSanitizer does not see (it reports the pool's array as raced).
+/// `@unchecked Sendable` for that lock.
 final class ScratchPool: @unchecked Sendable {
     private let lock = ReadWriteLock()
     private var free: [SearchScratch] = []

@@ -7,6 +7,9 @@ import HeapModule
 ///   the tag, and memory is cleared only when the tag wraps around, every 65,535 searches.
 /// - `candidates` is a min-heap of the frontier; `results` keeps the `ef` best seen, with the worst
 ///   on top for `replaceMax(with:)`.
+///
+/// `@unchecked Sendable`: it owns raw buffers; a scratch object is used by one search at a time,
+/// handed out and taken back by ``ScratchPool``.
 final class SearchScratch: @unchecked Sendable {
     let dimension: Int
     private(set) var visited: UnsafeMutablePointer<UInt16>

@@ -10,6 +10,9 @@
 /// An insert searches for its neighbours under the read lock, beside the searches, and takes the
 /// write lock only to write its links, so searches wait for microseconds, not for a whole insert.
 /// Writers are serialised by a second lock, so nothing changes the graph between the two halves.
+///
+/// `@unchecked Sendable`: the index is guarded by a ``ReadWriteLock`` (readers at once, one
+/// writer), which `Mutex` cannot express.
 public final class SharedIndex<Index: NearestNeighborIndex>: @unchecked Sendable {
     // `index` is read only under `lock` (read or write) and written only under its write lock.
     private var index: Index

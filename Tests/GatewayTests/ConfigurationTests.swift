@@ -111,24 +111,6 @@ struct ConfigurationTests {
                     == ["DEJA_CACHE_THRESHHOLD: not an option; did you mean DEJA_CACHE_THRESHOLD?"])
     }
 
-    @Test("the commented example configuration is valid and documents every option")
-    func example() throws {
-        let text = try String(contentsOfFile: "fixtures/deja.example.yaml", encoding: .utf8)
-        let c = try DejaConfiguration.load(path: "fixtures/deja.example.yaml", environment: [:])
-        #expect(c.server.host == "127.0.0.1")
-        for key in ["host", "port", "max_body_bytes", "admin_key_env", "cache_multiple_choices", "upstream_connections", "coalesce_misses", "threshold", "thresholds",
-                    "ttl", "max_entries", "max_bytes", "store", "index_file", "snapshot_interval", "candidates",
-                    "exact_scan_limit", "shared_namespaces", "guard", "numbers", "negation", "word_order", "names",
-                    "empty_query", "max_words", "hnsw", "ef_construction", "ef_search", "rebuild_on_embedder_change",
-                    "response_memory", "kind", "name", "unigram_weight", "bigram_weight", "char_ngram_weight",
-                    "char_ngram_sizes", "token_weights", "base_url", "api_key_env", "dimension", "batch_size",
-                    "timeout", "max_retries", "backoff_ms", "max_batch", "batch_wait_ms", "threads", "workers", "provider",
-                    "model", "level", "prompts"] {
-            #expect(text.contains("\(key):"), "fixtures/deja.example.yaml does not mention \(key)")
-        }
-        _ = try DejaConfiguration.load(path: "fixtures/deja.run.yaml", environment: [:])
-    }
-
     @Test("a provider key variable that is named but not set stops the gateway with its path")
     func missingKey() async throws {
         let dir = try TemporaryDirectory()

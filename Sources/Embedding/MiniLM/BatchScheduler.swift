@@ -9,6 +9,9 @@ import Foundation
 /// that wakes from idle to a batch that is not full waits at most `wait` for company (0: starts
 /// at once); a full batch starts without waiting. With several workers, each takes the next
 /// batch when it is free (continuous batching), so the model runs that many batches at once.
+///
+/// `@unchecked Sendable`: its queue is guarded by an `NSCondition` (a mutex and a condition
+/// variable its worker threads wait on); `Mutex` has no condition variable.
 final class BatchScheduler: @unchecked Sendable {
     private struct Job {
         var sequences: [[Int32]]

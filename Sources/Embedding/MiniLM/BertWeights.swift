@@ -10,6 +10,8 @@ import CBLAS
 /// once into column panels, for the short products of a sentence or two, where even that
 /// repacking dominates (see `deja_gemm_packed`): 42 MB more for MiniLM's six layers. The pooler
 /// (`pooler.dense`) is not used by sentence embeddings and is not required.
+///
+/// `@unchecked Sendable`: raw buffers written at load and only read after it.
 final class BertWeights: @unchecked Sendable {
     let shape: BertShape
     let file: SafeTensorsFile

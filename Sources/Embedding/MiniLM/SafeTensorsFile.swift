@@ -18,6 +18,8 @@ import Darwin
 /// processes and can reclaim, rather than a private copy. Every range in the header is checked
 /// against the file size when it is opened, so a truncated file is an error then and never a
 /// crash later.
+///
+/// `@unchecked Sendable`: a read-only memory mapping, unmapped in `deinit`.
 final class SafeTensorsFile: @unchecked Sendable {
     /// One tensor's header entry.
     struct Tensor: Equatable {

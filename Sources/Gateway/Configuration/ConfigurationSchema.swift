@@ -25,6 +25,44 @@ enum ConfigurationSchema {
     /// Mappings whose keys the user chooses (any key, values shaped like the `*` template).
     static let userMaps: Set<String> = ["providers", "models"]
 
+    /// Every option, as a path (`server.port`; `providers.*.timeout` for an option of each
+    /// provider, `cache.thresholds[].match` for a field of each list item) with its default as
+    /// YAML writes it (`8080`, `[3, 4]`), `nil` for an option that has none (it is absent until
+    /// set). docs/configuration.md documents exactly these, a test checks it.
+    static var options: [(path: String, defaultValue: String?)] {
+        let defaults = (try? Yams.compose(yaml: (try? YAMLEncoder().encode(DejaConfiguration())) ?? "")) ?? nil
+        var out: [(String, String?)] = []
+        func walk(_ node: Node, _ path: String, _ defaultNode: Node?) {
+            switch node {
+            case .mapping(let m):
+                for (k, v) in m {
+                    let key = k.string ?? ""
+                    let child = path.isEmpty ? key : "\(path).\(key)"
+                    let d: Node? = userMaps.contains(path) ? nil : defaultNode?[key]
+                    walk(v, child, d)
+                }
+            case .sequence(let items):
+                if let first = items.first, case .mapping = first {
+                    walk(first, path + "[]", nil)
+                } else {
+                    out.append((path, defaultNode.map(flowText)))
+                }
+            default:
+                out.append((path, defaultNode.map(flowText)))
+            }
+        }
+        walk(template, "", defaults)
+        return out.sorted { $0.0 < $1.0 }
+    }
+
+    /// A node as one line of YAML: a scalar as written, a list of scalars as `[a, b]`.
+    static func flowText(_ node: Node) -> String {
+        switch node {
+        case .sequence(let items): return "[" + items.map(flowText).joined(separator: ", ") + "]"
+        default: return node.string ?? ""
+        }
+    }
+
     static func unknownKeys(in node: Node, template: Node = template, path: String = "") -> [String] {
         switch (node, template) {
         case (.mapping(let m), .mapping(let t)):

@@ -47,7 +47,7 @@ public struct EmbedderConfiguration: Codable, Sendable, Equatable {
     }
 
     /// `cache.threshold` when the file does not set it: where each embedder's cosines separate
-    /// paraphrases from different questions best on `fixtures/pairs.jsonl` (`deja tune`, README).
+    /// paraphrases from different questions best on `fixtures/pairs.jsonl` (`deja tune`, docs/cache.md).
     public var defaultThreshold: Float {
         switch kind {
         case .hashing, .remote: return CacheConfiguration().threshold

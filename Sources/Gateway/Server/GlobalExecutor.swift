@@ -10,7 +10,7 @@ public enum GlobalExecutor {
     /// and an upstream call through AsyncHTTPClient twice more. On a small machine each crossing
     /// wakes a sleeping thread. With the event loops as the executor, a handler runs on the loop
     /// that read its request, and the upstream call prefers a connection on that same loop.
-    /// Measured on the 2-core machine of the README, alternating with and without: hits at 64
+    /// Measured on a 2-core test machine (docs/benchmarks.md), alternating with and without: hits at 64
     /// connections went from a median 13,800 to 18,500 requests/s and p99 from 10.0 to 7.6 ms.
     /// Work that may block runs on ``BlockingWorkExecutor`` instead.
     ///

@@ -88,19 +88,21 @@ extension Deja {
             var addedMissFirstByteP50Milliseconds: Double?
         }
 
-        func run() throws {
-            let lines = try TextFile.read(prompts).split(separator: "\n").map(String.init)
-                .filter { !$0.isEmpty }
-            guard lines.count > 1 else { throw CommandFailure("\(prompts) needs at least two prompts") }
-            let warmed = Array(lines.prefix(min(warm, lines.count / 2)))
-            let fresh = Array(lines.dropFirst(warmed.count))
-            guard let target = URL(string: url), let host = target.host, let port = target.port else {
-                throw ValidationError("--url must look like http://127.0.0.1:8080, got '\(url)'")
+        /// What one run sends: the prompts that repeat (warmed first) and those that miss, as
+        /// request bodies.
+        struct Workload: Sendable {
+            var warmBodies: [ByteBuffer]
+            var fresh: [String]
+            var model: String
+            var stream: Bool
+            /// Part of every miss prompt, so that a second run against the same cache still misses.
+            var run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+
+            func body(_ prompt: String) -> ByteBuffer {
+                Self.body(prompt, model: model, stream: stream)
             }
-            let tls = try target.scheme == "https" ? Self.tlsContext(trusting: cacert) : nil
-            let model = self.model
-            let stream = self.stream
-            @Sendable func body(_ prompt: String) -> ByteBuffer {
+
+            static func body(_ prompt: String, model: String, stream: Bool) -> ByteBuffer {
                 var json = CacheKeys.plainChatBody(model: model, prompt: prompt, system: nil)
                 if stream, case .object(var fields) = json {
                     fields["stream"] = true
@@ -108,9 +110,46 @@ extension Deja {
                 }
                 return ByteBuffer(data: json.canonicalData)
             }
-            let warmBodies = warmed.map(body)
-            // Warm up: every warmed prompt once, on as many connections as there are prompts to spread.
-            let warmCount = warmed.count
+        }
+
+        func run() throws {
+            let workload = try makeWorkload()
+            guard let target = URL(string: url), let host = target.host, let port = target.port else {
+                throw ValidationError("--url must look like http://127.0.0.1:8080, got '\(url)'")
+            }
+            let tls = try target.scheme == "https" ? Self.tlsContext(trusting: cacert) : nil
+            try warmUp(workload, host: host, port: port, tls: tls)
+            var report = try measure(workload, host: host, port: port, tls: tls)
+            if let direct, let d = URL(string: direct), let dHost = d.host, let dPort = d.port {
+                try measureDirect(workload, host: dHost, port: dPort, path: d.path, into: &report)
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(Self.table(report))
+            }
+        }
+
+        /// The prompts file split into the `--warm` prompts that repeat and the rest, which miss.
+        func makeWorkload() throws -> Workload {
+            let lines = try TextFile.read(prompts).split(separator: "\n").map(String.init)
+                .filter { !$0.isEmpty }
+            guard lines.count > 1 else { throw CommandFailure("\(prompts) needs at least two prompts") }
+            let warmed = Array(lines.prefix(min(warm, lines.count / 2)))
+            let model = self.model
+            let stream = self.stream
+            return Workload(
+                warmBodies: warmed.map { Workload.body($0, model: model, stream: stream) },
+                fresh: Array(lines.dropFirst(warmed.count)), model: model, stream: stream)
+        }
+
+        /// Every warmed prompt once, on as many connections as there are prompts to spread, so
+        /// that the measured repeats are hits.
+        func warmUp(_ workload: Workload, host: String, port: Int, tls: NIOSSLContext?) throws {
+            let warmBodies = workload.warmBodies
+            let warmCount = warmBodies.count
             let warmConnections = min(concurrency, warmCount)
             var warmLoad = GatewayLoad(
                 host: host, port: port, concurrency: warmConnections, duration: 3600, threads: threads,
@@ -122,17 +161,19 @@ extension Deja {
             warmLoad.tls = tls
             _ = try warmLoad.run()
             Thread.sleep(forTimeInterval: 1)
+        }
 
+        /// `--duration` seconds of load: each request repeats a warmed prompt with probability
+        /// `--hit-ratio`, otherwise asks something new.
+        func measure(_ workload: Workload, host: String, port: Int, tls: NIOSSLContext?) throws -> Report {
             let ratio = hitRatio
-            let freshCount = fresh.count
-            // Part of every miss prompt, so that a second run against the same cache still misses.
-            let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
             let makeBody: @Sendable (Int, Int) -> ByteBuffer = { c, n in
                 var rng = SplitMix64(seed: UInt64(c) << 32 | UInt64(n))
                 if Double(rng.next() % 10_000) / 10_000 < ratio {
-                    return warmBodies[Int(rng.next() % UInt64(warmBodies.count))]
+                    return workload.warmBodies[Int(rng.next() % UInt64(workload.warmBodies.count))]
                 }
-                return body(fresh[Int(rng.next() % UInt64(freshCount))] + " (question \(run)-\(c)-\(n))")
+                let prompt = workload.fresh[Int(rng.next() % UInt64(workload.fresh.count))]
+                return workload.body(prompt + " (question \(workload.run)-\(c)-\(n))")
             }
             var load = GatewayLoad(
                 host: host, port: port, concurrency: concurrency, duration: duration, threads: threads, makeBody: makeBody)
@@ -148,31 +189,24 @@ extension Deja {
                 byCache[kind] = Self.latency(samples.filter { $0.cache == kind })
             }
             let hits = samples.filter { $0.cache == "hit" || $0.cache == "semantic-hit" }.count
-            var report = Report(
+            return Report(
                 url: url, stream: stream, concurrency: concurrency, seconds: seconds, requestsPerSecond: Double(samples.count) / seconds,
                 errors: errors, hitRate: samples.isEmpty ? 0 : Double(hits) / Double(samples.count),
                 all: Self.latency(samples), byCache: byCache)
-            if let direct, let d = URL(string: direct), let dHost = d.host, let dPort = d.port {
-                // The same kind of misses, straight to the upstream.
-                var path = d.path
-                if path.isEmpty || path == "/" { path = "/v1" }
-                var directLoad = GatewayLoad(
-                    host: dHost, port: dPort, concurrency: concurrency, duration: min(duration, 5), threads: threads,
-                    makeBody: { c, n in body(fresh[(c * 7919 + n) % freshCount] + " (direct \(run)-\(c)-\(n))") })
-                directLoad.path = path + "/chat/completions"
-                let (directSamples, _, _) = try directLoad.run()
-                report.direct = Self.latency(directSamples)
-                if let miss = byCache["miss"] ?? byCache["bypass"], let directLatency = report.direct {
-                    report.addedMissLatencyP50Milliseconds = miss.p50Milliseconds - directLatency.p50Milliseconds
-                    report.addedMissFirstByteP50Milliseconds = miss.firstByteP50Milliseconds - directLatency.firstByteP50Milliseconds
-                }
-            }
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
-            } else {
-                print(Self.table(report))
+        }
+
+        /// The same kind of misses sent straight to the upstream, for the latency Deja adds.
+        func measureDirect(_ workload: Workload, host: String, port: Int, path: String, into report: inout Report) throws {
+            let fresh = workload.fresh
+            var directLoad = GatewayLoad(
+                host: host, port: port, concurrency: concurrency, duration: min(duration, 5), threads: threads,
+                makeBody: { c, n in workload.body(fresh[(c * 7919 + n) % fresh.count] + " (direct \(workload.run)-\(c)-\(n))") })
+            directLoad.path = (path.isEmpty || path == "/" ? "/v1" : path) + "/chat/completions"
+            let (directSamples, _, _) = try directLoad.run()
+            report.direct = Self.latency(directSamples)
+            if let miss = report.byCache["miss"] ?? report.byCache["bypass"], let directLatency = report.direct {
+                report.addedMissLatencyP50Milliseconds = miss.p50Milliseconds - directLatency.p50Milliseconds
+                report.addedMissFirstByteP50Milliseconds = miss.firstByteP50Milliseconds - directLatency.firstByteP50Milliseconds
             }
         }
 

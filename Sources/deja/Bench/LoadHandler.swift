@@ -4,6 +4,8 @@ import NIOPosix
 import NIOSSL
 
 /// One connection of ``GatewayLoad``. Runs on its channel's event loop only.
+/// `@unchecked Sendable`: NIO hands handlers between threads by their event loop; this one
+/// is touched on its channel's loop only.
 final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
