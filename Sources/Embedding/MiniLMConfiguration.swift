@@ -34,12 +34,6 @@ public struct MiniLMConfiguration: Codable, Sendable, Equatable {
         workers > 0 ? workers : ProcessInfo.processInfo.activeProcessorCount
     }
 
-    /// The cache threshold used with this model when the configuration sets none: what
-    /// `deja tune --embedder minilm` recommends on `fixtures/pairs.jsonl` for precision 0.95
-    /// (precision 0.955, recall 0.767; see docs/cache.md, Thresholds). MiniLM's cosines run
-    /// higher than the hashing embedder's, so the hashing default (0.80) would be too lax.
-    public static let defaultThreshold: Float = 0.87
-
     public init(
         path: String = "models/all-MiniLM-L6-v2", maxBatch: Int = 32, batchWaitMilliseconds: Double = 1, threads: Int = 0,
         workers: Int = 0

@@ -2,9 +2,11 @@ public import VectorIndex
 
 /// The cache engine's settings: the `cache:` section of `deja.yaml`. Every field has a default.
 public struct CacheConfiguration: Codable, Sendable, Equatable {
-    /// The similarity a cached prompt needs to answer a new one, unless an override matches.
-    /// The default comes from `deja tune` on `fixtures/pairs.jsonl` (docs/cache.md, Thresholds).
-    public var threshold: Float
+    /// What a cached prompt needs to answer a new one, unless an override matches: with the
+    /// verifier (the default), the probability that its answer serves the new prompt; without,
+    /// their cosine similarity. `nil`: the verifier model's own threshold, else the embedder's
+    /// cosine default (docs/cache.md, Thresholds).
+    public var threshold: Float?
     /// Per-namespace overrides, first match wins: `match` is a glob (`*`, `?`) on the namespace
     /// label `tenant/model[/partition]`.
     public var thresholds: [ThresholdOverride]
@@ -54,14 +56,17 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
     public var idleNamespaceStats: Int
     /// Pairs of the traffic's prompts written for labelling and `deja tune` (off by default).
     public var pairsLog: PairsLogConfiguration
+    /// The learned verifier that decides semantic hits.
+    public var verifier: VerifierSettings
 
     public init(
-        threshold: Float = 0.80, thresholds: [ThresholdOverride] = [], ttl: Double = 86_400 * 7,
+        threshold: Float? = nil, thresholds: [ThresholdOverride] = [], ttl: Double = 86_400 * 7,
         maxEntries: Int = 100_000, maxBytes: Int = 1 << 30, store: String = "deja-cache.sqlite",
         indexFile: String = "deja-cache.hnsw", snapshotInterval: Double = 300, candidates: Int = 5,
         exactScanLimit: Int = 1024, sharedNamespaces: [String] = [], guardChecks: GuardConfiguration = .init(),
         hnsw: HNSWConfiguration = CacheConfiguration.defaultHNSW, rebuildOnEmbedderChange: Bool = false,
-        responseMemory: Int = 64 << 20, idleNamespaceStats: Int = 10_000, pairsLog: PairsLogConfiguration = .init()
+        responseMemory: Int = 64 << 20, idleNamespaceStats: Int = 10_000, pairsLog: PairsLogConfiguration = .init(),
+        verifier: VerifierSettings = .init()
     ) {
         self.threshold = threshold
         self.thresholds = thresholds
@@ -80,6 +85,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         self.responseMemory = responseMemory
         self.idleNamespaceStats = idleNamespaceStats
         self.pairsLog = pairsLog
+        self.verifier = verifier
     }
 
     enum CodingKeys: String, CodingKey {
@@ -87,13 +93,13 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         case indexFile = "index_file", snapshotInterval = "snapshot_interval", candidates
         case exactScanLimit = "exact_scan_limit", sharedNamespaces = "shared_namespaces", guardChecks = "guard"
         case hnsw, rebuildOnEmbedderChange = "rebuild_on_embedder_change", responseMemory = "response_memory"
-        case idleNamespaceStats = "idle_namespace_stats", pairsLog = "pairs_log"
+        case idleNamespaceStats = "idle_namespace_stats", pairsLog = "pairs_log", verifier
     }
 
     public init(from decoder: any Decoder) throws {
         let d = CacheConfiguration()
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        threshold = try c.decodeIfPresent(Float.self, forKey: .threshold) ?? d.threshold
+        threshold = try c.decodeIfPresent(Float.self, forKey: .threshold)
         thresholds = try c.decodeIfPresent([ThresholdOverride].self, forKey: .thresholds) ?? d.thresholds
         ttl = try c.decodeIfPresent(Double.self, forKey: .ttl) ?? d.ttl
         maxEntries = try c.decodeIfPresent(Int.self, forKey: .maxEntries) ?? d.maxEntries
@@ -119,13 +125,14 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         responseMemory = try c.decodeIfPresent(Int.self, forKey: .responseMemory) ?? d.responseMemory
         idleNamespaceStats = try c.decodeIfPresent(Int.self, forKey: .idleNamespaceStats) ?? d.idleNamespaceStats
         pairsLog = try c.decodeIfPresent(PairsLogConfiguration.self, forKey: .pairsLog) ?? d.pairsLog
+        verifier = try c.decodeIfPresent(VerifierSettings.self, forKey: .verifier) ?? d.verifier
     }
 
     /// Every problem, as `cache.field: message`; empty when usable.
     public var problems: [String] {
         var out: [String] = []
         func check(_ ok: Bool, _ message: @autoclosure () -> String) { if !ok { out.append("cache." + message()) } }
-        check((0...1).contains(threshold), "threshold: must be between 0 and 1, got \(threshold)")
+        if let threshold { check((0...1).contains(threshold), "threshold: must be between 0 and 1, got \(threshold)") }
         for (i, o) in thresholds.enumerated() {
             check(!o.match.isEmpty, "thresholds[\(i)].match: must not be empty")
             check((0...1).contains(o.threshold), "thresholds[\(i)].threshold: must be between 0 and 1, got \(o.threshold)")
@@ -151,9 +158,10 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
     }
 
     /// The threshold for a request of `model` in the namespace labelled `label`: the model's
-    /// own, else the first matching override, else the default.
-    public func threshold(model: String, label: String) -> Float {
-        modelThresholds[model] ?? thresholds.first { Glob.matches($0.match, label) }?.threshold ?? threshold
+    /// own, else the first matching override, else ``threshold``, else `fallback` (the
+    /// decision's own default).
+    public func threshold(model: String, label: String, fallback: Float) -> Float {
+        modelThresholds[model] ?? thresholds.first { Glob.matches($0.match, label) }?.threshold ?? threshold ?? fallback
     }
 
     /// Whether a namespace of `size` entries in an index of `total` is scored exactly rather than

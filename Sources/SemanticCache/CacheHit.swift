@@ -6,7 +6,8 @@ public struct CacheHit: Sendable {
     public enum Kind: String, Sendable {
         /// The normalised request matched exactly.
         case exact
-        /// A similar prompt in the same namespace cleared the threshold and the guard.
+        /// A similar prompt in the same namespace was judged to serve it (by the verifier, or by the
+        /// cosine threshold and the guard).
         case semantic
     }
 
@@ -20,4 +21,7 @@ public struct CacheHit: Sendable {
     public var completionTokens: Int
     /// Seconds since the entry was stored, at the lookup (HTTP's `Age`).
     public var age: Double
+    /// The verifier's probability that the answer serves the request, for a semantic hit decided
+    /// by the verifier.
+    public var probability: Double? = nil
 }

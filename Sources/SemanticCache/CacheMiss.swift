@@ -13,6 +13,8 @@ public struct CacheMiss: Sendable {
     public var bestSimilarity: Float?
     /// The entry that had it.
     public var bestKey: UInt64?
+    /// The verifier's best probability among the candidates it weighed, if it weighed any.
+    public var bestProbability: Double? = nil
     /// Why the best candidate above the threshold was refused, if one was.
     public var rejection: GuardRejection?
     /// The query's vector, when it was computed.

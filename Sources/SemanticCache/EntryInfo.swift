@@ -13,4 +13,7 @@ struct EntryInfo: Sendable {
     var promptTokens: Int
     var completionTokens: Int
     var hasVector: Bool
+    /// The similarity a prompt must exceed for this entry to serve it by similarity, raised when a
+    /// hit on it was found wrong; `nil` until then.
+    var minSimilarity: Float? = nil
 }

@@ -36,12 +36,8 @@ public struct FalsePositiveGuard: Sendable {
         }
         if configuration.negation {
             if query.negated != candidate.negated { return .negationDiffers(queryNegated: query.negated) }
-            for word in query.polarWords.sorted() where !candidate.polarWords.contains(word) {
-                if let opposite = PromptFeatures.antonyms[word]?.sorted().first(where: {
-                    candidate.polarWords.contains($0) && !query.polarWords.contains($0)
-                }) {
-                    return .oppositeWords(query: word, candidate: opposite)
-                }
+            if let (word, opposite) = Self.oppositeWords(query, candidate) {
+                return .oppositeWords(query: word, candidate: opposite)
             }
         }
         if configuration.names && !query.names.isEmpty && !candidate.names.isEmpty && query.names != candidate.names {
@@ -52,6 +48,18 @@ public struct FalsePositiveGuard: Sendable {
             && Self.swapsSeparatedWords(query, candidate)
         {
             return .wordOrderDiffers
+        }
+        return nil
+    }
+
+    /// A word of the query whose opposite the candidate uses instead ("on" / "off"), if any.
+    static func oppositeWords(_ query: PromptFeatures, _ candidate: PromptFeatures) -> (String, String)? {
+        for word in query.polarWords.sorted() where !candidate.polarWords.contains(word) {
+            if let opposite = PromptFeatures.antonyms[word]?.sorted().first(where: {
+                candidate.polarWords.contains($0) && !query.polarWords.contains($0)
+            }) {
+                return (word, opposite)
+            }
         }
         return nil
     }

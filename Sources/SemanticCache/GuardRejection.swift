@@ -11,6 +11,12 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
     case wordOrderDiffers
     case namesDiffer(query: [String], candidate: [String])
     case tooLong(words: Int, limit: Int)
+    /// The verifier's best candidate fell short of the threshold; `evidence` names what weighed
+    /// most against it ("numbers differ"), when anything did besides a low similarity.
+    case unlikely(probability: Double, threshold: Float, evidence: [String])
+    /// The candidate's answer was judged wrong for a prompt at least as similar before (feedback
+    /// or verification raised the entry's own threshold to `minimum`).
+    case belowEntryThreshold(similarity: Float, minimum: Float)
 
     public var description: String {
         switch self {
@@ -27,6 +33,11 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
             return "names differ (\(q.joined(separator: ", ")) vs \(c.joined(separator: ", ")))"
         case .tooLong(let words, let limit):
             return "the prompt has \(words) words, more than the \(limit) that may match by similarity"
+        case .unlikely(let p, let t, let evidence):
+            let why = evidence.isEmpty ? "" : " (" + evidence.joined(separator: ", ") + ")"
+            return String(format: "the best candidate's probability %.2f is under %.2f", p, t) + why
+        case .belowEntryThreshold(let s, let minimum):
+            return String(format: "similarity %.3f is not above the entry's own threshold %.3f, raised by feedback", s, minimum)
         }
     }
 
@@ -41,6 +52,8 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
         case .wordOrderDiffers: return "word_order"
         case .namesDiffer: return "names"
         case .tooLong: return "too_long"
+        case .unlikely: return "unlikely"
+        case .belowEntryThreshold: return "entry_threshold"
         }
     }
 }

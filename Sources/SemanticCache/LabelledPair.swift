@@ -9,12 +9,15 @@ public struct LabelledPair: Codable, Sendable, Equatable {
     public var same: Bool
     /// An optional label for the kind of pair (paraphrase, numbers, negation, entity, order, ...).
     public var kind: String?
+    /// `train` or `test` in a file split for training a verifier (`fixtures/verifier-pairs.jsonl`).
+    public var split: String?
 
-    public init(a: String, b: String, same: Bool, kind: String? = nil) {
+    public init(a: String, b: String, same: Bool, kind: String? = nil, split: String? = nil) {
         self.a = a
         self.b = b
         self.same = same
         self.kind = kind
+        self.split = split
     }
 
     /// Reads a JSONL file of pairs: `{"a", "b", "same": true|false}` per line, optionally with
@@ -39,7 +42,7 @@ public struct LabelledPair: Codable, Sendable, Equatable {
             if let model, let lineModel = parsed.model, lineModel != model {
                 file.otherModels += 1
             } else if let same = parsed.same {
-                file.pairs.append(LabelledPair(a: parsed.a, b: parsed.b, same: same, kind: parsed.kind))
+                file.pairs.append(LabelledPair(a: parsed.a, b: parsed.b, same: same, kind: parsed.kind, split: parsed.split))
             } else {
                 file.unlabelled += 1
             }
@@ -77,8 +80,9 @@ struct PairLine: Decodable {
     var same: Bool?
     var kind: String?
     var model: String?
+    var split: String?
 
-    enum CodingKeys: String, CodingKey { case a, b, same, kind, model }
+    enum CodingKeys: String, CodingKey { case a, b, same, kind, model, split }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -91,5 +95,6 @@ struct PairLine: Decodable {
         same = try c.decodeIfPresent(Bool.self, forKey: .same)
         kind = try c.decodeIfPresent(String.self, forKey: .kind)
         model = try c.decodeIfPresent(String.self, forKey: .model)
+        split = try c.decodeIfPresent(String.self, forKey: .split)
     }
 }

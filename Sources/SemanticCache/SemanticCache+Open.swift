@@ -27,6 +27,8 @@ extension SemanticCache {
         clock: any CacheClock = SystemClock(), logger: Logger = Logger(label: "deja.cache")
     ) async throws(CacheError) -> SemanticCache {
         try configuration.validate()
+        let (decision, note) = try HitDecision.resolve(configuration.verifier, embedder: embedder.identity)
+        if let note { logger.notice("\(note)") }
         let stored = try await store.metadata("embedder")
         var reembed = false
         if let stored, stored != embedder.identity {
@@ -84,7 +86,7 @@ extension SemanticCache {
             ? nil : try PairsLog(configuration: configuration.pairsLog, store: store, logger: logger)
         let cache = SemanticCache(
             configuration: configuration, embedder: embedder, store: store, indexPath: indexPath, index: built,
-            catalog: catalog, clock: clock, logger: logger, pairs: pairs)
+            catalog: catalog, clock: clock, logger: logger, pairs: pairs, decision: decision)
         cache.usage.load(try await store.namespaceCounters())
         return cache
     }

@@ -38,6 +38,11 @@ public final class SemanticCache: Sendable {
     let memo: ResponseMemo
     let usage = LookupCounters()
     let guardrail: FalsePositiveGuard
+    /// How a similar candidate is judged: by a learned verifier, or by the cosine and the guard.
+    public let decision: HitDecision
+    /// The threshold when the configuration sets none: the verifier model's, or the embedder's
+    /// cosine default.
+    public let defaultThreshold: Float
     let clock: any CacheClock
     let logger: Logger
     let writes = AsyncLock()
@@ -49,8 +54,11 @@ public final class SemanticCache: Sendable {
 
     init(
         configuration: CacheConfiguration, embedder: any Embedder, store: any CacheStore, indexPath: String?,
-        index: HNSWIndex, catalog: Catalog, clock: any CacheClock, logger: Logger, pairs: PairsLog? = nil
+        index: HNSWIndex, catalog: Catalog, clock: any CacheClock, logger: Logger, pairs: PairsLog? = nil,
+        decision: HitDecision = .cosine
     ) {
+        self.decision = decision
+        self.defaultThreshold = decision.defaultThreshold(embedder: embedder.identity)
         self.pairs = pairs
         self.configuration = configuration
         self.embedder = embedder
@@ -106,9 +114,10 @@ public final class SemanticCache: Sendable {
         return result
     }
 
-    /// The similarity `request` needs in `ns`: the configured one, raised by the request's own.
+    /// What `request` needs in `ns` (a probability with the verifier, else a similarity): the
+    /// configured threshold, raised by the request's own.
     public func threshold(_ request: CacheRequest, in ns: Namespace, options: LookupOptions) -> Float {
-        max(configuration.threshold(model: request.model, label: ns.label), options.threshold ?? 0)
+        max(configuration.threshold(model: request.model, label: ns.label, fallback: defaultThreshold), options.threshold ?? 0)
     }
 
     /// Queues a semantic hit, or a miss whose best candidate came within the band, for the pairs log.
@@ -153,29 +162,71 @@ public final class SemanticCache: Sendable {
         }
         let vector = try await embedded(&miss.request)
         let threshold = self.threshold(prepared.request, in: ns, options: options)
+        // The live candidates, most similar first.
+        var live: [(key: UInt64, similarity: Float, info: EntryInfo)] = []
         for candidate in try nearest(vector, in: ns, k: configuration.candidates) {
             guard let info = catalog.info(candidate.key), info.namespace == ns.id, !Self.expired(info, at: time),
                   info.createdAt >= storedSince
-            else {
-                continue
-            }
-            if miss.bestSimilarity == nil {
-                miss.bestSimilarity = candidate.similarity
-                miss.bestKey = candidate.key
-            }
-            guard candidate.similarity >= threshold else { break }
-            if let rejection = guardrail.check(query: features, candidate: info.features) {
-                if miss.rejection == nil { miss.rejection = rejection }
-                continue
-            }
-            guard let response = try await response(candidate.key) else { continue }
-            catalog.touch(candidate.key, at: time)
-            return .hit(CacheHit(
-                kind: .semantic, key: candidate.key, similarity: candidate.similarity, response: response,
-                namespace: ns, promptTokens: info.promptTokens, completionTokens: info.completionTokens,
-                age: time - info.createdAt))
+            else { continue }
+            live.append((candidate.key, candidate.similarity, info))
         }
-        return .miss(miss)
+        guard let first = live.first else { return .miss(miss) }
+        (miss.bestSimilarity, miss.bestKey) = (first.similarity, first.key)
+        // One candidate is judged: the most probable, or the most similar. A refused best never
+        // lets a weaker one through.
+        let chosen: (key: UInt64, similarity: Float, info: EntryInfo)
+        var probability: Double?
+        switch decision {
+        case .verifier(let model):
+            let weighed = live.filter { $0.similarity >= model.floor }
+            guard !weighed.isEmpty else { return .miss(miss) }
+            var best: (index: Int, p: Double, values: [Double])?
+            for (i, c) in weighed.enumerated() {
+                let competitor = weighed.indices.filter { $0 != i }.map { weighed[$0].similarity }.max()
+                let values = VerifierFeature.values(
+                    query: features, candidate: c.info.features, similarity: c.similarity, competitor: competitor,
+                    floor: model.floor)
+                let p = model.probability(values)
+                if best == nil || p > best!.p { best = (i, p, values) }
+            }
+            let b = best!
+            chosen = weighed[b.index]
+            probability = b.p
+            miss.bestProbability = b.p
+            guard b.p >= Double(threshold) else {
+                miss.rejection = .unlikely(probability: b.p, threshold: threshold, evidence: Self.evidence(b.values, model))
+                return .miss(miss)
+            }
+        case .cosine:
+            chosen = first
+            guard chosen.similarity >= threshold else { return .miss(miss) }
+            if let rejection = guardrail.check(query: features, candidate: chosen.info.features) {
+                miss.rejection = rejection
+                return .miss(miss)
+            }
+        }
+        if let minimum = chosen.info.minSimilarity, chosen.similarity <= minimum {
+            miss.rejection = .belowEntryThreshold(similarity: chosen.similarity, minimum: minimum)
+            return .miss(miss)
+        }
+        guard let response = try await response(chosen.key) else { return .miss(miss) }
+        catalog.touch(chosen.key, at: time)
+        return .hit(CacheHit(
+            kind: .semantic, key: chosen.key, similarity: chosen.similarity, response: response,
+            namespace: ns, promptTokens: chosen.info.promptTokens, completionTokens: chosen.info.completionTokens,
+            age: time - chosen.info.createdAt, probability: probability))
+    }
+
+    /// What weighed most against a candidate, in words: the lexical differences whose weighted
+    /// contribution lowered its probability by more than a small amount.
+    static func evidence(_ values: [Double], _ model: VerifierModel) -> [String] {
+        var out: [(Double, String)] = []
+        for (i, feature) in model.features.enumerated() {
+            guard feature != .similarity && feature != .competitor, values[feature.index] > 0 else { continue }
+            let contribution = model.weights[i] * (values[feature.index] - model.mean[i]) / model.scale[i]
+            if contribution < -0.25 { out.append((contribution, feature.description)) }
+        }
+        return out.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// The prompt's vector, embedded on first use from its normalised words.

@@ -60,7 +60,7 @@ public enum ThresholdTuner {
 
     /// ROC AUC as the Mann–Whitney statistic: the chance that a random positive scores above a
     /// random negative (ties count half).
-    static func auc(_ scores: [(score: Float, same: Bool)]) -> Double {
+    public static func auc(_ scores: [(score: Float, same: Bool)]) -> Double {
         let sorted = scores.sorted { $0.score < $1.score }
         var rankSum = 0.0
         var i = 0

@@ -289,7 +289,7 @@ struct ServeTests {
         #expect(good.status == 0, "\(good.stderr)")
         #expect(good.stdout.contains("OPENAI_API_KEY: set"))
         #expect(!good.stdout.contains("sk-secret-value"))
-        #expect(good.stdout.contains("threshold: 0.8"))
+        #expect(good.stdout.contains("threshold: 0.95"))
 
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -211,6 +211,7 @@ struct CacheAPITests {
             let shown = try await h.request(.GET, "/v1/cache/entries/\(key)", headers: h.admin, contentType: nil).json
             #expect(try await h.request(.DELETE, "/v1/cache/entries/\(key)", headers: h.admin, contentType: nil).status == 200)
             #expect(try await h.chat("How can I reset my password?", system: "You are the shop assistant.").cache == "miss")
+            await h.settle()  // that miss's answer is stored in the background: before the purge, not after it
             _ = try await h.request(.DELETE, "/v1/cache?all=true", headers: h.admin, contentType: nil)
 
             let restored = try await h.post("/v1/cache/entries", shown, headers: h.admin)
@@ -321,10 +322,9 @@ struct CacheAPITests {
     }
 
     /// The flow of an application that calls its model itself: look up, and on a miss store.
-    @Test("lookup gives the proxy's decision: exact, similar, refused by the guard, other namespace, missing")
+    @Test("lookup gives the proxy's decision: exact, similar, refused by the verifier, other namespace, missing")
     func lookup() async throws {
-        // A low threshold, so that the guard has candidates to refuse.
-        try await H.run(inProcess: true, configure: { $0.cache.threshold = 0.3 }) { h in
+        try await H.run(inProcess: true) { h in
             func lookUp(_ prompt: String, _ extra: [String: JSONValue] = [:]) async throws -> JSONValue {
                 var body: [String: JSONValue] = ["model": "gpt-test", "prompt": .string(prompt), "system": "You are the shop assistant."]
                 for (k, v) in extra { body[k] = v }
@@ -357,8 +357,9 @@ struct CacheAPITests {
             ], headers: h.admin)
             let guarded = try await lookUp("How do I turn off dark mode?")
             #expect(guarded["hit"]?.boolValue == false)
-            #expect((guarded["best_similarity"]?.doubleValue ?? 0) >= 0.3, "\(guarded)")
-            #expect(guarded["rejection"]?.stringValue == "opposite words (off vs on)", "the guard says why: \(guarded)")
+            #expect((guarded["best_similarity"]?.doubleValue ?? 0) >= 0.6, "similar, yet refused: \(guarded)")
+            #expect((guarded["best_probability"]?.doubleValue ?? 1) < (guarded["threshold"]?.doubleValue ?? 0), "\(guarded)")
+            #expect(guarded["rejection"]?.stringValue?.contains("opposite words") == true, "the verifier says why: \(guarded)")
             let otherSystem = try await lookUp("Do you ship orders to Canada?", ["system": "You are a pirate."])
             #expect(otherSystem["hit"]?.boolValue == false)
             #expect(otherSystem["namespace"] != exact["namespace"])
@@ -401,9 +402,9 @@ struct CacheAPITests {
         }
     }
 
-    @Test("metrics of the similarity of semantic hits, the best similarity of misses, and the guard's refusals")
+    @Test("metrics of the similarity of semantic hits, the best similarity of misses, and the refusals")
     func similarityMetrics() async throws {
-        try await H.run(inProcess: true, configure: { $0.cache.threshold = 0.5 }) { h in
+        try await H.run(inProcess: true) { h in
             _ = try await h.chat("How do I reset my password?")
             await h.settle()
             #expect(try await h.chat("How can I reset my password?").cache == "semantic-hit")
@@ -412,7 +413,7 @@ struct CacheAPITests {
             #expect(metrics.contains(#"deja_lookup_similarity_count{result="hit"} 1"#), "\(metrics)")
             #expect(metrics.contains(#"deja_lookup_similarity_count{result="miss"} 1"#), "the first miss saw no candidate")
             #expect(metrics.contains(#"deja_lookup_similarity_bucket{result="hit",le="1.0"} 1"#))
-            #expect(metrics.contains(#"deja_guard_rejections_total{reason="negation"} 1"#))
+            #expect(metrics.contains(#"deja_guard_rejections_total{reason="unlikely"} 1"#), "\(metrics)")
         }
     }
 

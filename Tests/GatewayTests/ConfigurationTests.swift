@@ -30,16 +30,17 @@ struct ConfigurationTests {
         let c = try load("")
         #expect(c.server.host == "127.0.0.1")
         #expect(c.server.port == 8080)
-        #expect(c.cache.threshold == 0.80)
+        #expect(c.cache.threshold == nil, "unset: the verifier's own threshold applies")
+        #expect(c.cache.verifier.enabled)
         #expect(c.embedder.kind == .hashing)
         #expect(c.cache.store.hasSuffix("/deja-cache.sqlite"), "relative paths resolve against the file's folder")
     }
 
-    @Test("embedder: minilm selects the local model, whose default threshold applies unless one is set")
+    @Test("embedder: minilm selects the local model; a threshold set in the file or a variable applies")
     func minilmShorthand() throws {
         let c = try load("embedder: minilm\n")
         #expect(c.embedder.kind == .minilm)
-        #expect(c.cache.threshold == MiniLMConfiguration.defaultThreshold)
+        #expect(c.cache.threshold == nil)
         #expect(c.embedder.minilm.path == "models/all-MiniLM-L6-v2", "the default model folder is where make model puts it")
         let set = try load("embedder:\n  kind: minilm\n  minilm:\n    path: m\ncache:\n  threshold: 0.9\n")
         #expect(set.cache.threshold == 0.9)
@@ -161,13 +162,13 @@ struct ConfigurationTests {
         #expect(c.problems.isEmpty)
         c.models["openai/gpt-4o"] = ModelRoute(provider: "p", threshold: 0.9)
         for label in ["-/strict", "key:ab12/strict", "shared/strict", "-/strict/team-a"] {
-            #expect(c.effectiveCache.threshold(model: "strict", label: label) == 0.97, "\(label)")
+            #expect(c.effectiveCache.threshold(model: "strict", label: label, fallback: 0.5) == 0.97, "\(label)")
         }
-        #expect(c.effectiveCache.threshold(model: "stricter", label: "-/stricter") == 0.6, "a cache.thresholds entry still applies to others")
-        #expect(c.effectiveCache.threshold(model: "gpt-4o", label: "-/gpt-4o") == 0.8)
+        #expect(c.effectiveCache.threshold(model: "stricter", label: "-/stricter", fallback: 0.5) == 0.6, "a cache.thresholds entry still applies to others")
+        #expect(c.effectiveCache.threshold(model: "gpt-4o", label: "-/gpt-4o", fallback: 0.5) == 0.8)
         // Model names with a slash: the route's own threshold, and no other route's.
-        #expect(c.effectiveCache.threshold(model: "openai/gpt-4o", label: "-/openai/gpt-4o/team-a") == 0.9)
-        #expect(c.effectiveCache.threshold(model: "acme/strict", label: "-/acme/strict") == 0.6,
+        #expect(c.effectiveCache.threshold(model: "openai/gpt-4o", label: "-/openai/gpt-4o/team-a", fallback: 0.5) == 0.9)
+        #expect(c.effectiveCache.threshold(model: "acme/strict", label: "-/acme/strict", fallback: 0.5) == 0.6,
                 "the glob of cache.thresholds, not the route of the model strict, whose label it ends with")
         c.models["strict"]?.threshold = 1.5
         c.models["*"]?.threshold = 0.9

@@ -17,7 +17,6 @@ struct MiniLMGatewayTests {
 
     static func minilm(_ c: inout DejaConfiguration) {
         c.embedder = EmbedderConfiguration(kind: .minilm, minilm: MiniLMConfiguration(path: MiniLMModel.folder))
-        c.cache.threshold = c.embedder.defaultThreshold
     }
 
     @Test("a paraphrase with few shared words is a semantic hit with MiniLM and a miss with hashing")

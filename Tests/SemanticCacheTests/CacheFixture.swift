@@ -5,10 +5,12 @@ import SemanticCache
 import TestSupport
 
 /// A cache on a real SQLite file in a temporary folder, with the hashing embedder and a manual clock.
+/// It decides hits by the cosine threshold (0.80) and the guard, which the tests of this target pin
+/// down prompt by prompt; `VerifierTests` test the verifier's decision.
 struct CacheFixture {
     let directory: TemporaryDirectory
     let clock = ManualClock()
-    var configuration = CacheConfiguration()
+    var configuration = CacheConfiguration(verifier: VerifierSettings(enabled: false))
 
     init() throws {
         directory = try TemporaryDirectory("deja-cache")

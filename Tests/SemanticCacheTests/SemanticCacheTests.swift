@@ -70,11 +70,11 @@ struct SemanticCacheTests {
 
         let paraphrase = try await cache.lookup(F.request("How can I reset my password?"))
         #expect(paraphrase.hit?.kind == .semantic)
-        #expect((paraphrase.hit?.similarity ?? 0) >= cache.configuration.threshold)
+        #expect((paraphrase.hit?.similarity ?? 0) >= cache.defaultThreshold)
 
         let unrelated = try await cache.lookup(F.request("What is the boiling point of water?"))
         #expect(unrelated.hit == nil)
-        #expect((unrelated.miss?.bestSimilarity ?? 0) < cache.configuration.threshold)
+        #expect((unrelated.miss?.bestSimilarity ?? 0) < cache.defaultThreshold)
         #expect(unrelated.miss?.vector?.count == 384)
 
         let stats = cache.stats

@@ -11,6 +11,8 @@ enum ConfigurationSchema {
         var c = DejaConfiguration()
         c.embedder.remote = RemoteEmbedderConfiguration(baseURL: "http://x", model: "m", apiKeyEnv: "K", dimension: 1)
         c.embedder.hashing.tokenWeightsFile = "x"
+        c.cache.threshold = 1
+        c.cache.verifier.model = "x"
         c.cache.thresholds = [ThresholdOverride(match: "*", threshold: 1)]
         c.cache.sharedNamespaces = ["x"]
         c.server.allowedHosts = ["x"]

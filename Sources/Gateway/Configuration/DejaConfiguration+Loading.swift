@@ -57,11 +57,6 @@ extension DejaConfiguration {
             return "\(option) (from \(variable)):" + problem.dropFirst(option.count + 1)
         }
         guard problems.isEmpty else { throw ConfigurationError(problems, file: path) }
-        // The threshold suits the embedder: cosines of MiniLM and of the hashing embedder are
-        // not on the same scale, so an unset threshold follows the embedder chosen.
-        if root["cache"]?["threshold"] == nil {
-            configuration.cache.threshold = configuration.embedder.defaultThreshold
-        }
         if let path {
             configuration.resolvePaths(
                 relativeTo: URL(fileURLWithPath: path).deletingLastPathComponent(),

@@ -46,15 +46,6 @@ public struct EmbedderConfiguration: Codable, Sendable, Equatable {
         memoEntries = try c.decodeIfPresent(Int.self, forKey: .memoEntries) ?? d.memoEntries
     }
 
-    /// `cache.threshold` when the file does not set it: where each embedder's cosines separate
-    /// paraphrases from different questions best on `fixtures/pairs.jsonl` (`deja tune`, docs/cache.md).
-    public var defaultThreshold: Float {
-        switch kind {
-        case .hashing, .remote: return CacheConfiguration().threshold
-        case .minilm: return MiniLMConfiguration.defaultThreshold
-        }
-    }
-
     var problems: [String] {
         var out = hashing.problems.map { "embedder.hashing.\($0)" }
         if name.isEmpty { out.append("embedder.name: must not be empty") }

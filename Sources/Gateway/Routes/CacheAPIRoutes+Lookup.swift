@@ -34,6 +34,7 @@ extension CacheAPIRoutes {
             out["hit"] = true
             out["kind"] = .string(hit.kind.rawValue)
             out["similarity"] = .double(Double(hit.similarity))
+            if let p = hit.probability { out["probability"] = .double((p * 10_000).rounded() / 10_000) }
             out["age"] = .int(Int64(max(0, hit.age)))
             if let entry = try await cache.entry(key: hit.key) {
                 out["entry"] = .object(CacheEntryJSON.summary(entry.summary))
@@ -43,6 +44,7 @@ extension CacheAPIRoutes {
             metrics.observe(miss)
             out["hit"] = false
             out["best_similarity"] = miss.bestSimilarity.map { .double(Double($0)) } ?? .null
+            out["best_probability"] = miss.bestProbability.map { .double(($0 * 10_000).rounded() / 10_000) } ?? .null
             out["rejection"] = miss.rejection.map { .string($0.description) } ?? .null
         }
         return Response.json(.object(out))

@@ -12,10 +12,12 @@ extension Deja {
         static let configuration = CommandConfiguration(
             abstract: "Measure precision and recall of cache hits over thresholds on labelled pairs.",
             discussion: """
-                PAIRS is a JSONL file of {"a": ..., "b": ..., "same": true|false}. For each pair the \
-                cache holds a, the query is b, and b hits when their similarity reaches the threshold \
-                and the false-positive guard lets it through. Prints precision, recall and F1 per \
-                threshold, the ROC AUC, and the threshold with the best recall at --precision.
+                PAIRS is a JSONL file of {"a": ..., "b": ..., "same": true|false}. The cache holds every \
+                a; each b is looked up against all of them. With the verifier (the default), b hits a \
+                when the verifier's probability reaches the threshold; with --no-verifier, when their \
+                similarity does and the false-positive guard lets it through. Prints precision, recall \
+                and F1 per threshold, the ROC AUC, what a cache of the pairs would serve, and the \
+                threshold with the best recall at --precision. --train fits a verifier instead.
                 """)
 
         @Argument(help: "Labelled pairs (JSONL).") var pairs: String = "fixtures/pairs.jsonl"
@@ -24,7 +26,11 @@ extension Deja {
         var embedder: String?
         @Option(help: "Target precision for the recommended threshold.") var precision = 0.95
         @Option(help: "Threshold step.") var step: Float = 0.01
-        @Flag(help: "Measure raw similarity, without the false-positive guard.") var noGuard = false
+        @Flag(help: "Without the verifier: measure the similarity, with the false-positive guard's vetoes.")
+        var noVerifier = false
+        @Flag(help: "With --no-verifier: measure raw similarity, without the false-positive guard.") var noGuard = false
+        @Option(help: "A verifier model file to measure instead of the configuration's (cache.verifier.model).")
+        var verifier: String?
         @Option(help: "Store the recommended threshold in this configuration file: as cache.threshold, or with --model as that model's threshold.")
         var write: String?
         @Option(help: "Tune for one model of the configuration's models: section (its pairs, its own threshold).")
@@ -32,6 +38,13 @@ extension Deja {
         @Flag(help: "Print JSON.") var json = false
         @Option(help: "Also list the N pairs judged worst at the recommended (or configured) threshold.")
         var details = 0
+        @Flag(help: "Train a verifier on the pairs (their split field, else 70% of them) and judge it on the rest.")
+        var train = false
+        @Option(help: "With --train: write the model to this file.") var output: String?
+        @Option(help: "With --train: the seed of the hold-out split when the file has none.") var seed: UInt64 = 1
+        @Option(help: "With --train: the L2 penalty on the weights.") var l2 = 1.0
+        @Option(help: "With --train: the lowest similarity the verifier weighs (default: just under the similar pairs').")
+        var floor: Float?
 
         func validate() throws {
             guard precision > 0 && precision <= 1 else { throw ValidationError("--precision must be in (0, 1]") }
@@ -60,6 +73,13 @@ extension Deja {
         func tune(_ configuration: DejaConfiguration, client: HTTPClient) async throws {
             let measured = try await configuration.embedder.makeEmbedder(client: client)
             let file = try LabelledPair.read(jsonl: pairs, model: model)
+            if train { return try await self.train(configuration, embedder: measured, file: file) }
+            var settings = configuration.cache.verifier
+            if noVerifier || noGuard { settings.enabled = false }
+            if let verifier { settings.model = verifier }
+            if case .verifier(let verifierModel) = try HitDecision.resolve(settings, embedder: measured.identity).decision {
+                return try await evaluateVerifier(verifierModel, configuration, embedder: measured, file: file)
+            }
             let report = try await ThresholdTuner.evaluate(
                 pairs: file.pairs, embedder: measured, guardChecks: noGuard ? nil : configuration.cache.guardChecks,
                 targetPrecision: precision, step: step)
@@ -70,7 +90,9 @@ extension Deja {
             } else {
                 // What the model's requests get now: its route's threshold, a matching override,
                 // or the global one.
-                let configured = configuration.effectiveCache.threshold(model: model ?? "", label: model.map { "-/\($0)" } ?? "-")
+                let configured = configuration.effectiveCache.threshold(
+                    model: model ?? "", label: model.map { "-/\($0)" } ?? "-",
+                    fallback: HitDecision.cosine.defaultThreshold(embedder: measured.identity))
                 var skipped: [String] = []
                 if file.unlabelled > 0 { skipped.append("\(file.unlabelled) not labelled yet (same: null)") }
                 if file.otherModels > 0 { skipped.append("\(file.otherModels) of other models than \(model ?? "")") }
