@@ -45,7 +45,7 @@ test: deps .build-py/bin/python $(MODEL)
 	$(MAKE) test-tsan
 
 test-tsan: deps
-	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter "SharedIndexTests|CacheConcurrencyTests|MiniLMEmbedderTests/batchInvariance|CoalescingTests"
+	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread -Xswiftc -DDEJA_TSAN --filter "SharedIndexTests|CacheConcurrencyTests|MiniLMEmbedderTests/batchInvariance|CoalescingTests"
 
 ## The gateway on 127.0.0.1:8080 in front of the mock upstream on 127.0.0.1:8081 (Ctrl-C stops both).
 run: release

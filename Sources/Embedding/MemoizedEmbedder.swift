@@ -1,5 +1,5 @@
+import DejaSupport
 import Foundation
-import Synchronization
 
 /// An embedder that remembers the vectors of the texts it embedded last, so that the same text
 /// is not embedded twice in a row.

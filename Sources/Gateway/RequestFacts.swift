@@ -1,4 +1,4 @@
-import Synchronization
+import DejaSupport
 import Foundation
 public import Hummingbird
 import Logging

@@ -1,5 +1,4 @@
 import DejaSupport
-import Synchronization
 
 /// Request counts and last bodies, per path.
 final class RequestCounters: Sendable {

@@ -1,4 +1,4 @@
-import Synchronization
+import DejaSupport
 import Foundation
 
 /// Lookup counters per namespace (totals since the store was created) and the hits not yet

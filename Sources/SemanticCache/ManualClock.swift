@@ -1,5 +1,5 @@
+import DejaSupport
 public import Foundation
-import Synchronization
 
 /// A clock that moves only when told to.
 public final class ManualClock: CacheClock, Sendable {

@@ -1,4 +1,4 @@
-import Synchronization
+import DejaSupport
 import Foundation
 
 /// Responses kept in memory in front of the store, up to a byte budget; the least recently used

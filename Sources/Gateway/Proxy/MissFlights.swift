@@ -1,5 +1,5 @@
+import DejaSupport
 import Foundation
-import Synchronization
 import SemanticCache
 
 /// Identical misses in flight at once, so that they cost one upstream call, not one each.

@@ -1,5 +1,4 @@
 import DejaSupport
-import Synchronization
 
 /// Providers' model lists, kept a minute: front ends ask for the list on every page load, and
 /// it changes when a provider ships a model, not from one request to the next. Kept per

@@ -1,5 +1,5 @@
+import DejaSupport
 import Foundation
-import Synchronization
 
 /// Work started after a response went out (storing an answer in the cache), tracked so that a
 /// graceful shutdown waits for it before the cache is closed. It runs on the

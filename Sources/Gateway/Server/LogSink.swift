@@ -1,5 +1,5 @@
+import DejaSupport
 import Foundation
-import Synchronization
 public import Logging
 import SemanticCache
 

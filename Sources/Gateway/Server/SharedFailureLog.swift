@@ -1,6 +1,7 @@
+import DejaSupport
 import Foundation
 import Logging
-import Synchronization
+import struct Synchronization.Atomic
 
 /// A ``RepeatedFailureLog`` shared by concurrent tasks (lookups, answers stored in the
 /// background). A success while nothing failed, the common case, is one atomic load.

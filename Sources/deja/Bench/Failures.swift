@@ -1,4 +1,4 @@
-import Synchronization
+import DejaSupport
 import Dispatch
 import Foundation
 import VectorIndex
