@@ -40,7 +40,8 @@ public struct FalsePositiveGuard: Sendable {
                 return .oppositeWords(query: word, candidate: opposite)
             }
         }
-        if configuration.names && !query.names.isEmpty && !candidate.names.isEmpty && query.names != candidate.names {
+        if configuration.names && !query.names.isEmpty && !candidate.names.isEmpty && query.names != candidate.names
+            && PromptFeatures.unmatchedNames(query, candidate) != ([], []) {
             return .namesDiffer(query: query.names.sorted(), candidate: candidate.names.sorted())
         }
         if configuration.wordOrder && query.contentSequence != candidate.contentSequence

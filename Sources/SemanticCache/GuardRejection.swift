@@ -14,9 +14,10 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
     /// The verifier's best candidate fell short of the threshold; `evidence` names what weighed
     /// most against it ("numbers differ"), when anything did besides a low similarity.
     case unlikely(probability: Double, threshold: Float, evidence: [String])
-    /// The candidate's answer was judged wrong for a prompt at least as similar before (feedback
-    /// or verification raised the entry's own threshold to `minimum`).
-    case belowEntryThreshold(similarity: Float, minimum: Float)
+    /// The candidate's answer was judged wrong for a prompt at least as close before (feedback or
+    /// verification raised the entry's own threshold to `minimum`: a probability with the
+    /// verifier, a similarity without).
+    case belowEntryThreshold(value: Double, minimum: Double)
 
     public var description: String {
         switch self {
@@ -36,8 +37,8 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
         case .unlikely(let p, let t, let evidence):
             let why = evidence.isEmpty ? "" : " (" + evidence.joined(separator: ", ") + ")"
             return String(format: "the best candidate's probability %.2f is under %.2f", p, t) + why
-        case .belowEntryThreshold(let s, let minimum):
-            return String(format: "similarity %.3f is not above the entry's own threshold %.3f, raised by feedback", s, minimum)
+        case .belowEntryThreshold(let value, let minimum):
+            return String(format: "%.3f is not above the entry's own threshold %.3f, raised by a wrong hit", value, minimum)
         }
     }
 

@@ -23,6 +23,10 @@ public struct PromptFeatures: Sendable, Equatable {
     /// Names, in lower case: capitalised words that do not start a sentence, and words with a
     /// capital or a digit inside ("iOS", "GPT4"). Empty when the text is mostly capitals.
     public var names: Set<String>
+    /// Runs of two or more capitalised words by their initials ("aws" → amazon, web, services),
+    /// so that a name spelled out matches its abbreviation in the other prompt ("Machine
+    /// Learning" / "ML"); see ``unmatchedNames(_:_:)``.
+    public var initialisms: [String: Set<String>]
 
     public init(_ text: String) {
         self.init(NormalizedText(text))
@@ -37,25 +41,69 @@ public struct PromptFeatures: Sendable, Equatable {
         var positions: [Int] = []
         var spelled: [String] = []
         var polar = Set<String>()
-        var negated = false
+        var negators = 0
+        var previous: (hash: UInt64, spelled: Bool) = (0, false)
         for (position, range) in normalized.words.enumerated() {
             let h = Self.hash(scalars[range])
+            defer { previous = (h, Self.numberWordHashes[h] != nil) }
             if !Self.functionWordHashes.contains(h) {
                 content.append(h)
                 positions.append(position)
             }
-            if Self.negatorHashes.contains(h) { negated = true }
+            if Self.negatorHashes.contains(h) { negators += 1 }
             if let word = Self.antonymWords[h] { polar.insert(word) }
-            if let number = Self.numberWordHashes[h] { spelled.append(number) }
+            if let number = Self.numberWordHashes[h] {
+                spelled.append(number)
+            } else if let factor = Self.multiplierHashes[h] {
+                // "two thousand" is 2000 and "a thousand" 1000; "several thousand" and
+                // "thousands" are no number at all, as vague as "many".
+                if previous.spelled, let last = spelled.popLast(), let value = Double(last) {
+                    spelled.append(Self.spell(value * factor))
+                } else if Self.articleHashes.contains(previous.hash) {
+                    spelled.append(Self.spell(factor))
+                }
+            }
         }
         words = normalized.count
         contentSequence = content
         contentPositions = positions
         contentWords = content.count
-        self.negated = negated
         polarWords = polar
         numbers = Self.digitRuns(in: text) + spelled
-        names = Self.names(in: text)
+        (names, initialisms) = Self.names(in: text)
+        // A negation capitalised inside a sentence is part of a title, not a negation: "a 404
+        // Not Found error", "Do Not Disturb mode".
+        let titled = names.intersection(Self.negators)
+        names.subtract(titled)
+        negated = negators > titled.count
+    }
+
+    /// Each prompt's names that the other does not share, once abbreviations are matched with
+    /// what they abbreviate ("ML" / "Machine Learning", "AWS" / "Amazon Web Services") and a name
+    /// with a longer spelling of it ("Postgres" / "PostgreSQL").
+    public static func unmatchedNames(_ a: PromptFeatures, _ b: PromptFeatures) -> (Set<String>, Set<String>) {
+        var left = a.names.subtracting(b.names)
+        var right = b.names.subtracting(a.names)
+        guard !left.isEmpty || !right.isEmpty else { return ([], []) }
+        for name in left {
+            if let words = b.initialisms[name] {
+                left.remove(name)
+                right.subtract(words)
+            }
+        }
+        for name in right {
+            if let words = a.initialisms[name] {
+                right.remove(name)
+                left.subtract(words)
+            }
+        }
+        for name in left where name.count >= 4 {
+            if let other = right.first(where: { $0.count >= 4 && ($0.hasPrefix(name) || name.hasPrefix($0)) }) {
+                left.remove(name)
+                right.remove(other)
+            }
+        }
+        return (left, right)
     }
 
     @inline(__always)
@@ -75,39 +123,79 @@ public struct PromptFeatures: Sendable, Equatable {
         antonyms.keys.map { (hash($0), $0) }, uniquingKeysWith: { a, _ in a })
     static let numberWordHashes: [UInt64: String] = Dictionary(
         numberWords.map { (hash($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
+    static let multiplierHashes: [UInt64: Double] = Dictionary(
+        multiplierWords.map { (hash($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
+    static let articleHashes: Set<UInt64> = [hash("a"), hash("an"), hash("one")]
 
-    static func names(in text: String) -> Set<String> {
+    /// A number as ``normalizeNumber(_:)`` spells it: whole numbers without a decimal point.
+    static func spell(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    /// Names, and runs of capitalised words by their initials (``initialisms``).
+    static func names(in text: String) -> (Set<String>, [String: Set<String>]) {
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiNames(Array(text.utf8)) }
         var out = Set<String>()
+        var runs = CapitalisedRuns()
         var sentenceStart = true
         var words = 0
         var capitalised = 0
         for token in text.split(whereSeparator: { $0.isWhitespace }) {
             // Trimmed of everything but letters, marks and digits, as the ASCII path does ("C++" → "c").
             let word = token.trimmingCharacters(in: Self.notAlphanumeric)
-            defer { sentenceStart = token.last.map { ".?!:".contains($0) } ?? false }
-            guard let first = word.first, first.isLetter else { continue }
+            let endsSentence = token.last.map { ".?!:".contains($0) } ?? false
+            defer { sentenceStart = endsSentence }
+            guard let first = word.first, first.isLetter else {
+                runs.close()
+                continue
+            }
             words += 1
             let inner = word.dropFirst()
             let upperFirst = first.isUppercase
             if upperFirst { capitalised += 1 }
+            if let lead = token.first, !lead.isLetter && !lead.isNumber { runs.close() }
+            runs.add(upperFirst ? word.lowercased() : nil, initial: first.lowercased().unicodeScalars.first!)
+            if let last = token.last, !last.isLetter && !last.isNumber { runs.close() }
             let mixed = inner.contains { $0.isUppercase } || (word.contains { $0.isNumber } && word.contains { $0.isLetter })
             if (upperFirst && !sentenceStart && word != "I") || mixed {
                 out.insert(word.lowercased())
             }
         }
-        return words > 0 && capitalised * 2 > words ? [] : out
+        runs.close()
+        return words > 0 && capitalised * 2 > words ? ([], [:]) : (out, runs.initialisms)
+    }
+
+    /// Collects runs of capitalised words ("Amazon Web Services") by their initials ("aws").
+    struct CapitalisedRuns {
+        var initialisms: [String: Set<String>] = [:]
+        var words: [String] = []
+        var initials = String.UnicodeScalarView()
+
+        /// The next word: capitalised (lower-cased here), or `nil` to end the run.
+        mutating func add(_ word: String?, initial: Unicode.Scalar) {
+            guard let word else { return close() }
+            words.append(word)
+            initials.append(initial)
+        }
+
+        mutating func close() {
+            if words.count >= 2 { initialisms[String(initials), default: []].formUnion(words) }
+            words.removeAll()
+            initials.removeAll()
+        }
     }
 
     static let notAlphanumeric = CharacterSet.alphanumerics.inverted
 
     /// ``names(in:)`` on ASCII bytes.
-    static func asciiNames(_ bytes: [UInt8]) -> Set<String> {
+    static func asciiNames(_ bytes: [UInt8]) -> (Set<String>, [String: Set<String>]) {
         @inline(__always) func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
         @inline(__always) func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
         @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
         @inline(__always) func isAlnum(_ b: UInt8) -> Bool { isUpper(b) || isLower(b) || isDigit(b) }
+        @inline(__always) func lowered(_ b: UInt8) -> UInt8 { isUpper(b) ? b + 0x20 : b }
         var out = Set<String>()
+        var runs = CapitalisedRuns()
         var sentenceStart = true
         var words = 0
         var capitalised = 0
@@ -123,10 +211,17 @@ public struct PromptFeatures: Sendable, Equatable {
             while b > a && !isAlnum(bytes[b - 1]) { b -= 1 }
             let endsSentence = [0x2E, 0x3F, 0x21, 0x3A].contains(bytes[i - 1])
             defer { sentenceStart = endsSentence }
-            guard a < b, isUpper(bytes[a]) || isLower(bytes[a]) else { continue }
+            guard a < b, isUpper(bytes[a]) || isLower(bytes[a]) else {
+                runs.close()
+                continue
+            }
             words += 1
             let upperFirst = isUpper(bytes[a])
             if upperFirst { capitalised += 1 }
+            let lower = upperFirst ? String(decoding: bytes[a..<b].map(lowered), as: UTF8.self) : nil
+            if a > tokenStart { runs.close() }  // so does punctuation before it
+            runs.add(lower, initial: Unicode.Scalar(lowered(bytes[a])))
+            if b < i { runs.close() }  // punctuation after the word ends a run
             var innerUpper = false
             var hasDigit = false
             var hasLetter = false
@@ -136,10 +231,11 @@ public struct PromptFeatures: Sendable, Equatable {
             }
             let single = b - a == 1 && bytes[a] == 0x49  // "I"
             if (upperFirst && !sentenceStart && !single) || innerUpper || (hasDigit && hasLetter) {
-                out.insert(String(decoding: bytes[a..<b].map { isUpper($0) ? $0 + 0x20 : $0 }, as: UTF8.self))
+                out.insert(lower ?? String(decoding: bytes[a..<b].map(lowered), as: UTF8.self))
             }
         }
-        return words > 0 && capitalised * 2 > words ? [] : out
+        runs.close()
+        return words > 0 && capitalised * 2 > words ? ([], [:]) : (out, runs.initialisms)
     }
 
     static let functionWords = Set(TokenWeights.functionWords + ["hi", "hello", "hey", "thanks", "thank", "ok", "okay"])
@@ -150,7 +246,9 @@ public struct PromptFeatures: Sendable, Equatable {
         "couldnt", "mustnt", "hasnt", "havent", "hadnt", "aint", "nowhere",
     ]
 
-    /// Pairs of words that turn a question into its opposite ("turn on" / "turn off").
+    /// Pairs of words that turn a question into its opposite ("turn on" / "turn off"). "in" and
+    /// "out" are not among them: they are particles far more often than opposites ("find out
+    /// which port ..." / "... in Linux").
     static let antonymPairs: [(String, String)] = [
         ("on", "off"), ("enable", "disable"), ("enabled", "disabled"), ("start", "stop"), ("open", "close"),
         ("increase", "decrease"), ("add", "remove"), ("lock", "unlock"), ("show", "hide"), ("allow", "block"),
@@ -166,7 +264,7 @@ public struct PromptFeatures: Sendable, Equatable {
         ("large", "small"), ("big", "small"), ("long", "short"), ("high", "low"), ("old", "new"),
         ("encode", "decode"), ("compress", "decompress"), ("merge", "split"), ("join", "leave"),
         ("read", "write"), ("sum", "difference"), ("add", "subtract"), ("multiply", "divide"),
-        ("celsius", "fahrenheit"), ("buying", "selling"), ("in", "out"),
+        ("celsius", "fahrenheit"), ("buying", "selling"),
         // Comparative and adverb forms: the words are matched as written, not stemmed.
         ("faster", "slower"), ("quickly", "slowly"), ("fast", "slowly"), ("quick", "slow"),
         ("larger", "smaller"), ("bigger", "smaller"), ("longer", "shorter"), ("older", "newer"),
@@ -188,8 +286,13 @@ public struct PromptFeatures: Sendable, Equatable {
         "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
         "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
         "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
-        "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000",
-        "million": "1000000", "billion": "1000000000", "half": "0.5", "dozen": "12",
+        "seventy": "70", "eighty": "80", "ninety": "90", "half": "0.5",
+    ]
+
+    /// Words that multiply the number before them, and are a number only after one ("two
+    /// hundred") or an article ("a dozen").
+    static let multiplierWords: [String: Double] = [
+        "dozen": 12, "hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000,
     ]
 
     /// Digit runs (with `.` or `,` between digits), in order, normalised. Number words come
@@ -197,6 +300,49 @@ public struct PromptFeatures: Sendable, Equatable {
     /// towards a miss. "one" is not a number word here: it is a pronoun as often as a number
     /// ("which one is faster").
     static func digitRuns(in text: String) -> [String] {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var bytes = Array(text.utf8)
+            blankEnumerators(&bytes)
+            return digitRuns(ascii: bytes)
+        }
+        var scalars = text.unicodeScalars.map(\.value)
+        blankEnumerators(&scalars)
+        return digitRuns(scalars: scalars)
+    }
+
+    /// Replaces the numbers of a list's items with spaces: "1)", "(2)", and "3." at the start of
+    /// a line. They count items, not what is asked: "in two steps: 1) build, 2) deploy" asks
+    /// what "a two-step process: first build, then deploy" does.
+    static func blankEnumerators<C: FixedWidthInteger>(_ text: inout [C]) {
+        @inline(__always) func isDigit(_ c: C) -> Bool { c >= 0x30 && c <= 0x39 }
+        @inline(__always) func isLineEnd(_ c: C) -> Bool {
+            (c >= 0x0A && c <= 0x0D) || c == 0x85 || c == 0x2028 || c == 0x2029
+        }
+        @inline(__always) func isSpace(_ c: C) -> Bool {
+            c == 0x20 || c == 0x09 || isLineEnd(c) || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A)
+                || c == 0x202F || c == 0x205F || c == 0x3000
+        }
+        var i = 0
+        while i < text.count {
+            guard isDigit(text[i]), i == 0 || !isDigit(text[i - 1]) else { i += 1; continue }
+            var end = i
+            while end < text.count && isDigit(text[end]) { end += 1 }
+            defer { i = end }
+            guard end - i <= 2, end < text.count else { continue }
+            let before: C? = i > 0 ? text[i - 1] : nil
+            let marker = text[end]
+            var lineStart = i
+            while lineStart > 0 && isSpace(text[lineStart - 1]) && !isLineEnd(text[lineStart - 1]) { lineStart -= 1 }
+            let atLineStart = lineStart == 0 || isLineEnd(text[lineStart - 1])
+            let item = marker == 0x29 && (before == nil || isSpace(before!) || before == 0x28 || before == 0x3A)
+                || marker == 0x2E && atLineStart && (end + 1 == text.count || isSpace(text[end + 1]))
+            if item {
+                for k in i..<end { text[k] = 0x20 }
+            }
+        }
+    }
+
+    static func digitRuns(ascii bytes: [UInt8]) -> [String] {
         var found: [String] = []
         var run: [UInt8] = []
         /// Appends the run that just ended, if any.
@@ -204,28 +350,36 @@ public struct PromptFeatures: Sendable, Equatable {
             if !run.isEmpty { found.append(normalizeNumber(run)) }
             run.removeAll(keepingCapacity: true)
         }
-        if text.utf8.allSatisfy({ $0 < 0x80 }) {
-            var previous: UInt8 = 0
-            var pendingSeparator: UInt8?
-            for b in text.utf8 {
-                if b >= 0x30 && b <= 0x39 {
-                    if let separator = pendingSeparator { run.append(separator) }
-                    run.append(b)
-                } else if (b == 0x2E || b == 0x2C) && previous >= 0x30 && previous <= 0x39 {
-                    pendingSeparator = b
-                    previous = b
-                    continue
-                } else {
-                    close()
-                }
-                pendingSeparator = nil
+        var previous: UInt8 = 0
+        var pendingSeparator: UInt8?
+        for b in bytes {
+            if b >= 0x30 && b <= 0x39 {
+                if let separator = pendingSeparator { run.append(separator) }
+                run.append(b)
+            } else if (b == 0x2E || b == 0x2C) && previous >= 0x30 && previous <= 0x39 {
+                pendingSeparator = b
                 previous = b
+                continue
+            } else {
+                close()
             }
-            close()
-            return found
+            pendingSeparator = nil
+            previous = b
         }
-        // Decimal digits of any script count, as their ASCII digit: "٣" and "3" are one number.
-        let scalars = Array(text.unicodeScalars)
+        close()
+        return found
+    }
+
+    /// ``digitRuns(in:)`` on Unicode scalars. Decimal digits of any script count, as their ASCII
+    /// digit: "٣" and "3" are one number.
+    static func digitRuns(scalars values: [UInt32]) -> [String] {
+        var found: [String] = []
+        var run: [UInt8] = []
+        func close() {
+            if !run.isEmpty { found.append(normalizeNumber(run)) }
+            run.removeAll(keepingCapacity: true)
+        }
+        let scalars = values.map { Unicode.Scalar($0) ?? " " }
         var i = 0
         while i < scalars.count {
             let s = scalars[i]

@@ -73,6 +73,50 @@ struct CacheCommandTests {
         #expect(bad.stderr.contains("missing.jsonl"))
     }
 
+    @Test("deja tune --train writes a verifier that a configuration then uses, and reports what each feature buys")
+    func tuneTrain() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let model = dir.path("verifier.json")
+        let result = try DejaBinary.run(["tune", "fixtures/verifier-pairs.jsonl", "--train", "--output", model])
+        #expect(result.status == 0, "\(result.stderr)")
+        for line in ["on the held-out pairs:", "ROC AUC", "calibration", "without each feature (retrained)", "numbers_differ"] {
+            #expect(result.stdout.contains(line), "\(line) is reported")
+        }
+        let written = try VerifierModel.load(path: model)
+        #expect(written.embedder.hasPrefix("hashing-v1"))
+        #expect(written.training?.heldOutPairs ?? 0 > 1000, "judged on the held-out split")
+        // The file, named by the configuration, decides: the same figures as --verifier FILE.
+        let config = dir.path("deja.yaml")
+        try "cache:\n  verifier:\n    model: verifier.json\n".write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(try DejaBinary.run(["config", "check", config]).status == 0)
+        let configured = try DejaBinary.run(["tune", "fixtures/pairs.jsonl", "--config", config])
+        let named = try DejaBinary.run(["tune", "fixtures/pairs.jsonl", "--verifier", model])
+        #expect(configured.status == 0 && named.status == 0, "\(configured.stderr) \(named.stderr)")
+        #expect(configured.stdout == named.stdout)
+        // A model of another embedder is refused in one line.
+        let other = try DejaBinary.run(["tune", "fixtures/pairs.jsonl", "--embedder", "minilm", "--verifier", model])
+        #expect(other.status != 0)
+        #expect(other.stderr.contains("hashing-v1"), "\(other.stderr)")
+    }
+
+    /// The bar for verification: on the labelled pairs replayed as traffic, the error rate
+    /// stays under the target and more is served than at the best static threshold that meets it.
+    @Test("deja tune --replay: per-entry verification keeps the error rate under the target and beats the best static threshold")
+    func tuneReplay() throws {
+        let result = try DejaBinary.run(["tune", "fixtures/verifier-pairs.jsonl", "--embedder", "minilm", "--replay", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        struct Outcome: Decodable { var threshold: Double; var requests: Int; var served: Int; var wrong: Int; var verified: Int }
+        struct Report: Decodable { var bestStatic: Outcome?; var verified: [Outcome] }
+        let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+        let best = try #require(report.bestStatic)
+        #expect(Double(best.wrong) / Double(best.requests) <= 0.02)
+        let shipped = try #require(report.verified.last, "the row at the model's own threshold")
+        #expect(Double(shipped.wrong) / Double(shipped.requests) <= 0.02, "error rate \(shipped.wrong) of \(shipped.requests)")
+        #expect(shipped.served > best.served, "served \(shipped.served), the best static threshold \(best.served)")
+        #expect(shipped.verified > 0)
+    }
+
     @Test("deja tune --model writes one route's threshold, which the cache then applies to that model only")
     func tunePerModel() throws {
         let dir = try TemporaryDirectory()

@@ -182,9 +182,29 @@ struct SemanticCacheTests {
             ("costs 2.50 or 2.5", ["2.5", "2.5"]), ("agent 007, room 0.50", ["7", "0.5"]), ("1,234,567 rows", ["1234567"]),
             ("version 10.0.", ["10"]), ("from 1..2", ["1", "2"]), ("in 3, then 4", ["3", "4"]), ("no digits", []),
             ("twelve eggs and 3 apples", ["3", "12"]), ("الغرفة ٣٠٠", ["300"]), ("room ٣,٠٠٠ ok", ["3000"]),
+            ("in two steps: 1) build it, 2) ship it", ["2"]), ("Steps:\n1. build\n 2. ship 3.5 GB", ["3.5"]),
+            ("(1) ٣ rooms", ["3"]), ("version 2.1. Then x3) and (10 ms)", ["2.1", "3", "10"]),
+            ("two thousand rows", ["2000"]), ("a dozen eggs", ["12"]), ("several thousand files", []),
+            ("thousands of files", []),
           ])
     func numberSpelling(text: String, numbers: [String]) {
         #expect(PromptFeatures(text).numbers == numbers)
+    }
+
+    @Test("an abbreviation matches the capitalised words it abbreviates, a name its longer spelling; other names differ",
+          arguments: [
+            ("What is Machine Learning used for?", "What is ML used for?", true),
+            ("How do I reduce my AWS bill?", "How do we spend less on Amazon Web Services?", true),
+            ("Tune PostgreSQL for writes", "Tune Postgres for writes", true),
+            ("Do I need a visa for Japan when I live in the United States?", "Do I need a visa for Japan if I live in the US?", true),
+            ("Is code written in Python faster than code in Go?", "Is code written in Java faster than code in Go?", false),
+            ("How do we deploy the service to AWS?", "How do we deploy the service to Google Cloud Platform?", false),
+          ])
+    func abbreviatedNames(a: String, b: String, same: Bool) {
+        let (left, right) = PromptFeatures.unmatchedNames(PromptFeatures(a), PromptFeatures(b))
+        #expect((left.isEmpty && right.isEmpty) == same, "\(a) / \(b): \(left) / \(right)")
+        let reverse = PromptFeatures.unmatchedNames(PromptFeatures(b), PromptFeatures(a))
+        #expect(reverse.0 == right && reverse.1 == left)
     }
 
     /// Stored entries carry these keys, so their spelling must not change between versions.

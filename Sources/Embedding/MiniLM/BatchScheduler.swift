@@ -35,6 +35,8 @@ final class BatchScheduler: @unchecked Sendable {
     /// batches of 8 at 230 sentences/s and of 32 at 246.
     let batchLimit: Int
     let wait: Duration
+    /// How many passes run at once.
+    let workerCount: Int
 
     /// Passes running now, so that a pass alone may use the idle cores.
     private let share: CoreShare
@@ -45,6 +47,7 @@ final class BatchScheduler: @unchecked Sendable {
     init(weights: BertWeights, workers: Int, helpers: Int = 0, cores: Int = 1, maxBatch: Int, wait: Duration) {
         self.maxBatch = max(maxBatch, 1)
         batchLimit = max(self.maxBatch / max(workers, 1), 1)
+        workerCount = max(workers, 1)
         self.wait = wait
         let share = CoreShare(cores: cores)
         self.share = share

@@ -87,16 +87,33 @@ public final class MiniLMEmbedder: Embedder {
         scheduler.stop()
     }
 
+    /// Embeds `texts` in passes of at most one worker's batch, as many in flight at once as
+    /// there are workers, so that a long list (`deja tune`, an import) keeps every worker busy:
+    /// sent one batch at a time, 3,551 sentences ran on one core at 240 a second, where the
+    /// model does 430 to 520 on two (`deja bench embed --embedder minilm`, Zen 4).
     public func embed(_ texts: [String]) async throws(EmbeddingError) -> [[Float]] {
-        var vectors: [[Float]] = []
-        vectors.reserveCapacity(texts.count)
-        var start = 0
-        while start < texts.count {
-            let end = min(texts.count, start + scheduler.maxBatch)
-            let sequences = texts[start..<end].map { tokenizer.encode($0) }
-            vectors += await scheduler.encode(sequences)
-            start = end
+        let chunk = scheduler.batchLimit
+        let chunks = stride(from: 0, to: texts.count, by: chunk).map { $0..<min(texts.count, $0 + chunk) }
+        var parts = [[[Float]]](repeating: [], count: chunks.count)
+        if chunks.count == 1 {
+            parts[0] = await scheduler.encode(texts.map { tokenizer.encode($0) })
+        } else {
+            await withTaskGroup(of: (Int, [[Float]]).self) { group in
+                var next = 0
+                func submit() {
+                    let (i, range) = (next, chunks[next])
+                    let sequences = texts[range].map { tokenizer.encode($0) }
+                    group.addTask { [scheduler] in (i, await scheduler.encode(sequences)) }
+                    next += 1
+                }
+                while next < min(chunks.count, scheduler.workerCount + 1) { submit() }
+                for await (i, part) in group {
+                    parts[i] = part
+                    if next < chunks.count { submit() }
+                }
+            }
         }
+        let vectors = parts.flatMap { $0 }
         for (i, vector) in vectors.enumerated() where !vector.allSatisfy(\.isFinite) {
             throw .invalidResponse(source: identity, reason: "text \(i) gave a vector with NaN or infinity; the model file may be damaged")
         }

@@ -15,20 +15,26 @@ public enum VerifierFeature: String, CaseIterable, Codable, Sendable {
     /// so that each weight has one meaning: more similarity counts for a match, a closer
     /// competitor against it.)
     case competitor
-    /// Both prompts hold numbers and they differ ("2+2" / "3+3").
+    /// Each prompt holds a number the other lacks: a number changed ("2+2" / "3+3").
     case numbersDiffer = "numbers_differ"
-    /// Only one of the prompts holds numbers ("a few files" / "3 files").
+    /// Only one of the prompts holds numbers the other lacks: a detail added ("a few files" /
+    /// "3 files", "from 50 to 400 ms" / "from 50 to 400 ms, roughly 8x").
     case numbersOneSide = "numbers_one_side"
     /// One prompt negates and the other does not.
     case negationDiffers = "negation_differs"
     /// The prompts use opposite words (on/off, upload/download).
     case oppositeWords = "opposite_words"
-    /// How much the names differ when both prompts name things: 1 − their Jaccard overlap.
+    /// How much the names differ when both prompts name things: the share of their names the
+    /// other lacks (1 − their Jaccard overlap), an abbreviation matching what it abbreviates.
     case namesDiffer = "names_differ"
     /// Only one of the prompts names things ("Machine Learning" / "ML").
     case namesOneSide = "names_one_side"
     /// The same content words with two of them swapped ("JSON to YAML" / "YAML to JSON").
     case wordOrder = "word_order"
+    /// One content word exchanged for another, the rest the same: a thing or a property swapped
+    /// ("restart a pod" / "restart a node", "a used car" / "a new car"), which the embedding
+    /// barely notices, or a synonym ("delete" / "remove"), which the similarity then shows.
+    case wordSwapped = "word_swapped"
     /// The shorter prompt's word count over the longer's.
     case lengthRatio = "length_ratio"
     /// The Jaccard overlap of the two prompts' content words.
@@ -60,6 +66,7 @@ public enum VerifierFeature: String, CaseIterable, Codable, Sendable {
     /// "How can I") contradict.
     public static let defaults: [VerifierFeature] = [
         .similarity, .competitor, .numbersDiffer, .numbersOneSide, .negationDiffers, .oppositeWords, .namesDiffer, .wordOrder,
+        .wordSwapped,
     ]
 
     /// The sign a feature's weight must have to mean what it says: a difference between the
@@ -69,7 +76,7 @@ public enum VerifierFeature: String, CaseIterable, Codable, Sendable {
         switch self {
         case .similarity, .contentOverlap: 1
         case .competitor, .numbersDiffer, .numbersOneSide, .negationDiffers, .oppositeWords, .namesDiffer, .namesOneSide, .wordOrder,
-             .novelWords: -1
+             .wordSwapped, .novelWords: -1
         case .lengthRatio: nil
         }
     }
@@ -85,7 +92,8 @@ public enum VerifierFeature: String, CaseIterable, Codable, Sendable {
         case .oppositeWords: "opposite words"
         case .namesDiffer: "names differ"
         case .namesOneSide: "names on one side only"
-        case .wordOrder: "words swapped"
+        case .wordOrder: "words in another order"
+        case .wordSwapped: "a word exchanged"
         case .lengthRatio: "lengths differ"
         case .contentOverlap: "words overlap"
         case .novelWords: "new words"
@@ -103,22 +111,28 @@ public enum VerifierFeature: String, CaseIterable, Codable, Sendable {
         case .competitor:
             return Double(max(competitor ?? floor, floor))
         case .numbersDiffer:
-            // As sets of values: "Windows 11 ... 100%" and "100 percent ... Windows 11" agree.
-            return flag(!q.numbers.isEmpty && !c.numbers.isEmpty && q.numbers.sorted() != c.numbers.sorted())
+            // In any order: "Windows 11 ... 100%" and "100 percent ... Windows 11" agree.
+            let (left, right) = Self.unshared(q.numbers, c.numbers)
+            return flag(left && right)
         case .numbersOneSide:
-            return flag(q.numbers.isEmpty != c.numbers.isEmpty)
+            let (left, right) = Self.unshared(q.numbers, c.numbers)
+            return flag(left != right)
         case .negationDiffers:
             return flag(q.negated != c.negated)
         case .oppositeWords:
             return flag(FalsePositiveGuard.oppositeWords(q, c) != nil)
         case .namesDiffer:
             guard !q.names.isEmpty && !c.names.isEmpty else { return 0 }
-            return 1 - Self.jaccard(q.names, c.names)
+            let (left, right) = PromptFeatures.unmatchedNames(q, c)
+            return min(1, Double(left.count + right.count) / Double(q.names.union(c.names).count))
         case .namesOneSide:
             return flag(q.names.isEmpty != c.names.isEmpty)
         case .wordOrder:
             return flag(q.contentSequence != c.contentSequence && q.contentSequence.sorted() == c.contentSequence.sorted()
                 && FalsePositiveGuard.swapsSeparatedWords(q, c))
+        case .wordSwapped:
+            guard q.contentWords >= 2, c.contentWords >= 2 else { return 0 }
+            return flag(Self.unsharedCount(q.contentSequence, c.contentSequence) == (1, 1))
         case .lengthRatio:
             let (a, b) = (q.words, c.words)
             return max(a, b) == 0 ? 1 : Double(min(a, b)) / Double(max(a, b))
@@ -129,6 +143,26 @@ public enum VerifierFeature: String, CaseIterable, Codable, Sendable {
             guard !mine.isEmpty else { return 0 }
             return Double(mine.subtracting(c.contentSequence).count) / Double(mine.count)
         }
+    }
+
+    /// Whether each list holds a value the other lacks, counting repeats ("2+2" / "2+2+2").
+    static func unshared(_ a: [String], _ b: [String]) -> (Bool, Bool) {
+        if a == b { return (false, false) }
+        if a.isEmpty || b.isEmpty { return (!a.isEmpty, !b.isEmpty) }
+        var counts: [String: Int] = [:]
+        for x in a { counts[x, default: 0] += 1 }
+        for x in b { counts[x, default: 0] -= 1 }
+        return (counts.values.contains { $0 > 0 }, counts.values.contains { $0 < 0 })
+    }
+
+    /// How many values of each list the other lacks, counting repeats.
+    static func unsharedCount(_ a: [UInt64], _ b: [UInt64]) -> (Int, Int) {
+        var counts: [UInt64: Int] = [:]
+        for x in a { counts[x, default: 0] += 1 }
+        for x in b { counts[x, default: 0] -= 1 }
+        var left = 0, right = 0
+        for n in counts.values { if n > 0 { left += n } else { right -= n } }
+        return (left, right)
     }
 
     static func jaccard<T: Hashable>(_ a: Set<T>, _ b: Set<T>) -> Double {

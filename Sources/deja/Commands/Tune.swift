@@ -45,6 +45,12 @@ extension Deja {
         @Option(help: "With --train: the L2 penalty on the weights.") var l2 = 1.0
         @Option(help: "With --train: the lowest similarity the verifier weighs (default: just under the similar pairs').")
         var floor: Float?
+        @Flag(help: "Replay the pairs as traffic: per-entry verification at --target-error-rate against the best static threshold.")
+        var replay = false
+        @Option(help: "With --replay: the error rate to stay under.") var targetErrorRate = 0.02
+        @Option(help: "With --replay: how often each prompt is asked.") var rounds = 5
+        @Flag(help: "Read PAIRS as a shadow log (cache.shadow_log) and report what each threshold would have served.")
+        var shadow = false
 
         func validate() throws {
             guard precision > 0 && precision <= 1 else { throw ValidationError("--precision must be in (0, 1]") }
@@ -71,6 +77,7 @@ extension Deja {
         }
 
         func tune(_ configuration: DejaConfiguration, client: HTTPClient) async throws {
+            if shadow { return try shadowReport(configuration) }
             let measured = try await configuration.embedder.makeEmbedder(client: client)
             let file = try LabelledPair.read(jsonl: pairs, model: model)
             if train { return try await self.train(configuration, embedder: measured, file: file) }
@@ -78,8 +85,10 @@ extension Deja {
             if noVerifier || noGuard { settings.enabled = false }
             if let verifier { settings.model = verifier }
             if case .verifier(let verifierModel) = try HitDecision.resolve(settings, embedder: measured.identity).decision {
+                if replay { return try await replayTraffic(verifierModel, configuration, embedder: measured, file: file) }
                 return try await evaluateVerifier(verifierModel, configuration, embedder: measured, file: file)
             }
+            if replay { throw CommandFailure("--replay needs a verifier; this embedder has none (train one with --train)") }
             let report = try await ThresholdTuner.evaluate(
                 pairs: file.pairs, embedder: measured, guardChecks: noGuard ? nil : configuration.cache.guardChecks,
                 targetPrecision: precision, step: step)
