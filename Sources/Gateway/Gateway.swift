@@ -46,11 +46,14 @@ public final class Gateway: Sendable {
         self.logger = logger
         let admin = environment[configuration.server.adminKeyEnv].flatMap { $0.isEmpty ? nil : $0 }
         hasAdminKey = admin != nil
+        let recentHits = RecentHits()
+        let shadowed = configuration.cache.mode == .shadow || configuration.models.values.contains { $0.mode == .shadow }
         proxy = ProxyRoutes(
             configuration: configuration, cache: cache, metrics: metrics, upstream: Upstream(client: client, metrics: metrics),
-            routing: routing, logger: logger, background: background)
+            routing: routing, logger: logger, background: background, recentHits: recentHits,
+            shadowLog: shadowed ? ShadowLog(path: configuration.cache.shadowLog, logger: logger) : nil)
         cacheAPI = CacheAPIRoutes(
-            cache: cache, metrics: metrics, maxBodyBytes: configuration.server.maxBodyBytes,
+            cache: cache, metrics: metrics, recentHits: recentHits, maxBodyBytes: configuration.server.maxBodyBytes,
             adminKey: AdminKeyMiddleware(adminKey: admin, keyVariable: configuration.server.adminKeyEnv))
         operations = OperationsRoutes(cache: cache, metrics: metrics)
     }

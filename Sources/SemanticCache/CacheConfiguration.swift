@@ -58,6 +58,23 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
     public var pairsLog: PairsLogConfiguration
     /// The learned verifier that decides semantic hits.
     public var verifier: VerifierSettings
+    /// The share of served answers that may be wrong, at most; 0: off. When set, a would-be
+    /// semantic hit on an entry whose own error rate is not yet known to be below it is
+    /// verified instead (forwarded anyway, the fresh answer compared with the cached one), at a
+    /// rate that halves with each hit on the entry found right (``VerificationPolicy``).
+    public var targetErrorRate: Double
+    /// Wrong hits (by feedback or verification) after which an entry is retired: deleted, so
+    /// that the next request for it is answered afresh.
+    public var retireAfter: Int
+    /// `live`, or `shadow`: look up and record, but forward every request (``CacheMode``).
+    public var mode: CacheMode
+    /// Where shadow mode writes its verdicts (JSONL, no prompt text); relative to the
+    /// configuration file.
+    public var shadowLog: String
+    /// How alike a cached and a fresh answer must be to count as the same answer, when
+    /// verification and shadow mode compare them: the cosine of their embeddings (short and
+    /// structured answers must be equal instead).
+    public var answerAgreement: Float
 
     public init(
         threshold: Float? = nil, thresholds: [ThresholdOverride] = [], ttl: Double = 86_400 * 7,
@@ -66,8 +83,14 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         exactScanLimit: Int = 1024, sharedNamespaces: [String] = [], guardChecks: GuardConfiguration = .init(),
         hnsw: HNSWConfiguration = CacheConfiguration.defaultHNSW, rebuildOnEmbedderChange: Bool = false,
         responseMemory: Int = 64 << 20, idleNamespaceStats: Int = 10_000, pairsLog: PairsLogConfiguration = .init(),
-        verifier: VerifierSettings = .init()
+        verifier: VerifierSettings = .init(), targetErrorRate: Double = 0, retireAfter: Int = 3, mode: CacheMode = .live,
+        shadowLog: String = "deja-shadow.jsonl", answerAgreement: Float = 0.9
     ) {
+        self.mode = mode
+        self.shadowLog = shadowLog
+        self.answerAgreement = answerAgreement
+        self.targetErrorRate = targetErrorRate
+        self.retireAfter = retireAfter
         self.threshold = threshold
         self.thresholds = thresholds
         self.ttl = ttl
@@ -94,6 +117,8 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         case exactScanLimit = "exact_scan_limit", sharedNamespaces = "shared_namespaces", guardChecks = "guard"
         case hnsw, rebuildOnEmbedderChange = "rebuild_on_embedder_change", responseMemory = "response_memory"
         case idleNamespaceStats = "idle_namespace_stats", pairsLog = "pairs_log", verifier
+        case targetErrorRate = "target_error_rate", retireAfter = "retire_after", mode, shadowLog = "shadow_log"
+        case answerAgreement = "answer_agreement"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -126,6 +151,11 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         idleNamespaceStats = try c.decodeIfPresent(Int.self, forKey: .idleNamespaceStats) ?? d.idleNamespaceStats
         pairsLog = try c.decodeIfPresent(PairsLogConfiguration.self, forKey: .pairsLog) ?? d.pairsLog
         verifier = try c.decodeIfPresent(VerifierSettings.self, forKey: .verifier) ?? d.verifier
+        targetErrorRate = try c.decodeIfPresent(Double.self, forKey: .targetErrorRate) ?? d.targetErrorRate
+        retireAfter = try c.decodeIfPresent(Int.self, forKey: .retireAfter) ?? d.retireAfter
+        mode = try c.decodeIfPresent(CacheMode.self, forKey: .mode) ?? d.mode
+        shadowLog = try c.decodeIfPresent(String.self, forKey: .shadowLog) ?? d.shadowLog
+        answerAgreement = try c.decodeIfPresent(Float.self, forKey: .answerAgreement) ?? d.answerAgreement
     }
 
     /// Every problem, as `cache.field: message`; empty when usable.
@@ -146,6 +176,10 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
         check(exactScanLimit >= 0, "exact_scan_limit: must be 0 or more, got \(exactScanLimit)")
         check(responseMemory >= 0, "response_memory: must be 0 or more, got \(responseMemory)")
         check(idleNamespaceStats >= 0, "idle_namespace_stats: must be 0 or more, got \(idleNamespaceStats)")
+        check((0..<0.5).contains(targetErrorRate), "target_error_rate: must be 0 (off) or a share under 0.5, got \(targetErrorRate)")
+        check(retireAfter >= 1, "retire_after: must be at least 1, got \(retireAfter)")
+        check(!shadowLog.isEmpty, "shadow_log: must name a file")
+        check((0...1).contains(answerAgreement), "answer_agreement: must be between 0 and 1, got \(answerAgreement)")
         check(guardChecks.maxWords >= 0, "guard.max_words: must be 0 (no limit) or more, got \(guardChecks.maxWords)")
         out += hnsw.problems.map { "cache.hnsw." + $0 }
         out += pairsLog.problems.map { "cache." + $0 }

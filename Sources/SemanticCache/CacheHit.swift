@@ -24,4 +24,8 @@ public struct CacheHit: Sendable {
     /// The verifier's probability that the answer serves the request, for a semantic hit decided
     /// by the verifier.
     public var probability: Double? = nil
+    /// Chosen for verification (`cache.target_error_rate`): not to be served, but forwarded, its
+    /// fresh answer compared with the cached one, and the verdict reported with
+    /// ``SemanticCache/judge(entry:similarity:correct:namespace:)``.
+    public var verify = false
 }

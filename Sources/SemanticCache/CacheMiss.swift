@@ -9,11 +9,12 @@ public struct CacheMiss: Sendable {
     public var namespace: Namespace { request.namespace }
     /// The request's exact key: identical requests, and only they, share it.
     public var exactKey: Digest128 { request.exactKey }
-    /// The best similarity among live candidates of the namespace, hit or not.
+    /// The similarity of the best live candidate of the namespace: the verifier's choice when it
+    /// weighed any, else the most similar.
     public var bestSimilarity: Float?
-    /// The entry that had it.
+    /// The entry that was.
     public var bestKey: UInt64?
-    /// The verifier's best probability among the candidates it weighed, if it weighed any.
+    /// The verifier's probability for that candidate, if it weighed any.
     public var bestProbability: Double? = nil
     /// Why the best candidate above the threshold was refused, if one was.
     public var rejection: GuardRejection?

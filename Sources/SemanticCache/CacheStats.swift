@@ -17,11 +17,13 @@ public struct CacheStats: Sendable, Codable {
     /// How many namespaces there are, listed or not.
     public var namespaceCount: Int
     public var index: IndexStats
+    /// Verdicts on hits since the start: feedback, verifications, retired entries.
+    public var verdicts: VerdictStats = .init()
 
     enum CodingKeys: String, CodingKey {
         case entries, bytes, hits, semanticHits = "semantic_hits", misses, hitRate = "hit_rate"
         case savedPromptTokens = "saved_prompt_tokens", savedCompletionTokens = "saved_completion_tokens"
-        case embedder, namespaces, namespaceCount = "namespace_count", index
+        case embedder, namespaces, namespaceCount = "namespace_count", index, verdicts
     }
 
     /// The same statistics listing only the `limit` namespaces with the most lookups (still by

@@ -34,6 +34,8 @@ public protocol CacheStore: Sendable {
     /// Adds the counters of `namespaces` to those of `target` (made with `label` if new) and
     /// deletes theirs, in one transaction.
     func mergeCounters(_ namespaces: [Digest128], into target: Digest128, label: String) async throws(CacheError)
+    /// Replaces what feedback and verification taught about an entry (no-op for a missing entry).
+    func setTrust(_ trust: EntryTrust, key: UInt64) async throws(CacheError)
     /// Deletes counters and entries of a namespace; returns the deleted keys.
     func purge(namespace: Digest128) async throws(CacheError) -> [UInt64]
 }

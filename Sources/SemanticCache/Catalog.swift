@@ -1,4 +1,4 @@
-import Synchronization
+import DejaSupport
 import Foundation
 import HeapModule
 
@@ -107,6 +107,10 @@ final class Catalog: Sendable {
 
     func touch(_ key: UInt64, at time: Double) {
         state.withLock { s in s.entries[key]?.lastUsed = time }
+    }
+
+    func setTrust(_ trust: EntryTrust, of key: UInt64) {
+        state.withLock { s in s.entries[key]?.trust = trust }
     }
 
     /// Keys whose expiry is at or before `time`.

@@ -13,7 +13,6 @@ struct EntryInfo: Sendable {
     var promptTokens: Int
     var completionTokens: Int
     var hasVector: Bool
-    /// The similarity a prompt must exceed for this entry to serve it by similarity, raised when a
-    /// hit on it was found wrong; `nil` until then.
-    var minSimilarity: Float? = nil
+    /// What feedback and verification taught about this entry's similar hits.
+    var trust = EntryTrust()
 }

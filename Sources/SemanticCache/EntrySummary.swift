@@ -15,12 +15,15 @@ public struct EntrySummary: Sendable, Equatable {
     public var completionTokens: Int
     public var byteSize: Int
     public var hasVector: Bool
+    /// What feedback and verification taught about this entry's similar hits.
+    public var trust: EntryTrust
 
     public init(
         key: UInt64, namespace: Namespace, exactKey: Digest128, prompt: String, model: String, createdAt: Date,
         expiresAt: Date?, lastHitAt: Date?, hitCount: Int, promptTokens: Int, completionTokens: Int, byteSize: Int,
-        hasVector: Bool
+        hasVector: Bool, trust: EntryTrust = .init()
     ) {
+        self.trust = trust
         self.key = key
         self.namespace = namespace
         self.exactKey = exactKey

@@ -12,12 +12,21 @@ final class PairsLog: Sendable {
         var candidate: UInt64
         var query: String
         var similarity: Float
+        /// The verifier's probability, when it decided.
+        var probability: Double?
         var threshold: Float
         var served: Bool
         var refusal: String?
         var model: String
         var label: String
         var at: Date
+        /// A verdict on the pair (feedback or verification), when one was given; unlabelled
+        /// otherwise.
+        var same: Bool? = nil
+        var judgedBy: VerdictSource? = nil
+        /// The cached prompt, when the pair's maker read it already (a retired entry is gone
+        /// from the store by the time the writer would).
+        var cached: String? = nil
     }
 
     private let continuation: AsyncStream<Pair>.Continuation
@@ -54,9 +63,11 @@ final class PairsLog: Sendable {
                 var seen = Hasher()
                 seen.combine(pair.candidate)
                 seen.combine(pair.query)
-                guard written.insert(seen.finalize()).inserted,
-                      let cached = try? await store.entry(key: pair.candidate)?.prompt
-                else { continue }
+                seen.combine(pair.same)
+                guard written.insert(seen.finalize()).inserted else { continue }
+                var cached = pair.cached
+                if cached == nil { cached = try? await store.entry(key: pair.candidate)?.prompt }
+                guard let cached else { continue }
                 do {
                     try handle.seekToEnd()
                     try handle.write(contentsOf: Data(Self.line(pair, cached: cached).utf8))
@@ -87,10 +98,13 @@ final class PairsLog: Sendable {
     static func line(_ pair: Pair, cached: String) -> String {
         func text(_ s: String) -> String { JSONValue.quoted(s) }
         func number(_ x: Float) -> String { String(Double((Double(x) * 10_000).rounded() / 10_000)) }
-        var line = "{\"a\": \(text(cached)), \"b\": \(text(pair.query)), \"same\": null"
-        line += ", \"similarity\": \(number(pair.similarity)), \"threshold\": \(number(pair.threshold))"
+        var line = "{\"a\": \(text(cached)), \"b\": \(text(pair.query)), \"same\": \(pair.same.map(String.init) ?? "null")"
+        line += ", \"similarity\": \(number(pair.similarity))"
+        if let p = pair.probability { line += ", \"probability\": \(number(Float(p)))" }
+        line += ", \"threshold\": \(number(pair.threshold))"
         line += ", \"served\": \(pair.served)"
         if let refusal = pair.refusal { line += ", \"refused\": \(text(refusal))" }
+        if let judge = pair.judgedBy { line += ", \"judged_by\": \(text(judge.rawValue))" }
         line += ", \"model\": \(text(pair.model)), \"namespace\": \(text(pair.label)), \"entry\": \(pair.candidate)"
         line += ", \"at\": \(text(pair.at.formatted(.iso8601)))}\n"
         return line

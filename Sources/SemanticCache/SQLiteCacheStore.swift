@@ -117,6 +117,15 @@ public struct SQLiteCacheStore: CacheStore {
                 t.column("saved_completion_tokens", .integer).notNull().defaults(to: 0)
             }
         }
+        migrator.registerMigration("v2-entry-trust") { db in
+            try db.alter(table: "entry") { t in
+                t.add(column: "min_similarity", .double)
+                t.add(column: "min_probability", .double)
+                t.add(column: "trusted_probability", .double)
+                t.add(column: "wrong_hits", .integer).notNull().defaults(to: 0)
+                t.add(column: "right_hits", .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 
@@ -217,7 +226,8 @@ public struct SQLiteCacheStore: CacheStore {
                 db,
                 sql: """
                     SELECT id, namespace, namespace_label, exact_key, prompt, model, created_at, expires_at,
-                        last_hit_at, hit_count, prompt_tokens, completion_tokens, byte_size, vector IS NOT NULL AS has_vector
+                        last_hit_at, hit_count, prompt_tokens, completion_tokens, byte_size, vector IS NOT NULL AS has_vector,
+                        min_similarity, min_probability, trusted_probability, wrong_hits, right_hits
                     FROM entry ORDER BY id
                     """
             ).map { row in
@@ -228,7 +238,12 @@ public struct SQLiteCacheStore: CacheStore {
                     expiresAt: (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
                     lastHitAt: (row["last_hit_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
                     hitCount: row["hit_count"], promptTokens: row["prompt_tokens"],
-                    completionTokens: row["completion_tokens"], byteSize: row["byte_size"], hasVector: row["has_vector"])
+                    completionTokens: row["completion_tokens"], byteSize: row["byte_size"], hasVector: row["has_vector"],
+                    trust: EntryTrust(
+                        minSimilarity: (row["min_similarity"] as Double?).map(Float.init),
+                        minProbability: row["min_probability"], trustedProbability: row["trusted_probability"],
+                        wrongHits: row["wrong_hits"],
+                        rightHits: row["right_hits"]))
             }
         }
     }
@@ -329,6 +344,20 @@ public struct SQLiteCacheStore: CacheStore {
                 c.savedCompletionTokens = row["saved_completion_tokens"]
                 return c
             }
+        }
+    }
+
+    public func setTrust(_ trust: EntryTrust, key: UInt64) async throws(CacheError) {
+        try await write("recording feedback on entry \(key)") { db in
+            try db.execute(
+                sql: """
+                    UPDATE entry SET min_similarity = ?, min_probability = ?, trusted_probability = ?, wrong_hits = ?, right_hits = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    trust.minSimilarity.map { Double($0) }, trust.minProbability, trust.trustedProbability, trust.wrongHits,
+                    trust.rightHits, Int64(key),
+                ])
         }
     }
 

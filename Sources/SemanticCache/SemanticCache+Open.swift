@@ -24,7 +24,8 @@ extension SemanticCache {
     ///   built with another embedder and `rebuild_on_embedder_change` is off; ``CacheError/store(_:)``.
     public static func open(
         configuration: CacheConfiguration, embedder: any Embedder, store: any CacheStore, indexPath: String? = nil,
-        clock: any CacheClock = SystemClock(), logger: Logger = Logger(label: "deja.cache")
+        clock: any CacheClock = SystemClock(), logger: Logger = Logger(label: "deja.cache"),
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) async throws(CacheError) -> SemanticCache {
         try configuration.validate()
         let (decision, note) = try HitDecision.resolve(configuration.verifier, embedder: embedder.identity)
@@ -86,7 +87,7 @@ extension SemanticCache {
             ? nil : try PairsLog(configuration: configuration.pairsLog, store: store, logger: logger)
         let cache = SemanticCache(
             configuration: configuration, embedder: embedder, store: store, indexPath: indexPath, index: built,
-            catalog: catalog, clock: clock, logger: logger, pairs: pairs, decision: decision)
+            catalog: catalog, clock: clock, logger: logger, pairs: pairs, decision: decision, random: random)
         cache.usage.load(try await store.namespaceCounters())
         return cache
     }

@@ -44,10 +44,16 @@ public final class SemanticCache: Sendable {
     /// cosine default.
     public let defaultThreshold: Float
     let clock: any CacheClock
+    /// A uniform number in 0..<1 per verification draw (seeded in tests).
+    let random: @Sendable () -> Double
+    /// Verdicts on hits (feedback and verification), since the start.
+    let verdicts = VerdictCounters()
     let logger: Logger
     let writes = AsyncLock()
     /// The pairs log, when `cache.pairs_log.file` names one.
     let pairs: PairsLog?
+    /// Whether judged hits are written to the pairs log (so worth remembering their prompts for).
+    public var logsPairs: Bool { pairs != nil }
     /// Index inserts run here rather than on Swift's cooperative threads: an insert is a
     /// millisecond of CPU, and on a small machine it would hold up the lookups queued behind it.
     let indexWriter = DispatchQueue(label: "deja.cache.index-writer", qos: .utility)
@@ -55,8 +61,9 @@ public final class SemanticCache: Sendable {
     init(
         configuration: CacheConfiguration, embedder: any Embedder, store: any CacheStore, indexPath: String?,
         index: HNSWIndex, catalog: Catalog, clock: any CacheClock, logger: Logger, pairs: PairsLog? = nil,
-        decision: HitDecision = .cosine
+        decision: HitDecision = .cosine, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
+        self.random = random
         self.decision = decision
         self.defaultThreshold = decision.defaultThreshold(embedder: embedder.identity)
         self.pairs = pairs
@@ -132,12 +139,14 @@ public final class SemanticCache: Sendable {
         switch result {
         case .hit(let hit):
             guard hit.kind == .semantic else { return }
-            (pair.candidate, pair.similarity, pair.served) = (hit.key, hit.similarity, true)
+            (pair.candidate, pair.similarity, pair.probability, pair.served) = (hit.key, hit.similarity, hit.probability, true)
         case .miss(let miss):
-            guard let key = miss.bestKey, let best = miss.bestSimilarity, best >= threshold - configuration.pairsLog.band else {
-                return
-            }
-            (pair.candidate, pair.similarity, pair.refusal) = (key, best, miss.rejection?.description)
+            // Within the band of the threshold: by probability when the verifier decided.
+            guard let key = miss.bestKey, let best = miss.bestSimilarity,
+                  Float(miss.bestProbability ?? Double(best)) >= threshold - configuration.pairsLog.band
+            else { return }
+            (pair.candidate, pair.similarity, pair.probability, pair.refusal) =
+                (key, best, miss.bestProbability, miss.rejection?.description)
         }
         pairs.record(pair)
     }
@@ -176,6 +185,7 @@ public final class SemanticCache: Sendable {
         // lets a weaker one through.
         let chosen: (key: UInt64, similarity: Float, info: EntryInfo)
         var probability: Double?
+        var verify = false
         switch decision {
         case .verifier(let model):
             let weighed = live.filter { $0.similarity >= model.floor }
@@ -192,9 +202,22 @@ public final class SemanticCache: Sendable {
             let b = best!
             chosen = weighed[b.index]
             probability = b.p
-            miss.bestProbability = b.p
-            guard b.p >= Double(threshold) else {
-                miss.rejection = .unlikely(probability: b.p, threshold: threshold, evidence: Self.evidence(b.values, model))
+            // The best candidate is the verifier's choice, which need not be the most similar.
+            (miss.bestKey, miss.bestSimilarity, miss.bestProbability) = (chosen.key, chosen.similarity, b.p)
+            let policy = VerificationPolicy(
+                threshold: Double(threshold), target: options.verification ? configuration.targetErrorRate : 0)
+            switch policy.action(probability: b.p, similarity: chosen.similarity, trust: chosen.info.trust, draw: random) {
+            case .serve:
+                break
+            case .verify:
+                verify = true
+            case .miss:
+                if !chosen.info.trust.allows(similarity: chosen.similarity, probability: b.p) {
+                    miss.rejection = .belowEntryThreshold(
+                        value: b.p, minimum: chosen.info.trust.minProbability ?? Double(chosen.info.trust.minSimilarity ?? 0))
+                } else {
+                    miss.rejection = .unlikely(probability: b.p, threshold: threshold, evidence: Self.evidence(b.values, model))
+                }
                 return .miss(miss)
             }
         case .cosine:
@@ -205,16 +228,19 @@ public final class SemanticCache: Sendable {
                 return .miss(miss)
             }
         }
-        if let minimum = chosen.info.minSimilarity, chosen.similarity <= minimum {
-            miss.rejection = .belowEntryThreshold(similarity: chosen.similarity, minimum: minimum)
+        if !chosen.info.trust.allows(similarity: chosen.similarity, probability: probability) {
+            let minimum = probability == nil ? Double(chosen.info.trust.minSimilarity ?? 0) : chosen.info.trust.minProbability ?? 0
+            miss.rejection = .belowEntryThreshold(value: probability ?? Double(chosen.similarity), minimum: minimum)
             return .miss(miss)
         }
         guard let response = try await response(chosen.key) else { return .miss(miss) }
         catalog.touch(chosen.key, at: time)
-        return .hit(CacheHit(
+        var hit = CacheHit(
             kind: .semantic, key: chosen.key, similarity: chosen.similarity, response: response,
             namespace: ns, promptTokens: chosen.info.promptTokens, completionTokens: chosen.info.completionTokens,
-            age: time - chosen.info.createdAt, probability: probability))
+            age: time - chosen.info.createdAt, probability: probability)
+        hit.verify = verify
+        return .hit(hit)
     }
 
     /// What weighed most against a candidate, in words: the lexical differences whose weighted
@@ -269,6 +295,47 @@ public final class SemanticCache: Sendable {
         guard let data = try await store.response(key: key) else { return nil }
         memo.put(key, data)
         return data
+    }
+
+    // MARK: - Feedback and verification
+
+    /// Records a verdict on a hit of `key` at `similarity` (1 for an exact hit): from a client's
+    /// feedback, or a verification's comparison of answers. A wrong one raises the entry's own
+    /// threshold to `similarity`, so that only closer prompts may hit it again; an entry wrong
+    /// `cache.retire_after` times is deleted. With `namespace`, an entry of another namespace is
+    /// left alone (a tenant's verdict never reaches another tenant's entries).
+    ///
+    /// With `asked` and the pairs log on, the pair is written there with its label.
+    ///
+    /// - Returns: the entry's trust after the verdict and whether it was retired; `nil` when
+    ///   there is no such entry (in that namespace).
+    @discardableResult
+    public func judge(
+        entry key: UInt64, similarity: Float, probability: Double? = nil, correct: Bool, namespace: Digest128? = nil,
+        source: VerdictSource = .feedback, asked: JudgedPrompt? = nil
+    ) async throws(CacheError) -> (trust: EntryTrust, retired: Bool)? {
+        try await writes.run { () throws(CacheError) -> (trust: EntryTrust, retired: Bool)? in
+            guard let info = catalog.info(key), namespace == nil || info.namespace == namespace else { return nil }
+            var trust = info.trust
+            trust.record(correct: correct, similarity: similarity, probability: probability)
+            verdicts.count(correct: correct, source: source)
+            if let pairs, let asked, let cached = try? await store.entry(key: key)?.prompt {
+                pairs.record(PairsLog.Pair(
+                    candidate: key, query: asked.prompt, similarity: similarity, probability: probability,
+                    threshold: configuration.threshold(model: asked.model, label: asked.namespace.label, fallback: defaultThreshold),
+                    served: true, refusal: nil, model: asked.model, label: asked.namespace.label, at: clock.now(), same: correct,
+                    judgedBy: source, cached: cached))
+            }
+            if !correct && trust.wrongHits >= configuration.retireAfter {
+                try await removeLocked([key])
+                verdicts.retired()
+                logger.info("retired entry \(key): \(trust.wrongHits) hits on it were wrong")
+                return (trust, true)
+            }
+            try await store.setTrust(trust, key: key)
+            catalog.setTrust(trust, of: key)
+            return (trust, false)
+        }
     }
 
     // MARK: - Insert
@@ -378,7 +445,7 @@ public final class SemanticCache: Sendable {
             namespace: s.namespace.id, exactKey: s.exactKey, createdAt: s.createdAt.timeIntervalSince1970,
             expiresAt: s.expiresAt?.timeIntervalSince1970,
             lastUsed: lastUsed.timeIntervalSince1970, byteSize: s.byteSize, features: features,
-            promptTokens: s.promptTokens, completionTokens: s.completionTokens, hasVector: s.hasVector)
+            promptTokens: s.promptTokens, completionTokens: s.completionTokens, hasVector: s.hasVector, trust: s.trust)
     }
 
     // MARK: - Entries
@@ -547,7 +614,8 @@ public final class SemanticCache: Sendable {
             hitRate: lookups == 0 ? 0 : Double(hits + semantic) / Double(lookups),
             savedPromptTokens: namespaces.reduce(0) { $0 + $1.savedPromptTokens },
             savedCompletionTokens: namespaces.reduce(0) { $0 + $1.savedCompletionTokens },
-            embedder: embedder.identity, namespaces: namespaces, namespaceCount: namespaces.count, index: index.stats)
+            embedder: embedder.identity, namespaces: namespaces, namespaceCount: namespaces.count, index: index.stats,
+            verdicts: verdicts.all)
     }
 
     static func stats(_ c: NamespaceCounters?, id: Digest128, label: String, entries: Int) -> NamespaceStats {

@@ -19,10 +19,12 @@ struct CacheFixture {
     var storePath: String { directory.path("cache.sqlite") }
     var indexPath: String { directory.path("cache.hnsw") }
 
-    func open(embedder: (any Embedder)? = nil) async throws -> SemanticCache {
+    func open(
+        embedder: (any Embedder)? = nil, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) async throws -> SemanticCache {
         try await SemanticCache.open(
             configuration: configuration, embedder: embedder ?? (try HashingEmbedder()),
-            store: try SQLiteCacheStore(path: storePath), indexPath: indexPath, clock: clock)
+            store: try SQLiteCacheStore(path: storePath), indexPath: indexPath, clock: clock, random: random)
     }
 
     static func request(

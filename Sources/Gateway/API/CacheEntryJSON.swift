@@ -9,13 +9,26 @@ public import SemanticCache
 public enum CacheEntryJSON {
     /// The entry without its response (lists, search matches).
     public static func summary(_ s: EntrySummary) -> [String: JSONValue] {
-        [
+        var out: [String: JSONValue] = [
             "id": .string(String(s.key)), "object": "cache.entry", "namespace": .string(s.namespace.id.description),
             "label": .string(s.namespace.label), "prompt": .string(s.prompt), "model": .string(s.model),
             "created_at": seconds(s.createdAt), "expires_at": s.expiresAt.map(seconds) ?? .null,
             "last_hit_at": s.lastHitAt.map(seconds) ?? .null,
             "hits": .int(Int64(s.hitCount)), "prompt_tokens": .int(Int64(s.promptTokens)),
             "completion_tokens": .int(Int64(s.completionTokens)),
+        ]
+        if s.trust != EntryTrust() { out["trust"] = trust(s.trust) }
+        return out
+    }
+
+    /// What feedback and verification taught about an entry (shown once there is something).
+    /// Not restored with the entry: a restored entry starts unproven.
+    static func trust(_ t: EntryTrust) -> JSONValue {
+        [
+            "right_hits": .int(Int64(t.rightHits)), "wrong_hits": .int(Int64(t.wrongHits)),
+            "min_similarity": t.minSimilarity.map { .double(Double($0)) } ?? .null,
+            "min_probability": t.minProbability.map { .double($0) } ?? .null,
+            "trusted_probability": t.trustedProbability.map { .double($0) } ?? .null,
         ]
     }
 

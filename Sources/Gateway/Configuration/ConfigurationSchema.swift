@@ -19,7 +19,7 @@ enum ConfigurationSchema {
         c.server.corsOrigins = ["x"]
         c.server.tls = TLSFiles(certFile: "x", keyFile: "x")
         c.providers = ["*": ProviderConfiguration(baseURL: "http://x", apiKeyEnv: "K")]
-        c.models = ["*": ModelRoute(provider: "p", model: "m", threshold: 1)]
+        c.models = ["*": ModelRoute(provider: "p", model: "m", threshold: 1, mode: .shadow)]
         let yaml = (try? YAMLEncoder().encode(c)) ?? ""
         return (try? Yams.compose(yaml: yaml)) ?? .mapping(Node.Mapping([]))
     }()

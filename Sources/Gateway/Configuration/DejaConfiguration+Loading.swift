@@ -83,6 +83,8 @@ extension DejaConfiguration {
         cache.store = resolve(cache.store)
         cache.indexFile = resolve(cache.indexFile)
         cache.pairsLog.file = resolve(cache.pairsLog.file)
+        cache.shadowLog = resolve(cache.shadowLog)
+        cache.verifier.model = resolve(cache.verifier.model)
         server.tls.certFile = resolve(server.tls.certFile)
         server.tls.keyFile = resolve(server.tls.keyFile)
         embedder.hashing.tokenWeightsFile = embedder.hashing.tokenWeightsFile.map(resolve)

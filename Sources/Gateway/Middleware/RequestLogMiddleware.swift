@@ -202,6 +202,8 @@ extension HTTPField.Name {
     static let xDejaThreshold = HTTPField.Name("x-deja-threshold")!
     static let xDejaTTL = HTTPField.Name("x-deja-ttl")!
     static let xDejaNamespace = HTTPField.Name("x-deja-namespace")!
+    static let xDejaFeedback = HTTPField.Name("x-deja-feedback")!
+    static let xDejaProbability = HTTPField.Name("x-deja-probability")!
 }
 
 /// A per-process generator of request ids, seeded from the system's random source once.

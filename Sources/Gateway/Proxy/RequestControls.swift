@@ -11,6 +11,7 @@ import HTTPTypes
 /// | `x-deja-threshold: 0.95` | a stricter threshold for this request (never a looser one) |
 /// | `x-deja-ttl: 3600` | seconds the stored answer lives |
 /// | `x-deja-namespace: team-a` | an extra partition: hits only among requests with the same value |
+/// | `x-deja-feedback: req_123=wrong` | the answer served to request `req_123` was wrong (or `right`) |
 struct RequestControls {
     var noCache = false
     var noStore = false
@@ -18,6 +19,8 @@ struct RequestControls {
     var threshold: Float?
     var ttl: Double?
     var namespace: String?
+    /// A verdict on an earlier request's hit: its request id, and whether the answer was right.
+    var feedback: (requestID: String, correct: Bool)?
 
     init(_ headers: HTTPFields) throws(OpenAIError) {
         for value in headers[values: .cacheControl] {
@@ -53,6 +56,14 @@ struct RequestControls {
                                       param: "x-deja-ttl", code: "invalid_header")
             }
             ttl = t
+        }
+        if let raw = headers[.xDejaFeedback] {
+            let parts = raw.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, ["right", "wrong"].contains(parts[1].lowercased()) else {
+                throw .invalidRequest("x-deja-feedback must be <request id>=right or <request id>=wrong, got '\(raw)'",
+                                      param: "x-deja-feedback", code: "invalid_header")
+            }
+            feedback = (parts[0], parts[1].lowercased() == "right")
         }
         if let raw = headers[.xDejaNamespace] {
             if let problem = CacheKeys.partitionProblem(raw) {

@@ -11,6 +11,8 @@ import SemanticCache
 struct CacheAPIRoutes: Sendable {
     let cache: SemanticCache
     let metrics: GatewayMetrics
+    /// Hits served lately, for feedback that names its request.
+    let recentHits: RecentHits
     /// `server.max_body_bytes`.
     let maxBodyBytes: Int
     let adminKey: AdminKeyMiddleware
@@ -26,6 +28,7 @@ struct CacheAPIRoutes: Sendable {
         routes.delete("entries/{key}") { _, context in try await deleteEntry(context) }
         routes.delete("") { request, _ in try await purge(request) }
         routes.get("stats") { request, _ in try stats(request) }
+        routes.post("feedback") { request, context in try await feedback(request, context) }
         return routes
     }
 

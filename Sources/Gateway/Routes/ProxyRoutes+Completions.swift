@@ -20,6 +20,8 @@ extension ProxyRoutes {
         var stream: Bool
         var includeUsage: Bool
         var cacheRequest: CacheRequest
+        /// `live`, or `shadow` (look up, but forward): the route's own mode, else `cache.mode`.
+        var mode: CacheMode
         /// Whether the answer may be stored: the route caches, the client allows it, and the
         /// request is one whose answer can be served again.
         var cacheable: Bool
@@ -31,8 +33,9 @@ extension ProxyRoutes {
     enum CacheOutcome {
         /// Answered from the cache (or by an identical request in flight).
         case served(Response)
-        /// Not answered: forward, and store the answer with what the lookup worked out.
-        case forward(prepared: PreparedRequest, flight: MissFlights.Ticket?)
+        /// Not answered: forward, and store the answer with what the lookup worked out (compared
+        /// first with a cached one, for a verification or in shadow mode).
+        case forward(prepared: PreparedRequest, flight: MissFlights.Ticket?, check: AnswerCheck?)
         /// The cache was skipped or failed: forward; store (when cacheable) from scratch.
         case bypassed
     }
@@ -70,6 +73,7 @@ extension ProxyRoutes {
         let tenant = destination.provider.tenant(authorization: request.headers[.authorization])
         let cacheRequest = api.cacheRequest(body, tenant: tenant, partition: controls.namespace)
         context.facts.set(prompt: cacheRequest.prompt)
+        if let feedback = controls.feedback { applyFeedback(feedback, tenant: tenant, context: context) }
         let choices = body["n"]?.intValue ?? 1
         let cacheable = destination.route.cache && !controls.noStore
             && (choices <= 1 || configuration.server.cacheMultipleChoices)
@@ -79,7 +83,8 @@ extension ProxyRoutes {
             api: api, body: body, model: model, destination: destination, controls: controls,
             stream: body["stream"]?.boolValue == true,
             includeUsage: body["stream_options"]?["include_usage"]?.boolValue == true,
-            cacheRequest: cacheRequest, cacheable: cacheable, clientHeaders: request.headers)
+            cacheRequest: cacheRequest, mode: destination.route.mode ?? configuration.cache.mode, cacheable: cacheable,
+            clientHeaders: request.headers)
     }
 
     /// Looks the request up: a hit is replayed; an identical request in flight is waited for;
@@ -94,11 +99,25 @@ extension ProxyRoutes {
         }
         do {
             let prepared = cache.prepare(completion.cacheRequest)
-            let options = LookupOptions(threshold: completion.controls.threshold, maxAge: completion.controls.maxAge)
+            let options = LookupOptions(
+                threshold: completion.controls.threshold, maxAge: completion.controls.maxAge, verification: completion.mode == .live)
             let result = try await cache.lookup(prepared, options: options)
             lookupFailures.succeeded(logger)
+            if completion.mode == .shadow {
+                return try await shadowed(result, prepared: prepared, completion, context)
+            }
             switch result {
+            case .hit(let hit) where hit.verify:
+                // Chosen for verification: forwarded, and the fresh answer judges the entry.
+                metrics.lookup("verify")
+                context.facts.set(cache: "verify", similarity: hit.similarity, note: "a would-be hit, verified against the provider")
+                return .forward(prepared: prepared, flight: nil, check: .verify(
+                    entry: hit.key, similarity: hit.similarity, probability: hit.probability, cached: hit.response,
+                    asked: asked(prepared, hit)))
             case .hit(let hit):
+                recentHits.record(context.requestID, RecentHits.Hit(
+                    entry: hit.key, similarity: hit.similarity, probability: hit.probability, namespace: hit.namespace.id,
+                    tenant: completion.cacheRequest.tenant, asked: hit.kind == .semantic ? asked(prepared, hit) : nil))
                 return .served(replay(hit, api: completion.api, stream: completion.stream, includeUsage: completion.includeUsage,
                                       context: context))
             case .miss(let miss):
@@ -116,7 +135,7 @@ extension ProxyRoutes {
                 }
                 metrics.observe(miss)
                 context.facts.set(cache: "miss", similarity: miss.bestSimilarity, note: miss.rejection?.description)
-                return .forward(prepared: miss.request, flight: flight)
+                return .forward(prepared: miss.request, flight: flight, check: nil)
             }
         } catch {
             metrics.lookup("error")
@@ -125,6 +144,34 @@ extension ProxyRoutes {
             lookupFailures.failed(error, logger)
             return .bypassed
         }
+    }
+
+    /// Shadow mode: every request goes on to the provider; what the cache would have served (the
+    /// hit, else the best candidate) is kept for the comparison once the answer is in.
+    func shadowed(
+        _ result: LookupResult, prepared: PreparedRequest, _ completion: Completion, _ context: GatewayContext
+    ) async throws -> CacheOutcome {
+        let threshold = cache.threshold(completion.cacheRequest, in: prepared.namespace, options: LookupOptions())
+        var record = ShadowLog.Record(
+            kind: "none", model: completion.model, similarity: nil, probability: nil, threshold: threshold, agree: nil,
+            answerSimilarity: nil, at: Date().timeIntervalSince1970)
+        var cached: Data?
+        var request = prepared
+        switch result {
+        case .hit(let hit):
+            (record.kind, record.similarity, record.probability) = (hit.kind == .exact ? "exact" : "semantic", hit.similarity, hit.probability)
+            cached = hit.response
+            metrics.lookup(hit.kind == .exact ? "hit" : "semantic_hit")
+        case .miss(let miss):
+            request = miss.request
+            metrics.observe(miss)
+            if let key = miss.bestKey {
+                (record.kind, record.similarity, record.probability) = ("candidate", miss.bestSimilarity, miss.bestProbability)
+                cached = try await cache.entry(key: key)?.response
+            }
+        }
+        context.facts.set(cache: "shadow", similarity: record.similarity, note: "shadow mode: would have been \(record.kind)")
+        return .forward(prepared: request, flight: nil, check: .shadow(record, cached: cached))
     }
 
     /// A request identical to one in flight: waits for that one to land (at most the provider's
@@ -145,13 +192,20 @@ extension ProxyRoutes {
     func storeAfterwards(_ completion: Completion, _ outcome: CacheOutcome, _ context: GatewayContext) -> StoreAfterwards {
         var prepared: PreparedRequest?
         var flight: MissFlights.Ticket?
-        if case .forward(let p, let f) = outcome { (prepared, flight) = (p, f) }
+        var check: AnswerCheck?
+        if case .forward(let p, let f, let c) = outcome { (prepared, flight, check) = (p, f, c) }
+        var header = completion.cacheable ? (completion.controls.noCache ? "bypass" : "miss") : "bypass"
+        switch check {
+        case .verify?: header = "verify"
+        case .shadow?: header = "shadow"
+        case nil: break
+        }
         return StoreAfterwards(
             cacheable: completion.cacheable,
             request: prepared ?? cache.prepare(completion.cacheRequest),
             model: completion.model, ttl: completion.controls.ttl,
             estimatedPromptTokens: ProxyAPI.estimatedPromptTokens(completion.body), requestID: context.requestID,
-            flight: flight, cacheHeader: completion.cacheable ? (completion.controls.noCache ? "bypass" : "miss") : "bypass")
+            flight: flight, cacheHeader: header, check: check)
     }
 
     /// A plain (not streamed) answer: read whole, checked to be an answer of its API, stored if

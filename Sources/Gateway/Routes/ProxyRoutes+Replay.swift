@@ -14,6 +14,7 @@ extension ProxyRoutes {
         context.facts.set(cache: kind, similarity: hit.similarity)
         var headers: HTTPFields = [.xDejaCache: kind, .xDejaEntry: String(hit.key), .age: String(Int(max(0, hit.age)))]
         if hit.kind == .semantic { headers[.xDejaSimilarity] = RequestLogMiddleware.fixed(Double(hit.similarity), places: 4) }
+        if let p = hit.probability { headers[.xDejaProbability] = RequestLogMiddleware.fixed(p, places: 4) }
         guard stream else {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: hit.response)))

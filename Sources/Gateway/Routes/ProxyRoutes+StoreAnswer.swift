@@ -20,6 +20,8 @@ extension ProxyRoutes {
         var flight: MissFlights.Ticket?
         /// `x-deja-cache` on the answer: `miss`, or `bypass` when the lookup was skipped.
         var cacheHeader: String
+        /// A comparison of the answer with a cached one (verification, shadow mode).
+        var check: AnswerCheck? = nil
     }
 
     /// Stores `answer` in the background, after the response went out. An answer without usage
@@ -40,7 +42,12 @@ extension ProxyRoutes {
         }
         let (promptTokens, completionTokens) = OpenAIWire.tokens(answer) ?? (0, 0)
         let data = answer.canonicalData
+        let complete = answer
         background.run { [cache, logger, metrics, storeFailures] in
+            if let check = store.check, !(await self.check(complete, check, namespace: store.request.namespace.id)) {
+                store.flight?.land()
+                return
+            }
             do {
                 try await cache.insert(
                     store.request, response: data, model: store.model, promptTokens: promptTokens,

@@ -26,6 +26,10 @@ struct ProxyRoutes: Sendable {
     let storeFailures = SharedFailureLog(what: "caching answers")
     /// Lookups that failed (an embedder down) and were answered from the provider.
     let lookupFailures = SharedFailureLog(what: "cache lookups")
+    /// Hits served lately, for feedback that names its request.
+    let recentHits: RecentHits
+    /// Shadow mode's verdicts, when any route is in shadow mode.
+    let shadowLog: ShadowLog?
 
     /// OpenAI routes with a JSON body naming a `model` that Deja forwards without caching, so
     /// that an application pointed at Deja keeps every API of its client library: moderations,

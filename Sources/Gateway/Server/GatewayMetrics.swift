@@ -1,6 +1,6 @@
+import DejaSupport
 import CoreMetrics
 import Foundation
-import Synchronization
 import Metrics
 public import Prometheus
 import SemanticCache
@@ -50,7 +50,7 @@ public final class GatewayMetrics: Sendable {
         savedPrompt = CoreMetrics.Counter(label: "deja_saved_tokens_total", dimensions: [("kind", "prompt")], factory: factory)
         savedCompletion = CoreMetrics.Counter(
             label: "deja_saved_tokens_total", dimensions: [("kind", "completion")], factory: factory)
-        lookups = Dictionary(uniqueKeysWithValues: ["hit", "semantic_hit", "miss", "bypass", "error"].map {
+        lookups = Dictionary(uniqueKeysWithValues: ["hit", "semantic_hit", "miss", "bypass", "error", "verify", "shadow"].map {
             ($0, CoreMetrics.Counter(label: "deja_cache_lookups_total", dimensions: [("result", $0)], factory: factory))
         })
         hitSimilarity = CoreMetrics.Recorder(
@@ -152,6 +152,30 @@ public final class GatewayMetrics: Sendable {
     /// at all (empty_query, only_function_words, too_long).
     func guardRejection(_ reason: String) {
         counter("deja_guard_rejections_total", [("reason", reason)]).increment()
+    }
+
+    /// `deja_verifications_total{outcome=agree|disagree}`: would-be hits forwarded anyway
+    /// (`cache.target_error_rate`) and how their fresh answers compared with the cached ones.
+    /// Each is a provider call the cache could have saved: the cost of bounding the error rate.
+    func verification(agree: Bool) {
+        counter("deja_verifications_total", [("outcome", agree ? "agree" : "disagree")]).increment()
+    }
+
+    /// `deja_feedback_total{verdict=right|wrong}`: verdicts clients gave on hits.
+    func feedback(correct: Bool) {
+        counter("deja_feedback_total", [("verdict", correct ? "right" : "wrong")]).increment()
+    }
+
+    /// `deja_entries_retired_total`: entries deleted for being wrong `cache.retire_after` times.
+    func retired() {
+        counter("deja_entries_retired_total").increment()
+    }
+
+    /// `deja_shadow_lookups_total{would=exact|semantic|candidate|none, agree=true|false|unknown}`:
+    /// shadow mode's would-be answers and whether they agreed with the provider's.
+    func shadow(kind: String, agree: Bool?) {
+        counter("deja_shadow_lookups_total", [("would", kind), ("agree", agree.map { $0 ? "true" : "false" } ?? "unknown")])
+            .increment()
     }
 
     /// `deja_upstream_duration_seconds{provider}`.
