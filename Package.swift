@@ -70,6 +70,7 @@ let package = Package(
             dependencies: [
                 "CBLAS",
                 "DejaSupport",
+                "VectorIndex",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

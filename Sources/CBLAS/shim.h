@@ -3,8 +3,8 @@
 //
 // Why the kernels live here: Swift code is compiled for the baseline x86-64 (SSE2), so a Swift
 // dot product cannot use AVX2/FMA without making the whole binary require them. These
-// `static inline` functions carry `target("avx2,fma")` and are chosen at run time by
-// `deja_has_avx2_fma()`, like usearch's `usearch_prefetch_m` and simsimd's dispatch.
+// `static inline` functions carry `target("avx2,fma")` or `target("avx512f,...")` and are chosen
+// at run time by `deja_simd_level()`, like usearch's and simsimd's dispatch.
 // The graph logic stays in Swift; only the inner products are here.
 
 #ifndef DEJA_CBLAS_SHIM_H
@@ -32,11 +32,36 @@ static inline void deja_prefetch_range(const void *p, size_t bytes) {
     for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(c + off, 0, 3);
 }
 
-/// 1 when this CPU can run the AVX2 + FMA kernels, else 0.
-static inline int deja_has_avx2_fma(void) {
+/// The kernel levels, best last: what `deja_simd_level()` answers and every kernel takes as its
+/// `level` argument (a level the CPU lacks must never be passed).
+#define DEJA_SIMD_PORTABLE 0
+#define DEJA_SIMD_AVX2 1
+#define DEJA_SIMD_AVX512 2
+
+/// The best kernel level this CPU runs: AVX-512 needs F, BW, DQ and VL (Skylake-SP, Zen 4 and
+/// later); AVX2 needs FMA too (Haswell, Zen 1 and later).
+static inline int deja_simd_level(void) {
 #if DEJA_X86_64
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return DEJA_SIMD_PORTABLE;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        return DEJA_SIMD_AVX512;
+    return DEJA_SIMD_AVX2;
+#else
+    return DEJA_SIMD_PORTABLE;
+#endif
+}
+
+/// Extensions beyond the kernel level, reported beside it (bit 0 VNNI, 1 BF16, 2 AMX).
+static inline int deja_cpu_extensions(void) {
+#if DEJA_X86_64
+    __builtin_cpu_init();
+    int bits = 0;
+    if (__builtin_cpu_supports("avx512vnni") || __builtin_cpu_supports("avxvnni")) bits |= 1;
+    if (__builtin_cpu_supports("avx512bf16")) bits |= 2;
+    if (__builtin_cpu_supports("amx-tile")) bits |= 4;
+    return bits;
 #else
     return 0;
 #endif
@@ -93,6 +118,37 @@ static inline void deja_dot_rows_avx2(const float *q, const float *base, size_t 
         out[r] = deja_dot_avx2(q, base + (size_t)rows[r] * dim, dim);
     }
 }
+
+/// The AVX-512 inner product: four 16-float accumulators, the tail under a mask (no scalar loop).
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+static inline float deja_dot_avx512(const float *a, const float *b, size_t n) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+        acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), acc2);
+        acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), acc3);
+    }
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    }
+    if (i < n) {
+        __mmask16 live = (__mmask16)((1u << (n - i)) - 1u);
+        acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(live, a + i), _mm512_maskz_loadu_ps(live, b + i), acc1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+static inline void deja_dot_rows_avx512(const float *q, const float *base, size_t dim,
+                                        const uint32_t *rows, size_t count, float *out) {
+    for (size_t r = 0; r < count; r++) {
+        if (r + 1 < count) __builtin_prefetch(base + (size_t)rows[r + 1] * dim, 0, 3);
+        out[r] = deja_dot_avx512(q, base + (size_t)rows[r] * dim, dim);
+    }
+}
 #endif
 
 static inline void deja_dot_rows_portable(const float *q, const float *base, size_t dim,
@@ -104,20 +160,22 @@ static inline void deja_dot_rows_portable(const float *q, const float *base, siz
     }
 }
 
-/// Inner product of two `n`-float vectors. `avx2` must be the value of `deja_has_avx2_fma()`.
-static inline float deja_dot(int avx2, const float *a, const float *b, size_t n) {
+/// Inner product of two `n`-float vectors with the kernel of `level` (at most `deja_simd_level()`).
+static inline float deja_dot(int level, const float *a, const float *b, size_t n) {
 #if DEJA_X86_64
-    if (avx2) return deja_dot_avx2(a, b, n);
+    if (level >= DEJA_SIMD_AVX512) return deja_dot_avx512(a, b, n);
+    if (level == DEJA_SIMD_AVX2) return deja_dot_avx2(a, b, n);
 #endif
     return deja_dot_portable(a, b, n);
 }
 
 /// `out[r] = <q, base[rows[r]]>` for each of `count` row numbers of the row-major matrix `base`
 /// (`dim` floats per row), prefetching the next row while the current one is multiplied.
-static inline void deja_dot_rows(int avx2, const float *q, const float *base, size_t dim,
+static inline void deja_dot_rows(int level, const float *q, const float *base, size_t dim,
                                  const uint32_t *rows, size_t count, float *out) {
 #if DEJA_X86_64
-    if (avx2) { deja_dot_rows_avx2(q, base, dim, rows, count, out); return; }
+    if (level >= DEJA_SIMD_AVX512) { deja_dot_rows_avx512(q, base, dim, rows, count, out); return; }
+    if (level == DEJA_SIMD_AVX2) { deja_dot_rows_avx2(q, base, dim, rows, count, out); return; }
 #endif
     deja_dot_rows_portable(q, base, dim, rows, count, out);
 }
@@ -264,7 +322,8 @@ static inline void deja_add_layer_norm_avx2(float *h, const float *d, const floa
 }
 #endif
 
-/// x[r][c] = gelu(x[r][c] + bias[c]), exact GELU. `avx2` as for `deja_dot`.
+/// x[r][c] = gelu(x[r][c] + bias[c]), exact GELU. `avx2`: a level as for `deja_dot` (AVX2 or
+/// better takes the AVX2 path).
 static inline void deja_bias_gelu(int avx2, float *x, size_t rows, size_t cols, const float *bias) {
 #if DEJA_X86_64
     if (avx2) { deja_bias_gelu_avx2(x, rows, cols, bias); return; }
@@ -383,41 +442,144 @@ static inline void deja_kernel_6x16(const float *const x[6], size_t k, const flo
           "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
 
+
+/// out[8][32] = the eight rows of x (k floats each, `ldx` floats apart) · the two adjacent
+/// 16-wide panels `pa` and `pb` ([k][16] each). AVX-512: 16 accumulators of 16 floats, one
+/// broadcast per row per step, so each step does 16 fused multiply-adds of 16 lanes against
+/// the 6 × 16 kernel's 12 of 8.
+static inline void deja_kernel_8x32_avx512(const float *x, size_t ldx, size_t k, const float *pa, const float *pb,
+                                           float *out) {
+    const float *x0 = x, *x4 = x + 4 * ldx;
+    size_t s = ldx * sizeof(float), s3 = 3 * ldx * sizeof(float);
+    __asm__ volatile(
+        "vpxord %%zmm0, %%zmm0, %%zmm0\n\t"
+        "vpxord %%zmm1, %%zmm1, %%zmm1\n\t"
+        "vpxord %%zmm2, %%zmm2, %%zmm2\n\t"
+        "vpxord %%zmm3, %%zmm3, %%zmm3\n\t"
+        "vpxord %%zmm4, %%zmm4, %%zmm4\n\t"
+        "vpxord %%zmm5, %%zmm5, %%zmm5\n\t"
+        "vpxord %%zmm6, %%zmm6, %%zmm6\n\t"
+        "vpxord %%zmm7, %%zmm7, %%zmm7\n\t"
+        "vpxord %%zmm8, %%zmm8, %%zmm8\n\t"
+        "vpxord %%zmm9, %%zmm9, %%zmm9\n\t"
+        "vpxord %%zmm10, %%zmm10, %%zmm10\n\t"
+        "vpxord %%zmm11, %%zmm11, %%zmm11\n\t"
+        "vpxord %%zmm12, %%zmm12, %%zmm12\n\t"
+        "vpxord %%zmm13, %%zmm13, %%zmm13\n\t"
+        "vpxord %%zmm14, %%zmm14, %%zmm14\n\t"
+        "vpxord %%zmm15, %%zmm15, %%zmm15\n\t"
+        "test %[k], %[k]\n\t"
+        "jz 2f\n\t"
+        "1:\n\t"
+        "vmovups (%[pa]), %%zmm16\n\t"
+        "vmovups (%[pb]), %%zmm17\n\t"
+        "vbroadcastss (%[x0]), %%zmm18\n\t"
+        "vfmadd231ps %%zmm16, %%zmm18, %%zmm0\n\t"
+        "vfmadd231ps %%zmm17, %%zmm18, %%zmm1\n\t"
+        "vbroadcastss (%[x0],%[s],1), %%zmm19\n\t"
+        "vfmadd231ps %%zmm16, %%zmm19, %%zmm2\n\t"
+        "vfmadd231ps %%zmm17, %%zmm19, %%zmm3\n\t"
+        "vbroadcastss (%[x0],%[s],2), %%zmm20\n\t"
+        "vfmadd231ps %%zmm16, %%zmm20, %%zmm4\n\t"
+        "vfmadd231ps %%zmm17, %%zmm20, %%zmm5\n\t"
+        "vbroadcastss (%[x0],%[s3],1), %%zmm21\n\t"
+        "vfmadd231ps %%zmm16, %%zmm21, %%zmm6\n\t"
+        "vfmadd231ps %%zmm17, %%zmm21, %%zmm7\n\t"
+        "vbroadcastss (%[x4]), %%zmm18\n\t"
+        "vfmadd231ps %%zmm16, %%zmm18, %%zmm8\n\t"
+        "vfmadd231ps %%zmm17, %%zmm18, %%zmm9\n\t"
+        "vbroadcastss (%[x4],%[s],1), %%zmm19\n\t"
+        "vfmadd231ps %%zmm16, %%zmm19, %%zmm10\n\t"
+        "vfmadd231ps %%zmm17, %%zmm19, %%zmm11\n\t"
+        "vbroadcastss (%[x4],%[s],2), %%zmm20\n\t"
+        "vfmadd231ps %%zmm16, %%zmm20, %%zmm12\n\t"
+        "vfmadd231ps %%zmm17, %%zmm20, %%zmm13\n\t"
+        "vbroadcastss (%[x4],%[s3],1), %%zmm21\n\t"
+        "vfmadd231ps %%zmm16, %%zmm21, %%zmm14\n\t"
+        "vfmadd231ps %%zmm17, %%zmm21, %%zmm15\n\t"
+        "add $64, %[pa]\n\t"
+        "add $64, %[pb]\n\t"
+        "add $4, %[x0]\n\t"
+        "add $4, %[x4]\n\t"
+        "dec %[k]\n\t"
+        "jnz 1b\n\t"
+        "2:\n\t"
+        "vmovups %%zmm0, 0(%[out])\n\t"
+        "vmovups %%zmm1, 64(%[out])\n\t"
+        "vmovups %%zmm2, 128(%[out])\n\t"
+        "vmovups %%zmm3, 192(%[out])\n\t"
+        "vmovups %%zmm4, 256(%[out])\n\t"
+        "vmovups %%zmm5, 320(%[out])\n\t"
+        "vmovups %%zmm6, 384(%[out])\n\t"
+        "vmovups %%zmm7, 448(%[out])\n\t"
+        "vmovups %%zmm8, 512(%[out])\n\t"
+        "vmovups %%zmm9, 576(%[out])\n\t"
+        "vmovups %%zmm10, 640(%[out])\n\t"
+        "vmovups %%zmm11, 704(%[out])\n\t"
+        "vmovups %%zmm12, 768(%[out])\n\t"
+        "vmovups %%zmm13, 832(%[out])\n\t"
+        "vmovups %%zmm14, 896(%[out])\n\t"
+        "vmovups %%zmm15, 960(%[out])\n\t"
+        "vzeroupper\n\t"
+        : [pa] "+r"(pa), [pb] "+r"(pb), [x0] "+r"(x0), [x4] "+r"(x4), [k] "+r"(k)
+        : [s] "r"(s), [s3] "r"(s3), [out] "r"(out)
+        : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+          "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21");
+}
+
 #endif
 
 /// Columns `[j0, j1)` (multiples of 16) of `y[rows][n] = x[rows][k] · W`, W packed by
 /// `deja_pack_panels`: the share of one thread when several split a product by columns.
-/// Returns 0, having done nothing, when it cannot (no AVX2/FMA, not x86-64, k over 4096, n not
-/// a multiple of 16): the caller then uses `cblas_sgemm`.
-static inline int deja_gemm_packed_columns(int avx2, const float *x, size_t rows, size_t k, const float *panels,
+/// `level` picks the kernels: with AVX-512, full eight-row tiles of column pairs go to the 8 × 32
+/// kernel and the rest to the 6 × 16 one. Returns 0, having done nothing, when it cannot (level
+/// below AVX2, not x86-64, k over 4096, n not a multiple of 16): the caller then uses
+/// `cblas_sgemm`.
+static inline int deja_gemm_packed_columns(int level, const float *x, size_t rows, size_t k, const float *panels,
                                            size_t n, size_t j0, size_t j1, float *y) {
 #if DEJA_X86_64
     static const float zeros[4096];
-    if (!avx2 || k > 4096 || n % 16 != 0 || j0 % 16 != 0 || j1 > n) return 0;
-    float tile[96];
-    for (size_t j = j0; j < j1; j += 16) {
-        const float *panel = panels + j * k;
-        for (size_t r = 0; r < rows; r += 6) {
+    if (level < DEJA_SIMD_AVX2 || k > 4096 || n % 16 != 0 || j0 % 16 != 0 || j1 > n) return 0;
+    float tile[256];
+    size_t j = j0;
+    size_t done = 0;  // rows the AVX-512 kernel covered in the columns it covered
+    if (level >= DEJA_SIMD_AVX512 && rows >= 8) {
+        // Pairs of panels, eight rows at a time; what is left (the last rows, an odd panel)
+        // goes to the AVX2 kernel below.
+        done = rows - rows % 8;
+        for (; j + 32 <= j1; j += 32) {
+            const float *pa = panels + j * k, *pb = panels + (j + 16) * k;
+            for (size_t r = 0; r < done; r += 8) {
+                deja_kernel_8x32_avx512(x + r * k, k, k, pa, pb, tile);
+                for (size_t t = 0; t < 8; t++) memcpy(y + (r + t) * n + j, tile + t * 32, 32 * sizeof(float));
+            }
+        }
+    }
+    // The AVX2 kernel: every column left, and the rows the AVX-512 kernel left in its columns.
+    for (size_t c = j0; c < j1; c += 16) {
+        size_t first = c < j ? done : 0;
+        const float *panel = panels + c * k;
+        for (size_t r = first; r < rows; r += 6) {
             // A last tile of fewer than six rows multiplies rows of zeros in their place.
             size_t live = rows - r < 6 ? rows - r : 6;
             const float *xr[6];
             for (size_t t = 0; t < 6; t++) xr[t] = t < live ? x + (r + t) * k : zeros;
             deja_kernel_6x16(xr, k, panel, tile);
-            for (size_t t = 0; t < live; t++) memcpy(y + (r + t) * n + j, tile + t * 16, 16 * sizeof(float));
+            for (size_t t = 0; t < live; t++) memcpy(y + (r + t) * n + c, tile + t * 16, 16 * sizeof(float));
         }
     }
     return 1;
 #else
-    (void)avx2; (void)x; (void)rows; (void)k; (void)panels; (void)n; (void)j0; (void)j1; (void)y;
+    (void)level; (void)x; (void)rows; (void)k; (void)panels; (void)n; (void)j0; (void)j1; (void)y;
     return 0;
 #endif
 }
 
 /// `y[rows][n] = x[rows][k] · W` with W packed by `deja_pack_panels`, on this thread; 0 when it
 /// cannot (see `deja_gemm_packed_columns`).
-static inline int deja_gemm_packed(int avx2, const float *x, size_t rows, size_t k, const float *panels, size_t n,
+static inline int deja_gemm_packed(int level, const float *x, size_t rows, size_t k, const float *panels, size_t n,
                                    float *y) {
-    return deja_gemm_packed_columns(avx2, x, rows, k, panels, n, 0, n, y);
+    return deja_gemm_packed_columns(level, x, rows, k, panels, n, 0, n, y);
 }
 
 #include "team.h"

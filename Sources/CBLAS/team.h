@@ -32,7 +32,7 @@ typedef struct deja_seat {
     pthread_mutex_t mutex;
     pthread_cond_t wake;
     // The share: columns [j0, j1) of y = x · W. Written before `state` becomes POSTED.
-    int avx2;
+    int level;
     const float *x;
     size_t rows, k, n, j0, j1;
     const float *panels;
@@ -97,7 +97,7 @@ static inline void deja_seat_post(deja_seat *s, int state) {
 static void *deja_seat_main(void *arg) {
     deja_seat *s = (deja_seat *)arg;
     while (deja_seat_await(s) == DEJA_SEAT_POSTED) {
-        deja_gemm_packed_columns(s->avx2, s->x, s->rows, s->k, s->panels, s->n, s->j0, s->j1, s->y);
+        deja_gemm_packed_columns(s->level, s->x, s->rows, s->k, s->panels, s->n, s->j0, s->j1, s->y);
         atomic_store_explicit(&s->state, DEJA_SEAT_DONE, memory_order_release);
     }
     return NULL;
@@ -154,16 +154,16 @@ static inline void deja_team_stop(deja_team *team) {
 /// `y[rows][n] = x[rows][k] · W` (W packed by `deja_pack_panels`) split by columns into `ways`
 /// shares: this thread's and up to `ways - 1` helpers'. Returns 0, having done nothing, when
 /// the packed product cannot run (see `deja_gemm_packed_columns`).
-static inline int deja_team_gemm_packed(deja_team *team, int ways, int avx2, const float *x, size_t rows, size_t k,
+static inline int deja_team_gemm_packed(deja_team *team, int ways, int level, const float *x, size_t rows, size_t k,
                                         const float *panels, size_t n, float *y) {
-    if (!avx2 || k > 4096 || n % 16 != 0) return 0;
+    if (!level || k > 4096 || n % 16 != 0) return 0;
     size_t blocks = n / 16;
-    if (!team || ways < 2) return deja_gemm_packed(avx2, x, rows, k, panels, n, y);
+    if (!team || ways < 2) return deja_gemm_packed(level, x, rows, k, panels, n, y);
     if (ways > team->helpers + 1) ways = team->helpers + 1;
     if ((size_t)ways > blocks) ways = (int)blocks;
     for (int w = 1; w < ways; w++) {
         deja_seat *s = &team->seats[w - 1];
-        s->avx2 = avx2;
+        s->level = level;
         s->x = x;
         s->rows = rows;
         s->k = k;
@@ -174,7 +174,7 @@ static inline int deja_team_gemm_packed(deja_team *team, int ways, int avx2, con
         s->y = y;
         deja_seat_post(s, DEJA_SEAT_POSTED);
     }
-    int done = deja_gemm_packed_columns(avx2, x, rows, k, panels, n, 0, blocks / (size_t)ways * 16, y);
+    int done = deja_gemm_packed_columns(level, x, rows, k, panels, n, 0, blocks / (size_t)ways * 16, y);
     for (int w = 1; w < ways; w++) {
         deja_seat *s = &team->seats[w - 1];
         for (unsigned spins = 1; atomic_load_explicit(&s->state, memory_order_acquire) != DEJA_SEAT_DONE; spins++) {

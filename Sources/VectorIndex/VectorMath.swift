@@ -3,20 +3,24 @@ internal import CBLAS
 /// The distance kernels of the index.
 ///
 /// Cosine similarity is the inner product of L2-normalised vectors, so every vector is
-/// normalised once (on insert and on query) and the kernels only multiply. The AVX2/FMA kernel
-/// is chosen once, at run time, by ``usesAVX2``.
+/// normalised once (on insert and on query) and the kernels only multiply. The kernel (AVX-512,
+/// AVX2+FMA or portable) is chosen once, at run time: ``SIMDLevel/active``.
 public enum VectorMath {
-    /// Whether the AVX2 + FMA inner-product kernel runs on this CPU (else a portable one does).
-    public static let usesAVX2: Bool = deja_has_avx2_fma() != 0
-
     /// The C kernels take the dispatch decision as an argument, so a hot loop reads the global once.
-    static let kernel: Int32 = deja_has_avx2_fma()
+    static let kernel: Int32 = SIMDLevel.active.rawValue
 
     /// The inner product of two vectors of `count` floats.
     ///
     /// - Complexity: O(`count`).
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         deja_dot(kernel, a, b, count)
+    }
+
+    /// The inner product with the kernel of `level` (at most ``SIMDLevel/supported``): what the
+    /// tests use to check each path against the portable one on every machine.
+    public static func dot(_ a: [Float], _ b: [Float], level: SIMDLevel) -> Float {
+        precondition(a.count == b.count && level <= .supported, "dot: lengths differ or level \(level) not runnable")
+        return deja_dot(level.rawValue, a, b, a.count)
     }
 
     /// The inner product of two equally long arrays.
@@ -77,9 +81,10 @@ public enum VectorMath {
         dimension: Int,
         rows: UnsafePointer<UInt32>,
         count: Int,
-        into out: UnsafeMutablePointer<Float>
+        into out: UnsafeMutablePointer<Float>,
+        level: Int32 = kernel
     ) {
-        deja_dot_rows(kernel, query, base, dimension, rows, count, out)
+        deja_dot_rows(level, query, base, dimension, rows, count, out)
     }
 
     /// Sets how many threads OpenBLAS uses for matrix products (`FlatIndex` batches, bulk builds).

@@ -10,6 +10,12 @@ struct Deja: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Serve.self, MockUpstreamCommand.self, Config.self, Tune.self, Cache.self, Bench.self]
     )
+
+    /// Checks OpenBLAS's kernels (which may re-execute the process) before parsing the command.
+    static func main() async {
+        BLASCoreCheck.run()
+        await main(nil)
+    }
 }
 
 extension Deja {

@@ -102,7 +102,7 @@ struct MiniLMEmbedderTests {
         let xs = stride(from: -8.0, through: 8.0, by: 0.001).map { Float($0) }
         var values = xs
         let zero = [Float](repeating: 0, count: xs.count)
-        for avx2 in [Int32(0), deja_has_avx2_fma()] {
+        for avx2 in Int32(0)...deja_simd_level() {
             values = xs
             values.withUnsafeMutableBufferPointer { deja_bias_gelu(avx2, $0.baseAddress, 1, xs.count, zero) }
             var worst = 0.0
@@ -123,7 +123,7 @@ struct MiniLMEmbedderTests {
         let bias = (0..<cols).map { _ in Float.random(in: 0..<0.2, using: &generator) }
         let gamma = (0..<cols).map { _ in Float.random(in: 0.5..<1.5, using: &generator) }
         let beta = (0..<cols).map { _ in Float.random(in: -0.5..<0.5, using: &generator) }
-        for avx2 in [Int32(0), deja_has_avx2_fma()] {
+        for avx2 in Int32(0)...deja_simd_level() {
             var h = h0
             h.withUnsafeMutableBufferPointer { deja_add_layer_norm(avx2, $0.baseAddress, d, bias, gamma, beta, rows, cols, 1e-12) }
             var worst = 0.0
@@ -140,15 +140,17 @@ struct MiniLMEmbedderTests {
         }
     }
 
-    @Test("the packed matrix product agrees with a double-precision product for every row count and shape")
-    func packedProduct() throws {
-        let avx2 = deja_has_avx2_fma()
+    @Test("the packed matrix product of each kernel level agrees with a double-precision product for every row count and shape",
+          arguments: SIMDLevel.runnable)
+    func packedProduct(level: SIMDLevel) throws {
+        let avx2 = level.rawValue
         var generator = SplitMix64(seed: 11)
-        for (k, n) in [(384, 1152), (1536, 384), (7, 16), (384, 32)] {
+        // Row counts around the 6-row (AVX2) and 8-row (AVX-512) tiles; n = 48 has an odd panel.
+        for (k, n) in [(384, 1152), (1536, 384), (7, 16), (384, 32), (33, 48)] {
             let w = (0..<(k * n)).map { _ in Float.random(in: -0.5..<0.5, using: &generator) }
             var panels = [Float](repeating: .nan, count: k * n)
             panels.withUnsafeMutableBufferPointer { deja_pack_panels(w, k, n, $0.baseAddress) }
-            for rows in [1, 5, 6, 7, 18, 23] {
+            for rows in [1, 5, 6, 7, 8, 9, 16, 18, 23] {
                 let x = (0..<(rows * k)).map { _ in Float.random(in: -1..<1, using: &generator) }
                 var y = [Float](repeating: .nan, count: rows * n)
                 let done = y.withUnsafeMutableBufferPointer { deja_gemm_packed(avx2, x, rows, k, panels, n, $0.baseAddress) }
@@ -165,7 +167,7 @@ struct MiniLMEmbedderTests {
                         worst = max(worst, abs(Double(y[r * n + c]) - exact))
                     }
                 }
-                #expect(worst < 1e-4, "k=\(k) n=\(n) rows=\(rows): worst error \(worst)")
+                #expect(worst < 1e-4, "\(level) k=\(k) n=\(n) rows=\(rows): worst error \(worst)")
             }
         }
         // Shapes it does not take are left to cblas_sgemm.

@@ -1,4 +1,5 @@
 import CBLAS
+import VectorIndex
 
 /// Every tensor of a BERT encoder, checked by name, dtype and shape against ``BertShape``.
 ///
@@ -99,7 +100,7 @@ final class BertWeights: @unchecked Sendable {
             throw .modelFile(path: file.path, reason: "has more layers than num_hidden_layers = \(shape.layers) in config.json")
         }
         var panels: UnsafeMutableBufferPointer<Float>?
-        if deja_has_avx2_fma() != 0 {
+        if SIMDLevel.active >= .avx2 {
             let raw = UnsafeMutableRawPointer.allocate(byteCount: projections.count * MemoryLayout<Float>.stride, alignment: 64)
             let packed = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Float.self, capacity: projections.count),
                                                     count: projections.count)

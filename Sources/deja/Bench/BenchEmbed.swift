@@ -4,6 +4,7 @@ import AsyncHTTPClient
 import Embedding
 import Foundation
 import Gateway
+import VectorIndex
 
 extension Deja {
     /// `deja bench embed`: prompts per second of an embedder.
@@ -51,6 +52,7 @@ extension Deja {
         }
 
         struct Report: Codable {
+            var machine: MachineProfile
             var embedder: String
             var prompts: Int
             var meanWords: Double
@@ -124,13 +126,14 @@ extension Deja {
                 }
             }
             let words = Double(lines.map { $0.split(separator: " ").count }.reduce(0, +)) / Double(lines.count)
-            let report = Report(embedder: identity, prompts: lines.count, meanWords: words, meanTokens: meanTokens, rows: rows)
+            let report = Report(machine: .current, embedder: identity, prompts: lines.count, meanWords: words, meanTokens: meanTokens, rows: rows)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(report), as: UTF8.self))
                 return
             }
+            print(report.machine)
             print("embedder: \(report.embedder)")
             var summary = String(format: "prompts: %d from %@, %.1f words", lines.count, prompts, words)
             if let meanTokens { summary += String(format: " and %.1f tokens", meanTokens) }

@@ -73,7 +73,7 @@ extension Deja {
             let report = IndexReport(
                 dataset: dataset.name, count: dataset.baseCount, dimension: dataset.dimension,
                 queries: dataset.queryCount, k: k, m: m, efConstruction: efConstruction,
-                avx2: VectorMath.usesAVX2, build: build, exact: exact, sweep: points)
+                machine: .current, build: build, exact: exact, sweep: points)
             print(json ? report.json : report.table)
         }
     }
@@ -88,7 +88,7 @@ struct IndexReport: Codable {
     var k: Int
     var m: Int
     var efConstruction: Int
-    var avx2: Bool
+    var machine: MachineProfile
     var build: IndexBenchmark.Build
     var exact: IndexBenchmark.Exact
     var sweep: [IndexBenchmark.Point]
@@ -102,8 +102,8 @@ struct IndexReport: Codable {
     var table: String {
         let mb = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1_048_576) }
         var out = """
-            data: \(dataset): \(count) × \(dimension), \(queries) queries, k=\(k); M=\(m), efConstruction=\(efConstruction); \
-            kernel: \(avx2 ? "AVX2+FMA" : "portable")
+            \(machine)
+            data: \(dataset): \(count) × \(dimension), \(queries) queries, k=\(k); M=\(m), efConstruction=\(efConstruction)
             build: \(String(format: "%.2f", build.seconds)) s on \(build.threads) thread(s); \
             index memory \(mb(build.stats.memoryBytes)) = \(String(format: "%.3f", build.memoryRatio)) × (vectors \
             \(mb(build.stats.vectorBytes)) + links \(mb(build.stats.linkBytes))); RSS +\(mb(build.rssDeltaBytes)); \

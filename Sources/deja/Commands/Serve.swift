@@ -8,6 +8,7 @@ import Gateway
 import Hummingbird
 import Logging
 import SemanticCache
+import VectorIndex
 
 extension Deja {
     /// `deja serve`: the gateway.
@@ -52,6 +53,8 @@ extension Deja {
                 let host = configuration.server.host
                 let scheme = configuration.server.tls.isEnabled ? "https" : "http"
                 let app = try gateway.application { port in
+                    // The machine every figure of this server depends on (see docs/operations.md).
+                    logger.info("\(MachineProfile.current)")
                     logger.notice("deja listening on \(scheme)://\(host):\(port) with \(cache.size.entries) cached entries")
                     for warning in gateway.startupWarnings { logger.warning("\(warning)") }
                 }
