@@ -2,6 +2,7 @@
 # The gateway measurements of docs/benchmarks.md, in a row: four rounds of
 #   miss overhead at 1 connection (against the mock called directly),
 #   hits only at 64 connections, the mock alone under the same load (the same-run reference),
+#   each with the server's CPU time per request,
 #   90 % hits at 64 connections,
 # then misses only to a mock that takes 500 ms. Each case starts Deja on an empty cache.
 #
@@ -30,13 +31,14 @@ start_deja() {  # start_deja [ENV=VALUE ...]: Deja on :8080, empty cache
 row() { grep -E "$1" | tr -s ' ' | tr '\n' ' '; echo; }
 
 $B mock-upstream --port 8081 > .run/bench-mock.log 2>&1 &
-pids+=($!)
+mock=$!
+pids+=("$mock")
 for r in $(seq "$ROUNDS"); do
     start_deja
     echo "miss    $($B bench gateway --concurrency 1 --hit-ratio 0 --duration 8 --direct http://127.0.0.1:8081/v1 | row '^miss|adds')"
     start_deja
-    echo "hits    $($B bench gateway --concurrency 64 --hit-ratio 1 --duration 10 | row '^(hit|semantic)')"
-    echo "mock    $($B bench gateway --url http://127.0.0.1:8081 --concurrency 64 --hit-ratio 1 --duration 10 --warm 1 | row '^all')"
+    echo "hits    $($B bench gateway --concurrency 64 --hit-ratio 1 --duration 10 --server-pid "$deja" | row '^(hit|semantic)|CPU')"
+    echo "mock    $($B bench gateway --url http://127.0.0.1:8081 --concurrency 64 --hit-ratio 1 --duration 10 --warm 1 --server-pid "$mock" | row '^all|CPU')"
     start_deja
     echo "mixed   $($B bench gateway --concurrency 64 --hit-ratio 0.9 --duration 10 | row '^(all|hit|miss)')"
 done

@@ -40,6 +40,8 @@ extension Deja {
         @Option(name: .customLong("header"), help: "An extra request header, 'name: value' (repeatable).")
         var headers: [String] = []
         @Flag(help: "Ask for streams (\"stream\": true) and report the time to the first event too.") var stream = false
+        @Option(help: "The gateway's process id: reports its CPU time per request (from /proc) during the load.")
+        var serverPid: Int32?
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
@@ -74,6 +76,8 @@ extension Deja {
         }
 
         struct Report: Codable {
+            /// The machine the load ran on (the gateway's too, when it runs on the same host).
+            var machine: MachineProfile
             var url: String
             var stream: Bool
             var concurrency: Int
@@ -86,6 +90,8 @@ extension Deja {
             var direct: Latency?
             var addedMissLatencyP50Milliseconds: Double?
             var addedMissFirstByteP50Milliseconds: Double?
+            /// The server's CPU time (user + system) during the load divided by its requests.
+            var serverCPUMicrosecondsPerRequest: Double?
         }
 
         /// What one run sends: the prompts that repeat (warmed first) and those that miss, as
@@ -119,7 +125,12 @@ extension Deja {
             }
             let tls = try target.scheme == "https" ? Self.tlsContext(trusting: cacert) : nil
             try warmUp(workload, host: host, port: port, tls: tls)
+            let cpuBefore = serverPid.flatMap(ProcessStats.cpuSeconds(pid:))
+            if let serverPid, cpuBefore == nil { throw CommandFailure("--server-pid \(serverPid): no such process") }
             var report = try measure(workload, host: host, port: port, tls: tls)
+            if let serverPid, let cpuBefore, let cpuAfter = ProcessStats.cpuSeconds(pid: serverPid), report.all.requests > 0 {
+                report.serverCPUMicrosecondsPerRequest = (cpuAfter - cpuBefore) * 1e6 / Double(report.all.requests)
+            }
             if let direct, let d = URL(string: direct), let dHost = d.host, let dPort = d.port {
                 try measureDirect(workload, host: dHost, port: dPort, path: d.path, into: &report)
             }
@@ -190,7 +201,7 @@ extension Deja {
             }
             let hits = samples.filter { $0.cache == "hit" || $0.cache == "semantic-hit" }.count
             return Report(
-                url: url, stream: stream, concurrency: concurrency, seconds: seconds, requestsPerSecond: Double(samples.count) / seconds,
+                machine: .current, url: url, stream: stream, concurrency: concurrency, seconds: seconds, requestsPerSecond: Double(samples.count) / seconds,
                 errors: errors, hitRate: samples.isEmpty ? 0 : Double(hits) / Double(samples.count),
                 all: Self.latency(samples), byCache: byCache)
         }
@@ -219,7 +230,8 @@ extension Deja {
         }
 
         static func table(_ r: Report) -> String {
-            var out = String(
+            var out = "\(r.machine)\n"
+            out += String(
                 format: "%@: %d connections, %.1f s: %.0f requests/s, hit rate %.3f, %d errors\n",
                 r.url, r.concurrency, r.seconds, r.requestsPerSecond, r.hitRate, r.errors)
             out += "              requests   req/s    p50 ms   p90 ms   p99 ms   first byte p50 ms\n"
@@ -233,6 +245,9 @@ extension Deja {
             if let d = r.direct {
                 out += String(format: "direct upstream misses: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, first byte p50 %.3f ms (%d requests)\n",
                               d.p50Milliseconds, d.p90Milliseconds, d.p99Milliseconds, d.firstByteP50Milliseconds, d.requests)
+            }
+            if let cpu = r.serverCPUMicrosecondsPerRequest {
+                out += String(format: "server CPU per request: %.1f µs\n", cpu)
             }
             if let added = r.addedMissLatencyP50Milliseconds {
                 out += String(format: "latency Deja adds to a miss (p50): %.3f ms\n", added)
