@@ -4,6 +4,7 @@
 #   hits only at 64 connections, the mock alone under the same load (the same-run reference),
 #   each with the server's CPU time per request,
 #   90 % hits at 64 connections,
+# then semantic hits in a cache of 100,000 entries beside the mock again,
 # then misses only to a mock that takes 500 ms. Each case starts Deja on an empty cache.
 #
 #   swift build -c release && Benchmarks/gateway.sh [ROUNDS]
@@ -42,6 +43,11 @@ for r in $(seq "$ROUNDS"); do
     start_deja
     echo "mixed   $($B bench gateway --concurrency 64 --hit-ratio 0.9 --duration 10 | row '^(all|hit|miss)')"
 done
+# Semantic hits in a cache of 100,000 entries: each repeat reworded, so the HNSW search and the
+# verifier answer it (the fill goes through the lookup API, about a minute).
+start_deja DEJA_CACHE_MAX_ENTRIES=200000
+echo "semantic $(DEJA_ADMIN_KEY=bench $B bench gateway --concurrency 64 --hit-ratio 1 --duration 10 --fill 100000 --paraphrase --server-pid "$deja" 2>/dev/null | row '^(hit|semantic)|CPU')"
+echo "mock    $($B bench gateway --url http://127.0.0.1:8081 --concurrency 64 --hit-ratio 1 --duration 10 --warm 1 --server-pid "$mock" | row '^all|CPU')"
 $B mock-upstream --port 8082 --latency-ms 500 > .run/bench-mock-slow.log 2>&1 &
 pids+=($!)
 start_deja DEJA_PROVIDERS_MOCK_BASE_URL=http://127.0.0.1:8082/v1

@@ -207,15 +207,10 @@ extension HTTPField.Name {
 }
 
 /// A per-process generator of request ids, seeded from the system's random source once.
-///
-/// Behind an `NSLock` (a pthread mutex, which ThreadSanitizer knows), not `Synchronization.Mutex`:
-/// with that, `make test-tsan` once reported a race on the generator when two requests contended
-/// for it, most likely because the library's futex-based waiting is not instrumented.
 enum RequestIDs {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var rng = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
+    private static let rng = Mutex(SplitMix64(seed: UInt64.random(in: 0...UInt64.max)))
 
     static func next() -> (UInt64, UInt32) {
-        lock.withLock { (rng.next(), UInt32(truncatingIfNeeded: rng.next())) }
+        rng.withLock { rng in (rng.next(), UInt32(truncatingIfNeeded: rng.next())) }
     }
 }

@@ -40,12 +40,20 @@ extension Deja {
         @Option(name: .customLong("header"), help: "An extra request header, 'name: value' (repeatable).")
         var headers: [String] = []
         @Flag(help: "Ask for streams (\"stream\": true) and report the time to the first event too.") var stream = false
+        @Option(help: """
+            Store this many generated entries through the lookup API before warming up (the admin key in \
+            DEJA_ADMIN_KEY), so that semantic lookups search a cache of that size.
+            """)
+        var fill = 0
+        @Flag(help: "Ask each repeated prompt reworded (a word added in front): a semantic hit, not an exact one.")
+        var paraphrase = false
         @Option(help: "The gateway's process id: reports its CPU time per request (from /proc) during the load.")
         var serverPid: Int32?
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
             guard (0...1).contains(hitRatio) else { throw ValidationError("--hit-ratio must be between 0 and 1") }
+            guard fill >= 0 else { throw ValidationError("--fill must not be negative") }
             guard concurrency >= 1, duration > 0, warm >= 1, threads >= 1 else {
                 throw ValidationError("--concurrency, --duration, --warm and --threads must be positive")
             }
@@ -98,6 +106,9 @@ extension Deja {
         /// request bodies.
         struct Workload: Sendable {
             var warmBodies: [ByteBuffer]
+            /// What the measured repeats send: the warmed bodies, or with --paraphrase the same
+            /// prompts reworded.
+            var repeatBodies: [ByteBuffer]
             var fresh: [String]
             var model: String
             var stream: Bool
@@ -124,6 +135,7 @@ extension Deja {
                 throw ValidationError("--url must look like http://127.0.0.1:8080, got '\(url)'")
             }
             let tls = try target.scheme == "https" ? Self.tlsContext(trusting: cacert) : nil
+            if fill > 0 { try fillCache(workload, host: host, port: port, tls: tls) }
             try warmUp(workload, host: host, port: port, tls: tls)
             let cpuBefore = serverPid.flatMap(ProcessStats.cpuSeconds(pid:))
             if let serverPid, cpuBefore == nil { throw CommandFailure("--server-pid \(serverPid): no such process") }
@@ -151,9 +163,54 @@ extension Deja {
             let warmed = Array(lines.prefix(min(warm, lines.count / 2)))
             let model = self.model
             let stream = self.stream
+            let asked = paraphrase ? warmed.map(Self.reworded) : warmed
             return Workload(
                 warmBodies: warmed.map { Workload.body($0, model: model, stream: stream) },
+                repeatBodies: asked.map { Workload.body($0, model: model, stream: stream) },
                 fresh: Array(lines.dropFirst(warmed.count)), model: model, stream: stream)
+        }
+
+        /// A prompt asked another way: "Please" in front, which changes the exact key but hardly
+        /// the meaning (the verifier serves it at the shipped thresholds).
+        static func reworded(_ prompt: String) -> String {
+            "Please " + (prompt.first.map { $0.lowercased() + prompt.dropFirst() } ?? prompt)
+        }
+
+        /// `--fill` entries through `POST /v1/cache/entries`: sentences of 8 to 24 words drawn
+        /// (seeded) from the prompts' own words, in the namespace the measured requests use.
+        func fillCache(_ workload: Workload, host: String, port: Int, tls: NIOSSLContext?) throws {
+            guard let adminKey = ProcessInfo.processInfo.environment["DEJA_ADMIN_KEY"], !adminKey.isEmpty else {
+                throw CommandFailure("--fill stores entries through the lookup API: set DEJA_ADMIN_KEY to the gateway's admin key")
+            }
+            let words = Array(Set((workload.fresh + [""]).flatMap { $0.split(separator: " ").map(String.init) })).sorted()
+            let count = fill
+            let model = self.model
+            let connections = min(concurrency, 16)
+            var load = GatewayLoad(
+                host: host, port: port, concurrency: connections, duration: 24 * 3600, threads: threads,
+                makeBody: { c, n in
+                    let i = c + n * connections
+                    guard i < count else { return ByteBuffer() }
+                    var rng = SplitMix64(seed: UInt64(i) &+ 0x5eed)
+                    let length = 8 + Int(rng.next() % 17)
+                    let prompt = (0..<length).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ")
+                    let entry: JSONValue = .object([
+                        "prompt": .string(prompt + " \(i)"), "model": .string(model), "response": .string("filler answer \(i)"),
+                    ])
+                    return ByteBuffer(data: entry.canonicalData)
+                })
+            load.path = "/v1/cache/entries"
+            load.headers = [("Authorization", "Bearer \(adminKey)")]
+            load.stopOnEmptyBody = true
+            load.tls = tls
+            let start = nowNanoseconds()
+            let (samples, _, errors) = try load.run()
+            let stored = samples.filter { $0.status == 201 }.count
+            guard stored == count, errors == 0 else {
+                throw CommandFailure("--fill: the gateway stored \(stored) of \(count) entries (\(errors) errors)")
+            }
+            FileHandle.standardError.write(Data(
+                String(format: "filled: %d entries in %.1f s\n", count, Double(nowNanoseconds() - start) / 1e9).utf8))
         }
 
         /// Every warmed prompt once, on as many connections as there are prompts to spread, so
@@ -181,7 +238,7 @@ extension Deja {
             let makeBody: @Sendable (Int, Int) -> ByteBuffer = { c, n in
                 var rng = SplitMix64(seed: UInt64(c) << 32 | UInt64(n))
                 if Double(rng.next() % 10_000) / 10_000 < ratio {
-                    return workload.warmBodies[Int(rng.next() % UInt64(workload.warmBodies.count))]
+                    return workload.repeatBodies[Int(rng.next() % UInt64(workload.repeatBodies.count))]
                 }
                 let prompt = workload.fresh[Int(rng.next() % UInt64(workload.fresh.count))]
                 return workload.body(prompt + " (question \(workload.run)-\(c)-\(n))")

@@ -71,7 +71,7 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
         while let (length, status, cache) = parseResponse() {
             received.moveReaderIndex(forwardBy: length)
             received.discardReadBytes()
-            if status == 200 {
+            if (200..<300).contains(status) {
                 let now = DispatchTime.now().uptimeNanoseconds
                 samples.append(.init(
                     nanoseconds: now - started, firstByteNanoseconds: (firstByte == 0 ? now : firstByte) - started,
