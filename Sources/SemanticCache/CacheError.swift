@@ -14,6 +14,9 @@ public enum CacheError: Error, Equatable, Sendable, CustomStringConvertible {
     case storeFailed(operation: String, location: String, reason: String)
     /// The store's vectors come from another embedder than the configured one.
     case embedderMismatch(store: String, stored: String, configured: String)
+    /// The store holds no cache (a new, empty or replaced file) but the index snapshot beside it
+    /// holds `entries`: the store was most likely truncated or lost.
+    case storeLost(store: String, snapshot: String, entries: Int)
     /// The embedder failed (a gateway answers from the LLM without the cache).
     case embedding(EmbeddingError)
     /// The vector index refused an operation.
@@ -35,6 +38,10 @@ public enum CacheError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the cache in \(store) was built with embedder \(stored), but the configuration uses "
                 + "\(configured); vectors of different embedders cannot be compared. Set "
                 + "cache.rebuild_on_embedder_change: true to re-embed every entry, or use another store file"
+        case .storeLost(let store, let snapshot, let entries):
+            return "the cache store \(store) is empty or new, but the index snapshot \(snapshot) holds \(entries) "
+                + "entries: the store was probably truncated or replaced. Restore it from a backup, or delete "
+                + "\(snapshot) to start an empty cache"
         case .embedding(let error):
             return error.description
         case .index(let error):

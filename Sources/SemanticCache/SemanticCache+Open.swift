@@ -21,7 +21,9 @@ extension SemanticCache {
     ///   - indexPath: the snapshot file (`nil`: always rebuild, never save).
     ///   - clock: the time source (TTL).
     /// - Throws: ``CacheError/embedderMismatch(store:stored:configured:)`` when the store was
-    ///   built with another embedder and `rebuild_on_embedder_change` is off; ``CacheError/store(_:)``.
+    ///   built with another embedder and `rebuild_on_embedder_change` is off;
+    ///   ``CacheError/storeLost(store:snapshot:entries:)`` when the store is new or empty but the
+    ///   snapshot holds entries; ``CacheError/store(_:)``.
     public static func open(
         configuration: CacheConfiguration, embedder: any Embedder, store: any CacheStore, indexPath: String? = nil,
         clock: any CacheClock = SystemClock(), logger: Logger = Logger(label: "deja.cache"),
@@ -39,16 +41,21 @@ extension SemanticCache {
             reembed = true
         }
         let summaries = try await store.summaries()
+        var index: HNSWIndex?
+        if !reembed, let indexPath, FileManager.default.fileExists(atPath: indexPath) {
+            index = Self.loadSnapshot(indexPath, embedder: embedder, configuration: configuration, logger: logger)
+        }
+        // A store that has never held a cache (no embedder recorded: a new, empty or replaced
+        // file) beside a snapshot of entries means the store was lost, not that the cache is new:
+        // reconciling would drop every vector of the snapshot. Refused, and the snapshot is left.
+        if stored == nil, summaries.isEmpty, let index, index.count > 0, let indexPath {
+            throw .storeLost(store: store.location, snapshot: indexPath, entries: index.count)
+        }
         if reembed {
             try await Self.reembed(summaries, embedder: embedder, store: store, logger: logger)
         }
         if stored == nil || reembed {
             try await store.setMetadata("embedder", embedder.identity)
-        }
-
-        var index: HNSWIndex?
-        if !reembed, let indexPath, FileManager.default.fileExists(atPath: indexPath) {
-            index = Self.loadSnapshot(indexPath, embedder: embedder, configuration: configuration, logger: logger)
         }
         let wanted = Dictionary(uniqueKeysWithValues: summaries.filter(\.hasVector).map { ($0.key, $0.namespace.tag) })
         let built: HNSWIndex

@@ -310,6 +310,31 @@ struct ServeTests {
         #expect(missing.stderr == "\(tls): server.tls.cert_file: \(dir.path("cert.pem")) does not exist\n", "\(missing.stderr)")
     }
 
+    @Test("a cache store truncated to 0 bytes beside its index snapshot stops deja serve with one line, the snapshot kept")
+    func truncatedStore() async throws {
+        try await Self.withMockConfig { dir, config in
+            // A cache of three entries, closed with its snapshot, as deja serve leaves it
+            let cache = try await SemanticCache.open(
+                configuration: CacheConfiguration(), embedder: try HashingEmbedder(),
+                store: try SQLiteCacheStore(path: dir.path("cache.sqlite")), indexPath: dir.path("cache.hnsw"))
+            for p in ["How do I reset my password?", "What is the capital of France?", "How do I boil an egg?"] {
+                let request = CacheRequest(model: "gpt-4o-mini", prompt: p)
+                try await cache.insert(request, response: Data(#"{"answer":"x"}"#.utf8), model: "gpt-4o-mini")
+            }
+            try await cache.close()
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dir.path("cache.sqlite") + suffix) }
+            try Data().write(to: URL(fileURLWithPath: dir.path("cache.sqlite")))
+            let snapshot = try Data(contentsOf: URL(fileURLWithPath: dir.path("cache.hnsw")))
+
+            let serve = try DejaBinary.run(["serve", "--config", config])
+            #expect(serve.status != 0)
+            #expect(serve.stderr.contains("the cache store \(dir.path("cache.sqlite")) is empty or new, but the index snapshot "
+                + "\(dir.path("cache.hnsw")) holds 3 entries"), "\(serve.stderr)")
+            #expect(serve.stderr.split(separator: "\n").count == 1, "\(serve.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("cache.hnsw"))) == snapshot)
+        }
+    }
+
     @Test("embedder: minilm without the model files: config check and serve name make model in one line")
     func missingModel() throws {
         let dir = try TemporaryDirectory()

@@ -158,6 +158,56 @@ struct LifecycleTests {
         #expect(try await rebuilt.lookup(F.request("How can I boil an egg?")).hit != nil)
     }
 
+    @Test("a store emptied or replaced beside a snapshot of entries is refused, the snapshot kept; a purged store is not")
+    func lostStoreRefused() async throws {
+        let fixture = try F()
+        defer { fixture.directory.remove() }
+        do {
+            let cache = try await fixture.open()
+            for p in ["How do I reset my password?", "What is the capital of France?"] {
+                try await cache.insert(F.request(p), response: F.answer(p), model: "gpt-test")
+            }
+            try await cache.close()
+        }
+        let snapshot = try Data(contentsOf: URL(fileURLWithPath: fixture.indexPath))
+        // Truncated to 0 bytes (a failed copy): SQLite would take it for a new database
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: fixture.storePath + suffix) }
+        FileManager.default.createFile(atPath: fixture.storePath, contents: Data())
+        for _ in 0..<2 {
+            do {
+                _ = try await fixture.open()
+                Issue.record("an empty store beside a snapshot of 2 entries was opened")
+            } catch let error as CacheError {
+                guard case .storeLost(let store, let path, let entries) = error else {
+                    Issue.record("wrong error: \(error)")
+                    continue
+                }
+                #expect(store.hasSuffix("cache.sqlite") && path == fixture.indexPath && entries == 2)
+                #expect(error.description.contains("delete \(fixture.indexPath) to start an empty cache"))
+            }
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.indexPath)) == snapshot, "the snapshot is left as it was")
+        // The operator's way to start fresh: delete the snapshot
+        try FileManager.default.removeItem(atPath: fixture.indexPath)
+        do {
+            let cache = try await fixture.open()
+            #expect(cache.stats.entries == 0)
+            try await cache.insert(F.request("How do I boil an egg?"), response: F.answer("egg"), model: "gpt-test")
+            try await cache.close()
+        }
+        // A store emptied by deleting its entries (it has held a cache) beside an older snapshot is
+        // reconciled as before, not refused.
+        let older = try Data(contentsOf: URL(fileURLWithPath: fixture.indexPath))
+        do {
+            let cache = try await fixture.open()
+            for entry in try await cache.entries(limit: 10).entries { #expect(try await cache.delete(key: entry.key)) }
+            try await cache.close()
+        }
+        try older.write(to: URL(fileURLWithPath: fixture.indexPath))
+        let reopened = try await fixture.open()
+        #expect(reopened.stats.entries == 0 && reopened.stats.index.count == 0)
+    }
+
     /// Every turn of a conversation is a namespace of its own; their counters must not pile up
     /// forever once their entries are gone, and the totals must not change when they are summed.
     @Test("counters of namespaces without entries are summed into one past idle_namespace_stats, totals kept, on disk too")

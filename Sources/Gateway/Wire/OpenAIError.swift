@@ -78,7 +78,7 @@ public struct OpenAIError: HTTPResponseError, Sendable, Equatable {
             return embedderUnavailable(e)
         case .invalidEntry(let reason):
             return invalidRequest("The entry cannot be cached: \(reason)")
-        case .invalidConfiguration, .embedderMismatch, .index, .labelledPairs:
+        case .invalidConfiguration, .embedderMismatch, .storeLost, .index, .labelledPairs:
             return server("Internal error (request \(requestID))")
         }
     }
