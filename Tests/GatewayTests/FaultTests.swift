@@ -76,6 +76,28 @@ struct FaultTests {
         }
     }
 
+    /// Python's http.client and many others write the whole body before they read: a 413 sent at
+    /// the headers, with the rest left unread, left them blocked until the idle timeout.
+    @Test("a body over server.max_body_bytes sent whole before reading gets its 413, with Connection: close too")
+    func oversizedBodySentWhole() async throws {
+        try await H.run(configure: { $0.server.maxBodyBytes = 65_536 }) { h in
+            let port = h.port
+            let replies = try await onOwnThread {
+                try ["Connection: close\r\n", ""].map { connectionHeader in
+                    let body = [UInt8](repeating: UInt8(ascii: "A"), count: 8 << 20)
+                    let connection = try RawHTTPConnection(port: port, timeout: 5)
+                    try connection.send(Array(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\(connectionHeader)\r\n").utf8))
+                    try connection.send(body)
+                    return try connection.readHead()
+                }
+            }
+            for reply in replies {
+                #expect(reply.hasPrefix("HTTP/1.1 413 "), "\(reply)")
+            }
+        }
+    }
+
     @Test("Expect: 100-continue is answered at once, so a client that waits for it does not")
     func expectContinue() async throws {
         try await H.run { h in

@@ -17,6 +17,7 @@ enum RequestBody {
                 type: "invalid_request_error", code: "unsupported_media_type")
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            try await discardBody(of: &request, length: length)
             throw tooLarge(limit)
         }
         let bytes: ByteBuffer
@@ -35,6 +36,24 @@ enum RequestBody {
             throw OpenAIError.invalidRequest("The request body must be a JSON object, got \(body.typeName)", code: "invalid_json")
         }
         return body
+    }
+
+    /// The most bytes of an oversized body read and thrown away so that its client gets the 413.
+    static let discardLimit = 64 << 20
+
+    /// Reads and drops the body of a request about to be refused as too large.
+    ///
+    /// A client that writes its whole body before it reads (Python's `http.client`, many others)
+    /// never sees a 413 sent at the headers: the server stops reading, the socket's buffers fill,
+    /// and the client blocks until a timeout, then retries. Reading the rest (up to
+    /// ``discardLimit``; beyond it the connection is given up) lets it finish and read the answer.
+    static func discardBody(of request: inout Request, length: Int) async throws {
+        guard length <= discardLimit else { return }
+        var read = 0
+        for try await chunk in request.body {
+            read += chunk.readableBytes
+            if read > discardLimit { break }
+        }
     }
 
     static func tooLarge(_ limit: Int) -> OpenAIError {
