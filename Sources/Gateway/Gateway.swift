@@ -79,7 +79,7 @@ public final class Gateway: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let maintenance = CacheMaintenanceService(cache: cache, background: background, metrics: metrics, logger: logger)
         let http1 = HTTPServerBuilder.http1(configuration: .init(
-            additionalChannelHandlers: [ExpectContinueHandler()],
+            additionalChannelHandlers: [ParserErrorHandler(), ExpectContinueHandler()],
             idleTimeout: configuration.server.idleTimeout > 0
                 ? .nanoseconds(Int64(configuration.server.idleTimeout * 1e9)) : nil))
         return Application(

@@ -98,6 +98,30 @@ struct FaultTests {
         }
     }
 
+    @Test("what the HTTP parser refuses (an unknown method, a control byte in a header) is a 400 in the OpenAI shape, then closed")
+    func unparsableRequests() async throws {
+        try await H.run { h in
+            let port = h.port
+            let replies = try await onOwnThread {
+                try ["FOO / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\u{1}b\r\n\r\n"]
+                    .map { raw in
+                        let connection = try RawHTTPConnection(port: port, timeout: 5)
+                        try connection.send(Array(raw.utf8))
+                        return try connection.readToEnd()  // fails if the connection is not closed
+                    }
+            }
+            for reply in replies {
+                #expect(reply.hasPrefix("HTTP/1.1 400 "), "\(reply)")
+                let body = try #require(reply.range(of: "\r\n\r\n").map { String(reply[$0.upperBound...]) })
+                let json = try JSONValue.parse(Data(body.utf8))
+                #expect(json["error"]?["code"]?.stringValue == "invalid_http", "\(body)")
+                #expect(json["error"]?["type"]?.stringValue == "invalid_request_error")
+            }
+            // The server goes on serving
+            #expect(try await h.chat("Still there?").status == 200)
+        }
+    }
+
     @Test("Expect: 100-continue is answered at once, so a client that waits for it does not")
     func expectContinue() async throws {
         try await H.run { h in
