@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "DejaSupport", "SemanticCache", "Embedding", "TestSupport",
+                "DejaSupport", "SemanticCache", "Embedding", "VectorIndex", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

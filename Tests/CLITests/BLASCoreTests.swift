@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import VectorIndex
 
 @Suite("deja puts OpenBLAS on the right core")
 struct BLASCoreTests {
@@ -14,7 +15,8 @@ struct BLASCoreTests {
         return try #require(report?["machine"] as? [String: Any])
     }
 
-    @Test("a fallback core on a CPU with AVX2 is replaced by re-executing with OPENBLAS_CORETYPE, and the bench says so")
+    @Test("a fallback core on a CPU with AVX2 is replaced by re-executing with OPENBLAS_CORETYPE, and the bench says so",
+          .disabled(if: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil, "OPENBLAS_CORETYPE is set here"))
     func fallbackReplaced() throws {
         let own = try Self.machine([:])
         let simd = try #require(own["simd"] as? String)
@@ -30,8 +32,11 @@ struct BLASCoreTests {
         default:
             #expect(forced["blasCoreReplaced"] == nil, "nothing better to choose on a CPU without AVX2")
         }
-        // Without the fallback nothing is replaced
-        #expect(own["blasCoreReplaced"] == nil)
+        // Left to itself, deja replaces the core OpenBLAS chose (this test process's) only when it
+        // is a fallback: on most machines nothing, on an Emerald Rapids with OpenBLAS 0.3.21 Prescott.
+        let chosen = BLASCore.name
+        let expected = BLASCore.replacement(for: chosen, on: .supported) == nil ? nil : chosen
+        #expect(own["blasCoreReplaced"] as? String == expected)
     }
 
     @Test("an OPENBLAS_CORETYPE the operator set is kept, even a slow one")
