@@ -9,6 +9,10 @@ import Foundation
 /// `SkylakeX`. The fix has to happen before the library loads, so the `deja` command re-executes
 /// itself once with `OPENBLAS_CORETYPE` set (see `BLASCoreCheck` in the command).
 public enum BLASCore {
+    /// Set by the `deja` command in the process it re-executes to the core OpenBLAS had chosen
+    /// (``MachineProfile`` reports it).
+    public static let replacedVariable = "DEJA_BLAS_CORE_REPLACED"
+
     /// The core OpenBLAS uses in this process (`openblas_get_corename()`).
     public static var name: String {
         guard let name = openblas_get_corename() else { return "unknown" }

@@ -36,7 +36,7 @@ public struct MachineProfile: Sendable, Codable, CustomStringConvertible {
         return MachineProfile(
             cpu: cpuModel(), logicalCPUs: ProcessInfo.processInfo.activeProcessorCount,
             simd: .supported, kernels: .active, extensions: extensions, blasCore: BLASCore.name,
-            blasCoreReplaced: environment["DEJA_BLAS_CORE_REPLACED"], blasVersion: version)
+            blasCoreReplaced: environment[BLASCore.replacedVariable], blasVersion: version)
     }
 
     /// One line: `cpu: AMD EPYC 7763 (2 logical CPUs); simd: AVX-512 +VNNI +BF16; kernels: AVX-512; blas: OpenBLAS 0.3.21 Cooperlake`.

@@ -49,11 +49,8 @@ enum RequestBody {
     /// ``discardLimit``; beyond it the connection is given up) lets it finish and read the answer.
     static func discardBody(of request: inout Request, length: Int) async throws {
         guard length <= discardLimit else { return }
-        var read = 0
-        for try await chunk in request.body {
-            read += chunk.readableBytes
-            if read > discardLimit { break }
-        }
+        // The HTTP framing ends the body at its Content-Length, so this reads at most `length`.
+        for try await _ in request.body {}
     }
 
     static func tooLarge(_ limit: Int) -> OpenAIError {

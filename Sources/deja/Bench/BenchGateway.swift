@@ -182,7 +182,7 @@ extension Deja {
             guard let adminKey = ProcessInfo.processInfo.environment["DEJA_ADMIN_KEY"], !adminKey.isEmpty else {
                 throw CommandFailure("--fill stores entries through the lookup API: set DEJA_ADMIN_KEY to the gateway's admin key")
             }
-            let words = Array(Set((workload.fresh + [""]).flatMap { $0.split(separator: " ").map(String.init) })).sorted()
+            let words = Array(Set(workload.fresh.flatMap { $0.split(separator: " ").map(String.init) })).sorted()
             let count = fill
             let model = self.model
             let connections = min(concurrency, 16)

@@ -12,8 +12,7 @@ import VectorIndex
 /// `DEJA_ASSUME_BLAS_CORE` makes the check act as if OpenBLAS had chosen that core: how the tests
 /// drive this path on a machine whose OpenBLAS chooses right.
 enum BLASCoreCheck {
-    /// Set in the re-executed process to the core OpenBLAS had chosen (shown by `MachineProfile`).
-    static let replacedVariable = "DEJA_BLAS_CORE_REPLACED"
+    static let replacedVariable = BLASCore.replacedVariable
     static let rejectedVariable = "DEJA_BLAS_CORE_REJECTED"
 
     static func run() {
