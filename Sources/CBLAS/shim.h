@@ -181,6 +181,143 @@ static inline void deja_dot_rows(int level, const float *q, const float *base, s
 }
 
 
+// MARK: - int8 vectors (an HNSW index with `vectors: int8`)
+//
+// A stored vector is `dim` signed bytes and one float scale; the query stays in float, so the
+// only error is the stored side's rounding (asymmetric distance). Pairs of stored vectors (the
+// link heuristic while building) multiply byte by byte into 32-bit sums, which is exact.
+
+/// Σ q[i]·c[i] for a float query and int8 codes.
+static inline float deja_dot_f32_i8_portable(const float *q, const int8_t *c, size_t n) {
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += q[i] * (float)c[i];
+        s1 += q[i + 1] * (float)c[i + 1];
+        s2 += q[i + 2] * (float)c[i + 2];
+        s3 += q[i + 3] * (float)c[i + 3];
+    }
+    for (; i < n; i++) s0 += q[i] * (float)c[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/// Σ a[i]·b[i] of two int8 code vectors, exact in 32 bits for n < 133,000.
+static inline int32_t deja_dot_i8_i8_portable(const int8_t *a, const int8_t *b, size_t n) {
+    int32_t s = 0;
+    for (size_t i = 0; i < n; i++) s += (int32_t)a[i] * (int32_t)b[i];
+    return s;
+}
+
+#if DEJA_X86_64
+__attribute__((target("avx2,fma")))
+static inline float deja_dot_f32_i8_avx2(const float *q, const int8_t *c, size_t n) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 c0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(c + i))));
+        __m256 c1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(c + i + 8))));
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), c0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), c1, acc1);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 c0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(c + i))));
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), c0, acc0);
+    }
+    __m256 acc = _mm256_add_ps(acc0, acc1);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    float sum = _mm_cvtss_f32(s);
+    for (; i < n; i++) sum += q[i] * (float)c[i];
+    return sum;
+}
+
+__attribute__((target("avx2,fma")))
+static inline int32_t deja_dot_i8_i8_avx2(const int8_t *a, const int8_t *b, size_t n) {
+    __m256i acc = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i)));
+        __m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
+    }
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    int32_t sum = _mm_cvtsi128_si32(s);
+    for (; i < n; i++) sum += (int32_t)a[i] * (int32_t)b[i];
+    return sum;
+}
+
+/// The AVX-512 form: 16 bytes widened to 16 floats per step, the tail under a mask.
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+static inline float deja_dot_f32_i8_avx512(const float *q, const int8_t *c, size_t n) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(c + i))));
+        __m512 c1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(c + i + 16))));
+        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), c0, acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 16), c1, acc1);
+    }
+    for (; i + 16 <= n; i += 16) {
+        __m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(c + i))));
+        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), c0, acc0);
+    }
+    if (i < n) {
+        __mmask16 live = (__mmask16)((1u << (n - i)) - 1u);
+        __m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, c + i)));
+        acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(live, q + i), c0, acc1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+static inline int32_t deja_dot_i8_i8_avx512(const int8_t *a, const int8_t *b, size_t n) {
+    __m512i acc = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i x = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(a + i)));
+        __m512i y = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + i)));
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, y));
+    }
+    if (i < n) {
+        __mmask32 live = (__mmask32)((n - i) >= 32 ? 0xFFFFFFFFu : ((1u << (n - i)) - 1u));
+        __m512i x = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(live, a + i));
+        __m512i y = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(live, b + i));
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, y));
+    }
+    return _mm512_reduce_add_epi32(acc);
+}
+#endif
+
+/// Σ q[i]·c[i] (float query, int8 codes) with the kernel of `level`.
+static inline float deja_dot_f32_i8(int level, const float *q, const int8_t *c, size_t n) {
+#if DEJA_X86_64
+    if (level >= DEJA_SIMD_AVX512) return deja_dot_f32_i8_avx512(q, c, n);
+    if (level == DEJA_SIMD_AVX2) return deja_dot_f32_i8_avx2(q, c, n);
+#endif
+    return deja_dot_f32_i8_portable(q, c, n);
+}
+
+/// Σ a[i]·b[i] of two int8 code vectors with the kernel of `level`.
+static inline int32_t deja_dot_i8_i8(int level, const int8_t *a, const int8_t *b, size_t n) {
+#if DEJA_X86_64
+    if (level >= DEJA_SIMD_AVX512) return deja_dot_i8_i8_avx512(a, b, n);
+    if (level == DEJA_SIMD_AVX2) return deja_dot_i8_i8_avx2(a, b, n);
+#endif
+    return deja_dot_i8_i8_portable(a, b, n);
+}
+
+/// `out[r] = scales[rows[r]] · Σ q[i]·codes[rows[r]][i]`: the int8 form of `deja_dot_rows`.
+static inline void deja_dot_rows_i8(int level, const float *q, const int8_t *codes, const float *scales,
+                                    size_t dim, const uint32_t *rows, size_t count, float *out) {
+    for (size_t r = 0; r < count; r++) {
+        if (r + 1 < count) deja_prefetch_range(codes + (size_t)rows[r + 1] * dim, dim);
+        out[r] = scales[rows[r]] * deja_dot_f32_i8(level, q, codes + (size_t)rows[r] * dim, dim);
+    }
+}
+
 // MARK: - Transformer kernels (the MiniLM embedder)
 //
 // The element-wise steps between the matrix products: bias, GELU, layer norm, softmax. Each is

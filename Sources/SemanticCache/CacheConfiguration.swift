@@ -143,6 +143,7 @@ public struct CacheConfiguration: Codable, Sendable, Equatable {
             hnsw.efConstruction = given.efConstruction ?? hnsw.efConstruction
             hnsw.efSearch = given.efSearch ?? hnsw.efSearch
             hnsw.seed = given.seed ?? hnsw.seed
+            hnsw.vectors = given.vectors ?? hnsw.vectors
         }
         self.hnsw = hnsw
         rebuildOnEmbedderChange = try c.decodeIfPresent(Bool.self, forKey: .rebuildOnEmbedderChange)
@@ -222,8 +223,9 @@ struct HNSWFields: Decodable {
     var efConstruction: Int?
     var efSearch: Int?
     var seed: UInt64?
+    var vectors: VectorEncoding?
 
     enum CodingKeys: String, CodingKey {
-        case m, efConstruction = "ef_construction", efSearch = "ef_search", seed
+        case m, efConstruction = "ef_construction", efSearch = "ef_search", seed, vectors
     }
 }

@@ -115,7 +115,8 @@ extension SemanticCache {
                 return nil
             }
             guard index.configuration.m == configuration.hnsw.m,
-                  index.configuration.efConstruction == configuration.hnsw.efConstruction
+                  index.configuration.efConstruction == configuration.hnsw.efConstruction,
+                  index.configuration.vectors == configuration.hnsw.vectors
             else {
                 logger.info("HNSW parameters changed since the snapshot \(path); rebuilding the index")
                 return nil

@@ -1,8 +1,15 @@
 /// Unowned pointers into an ``HNSWStorage``, valid until the storage grows or is freed.
 /// `@unchecked Sendable`: raw pointers, read by concurrent searches under ``SharedIndex``'s
 /// read lock and written only under its write lock.
+///
+/// Every read of a vector goes through ``similarity(_:_:)``, ``similarity(between:and:)`` and
+/// ``dotRows(query:rows:count:into:)``, which branch once on the encoding: the graph code is
+/// the same for float32 and int8 vectors.
 struct GraphView: @unchecked Sendable {
     let vectors: UnsafeMutablePointer<Float>
+    /// The int8 codes, or `nil` when vectors are float32.
+    let codes: UnsafeMutablePointer<Int8>?
+    let scales: UnsafeMutablePointer<Float>
     let links0: UnsafeMutablePointer<UInt32>
     let upperBlock: UnsafeMutablePointer<UInt32>
     let upperLinks: UnsafeMutablePointer<UInt32>
@@ -25,10 +32,61 @@ struct GraphView: @unchecked Sendable {
         return upperLinks + (Int(upperBlock[Int(slot)]) + level - 1) * strideUpper
     }
 
-    /// The normalised vector of `slot`.
+    /// Where the vector of `slot` starts, for prefetching.
     @inline(__always)
-    func vector(_ slot: UInt32) -> UnsafeMutablePointer<Float> {
-        vectors + Int(slot) * dimension
+    func vectorAddress(_ slot: UInt32) -> UnsafeRawPointer {
+        if let codes { return UnsafeRawPointer(codes + Int(slot) * dimension) }
+        return UnsafeRawPointer(vectors + Int(slot) * dimension)
+    }
+
+    /// The cosine similarity of a normalised float `query` and the vector of `slot`.
+    @inline(__always)
+    func similarity(_ query: UnsafePointer<Float>, _ slot: UInt32) -> Float {
+        if let codes {
+            return scales[Int(slot)] * VectorMath.dot(query, codes: codes + Int(slot) * dimension, count: dimension)
+        }
+        return VectorMath.dot(query, vectors + Int(slot) * dimension, count: dimension)
+    }
+
+    /// The cosine similarity of the vectors of two slots.
+    @inline(__always)
+    func similarity(between a: UInt32, and b: UInt32) -> Float {
+        if let codes {
+            let sum = VectorMath.dot(codes: codes + Int(a) * dimension, codes + Int(b) * dimension, count: dimension)
+            return scales[Int(a)] * scales[Int(b)] * Float(sum)
+        }
+        return VectorMath.dot(vectors + Int(a) * dimension, vectors + Int(b) * dimension, count: dimension)
+    }
+
+    /// `out[r]` = the similarity of `query` and the vector of slot `rows[r]`.
+    @inline(__always)
+    func dotRows(query: UnsafePointer<Float>, rows: UnsafePointer<UInt32>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        if let codes {
+            VectorMath.dotRows(query: query, codes: codes, scales: scales, dimension: dimension, rows: rows,
+                               count: count, into: out)
+        } else {
+            VectorMath.dotRows(query: query, base: vectors, dimension: dimension, rows: rows, count: count, into: out)
+        }
+    }
+
+    /// Stores the normalised `vector` as the vector of `slot`, encoded as the storage's vectors are.
+    func store(_ vector: UnsafePointer<Float>, at slot: UInt32) {
+        if let codes {
+            scales[Int(slot)] = VectorMath.quantize(vector, dimension: dimension, into: codes + Int(slot) * dimension)
+        } else {
+            (vectors + Int(slot) * dimension).update(from: vector, count: dimension)
+        }
+    }
+
+    /// Writes the vector of `slot` as floats (decoded when stored as int8) to `destination`.
+    func decode(_ slot: UInt32, into destination: UnsafeMutablePointer<Float>) {
+        if let codes {
+            let row = codes + Int(slot) * dimension
+            let scale = scales[Int(slot)]
+            for i in 0..<dimension { destination[i] = Float(row[i]) * scale }
+        } else {
+            destination.update(from: vectors + Int(slot) * dimension, count: dimension)
+        }
     }
 
     @inline(__always)

@@ -16,16 +16,23 @@ public struct HNSWConfiguration: Codable, Sendable, Equatable {
     public var efSearch: Int
     /// Seeds the level generator, so that the same keys give the same graph.
     public var seed: UInt64
+    /// How vectors are stored: `float32` (default) or `int8`, a quarter of the memory for a
+    /// little recall (see ``VectorEncoding``).
+    public var vectors: VectorEncoding
 
-    public init(m: Int = 16, efConstruction: Int = 200, efSearch: Int = 64, seed: UInt64 = 100) {
+    public init(
+        m: Int = 16, efConstruction: Int = 200, efSearch: Int = 64, seed: UInt64 = 100,
+        vectors: VectorEncoding = .float32
+    ) {
         self.m = m
         self.efConstruction = efConstruction
         self.efSearch = efSearch
         self.seed = seed
+        self.vectors = vectors
     }
 
     enum CodingKeys: String, CodingKey {
-        case m, efConstruction = "ef_construction", efSearch = "ef_search", seed
+        case m, efConstruction = "ef_construction", efSearch = "ef_search", seed, vectors
     }
 
     public init(from decoder: any Decoder) throws {
@@ -35,6 +42,7 @@ public struct HNSWConfiguration: Codable, Sendable, Equatable {
         efConstruction = try c.decodeIfPresent(Int.self, forKey: .efConstruction) ?? defaults.efConstruction
         efSearch = try c.decodeIfPresent(Int.self, forKey: .efSearch) ?? defaults.efSearch
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
+        vectors = try c.decodeIfPresent(VectorEncoding.self, forKey: .vectors) ?? defaults.vectors
     }
 
     /// Every problem with these parameters, one message each; empty when they are usable.

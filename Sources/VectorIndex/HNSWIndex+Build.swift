@@ -87,15 +87,14 @@ extension HNSWIndex {
     public func compacted(threads: Int? = nil) -> HNSWIndex {
         var copy = try! HNSWIndex(dimension: dimension, configuration: configuration, capacity: max(count, 1))
         let liveKeys = Array(slotOfKey.keys).sorted()
-        var rows = [Float]()
-        rows.reserveCapacity(liveKeys.count * dimension)
-        var tags = [UInt32]()
-        tags.reserveCapacity(liveKeys.count)
-        for key in liveKeys {
-            let slot = slotOfKey[key]!
-            rows.append(contentsOf: UnsafeBufferPointer(start: storage.view.vector(slot), count: dimension))
-            tags.append(storage.tags[Int(slot)])
+        let graph = storage.view
+        let rows = [Float](unsafeUninitializedCapacity: liveKeys.count * dimension) { buffer, initialized in
+            for (row, key) in liveKeys.enumerated() {
+                graph.decode(slotOfKey[key]!, into: buffer.baseAddress! + row * dimension)
+            }
+            initialized = liveKeys.count * dimension
         }
+        let tags = liveKeys.map { storage.tags[Int(slotOfKey[$0]!)] }
         // Cannot fail: the vectors are already normalised.
         try! copy.insert(contentsOf: rows, keys: liveKeys, tags: tags, threads: threads)
         return copy
@@ -108,11 +107,16 @@ extension HNSWIndex {
         let count = rows.count
         var topLevel = -1
         var topSlot: UInt32 = 0
+        // The batch's rows side by side in float (whatever the storage keeps): the queries of
+        // its graph searches and the operands of its matrix product.
+        var batch = [Float](repeating: 0, count: count * dimension)
         vectors.withUnsafeBufferPointer { v in
-            for row in rows {
+            for (j, row) in rows.enumerated() {
                 let level = randomLevel(for: keys[row])
                 let slot = storage.appendSlot(level: level)
-                storage.view.vector(slot).update(from: v.baseAddress! + row * dimension, count: dimension)
+                let source = v.baseAddress! + row * dimension
+                storage.view.store(source, at: slot)
+                for i in 0..<dimension { batch[j * dimension + i] = source[i] }
                 storage.keys[Int(slot)] = keys[row]
                 storage.tags[Int(slot)] = tags[row]
                 slotOfKey[keys[row]] = slot
@@ -124,17 +128,21 @@ extension HNSWIndex {
             let snapshot = self
             // 1. Candidates from the graph as it was before the batch (new slots are unreachable).
             var plans = [[[Candidate]]](repeating: [], count: count)
-            plans.withUnsafeMutableBufferPointer { out in
-                let out = SendableBuffer(out)
-                _parallelFor(count, threads: threads) { j in
-                    out.buffer[j] = snapshot._graphCandidates(UInt32(first + j), graph: graph)
+            let dimension = self.dimension
+            batch.withUnsafeBufferPointer { b in
+                let b = SendableBuffer(b)
+                plans.withUnsafeMutableBufferPointer { out in
+                    let out = SendableBuffer(out)
+                    _parallelFor(count, threads: threads) { j in
+                        out.buffer[j] = snapshot._graphCandidates(
+                            UInt32(first + j), query: b.buffer.baseAddress! + j * dimension, graph: graph)
+                    }
                 }
             }
             // 2. The batch against itself, exactly: G = X Xᵀ.
             var gram = [Float](repeating: 0, count: count * count)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(count), Int32(dimension),
-                        1, graph.vectors + first * dimension, Int32(dimension),
-                        graph.vectors + first * dimension, Int32(dimension), 0, &gram, Int32(count))
+                        1, batch, Int32(dimension), batch, Int32(dimension), 0, &gram, Int32(count))
             // 3. Each new node's own lists: graph and batch candidates, then the heuristic.
             gram.withUnsafeBufferPointer { g in
                 let g = SendableBuffer(g)
@@ -192,12 +200,12 @@ extension HNSWIndex {
     }
 
     /// The `efConstruction` nearest live nodes of `slot` on each of its levels, nearest first,
-    /// found by searching the graph (empty lists while the graph is empty).
-    func _graphCandidates(_ slot: UInt32, graph: GraphView) -> [[Candidate]] {
+    /// found by searching the graph (empty lists while the graph is empty). `query` is the
+    /// slot's vector in float.
+    func _graphCandidates(_ slot: UInt32, query: UnsafePointer<Float>, graph: GraphView) -> [[Candidate]] {
         let level = graph.level(slot)
         var result = [[Candidate]](repeating: [], count: level + 1)
         guard let entry = entryPoint else { return result }
-        let query = UnsafePointer(graph.vector(slot))
         scratchPool.withScratch { scratch in
             var start = _greedyDescent(query, from: entry, fromLevel: maxLevel, toLevel: level, graph: graph)
             var l = min(level, maxLevel)

@@ -18,14 +18,19 @@ extension HNSWIndex {
             kind: .hnsw, dimension: dimension, slots: n, live: count, m: configuration.m,
             efConstruction: configuration.efConstruction, efSearch: configuration.efSearch,
             topLevel: maxLevel, seed: configuration.seed, entryPoint: entryPoint ?? .max,
-            upperBlocks: s.upperCount, metadataLength: metadata.count)
+            upperBlocks: s.upperCount, metadataLength: metadata.count, encoding: configuration.vectors)
         try header.write(to: writer)
         try writer.write(s.keys, count: n)
         try writer.write(s.tags, count: n)
         try writer.write(s.levels, count: n)
         try writer.write(s.flags, count: n)
         try writer.write(s.upperBlock, count: n)
-        try writer.write(s.vectors, count: n * dimension)
+        if configuration.vectors == .int8 {
+            try writer.write(s.codes, count: n * dimension)
+            try writer.write(s.scales, count: n)
+        } else {
+            try writer.write(s.vectors, count: n * dimension)
+        }
         try writer.write(s.links0, count: n * s.stride0)
         try writer.write(s.upperLinks, count: s.upperCount * s.strideUpper)
         try freeSlots.withUnsafeBufferPointer { (free) throws(IndexError) in
@@ -81,7 +86,8 @@ extension HNSWIndex {
         let reader = try IndexFileReader(path: path)
         let h = try IndexFile.Header.read(from: reader, expecting: .hnsw)
         let configuration = HNSWConfiguration(
-            m: h.m, efConstruction: max(h.efConstruction, h.m), efSearch: max(h.efSearch, 1), seed: h.seed)
+            m: h.m, efConstruction: max(h.efConstruction, h.m), efSearch: max(h.efSearch, 1), seed: h.seed,
+            vectors: h.encoding)
         var index: HNSWIndex
         do {
             index = try HNSWIndex(dimension: h.dimension, configuration: configuration, capacity: max(h.slots, 1))
@@ -97,7 +103,12 @@ extension HNSWIndex {
         try reader.read(into: s.levels, count: h.slots)
         try reader.read(into: s.flags, count: h.slots)
         try reader.read(into: s.upperBlock, count: h.slots)
-        try reader.read(into: s.vectors, count: h.slots * h.dimension)
+        if h.encoding == .int8 {
+            try reader.read(into: s.codes, count: h.slots * h.dimension)
+            try reader.read(into: s.scales, count: h.slots)
+        } else {
+            try reader.read(into: s.vectors, count: h.slots * h.dimension)
+        }
         try reader.read(into: s.links0, count: h.slots * s.stride0)
         try reader.read(into: s.upperLinks, count: h.upperBlocks * s.strideUpper)
         var free = [UInt32](repeating: 0, count: h.slots - h.live)
@@ -163,8 +174,7 @@ extension HNSWIndex {
         }
         for s in 0..<n where !g.isDeleted(UInt32(s)) {
             // A vector that is not unit length would make similarities wrong without an error.
-            let v = g.vector(UInt32(s))
-            let norm = VectorMath.dot(v, v, count: dimension)
+            let norm = g.similarity(between: UInt32(s), and: UInt32(s))
             guard norm.isFinite, abs(norm - 1) < 1e-3 else { throw corrupt("vector of node \(s) is not normalised") }
         }
     }

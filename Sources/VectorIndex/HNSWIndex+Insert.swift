@@ -83,7 +83,7 @@ extension HNSWIndex {
         }
         let graph = storage.view
         plan.vector.withUnsafeBufferPointer { v in
-            graph.vector(slot).update(from: v.baseAddress!, count: dimension)
+            graph.store(v.baseAddress!, at: slot)
         }
         graph.keys[Int(slot)] = plan.key
         graph.tags[Int(slot)] = plan.tag

@@ -15,10 +15,9 @@ extension HNSWIndex {
         for i in 0..<count {
             if kept == m { break }
             let candidate = candidates[i]
-            let v = graph.vector(candidate.slot)
             var diverse = true
             for r in 0..<kept {
-                let d = 1 - VectorMath.dot(v, graph.vector(candidates[r].slot), count: graph.dimension)
+                let d = 1 - graph.similarity(between: candidate.slot, and: candidates[r].slot)
                 if d < candidate.distance {
                     diverse = false
                     break
@@ -42,7 +41,6 @@ extension HNSWIndex {
     ) {
         let list = graph.links(node, level: level)
         let maxCount = maxLinks(level: level)
-        let base = graph.vector(node)
         scratch.beginSearch(slots: graph.slots)
         let visited = scratch.visited
         let tag = scratch.tag
@@ -57,7 +55,7 @@ extension HNSWIndex {
         func consider(_ slot: UInt32) {
             if visited[Int(slot)] == tag { return }
             visited[Int(slot)] = tag
-            let d = 1 - VectorMath.dot(base, graph.vector(slot), count: graph.dimension)
+            let d = 1 - graph.similarity(between: node, and: slot)
             selection.append(Candidate(distance: d, slot: slot))
         }
         let n = Int(list[0])

@@ -114,7 +114,7 @@ extension HNSWIndex {
         normalized.withUnsafeBufferPointer { q in
             for key in keys {
                 guard let slot = slotOfKey[key] else { continue }
-                top.offer(similarity: VectorMath.dot(q.baseAddress!, graph.vector(slot), count: dimension), row: slot)
+                top.offer(similarity: graph.similarity(q.baseAddress!, slot), row: slot)
             }
         }
         return top.sorted().map { Neighbor(key: graph.keys[Int($0.slot)], similarity: 1 - $0.distance) }
@@ -128,7 +128,7 @@ extension HNSWIndex {
         _ query: UnsafePointer<Float>, from entry: UInt32, fromLevel: Int, toLevel: Int, graph: GraphView
     ) -> Candidate {
         var current = entry
-        var best = 1 - VectorMath.dot(query, graph.vector(entry), count: graph.dimension)
+        var best = 1 - graph.similarity(query, entry)
         var level = fromLevel
         while level > toLevel {
             var changed = true
@@ -139,8 +139,8 @@ extension HNSWIndex {
                 var j = 1
                 while j <= n {
                     let candidate = list[j]
-                    if j < n { VectorMath.prefetch(graph.vector(list[j + 1])) }
-                    let d = 1 - VectorMath.dot(query, graph.vector(candidate), count: graph.dimension)
+                    if j < n { VectorMath.prefetch(graph.vectorAddress(list[j + 1])) }
+                    let d = 1 - graph.similarity(query, candidate)
                     if d < best {
                         best = d
                         current = candidate
@@ -185,8 +185,6 @@ extension HNSWIndex {
         let tag = scratch.tag
         let ids = scratch.ids
         let dots = scratch.dots
-        let base = UnsafePointer(graph.vectors)
-        let dimension = graph.dimension
 
         visited[Int(start.slot)] = tag
         candidates.insert(start)
@@ -213,7 +211,7 @@ extension HNSWIndex {
                 j += 1
             }
             if fresh == 0 { continue }
-            VectorMath.dotRows(query: query, base: base, dimension: dimension, rows: ids, count: fresh, into: dots)
+            graph.dotRows(query: query, rows: ids, count: fresh, into: dots)
             for i in 0..<fresh {
                 let d = 1 - dots[i]
                 if results.count < ef || d < bound {

@@ -56,7 +56,8 @@ public struct HNSWIndex: Sendable {
         try configuration.validate()
         self.dimension = dimension
         self.configuration = configuration
-        self.storage = HNSWStorage(dimension: dimension, m: configuration.m, capacity: capacity)
+        self.storage = HNSWStorage(
+            dimension: dimension, m: configuration.m, capacity: capacity, encoding: configuration.vectors)
         self.scratchPool = ScratchPool(dimension: dimension, maxNeighbors: 2 * configuration.m)
     }
 
@@ -77,10 +78,14 @@ public struct HNSWIndex: Sendable {
         slotOfKey[key].map { storage.tags[Int($0)] }
     }
 
-    /// The normalised vector stored for `key`, or `nil` when the key is absent.
+    /// The normalised vector stored for `key` (decoded, when stored as int8), or `nil` when
+    /// the key is absent.
     public func vector(forKey key: UInt64) -> [Float]? {
         guard let slot = slotOfKey[key] else { return nil }
-        return Array(UnsafeBufferPointer(start: storage.view.vector(slot), count: dimension))
+        return [Float](unsafeUninitializedCapacity: dimension) { buffer, initialized in
+            storage.view.decode(slot, into: buffer.baseAddress!)
+            initialized = dimension
+        }
     }
 
     /// Allocates room for `slots` vectors, so that a bulk load does not grow the buffers.

@@ -1,8 +1,10 @@
 /// The contiguous buffers behind an ``HNSWIndex``: no object per node (hnswlib `hnswalg.h`).
 ///
 /// Slot `s` (a `UInt32`) owns
-/// - `dimension` floats at `vectors + s * dimension` (normalised; 64-byte aligned rows when
-///   `dimension` is a multiple of 16), kept apart from the links so that BLAS can scan them;
+/// - its normalised vector, kept apart from the links so that BLAS can scan them: `dimension`
+///   floats at `vectors + s * dimension` (64-byte aligned rows when `dimension` is a multiple
+///   of 16), or with `int8` encoding `dimension` bytes at `codes + s * dimension` and a scale
+///   at `scales + s` (see ``VectorEncoding``); the other encoding's buffers stay empty;
 /// - a level-0 list at `links0 + s * stride0`: a count followed by up to `maxM0` slots;
 /// - for a node of level `L > 0`, `L` lists of `1 + maxM` words in `upperLinks`, starting at
 ///   block `upperBlock[s]`;
@@ -15,6 +17,7 @@
 /// or under ``SharedIndex``'s write lock.
 final class HNSWStorage: @unchecked Sendable {
     let dimension: Int
+    let encoding: VectorEncoding
     let maxM: Int
     let maxM0: Int
     let stride0: Int
@@ -29,6 +32,8 @@ final class HNSWStorage: @unchecked Sendable {
     var upperCount: Int = 0
 
     private(set) var vectors: UnsafeMutablePointer<Float>
+    private(set) var codes: UnsafeMutablePointer<Int8>
+    private(set) var scales: UnsafeMutablePointer<Float>
     private(set) var links0: UnsafeMutablePointer<UInt32>
     private(set) var levels: UnsafeMutablePointer<UInt8>
     private(set) var flags: UnsafeMutablePointer<UInt8>
@@ -39,15 +44,18 @@ final class HNSWStorage: @unchecked Sendable {
 
     static let deletedFlag: UInt8 = 1
 
-    init(dimension: Int, m: Int, capacity: Int) {
+    init(dimension: Int, m: Int, capacity: Int, encoding: VectorEncoding = .float32) {
         self.dimension = dimension
+        self.encoding = encoding
         self.maxM = m
         self.maxM0 = 2 * m
         self.stride0 = 1 + 2 * m
         self.strideUpper = 1 + m
         self.capacity = max(capacity, 1)
         self.upperCapacity = max(self.capacity / max(m, 1) + 16, 16)
-        vectors = Self.allocate(Float.self, self.capacity * dimension)
+        vectors = Self.allocate(Float.self, encoding == .float32 ? self.capacity * dimension : 0)
+        codes = Self.allocate(Int8.self, encoding == .int8 ? self.capacity * dimension : 0)
+        scales = Self.allocate(Float.self, encoding == .int8 ? self.capacity : 0)
         links0 = Self.allocate(UInt32.self, self.capacity * stride0)
         levels = Self.allocate(UInt8.self, self.capacity)
         flags = Self.allocate(UInt8.self, self.capacity)
@@ -59,6 +67,8 @@ final class HNSWStorage: @unchecked Sendable {
 
     deinit {
         vectors.deallocate()
+        codes.deallocate()
+        scales.deallocate()
         links0.deallocate()
         levels.deallocate()
         flags.deallocate()
@@ -85,11 +95,13 @@ final class HNSWStorage: @unchecked Sendable {
 
     /// A deep copy with the same capacity (for copy-on-write).
     func copy() -> HNSWStorage {
-        let c = HNSWStorage(dimension: dimension, m: maxM, capacity: capacity)
+        let c = HNSWStorage(dimension: dimension, m: maxM, capacity: capacity, encoding: encoding)
         c.reserveUpper(blocks: upperCapacity)
         c.count = count
         c.upperCount = upperCount
-        c.vectors.update(from: vectors, count: count * dimension)
+        c.vectors.update(from: vectors, count: floats(count))
+        c.codes.update(from: codes, count: codeBytes(count))
+        c.scales.update(from: scales, count: scaleCount(count))
         c.links0.update(from: links0, count: count * stride0)
         c.levels.update(from: levels, count: count)
         c.flags.update(from: flags, count: count)
@@ -103,7 +115,9 @@ final class HNSWStorage: @unchecked Sendable {
     /// Grows the slot arrays to hold at least `slots` slots.
     func reserve(slots: Int) {
         guard slots > capacity else { return }
-        vectors = Self.reallocate(vectors, used: count * dimension, newCount: slots * dimension)
+        vectors = Self.reallocate(vectors, used: floats(count), newCount: floats(slots))
+        codes = Self.reallocate(codes, used: codeBytes(count), newCount: codeBytes(slots))
+        scales = Self.reallocate(scales, used: scaleCount(count), newCount: scaleCount(slots))
         links0 = Self.reallocate(links0, used: count * stride0, newCount: slots * stride0)
         levels = Self.reallocate(levels, used: count, newCount: slots)
         flags = Self.reallocate(flags, used: count, newCount: slots)
@@ -112,6 +126,11 @@ final class HNSWStorage: @unchecked Sendable {
         upperBlock = Self.reallocate(upperBlock, used: count, newCount: slots)
         capacity = slots
     }
+
+    /// The lengths of the vector buffers for `slots` slots (0 for the encoding not in use).
+    func floats(_ slots: Int) -> Int { encoding == .float32 ? slots * dimension : 0 }
+    func codeBytes(_ slots: Int) -> Int { encoding == .int8 ? slots * dimension : 0 }
+    func scaleCount(_ slots: Int) -> Int { encoding == .int8 ? slots : 0 }
 
     /// Grows the upper-level pool to hold at least `blocks` blocks.
     func reserveUpper(blocks: Int) {
@@ -151,13 +170,14 @@ final class HNSWStorage: @unchecked Sendable {
     /// step costs an exclusivity check). Take a new view after anything that may grow the storage.
     var view: GraphView {
         GraphView(
-            vectors: vectors, links0: links0, upperBlock: upperBlock, upperLinks: upperLinks,
+            vectors: vectors, codes: encoding == .int8 ? codes : nil, scales: scales, links0: links0, upperBlock: upperBlock, upperLinks: upperLinks,
             flags: flags, keys: keys, tags: tags, levels: levels,
             dimension: dimension, stride0: stride0, strideUpper: strideUpper, slots: count)
     }
 
     /// Bytes held by the buffers (allocated capacity, not only what is in use).
     var allocatedBytes: Int {
-        capacity * (dimension * 4 + stride0 * 4 + 1 + 1 + 8 + 4 + 4) + upperCapacity * strideUpper * 4
+        capacity * (encoding.bytesPerVector(dimension: dimension) + stride0 * 4 + 1 + 1 + 8 + 4 + 4)
+            + upperCapacity * strideUpper * 4
     }
 }

@@ -18,10 +18,12 @@
 /// | 68 | 4 | upper-level link blocks |
 /// | 72 | 8 | total file length, trailer included |
 /// | 80 | 8 | metadata bytes |
-/// | 88 | 8 | reserved (0) |
+/// | 88 | 4 | vector encoding: 0 float32, 1 int8 (HNSW; 0 for flat) |
+/// | 92 | 4 | reserved (0) |
 ///
 /// Then the sections, each a plain array: keys (u64 per slot), tags (u32), levels (u8), flags
-/// (u8), upper block numbers (u32), vectors (dimension f32 per slot), level-0 links (1 + 2M u32
+/// (u8), upper block numbers (u32), vectors (dimension f32 per slot; with int8 encoding,
+/// dimension i8 per slot and then one f32 scale per slot), level-0 links (1 + 2M u32
 /// per slot), upper links (1 + M u32 per block), free slots (u32, in reuse order; their count is
 /// slots − live), then the caller's metadata (opaque bytes; the cache keeps its embedder's
 /// identity and store position there). A flat index has keys, vectors and metadata. Last comes
@@ -59,6 +61,7 @@ enum IndexFile {
         var upperBlocks: Int = 0
         var metadataLength: Int = 0
         var totalLength: Int = 0
+        var encoding: VectorEncoding = .float32
 
         /// The file length these fields imply.
         var expectedLength: Int {
@@ -66,7 +69,7 @@ enum IndexFile {
             case .flat:
                 return headerSize + slots * 8 + slots * dimension * 4 + metadataLength + 8
             case .hnsw:
-                return headerSize + slots * (8 + 4 + 1 + 1 + 4) + slots * dimension * 4
+                return headerSize + slots * (8 + 4 + 1 + 1 + 4) + slots * encoding.bytesPerVector(dimension: dimension)
                     + slots * (1 + 2 * m) * 4 + upperBlocks * (1 + m) * 4 + (slots - live) * 4 + metadataLength + 8
             }
         }
@@ -88,7 +91,8 @@ enum IndexFile {
             try writer.write(UInt32(upperBlocks).littleEndian)
             try writer.write(UInt64(expectedLength).littleEndian)
             try writer.write(UInt64(metadataLength).littleEndian)
-            try writer.write(UInt64(0))
+            try writer.write(encoding.fileCode.littleEndian)
+            try writer.write(UInt32(0))
         }
 
         /// Reads and checks the header: magic, version, kind, metric, sizes and the file length.
@@ -130,7 +134,12 @@ enum IndexFile {
             h.upperBlocks = Int(UInt32(littleEndian: try reader.read(UInt32.self)))
             let total = UInt64(littleEndian: try reader.read(UInt64.self))
             let metadata = UInt64(littleEndian: try reader.read(UInt64.self))
-            _ = try reader.read(UInt64.self)
+            let encodingCode = UInt32(littleEndian: try reader.read(UInt32.self))
+            _ = try reader.read(UInt32.self)
+            guard let encoding = VectorEncoding(fileCode: encodingCode), kind == .hnsw || encoding == .float32 else {
+                throw .corruptFile(path: path, reason: "unknown vector encoding \(encodingCode)")
+            }
+            h.encoding = encoding
             // Bound every size before multiplying, so a damaged header cannot overflow or
             // make us allocate terabytes.
             guard (1...65_536).contains(h.dimension), slots <= UInt64(UInt32.max), live <= slots,

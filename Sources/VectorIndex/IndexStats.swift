@@ -63,7 +63,7 @@ extension HNSWIndex {
             count: count,
             tombstones: freeSlots.count,
             dimension: dimension,
-            vectorBytes: slots * dimension * 4,
+            vectorBytes: slots * storage.encoding.bytesPerVector(dimension: dimension),
             linkBytes: slots * storage.stride0 * 4 + storage.upperCount * storage.strideUpper * 4,
             memoryBytes: storage.allocatedBytes
                 + IndexStats.dictionaryBytes(count: slotOfKey.count, valueBytes: 4)

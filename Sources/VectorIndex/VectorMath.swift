@@ -87,6 +87,53 @@ public enum VectorMath {
         deja_dot_rows(level, query, base, dimension, rows, count, out)
     }
 
+    /// Σ `query[i] · codes[i]` for a float query and int8 codes (the caller applies the scale).
+    @inline(__always)
+    static func dot(_ query: UnsafePointer<Float>, codes: UnsafePointer<Int8>, count: Int, level: Int32 = kernel) -> Float {
+        deja_dot_f32_i8(level, query, codes, count)
+    }
+
+    /// Σ `a[i] · b[i]` of two int8 code vectors, exact.
+    @inline(__always)
+    static func dot(codes a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, count: Int, level: Int32 = kernel) -> Int32 {
+        deja_dot_i8_i8(level, a, b, count)
+    }
+
+    /// `out[r] = scales[rows[r]] · <query, codes[rows[r]]>`: ``dotRows(query:base:dimension:rows:count:into:level:)``
+    /// over int8 rows.
+    static func dotRows(
+        query: UnsafePointer<Float>,
+        codes: UnsafePointer<Int8>,
+        scales: UnsafePointer<Float>,
+        dimension: Int,
+        rows: UnsafePointer<UInt32>,
+        count: Int,
+        into out: UnsafeMutablePointer<Float>,
+        level: Int32 = kernel
+    ) {
+        deja_dot_rows_i8(level, query, codes, scales, dimension, rows, count, out)
+    }
+
+    /// Rounds the normalised `vector` to int8 `codes` (its largest component to ±127) and
+    /// returns the scale that makes the decoded vector (`codes · scale`) unit length, so that a
+    /// stored vector still scores 1 against itself.
+    static func quantize(_ vector: UnsafePointer<Float>, dimension: Int, into codes: UnsafeMutablePointer<Int8>) -> Float {
+        var largest: Float = 0
+        for i in 0..<dimension { largest = max(largest, abs(vector[i])) }
+        guard largest > 0 else {
+            codes.update(repeating: 0, count: dimension)
+            return 0
+        }
+        let factor = 127 / largest
+        var sumOfSquares = 0
+        for i in 0..<dimension {
+            let c = Int8(max(-127, min(127, (vector[i] * factor).rounded())))
+            codes[i] = c
+            sumOfSquares += Int(c) * Int(c)
+        }
+        return Float(1 / Double(sumOfSquares).squareRoot())
+    }
+
     /// Sets how many threads OpenBLAS uses for matrix products (`FlatIndex` batches, bulk builds).
     /// Benchmarks pin it to 1 to compare with single-threaded references.
     public static func setBLASThreads(_ threads: Int) {

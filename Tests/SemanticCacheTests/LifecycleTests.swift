@@ -120,6 +120,28 @@ struct LifecycleTests {
         }
     }
 
+    @Test("cache.hnsw.vectors: int8 answers as float32 does, and changing it rebuilds the snapshot's index at start")
+    func int8Vectors() async throws {
+        var fixture = try F()
+        defer { fixture.directory.remove() }
+        var keys: [UInt64] = []
+        do {
+            let cache = try await fixture.open()
+            for p in ["How do I reset my password?", "What is the capital of France?", "How do I boil an egg?"] {
+                keys.append(try await cache.insert(F.request(p), response: F.answer(p), model: "gpt-test").key)
+            }
+            try await cache.close()
+        }
+        fixture.configuration.hnsw.vectors = .int8
+        let cache = try await fixture.open()
+        let index = cache.stats.index
+        #expect(index.count == 3)
+        #expect(index.vectorBytes == 3 * (index.dimension + 4), "the index was rebuilt with int8 vectors")
+        #expect(try await cache.lookup(F.request("How can I boil an egg?")).hit?.key == keys[2])
+        #expect(try await cache.lookup(F.request("How can I reset my password?")).hit?.key == keys[0])
+        #expect(try await cache.lookup(F.request("What is the speed of light?")).hit == nil)
+    }
+
     @Test("entries, hits and counters survive a restart on the same file, with or without the snapshot")
     func restart() async throws {
         let fixture = try F()

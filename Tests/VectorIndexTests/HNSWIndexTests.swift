@@ -35,6 +35,28 @@ struct HNSWIndexTests {
         index._checkInvariants()
     }
 
+    @Test("int8 vectors reach the recall gate against float ground truth, built one by one and in bulk, in a quarter of the vector memory")
+    func int8Recall() throws {
+        let configuration = HNSWConfiguration(vectors: .int8)
+        var single = try HNSWIndex(dimension: 128, configuration: configuration)
+        for i in 0..<Self.data.count { try single.insert(key: UInt64(i), vector: Self.data.base(i)) }
+        var bulk = try HNSWIndex(dimension: 128, configuration: configuration)
+        try bulk.insert(contentsOf: Self.data.baseVectors, keys: (0..<Self.data.count).map { UInt64($0) }, threads: 2)
+        let truth = try Self.truth(Self.data, k: 10)
+        for index in [single, bulk] {
+            index._checkInvariants()
+            let found = try (0..<Self.data.queryCount).map { try index.search(Self.data.query($0), k: 10).map(\.key) }
+            let r = recall(found: found, truth: truth, k: 10)
+            #expect(r >= 0.95, "recall@10 = \(r)")
+            #expect(index.stats.vectorBytes == Self.data.count * (128 + 4))
+            // A stored vector scores (almost) 1 against itself: the scale makes it unit length.
+            let best = try #require(try index.search(Self.data.base(17), k: 1).first)
+            #expect(best.key == 17 && abs(best.similarity - 1) < 2e-3, "\(best)")
+        }
+        let float = try Self.build(Self.data, count: 100)
+        #expect(float.stats.vectorBytes == 100 * 128 * 4)
+    }
+
     @Test("the parallel bulk build reaches the recall gate")
     func bulkBuildRecall() throws {
         var index = try HNSWIndex(dimension: 128)

@@ -24,9 +24,13 @@ struct HNSWModelTests {
         return v.map { $0 / norm }
     }
 
-    @Test("after 2,000 random inserts, replacements, removals, bulk inserts, compactions and file round trips the index holds what the model holds and finds it")
-    func randomOperations() throws {
-        var index = try HNSWIndex(dimension: Self.dimension, configuration: .init(m: 6, efConstruction: 40, seed: 5))
+    @Test("after 2,000 random inserts, replacements, removals, bulk inserts, compactions and file round trips the index holds what the model holds and finds it",
+          arguments: VectorEncoding.allCases)
+    func randomOperations(vectors: VectorEncoding) throws {
+        var index = try HNSWIndex(
+            dimension: Self.dimension, configuration: .init(m: 6, efConstruction: 40, seed: 5, vectors: vectors))
+        // An int8 component is off by at most half a step of 1/127 of the largest one.
+        let tolerance: Float = vectors == .float32 ? 1e-5 : 0.01
         var model: [UInt64: [Float]] = [:]
         var removed = Set<UInt64>()
         var rng = SplitMix64(seed: 2611)
@@ -85,7 +89,7 @@ struct HNSWModelTests {
             if step % 100 == 99 {
                 for (key, v) in model {
                     let stored = try #require(index.vector(forKey: key), "step \(step): \(key) lost")
-                    #expect(zip(stored, v).allSatisfy { abs($0 - $1) < 1e-5 }, "step \(step): \(key) holds another vector")
+                    #expect(zip(stored, v).allSatisfy { abs($0 - $1) < tolerance }, "step \(step): \(key) holds another vector")
                 }
                 for key in removed where model[key] == nil { #expect(!index.contains(key: key), "step \(step): \(key) came back") }
                 var hits = 0

@@ -8,8 +8,8 @@ struct IndexFileTests {
     static let data = ClusteredDataset(count: 3_000, dimension: 24, queries: 40, clusters: 30, seed: 5)
 
     /// An index with tombstones and a reused slot, so the file carries every section.
-    static func sampleIndex() throws -> HNSWIndex {
-        var index = try HNSWIndex(dimension: 24)
+    static func sampleIndex(vectors: VectorEncoding = .float32) throws -> HNSWIndex {
+        var index = try HNSWIndex(dimension: 24, configuration: HNSWConfiguration(vectors: vectors))
         for i in 0..<data.count { try index.insert(key: UInt64(i) * 3, vector: data.base(i), tag: UInt32(i % 5)) }
         for i in stride(from: 0, to: 600, by: 3) { index.remove(key: UInt64(i) * 3) }
         try index.insert(key: 99_999, vector: data.base(1))
@@ -32,13 +32,21 @@ struct IndexFileTests {
         #expect(streamed.finalize() == h(long))
     }
 
-    @Test("a loaded index answers exactly as the saved one, and keeps doing so after inserts")
-    func roundTrip() throws {
+    @Test("a loaded index answers exactly as the saved one, and keeps doing so after inserts",
+          arguments: VectorEncoding.allCases)
+    func roundTrip(vectors: VectorEncoding) throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        var index = try Self.sampleIndex()
+        var index = try Self.sampleIndex(vectors: vectors)
         let path = dir.path("index.hnsw")
         try index.save(to: path, metadata: Array("embedder=x;seq=42".utf8))
+        // int8 files hold a byte and not four per component, plus a scale per slot.
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        let slots = index.storage.count
+        let floatSize = IndexFile.Header(
+            kind: .hnsw, dimension: 24, slots: slots, live: index.count, m: 16, upperBlocks: index.storage.upperCount,
+            metadataLength: 17).expectedLength
+        #expect(size == (vectors == .float32 ? floatSize : floatSize - slots * (24 * 4 - 24 - 4)))
         var (loaded, metadata) = try HNSWIndex.loadWithMetadata(from: path)
         #expect(String(decoding: metadata, as: UTF8.self) == "embedder=x;seq=42")
         #expect(loaded.tag(forKey: 3 * 7) == 2)
@@ -47,6 +55,7 @@ struct IndexFileTests {
         expected.memoryBytes = loaded.stats.memoryBytes  // capacity differs: the loaded one is exact
         #expect(loaded.stats == expected)
         #expect(loaded.configuration == index.configuration)
+        #expect(loaded.configuration.vectors == vectors)
         for q in 0..<Self.data.queryCount {
             #expect(try loaded.search(Self.data.query(q), k: 10) == index.search(Self.data.query(q), k: 10))
         }

@@ -37,6 +37,49 @@ struct KernelTests {
         }
     }
 
+    @Test("the int8 kernels of each level agree with exact sums: float × int8, int8 × int8, gathered rows",
+          arguments: SIMDLevel.runnable)
+    func int8KernelsAgree(level: SIMDLevel) {
+        var generator = SplitMix64(seed: 8)
+        for n in Self.lengths {
+            let q = (0..<n).map { _ in Float.random(in: -1..<1, using: &generator) }
+            let a = (0..<n).map { _ in Int8.random(in: -127...127, using: &generator) }
+            let b = (0..<n).map { _ in Int8.random(in: -127...127, using: &generator) }
+            let exactMixed = zip(q, a).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let exactCodes = zip(a, b).reduce(Int32(0)) { $0 + Int32($1.0) * Int32($1.1) }
+            let mixed = VectorMath.dot(q, codes: a, count: n, level: level.rawValue)
+            #expect(abs(Double(mixed) - exactMixed) <= 1e-3 * Double(max(n, 1)), "\(level), n=\(n): \(mixed) vs \(exactMixed)")
+            #expect(VectorMath.dot(codes: a, b, count: n, level: level.rawValue) == exactCodes, "\(level), n=\(n)")
+        }
+        let dimension = 100
+        let codes = (0..<(20 * dimension)).map { _ in Int8.random(in: -127...127, using: &generator) }
+        let scales = (0..<20).map { _ in Float.random(in: 0.001..<0.01, using: &generator) }
+        let query = (0..<dimension).map { _ in Float.random(in: -1..<1, using: &generator) }
+        let rows: [UInt32] = [19, 0, 5, 5, 12]
+        var out = [Float](repeating: .nan, count: rows.count)
+        VectorMath.dotRows(query: query, codes: codes, scales: scales, dimension: dimension, rows: rows,
+                           count: rows.count, into: &out, level: level.rawValue)
+        for (i, row) in rows.enumerated() {
+            let single = Array(codes[Int(row) * dimension..<(Int(row) + 1) * dimension])
+            #expect(out[i] == scales[Int(row)] * VectorMath.dot(query, codes: single, count: dimension, level: level.rawValue))
+        }
+    }
+
+    @Test("quantizing keeps a vector's direction and makes the decoded vector unit length")
+    func quantize() {
+        var generator = SplitMix64(seed: 9)
+        for n in [1, 7, 384] {
+            let raw = (0..<n).map { _ in Float.random(in: -1..<1, using: &generator) }
+            let v = try! VectorMath.normalized(raw, dimension: n)
+            var codes = [Int8](repeating: 0, count: n)
+            let scale = VectorMath.quantize(v, dimension: n, into: &codes)
+            #expect(codes.map { abs(Int($0)) }.max() == 127)
+            let decoded = codes.map { Float($0) * scale }
+            #expect(abs(decoded.reduce(0) { $0 + $1 * $1 } - 1) < 1e-5)
+            #expect(VectorMath.dot(decoded, v) > 0.999, "n=\(n)")
+        }
+    }
+
     @Test("a core without AVX2 on a CPU with it is replaced; OpenBLAS's own AVX2 and AVX-512 choices are kept")
     func coreReplacement() {
         #expect(BLASCore.replacement(for: "Prescott", on: .avx512) == "SkylakeX")

@@ -27,6 +27,7 @@ extension Deja {
         @Option(help: "Results per query (recall@k).") var k = 10
         @Option(help: "Timed passes per ef; the median is reported.") var reps = 3
         @Option(help: "Warm-up queries per ef.") var warmup = 100
+        @Option(help: "Comma-separated vector encodings to build and compare: float32, int8.") var vectors = "float32"
         @Option(help: "Threads for the build (1: one insert at a time).") var buildThreads = 1
         @Option(help: "Threads for the all-threads QPS column (default: all cores).") var searchThreads: Int?
         @Option(help: "OpenBLAS threads for exact search.") var blasThreads = 1
@@ -47,6 +48,17 @@ extension Deja {
             }
             let problems = HNSWConfiguration(m: m, efConstruction: efConstruction).problems
             if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
+            let encodings = vectors.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !encodings.isEmpty, encodings.allSatisfy({ VectorEncoding(rawValue: $0) != nil }) else {
+                throw ValidationError("--vectors must list float32 and/or int8, got '\(vectors)'")
+            }
+            if indexFile != nil && encodings.count > 1 {
+                throw ValidationError("--index-file takes one encoding; got --vectors \(vectors)")
+            }
+        }
+
+        var encodings: [VectorEncoding] {
+            vectors.split(separator: ",").compactMap { VectorEncoding(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
         }
 
         var efValues: [Int] { ef.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
@@ -63,18 +75,29 @@ extension Deja {
             } else {
                 dataset = .generated(count: n, dimension: dim, queries: queries, clusters: clusters, seed: seed)
             }
-            let bench = IndexBenchmark(
+            var bench = IndexBenchmark(
                 dataset: dataset, configuration: HNSWConfiguration(m: m, efConstruction: efConstruction),
                 buildThreads: buildThreads, searchThreads: searchThreads ?? ProcessStats.cpuCount,
                 k: k, reps: reps, warmup: warmup, showProgress: !json)
             let (truth, exact) = try bench.exact()
-            let (index, build) = try bench.buildOrLoad(indexFile: indexFile)
-            let points = try bench.sweep(index, efs: efValues, truth: truth)
-            let report = IndexReport(
-                dataset: dataset.name, count: dataset.baseCount, dimension: dataset.dimension,
-                queries: dataset.queryCount, k: k, m: m, efConstruction: efConstruction,
-                machine: .current, build: build, exact: exact, sweep: points)
-            print(json ? report.json : report.table)
+            var reports: [IndexReport] = []
+            for encoding in encodings {
+                bench.configuration.vectors = encoding
+                // One encoding's index at a time: it is freed before the next is built.
+                do {
+                    let (index, build) = try bench.buildOrLoad(indexFile: indexFile)
+                    let points = try bench.sweep(index, efs: efValues, truth: truth)
+                    reports.append(IndexReport(
+                        dataset: dataset.name, count: dataset.baseCount, dimension: dataset.dimension,
+                        queries: dataset.queryCount, k: k, m: m, efConstruction: efConstruction, vectors: encoding,
+                        machine: .current, build: build, exact: exact, sweep: points))
+                }
+            }
+            if json {
+                print(reports.count == 1 ? reports[0].json : IndexReport.json(reports))
+            } else {
+                print(reports.map(\.table).joined(separator: "\n"))
+            }
         }
     }
 }
@@ -88,22 +111,26 @@ struct IndexReport: Codable {
     var k: Int
     var m: Int
     var efConstruction: Int
+    var vectors: VectorEncoding
     var machine: MachineProfile
     var build: IndexBenchmark.Build
     var exact: IndexBenchmark.Exact
     var sweep: [IndexBenchmark.Point]
 
-    var json: String {
+    var json: String { Self.json(self) }
+
+    static func json(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
     }
 
     var table: String {
         let mb = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1_048_576) }
         var out = """
             \(machine)
-            data: \(dataset): \(count) × \(dimension), \(queries) queries, k=\(k); M=\(m), efConstruction=\(efConstruction)
+            data: \(dataset): \(count) × \(dimension), \(queries) queries, k=\(k); M=\(m), efConstruction=\(efConstruction), \
+            vectors \(vectors.rawValue)
             build: \(String(format: "%.2f", build.seconds)) s on \(build.threads) thread(s); \
             index memory \(mb(build.stats.memoryBytes)) = \(String(format: "%.3f", build.memoryRatio)) × (vectors \
             \(mb(build.stats.vectorBytes)) + links \(mb(build.stats.linkBytes))); RSS +\(mb(build.rssDeltaBytes)); \
