@@ -78,8 +78,14 @@ public final class Gateway: Sendable {
     /// the bound port (useful with port 0).
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let maintenance = CacheMaintenanceService(cache: cache, background: background, metrics: metrics, logger: logger)
+        let limits = ConnectionGuard.Limits(
+            requestTimeout: configuration.server.requestTimeout > 0
+                ? .nanoseconds(Int64(configuration.server.requestTimeout * 1e9)) : nil,
+            connections: OpenConnections(limit: configuration.server.maxConnections),
+            onTimeout: { [metrics] in metrics.connectionRefused(reason: "request_timeout") },
+            onRefusal: { [metrics] in metrics.connectionRefused(reason: "max_connections") })
         let http1 = HTTPServerBuilder.http1(configuration: .init(
-            additionalChannelHandlers: [ParserErrorHandler(), ExpectContinueHandler()],
+            additionalChannelHandlers: [ConnectionGuard(limits: limits), ParserErrorHandler(), ExpectContinueHandler()],
             idleTimeout: configuration.server.idleTimeout > 0
                 ? .nanoseconds(Int64(configuration.server.idleTimeout * 1e9)) : nil))
         return Application(

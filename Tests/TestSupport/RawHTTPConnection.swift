@@ -22,11 +22,11 @@ public final class RawHTTPConnection {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { close(fd); throw Failure("cannot connect to 127.0.0.1:\(port)") }
+        guard connected == 0 else { Glibc.close(fd); throw Failure("cannot connect to 127.0.0.1:\(port)") }
         self.fd = fd
     }
 
-    deinit { close(fd) }
+    deinit { Glibc.close(fd) }
 
     public func send(_ bytes: some Collection<UInt8>) throws {
         let data = Array(bytes)
@@ -53,6 +53,29 @@ public final class RawHTTPConnection {
             guard n > 0 else { throw Failure("no complete response head within the timeout; got \(received.count) bytes") }
             received += buffer[..<n]
         }
+    }
+
+    /// The next response whole: its head, then as many body bytes as its `Content-Length` says,
+    /// so that the connection is ready for the next exchange.
+    public func readResponse() throws -> (head: String, body: String) {
+        let head = try readHead()
+        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+        while received.count < length {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw Failure("the body ended after \(received.count) of \(length) bytes") }
+            received += buffer[..<n]
+        }
+        let body = String(decoding: received[..<length], as: UTF8.self)
+        received.removeFirst(length)
+        return (head, body)
+    }
+
+    /// Ends the connection from this side (the server sees it closed); the descriptor is
+    /// released when the object goes.
+    public func close() {
+        shutdown(fd, Int32(SHUT_RDWR))
     }
 
     /// Everything after the head until the server closes the connection (`Connection: close`).

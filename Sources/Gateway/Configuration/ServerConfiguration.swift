@@ -30,6 +30,15 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// middle of one (a client that sends its headers a byte at a time), before it is closed; 0
     /// never. A response being written is never cut, however long the model thinks.
     public var idleTimeout: Double
+    /// Seconds a client has to send a whole request, head and body, from its first byte; 0 no
+    /// limit. Past it the client gets a 408 and the connection is closed (``ConnectionGuard``):
+    /// the idle timeout alone lets a client that sends a byte every few seconds hold a
+    /// connection for ever. The time Deja takes to answer is not counted.
+    public var requestTimeout: Double
+    /// The most client connections served at once; 0 no limit. A connection beyond it gets a
+    /// 503 to its request and is closed. Each open connection costs about 4 KB of memory while
+    /// idle (docs/reliability.md).
+    public var maxConnections: Int
     /// Web origins (`http://localhost:3000`) whose pages may call Deja from the browser; `*` for
     /// any. Empty: none (see `CORSMiddleware`).
     public var corsOrigins: [String]
@@ -39,7 +48,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, adminKeyEnv: String = "DEJA_ADMIN_KEY",
         cacheMultipleChoices: Bool = false, upstreamConnections: Int = 256, coalesceMisses: Bool = true,
-        allowedHosts: [String] = [], idleTimeout: Double = 60, corsOrigins: [String] = [], tls: TLSFiles = .init()
+        allowedHosts: [String] = [], idleTimeout: Double = 60, requestTimeout: Double = 30, maxConnections: Int = 10_000,
+        corsOrigins: [String] = [], tls: TLSFiles = .init()
     ) {
         self.host = host
         self.port = port
@@ -50,6 +60,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.coalesceMisses = coalesceMisses
         self.allowedHosts = allowedHosts
         self.idleTimeout = idleTimeout
+        self.requestTimeout = requestTimeout
+        self.maxConnections = maxConnections
         self.corsOrigins = corsOrigins
         self.tls = tls
     }
@@ -58,6 +70,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         case host, port, maxBodyBytes = "max_body_bytes", adminKeyEnv = "admin_key_env"
         case cacheMultipleChoices = "cache_multiple_choices", upstreamConnections = "upstream_connections"
         case coalesceMisses = "coalesce_misses", allowedHosts = "allowed_hosts", idleTimeout = "idle_timeout"
+        case requestTimeout = "request_timeout", maxConnections = "max_connections"
         case corsOrigins = "cors_origins", tls
     }
 
@@ -73,6 +86,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         coalesceMisses = try c.decodeIfPresent(Bool.self, forKey: .coalesceMisses) ?? d.coalesceMisses
         allowedHosts = try c.decodeIfPresent([String].self, forKey: .allowedHosts) ?? d.allowedHosts
         idleTimeout = try c.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? d.idleTimeout
+        requestTimeout = try c.decodeIfPresent(Double.self, forKey: .requestTimeout) ?? d.requestTimeout
+        maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections) ?? d.maxConnections
         corsOrigins = try c.decodeIfPresent([String].self, forKey: .corsOrigins) ?? d.corsOrigins
         tls = try c.decodeIfPresent(TLSFiles.self, forKey: .tls) ?? d.tls
     }
@@ -90,6 +105,12 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         }
         if !(0...86_400).contains(idleTimeout) {
             out.append("server.idle_timeout: must be between 0 (never) and 86400 seconds, got \(idleTimeout)")
+        }
+        if !(0...86_400).contains(requestTimeout) {
+            out.append("server.request_timeout: must be between 0 (no limit) and 86400 seconds, got \(requestTimeout)")
+        }
+        if !(0...1_000_000).contains(maxConnections) {
+            out.append("server.max_connections: must be between 0 (no limit) and 1000000, got \(maxConnections)")
         }
         for (i, name) in allowedHosts.enumerated() where name.isEmpty || name.contains(where: { $0 == "/" || $0 == " " }) {
             out.append("server.allowed_hosts[\(i)]: must be a host name such as deja.internal (no scheme, path or spaces), got '\(name)'")

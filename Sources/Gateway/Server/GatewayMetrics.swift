@@ -112,6 +112,12 @@ public final class GatewayMetrics: Sendable {
 
     /// `deja_coalesced_requests_total`: requests that waited for an identical one in flight and
     /// were answered with its stored answer (they are counted as hits too).
+    /// `deja_connections_refused_total{reason}`: connections closed below the router, for a
+    /// request too slow to arrive (`request_timeout`) or one connection too many (`max_connections`).
+    func connectionRefused(reason: String) {
+        counter("deja_connections_refused_total", [("reason", reason)]).increment()
+    }
+
     func coalesced() {
         counter("deja_coalesced_requests_total").increment()
     }

@@ -23,13 +23,6 @@ final class ParserErrorHandler: ChannelInboundHandler, RemovableChannelHandler {
         let reply = OpenAIError(
             status: .badRequest, message: "The request is not valid HTTP/1.1 (\(parserError)); the connection is closed",
             type: "invalid_request_error", code: "invalid_http")
-        let body = reply.body.canonicalData
-        var head = HTTPResponse(status: .badRequest)
-        head.headerFields[.contentType] = "application/json"
-        head.headerFields[.contentLength] = String(body.count)
-        head.headerFields[.connection] = "close"
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(ByteBuffer(bytes: body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        reply.sendClosing(on: context)
     }
 }
