@@ -37,6 +37,8 @@ extension Deja {
         @Option(help: "Prompts sent once before the run, to be cached.") var warm = 200
         @Option(help: "Model name to ask for.") var model = "gpt-4o-mini"
         @Option(help: "Event-loop threads of the load generator.") var threads = 1
+        @Option(help: "Requests per second to send at most, spread over the connections (default: as fast as answered).")
+        var rate: Double?
         @Option(name: .customLong("header"), help: "An extra request header, 'name: value' (repeatable).")
         var headers: [String] = []
         @Flag(help: "Ask for streams (\"stream\": true) and report the time to the first event too.") var stream = false
@@ -57,6 +59,7 @@ extension Deja {
             guard concurrency >= 1, duration > 0, warm >= 1, threads >= 1 else {
                 throw ValidationError("--concurrency, --duration, --warm and --threads must be positive")
             }
+            if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         }
 
         /// The client side of an `https` URL: the system's roots, or only `cacert`.
@@ -245,6 +248,7 @@ extension Deja {
             }
             var load = GatewayLoad(
                 host: host, port: port, concurrency: concurrency, duration: duration, threads: threads, makeBody: makeBody)
+            load.interval = rate.map { .nanoseconds(Int64(Double(concurrency) / $0 * 1e9)) }
             load.tls = tls
             load.headers = try headers.map { h in
                 let parts = h.split(separator: ":", maxSplits: 1)

@@ -29,6 +29,9 @@ struct GatewayLoad {
     var makeBody: @Sendable (_ connection: Int, _ n: Int) -> ByteBuffer
     /// Close a connection when its next body is empty (a fixed amount of work, as the warm-up).
     var stopOnEmptyBody = false
+    /// Each connection sends its requests at most this far apart (`--rate`); `nil`: as soon as
+    /// the last is answered.
+    var interval: TimeAmount?
     /// Extra request headers.
     var headers: [(String, String)] = []
     /// Speak TLS with this context (an `https` URL).
@@ -47,7 +50,7 @@ struct GatewayLoad {
             let promise = loop.makePromise(of: LoadHandler.Result.self)
             let handler = LoadHandler(
                 prefix: prefix, connection: c, deadline: deadline, makeBody: makeBody, stopOnEmptyBody: stopOnEmptyBody,
-                done: promise)
+                interval: interval, done: promise)
             let bootstrap = ClientBootstrap(group: loop)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { [tls, host] channel in

@@ -20,6 +20,9 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
     let deadline: NIODeadline
     let makeBody: @Sendable (Int, Int) -> ByteBuffer
     let stopOnEmptyBody: Bool
+    /// The pace of `--rate`: request `n` goes out no earlier than `n` intervals after the first.
+    let interval: TimeAmount?
+    var firstSent: NIODeadline?
     let done: EventLoopPromise<Result>
     var samples: [GatewayLoad.Sample] = []
     var errors = 0
@@ -30,8 +33,9 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
     var received = ByteBuffer()
 
     init(prefix: String, connection: Int, deadline: NIODeadline, makeBody: @escaping @Sendable (Int, Int) -> ByteBuffer,
-         stopOnEmptyBody: Bool, done: EventLoopPromise<Result>)
+         stopOnEmptyBody: Bool, interval: TimeAmount? = nil, done: EventLoopPromise<Result>)
     {
+        self.interval = interval
         self.prefix = prefix
         self.connection = connection
         self.deadline = deadline
@@ -46,6 +50,28 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func send(context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        guard now < deadline else {
+            context.close(promise: nil)
+            return
+        }
+        if let interval {
+            let first = firstSent ?? now
+            firstSent = first
+            let due = first + interval * Int64(sent)
+            if due > now {
+                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(deadline: due) {
+                    let (handler, context) = loopBound.value
+                    handler.sendNow(context: context)
+                }
+                return
+            }
+        }
+        sendNow(context: context)
+    }
+
+    private func sendNow(context: ChannelHandlerContext) {
         guard NIODeadline.now() < deadline else {
             context.close(promise: nil)
             return
