@@ -5,7 +5,7 @@ APT_PACKAGES := pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: all deps build release test test-tsan run run-minilm model bench-index bench-gateway bench-embed anchors clean
+.PHONY: all deps build release test test-tsan reliability run run-minilm model bench-index bench-gateway bench-embed anchors clean
 
 all: build
 
@@ -47,6 +47,15 @@ test: deps .build-py/bin/python $(MODEL)
 test-tsan: deps
 	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread -Xswiftc -DDEJA_TSAN --filter "SharedIndexTests|CacheConcurrencyTests|MiniLMEmbedderTests/batchInvariance|CoalescingTests"
 
+## The reliability suite (docs/reliability.md): crash, fault, fuzz, soak, isolation and resource
+## tests against the release build, about 15 minutes; it rewrites the table in docs/reliability.md.
+.build-reliability/bin/schemathesis: | deps
+	python3 -m venv .build-reliability
+	.build-reliability/bin/pip install -q "schemathesis>=4.3,<5"
+
+reliability: release .build-reliability/bin/schemathesis
+	python3 Benchmarks/reliability/suite.py
+
 ## The gateway on 127.0.0.1:8080 in front of the mock upstream on 127.0.0.1:8081 (Ctrl-C stops both).
 run: release
 	@mkdir -p .run
@@ -83,4 +92,4 @@ anchors: release
 	.anchors/venv/bin/python ../shared/bench/anchors.py --rebuild --external deja='.build/release/deja bench index --anchors-request'
 
 clean:
-	rm -rf .build .build-tsan .build-py .run
+	rm -rf .build .build-tsan .build-py .build-fuzz .build-reliability .run

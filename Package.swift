@@ -157,6 +157,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The fuzz target of `make reliability` (Benchmarks/reliability/fuzz.sh); built plainly,
+        // it replays a corpus.
+        .executableTarget(
+            name: "deja-fuzz",
+            dependencies: ["DejaSupport", "Gateway", "SemanticCache"],
+            path: "Tests/Fuzz",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: [

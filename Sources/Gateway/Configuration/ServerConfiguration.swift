@@ -36,7 +36,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     /// connection for ever. The time Deja takes to answer is not counted.
     public var requestTimeout: Double
     /// The most client connections served at once; 0 no limit. A connection beyond it gets a
-    /// 503 to its request and is closed. Each open connection costs about 4 KB of memory while
+    /// 503 to its request and is closed. Each open connection costs about 13 kB of memory while
     /// idle (docs/reliability.md).
     public var maxConnections: Int
     /// Web origins (`http://localhost:3000`) whose pages may call Deja from the browser; `*` for
