@@ -77,13 +77,15 @@ public final class Gateway: Sendable {
     /// The Hummingbird application with the cache's upkeep as a service. `onRunning` receives
     /// the bound port (useful with port 0).
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-        let maintenance = CacheMaintenanceService(cache: cache, background: background, metrics: metrics, logger: logger)
         let limits = ConnectionGuard.Limits(
             requestTimeout: configuration.server.requestTimeout > 0
                 ? .nanoseconds(Int64(configuration.server.requestTimeout * 1e9)) : nil,
             connections: OpenConnections(limit: configuration.server.maxConnections),
             onTimeout: { [metrics] in metrics.connectionRefused(reason: "request_timeout") },
             onRefusal: { [metrics] in metrics.connectionRefused(reason: "max_connections") })
+        let maintenance = CacheMaintenanceService(
+            cache: cache, background: background, metrics: metrics, logger: logger,
+            closedConnections: ClosedConnectionMemory(connections: limits.connections))
         let http1 = HTTPServerBuilder.http1(configuration: .init(
             additionalChannelHandlers: [ConnectionGuard(limits: limits), ParserErrorHandler(), ExpectContinueHandler()],
             idleTimeout: configuration.server.idleTimeout > 0

@@ -1,6 +1,6 @@
 import DejaSupport
 import Foundation
-import Gateway
+@testable import Gateway
 import NIOHTTP1
 import Testing
 import TestSupport
@@ -94,5 +94,24 @@ struct ConnectionLimitTests {
             #expect(try Self.errorCode(refused) == "too_many_connections")
             #expect(afterwards.hasPrefix("HTTP/1.1 200 "), "\(afterwards)")
         }
+    }
+
+    @Test("the connection count keeps its peak; memory is handed back once after a burst of 1,000 or more has closed, not for a trickle")
+    func closedConnectionMemory() {
+        let connections = OpenConnections(limit: 0)
+        let memory = ClosedConnectionMemory(connections: connections)
+        for _ in 0..<1_500 { #expect(connections.admit()) }
+        #expect(!memory.release(), "nothing closed yet")
+        for _ in 0..<1_400 { connections.release() }
+        #expect(connections.current == 100)
+        #expect(memory.release(), "1,400 closed since the peak of 1,500")
+        #expect(!memory.release(), "once per burst")
+        for _ in 0..<600 { #expect(connections.admit()) }
+        for _ in 0..<600 { connections.release() }
+        #expect(!memory.release(), "a burst of 600 is a trickle")
+        let capped = OpenConnections(limit: 2)
+        #expect(capped.admit() && capped.admit())
+        #expect(!capped.admit(), "the third is refused and not counted")
+        #expect(capped.current == 2)
     }
 }

@@ -12,6 +12,8 @@ struct CacheMaintenanceService: Service {
     let background: BackgroundWork
     let metrics: GatewayMetrics
     let logger: Logger
+    /// Returns the memory of closed connections after a burst.
+    var closedConnections: ClosedConnectionMemory?
 
     func run() async throws {
         await withTaskExecutorPreference(BlockingWorkExecutor.shared) { await upkeep() }
@@ -33,6 +35,7 @@ struct CacheMaintenanceService: Service {
             }
             let size = cache.size
             metrics.size(entries: size.entries, bytes: size.bytes)
+            _ = closedConnections?.release()
             if ContinuousClock.now - lastSnapshot >= snapshotEvery {
                 // Tried again at the next interval, not every second: a snapshot writes the whole index.
                 lastSnapshot = .now

@@ -10,6 +10,8 @@ final class OpenConnections: Sendable {
     /// The most connections served at once; 0 for no limit.
     let limit: Int
     private let count = Atomic<Int>(0)
+    /// The most open at once since ``takePeak()`` last read it.
+    private let peak = Atomic<Int>(0)
 
     init(limit: Int) {
         self.limit = limit
@@ -22,6 +24,12 @@ final class OpenConnections: Sendable {
             count.wrappingSubtract(1, ordering: .relaxed)
             return false
         }
+        var seen = peak.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, original) = peak.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
         return true
     }
 
@@ -32,4 +40,10 @@ final class OpenConnections: Sendable {
 
     /// The connections open now.
     var current: Int { count.load(ordering: .relaxed) }
+
+    /// The most connections open at once since the last call, which starts the next period at
+    /// the number open now.
+    func takePeak() -> Int {
+        max(peak.exchange(current, ordering: .relaxed), current)
+    }
 }
