@@ -92,6 +92,15 @@ struct IndexBenchmark {
             let rssBefore = ProcessStats.residentBytes
             let start = nowNanoseconds()
             let index = try HNSWIndex.load(from: indexFile)
+            let saved = index.configuration
+            guard saved.m == configuration.m, saved.efConstruction == configuration.efConstruction,
+                  saved.vectors == configuration.vectors, index.dimension == dataset.dimension
+            else {
+                throw BenchError(
+                    "\(indexFile) holds an index of M=\(saved.m), efConstruction=\(saved.efConstruction), "
+                        + "\(saved.vectors.rawValue) vectors of dimension \(index.dimension), not the one asked for; "
+                        + "remove it or name another --index-file")
+            }
             let stats = index.stats
             return (index, Build(
                 seconds: Double(nowNanoseconds() - start) / 1e9, threads: 0,
