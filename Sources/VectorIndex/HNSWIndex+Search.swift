@@ -207,6 +207,9 @@ extension HNSWIndex {
                     mark.pointee = tag
                     ids[fresh] = id
                     fresh += 1
+                    // Ask for every fresh vector now, so that their cache misses overlap instead
+                    // of coming one after another in the products below.
+                    VectorMath.prefetch(graph.vectorAddress(id))
                 }
                 j += 1
             }
