@@ -4,7 +4,8 @@
 #   hits only at 64 connections, the mock alone under the same load (the same-run reference),
 #   each with the server's CPU time per request,
 #   90 % hits at 64 connections,
-# then semantic hits in a cache of 100,000 entries beside the mock again,
+# then semantic hits in a cache of 100,000 entries beside the mock again, and the same cache
+# reopened with int8 vectors (cache.hnsw.vectors: int8; the index rebuilt from the store),
 # then misses only to a mock that takes 500 ms. Each case starts Deja on an empty cache.
 #
 #   swift build -c release && Benchmarks/gateway.sh [ROUNDS]
@@ -22,12 +23,16 @@ trap cleanup EXIT
 deja=""
 start_deja() {  # start_deja [ENV=VALUE ...]: Deja on :8080, empty cache
     [ -n "$deja" ] && kill "$deja" 2>/dev/null && wait "$deja" 2>/dev/null || true
-    while ss -ltn | grep -q ":8080 "; do sleep 0.2; done
     rm -f .run/deja-cache.*
+    reopen_deja "$@"
+}
+reopen_deja() {  # reopen_deja [ENV=VALUE ...]: Deja on :8080 on the cache it had, once ready
+    [ -n "$deja" ] && kill "$deja" 2>/dev/null && wait "$deja" 2>/dev/null || true
+    while ss -ltn | grep -q ":8080 "; do sleep 0.2; done
     env DEJA_ADMIN_KEY=bench "$@" $B serve --config fixtures/deja.run.yaml > .run/bench-serve.log 2>&1 &
     deja=$!
     pids+=("$deja")
-    sleep 2
+    until curl -sf http://127.0.0.1:8080/readyz > /dev/null; do sleep 0.2; done
 }
 row() { grep -E "$1" | tr -s ' ' | tr '\n' ' '; echo; }
 
@@ -47,6 +52,9 @@ done
 # verifier answer it (the fill goes through the lookup API, about a minute).
 start_deja DEJA_CACHE_MAX_ENTRIES=200000
 echo "semantic $(DEJA_ADMIN_KEY=bench $B bench gateway --concurrency 64 --hit-ratio 1 --duration 10 --fill 100000 --paraphrase --server-pid "$deja" 2>/dev/null | row '^(hit|semantic)|CPU')"
+echo "mock    $($B bench gateway --url http://127.0.0.1:8081 --concurrency 64 --hit-ratio 1 --duration 10 --warm 1 --server-pid "$mock" | row '^all|CPU')"
+reopen_deja DEJA_CACHE_MAX_ENTRIES=200000 DEJA_CACHE_HNSW_VECTORS=int8
+echo "int8    $($B bench gateway --concurrency 64 --hit-ratio 1 --duration 10 --paraphrase --server-pid "$deja" 2>/dev/null | row '^(hit|semantic)|CPU')"
 echo "mock    $($B bench gateway --url http://127.0.0.1:8081 --concurrency 64 --hit-ratio 1 --duration 10 --warm 1 --server-pid "$mock" | row '^all|CPU')"
 $B mock-upstream --port 8082 --latency-ms 500 > .run/bench-mock-slow.log 2>&1 &
 pids+=($!)

@@ -116,7 +116,9 @@ extension HNSWIndex {
                 let slot = storage.appendSlot(level: level)
                 let source = v.baseAddress! + row * dimension
                 storage.view.store(source, at: slot)
-                for i in 0..<dimension { batch[j * dimension + i] = source[i] }
+                batch.withUnsafeMutableBufferPointer { b in
+                    (b.baseAddress! + j * dimension).update(from: source, count: dimension)
+                }
                 storage.keys[Int(slot)] = keys[row]
                 storage.tags[Int(slot)] = tags[row]
                 slotOfKey[keys[row]] = slot

@@ -120,16 +120,23 @@ struct LifecycleTests {
         }
     }
 
+    /// Three answers stored in `cache`, their keys in order.
+    static func insertThree(_ cache: SemanticCache) async throws -> [UInt64] {
+        var keys: [UInt64] = []
+        for p in ["How do I reset my password?", "What is the capital of France?", "How do I boil an egg?"] {
+            keys.append(try await cache.insert(F.request(p), response: F.answer(p), model: "gpt-test").key)
+        }
+        return keys
+    }
+
     @Test("cache.hnsw.vectors: int8 answers as float32 does, and changing it rebuilds the snapshot's index at start")
     func int8Vectors() async throws {
         var fixture = try F()
         defer { fixture.directory.remove() }
-        var keys: [UInt64] = []
+        let keys: [UInt64]
         do {
             let cache = try await fixture.open()
-            for p in ["How do I reset my password?", "What is the capital of France?", "How do I boil an egg?"] {
-                keys.append(try await cache.insert(F.request(p), response: F.answer(p), model: "gpt-test").key)
-            }
+            keys = try await Self.insertThree(cache)
             try await cache.close()
         }
         fixture.configuration.hnsw.vectors = .int8
@@ -146,12 +153,10 @@ struct LifecycleTests {
     func restart() async throws {
         let fixture = try F()
         defer { fixture.directory.remove() }
-        var keys: [UInt64] = []
+        let keys: [UInt64]
         do {
             let cache = try await fixture.open()
-            for p in ["How do I reset my password?", "What is the capital of France?", "How do I boil an egg?"] {
-                keys.append(try await cache.insert(F.request(p), response: F.answer(p), model: "gpt-test").key)
-            }
+            keys = try await Self.insertThree(cache)
             _ = try await cache.lookup(F.request("How can I reset my password?"))
             try await cache.close()
         }
