@@ -32,12 +32,21 @@ public final class Gateway: Sendable {
     let proxy: ProxyRoutes
     let cacheAPI: CacheAPIRoutes
     let operations: OperationsRoutes
+    /// Keys, limits, budgets and the usage ledger, with their admin routes; `nil` when the
+    /// gateway was made without a governance store (tests of other parts).
+    public let governance: Governance?
+    let admin: AdminRoutes?
 
-    /// - Throws: ``ConfigurationError`` when a provider's key variable is named but not set.
+    /// - Throws: ``ConfigurationError`` when a provider's key variable is named but not set, or
+    ///   `server.auth` is `keys` without a governance store.
     public init(
-        configuration: DejaConfiguration, cache: SemanticCache, client: HTTPClient,
+        configuration: DejaConfiguration, cache: SemanticCache, client: HTTPClient, governance: Governance? = nil,
         environment: [String: String]? = nil, logger: Logger = Logger(label: "deja")
     ) throws(ConfigurationError) {
+        if configuration.server.auth == .keys && governance == nil {
+            throw ConfigurationError(["server.auth: keys needs the governance store (Governance.open)"])
+        }
+        self.governance = governance
         let environment = environment ?? ProcessInfo.processInfo.environment
         let routing = try ModelRouting(configuration: configuration, environment: environment)
         tls = configuration.server.tls.isEnabled ? try ServerTLS.configuration(configuration.server.tls) : nil
@@ -51,10 +60,13 @@ public final class Gateway: Sendable {
         proxy = ProxyRoutes(
             configuration: configuration, cache: cache, metrics: metrics, upstream: Upstream(client: client, metrics: metrics),
             routing: routing, logger: logger, background: background, recentHits: recentHits,
-            shadowLog: shadowed ? ShadowLog(path: configuration.cache.shadowLog, logger: logger) : nil)
+            shadowLog: shadowed ? ShadowLog(path: configuration.cache.shadowLog, logger: logger) : nil,
+            governance: governance)
+        let adminKey = AdminKeyMiddleware(adminKey: admin, keyVariable: configuration.server.adminKeyEnv)
         cacheAPI = CacheAPIRoutes(
             cache: cache, metrics: metrics, recentHits: recentHits, maxBodyBytes: configuration.server.maxBodyBytes,
-            adminKey: AdminKeyMiddleware(adminKey: admin, keyVariable: configuration.server.adminKeyEnv))
+            adminKey: adminKey)
+        self.admin = governance.map { AdminRoutes(governance: $0, maxBodyBytes: configuration.server.maxBodyBytes, adminKey: adminKey) }
         operations = OperationsRoutes(cache: cache, metrics: metrics)
     }
 
@@ -66,10 +78,12 @@ public final class Gateway: Sendable {
             router.add(middleware: CORSMiddleware(origins: configuration.server.corsOrigins))
         }
         router.add(middleware: RequestLogMiddleware(
-            logger: logger, metrics: metrics, logPrompts: configuration.logging.prompts, json: configuration.logging.json))
+            logger: logger, metrics: metrics, logPrompts: configuration.logging.prompts, json: configuration.logging.json,
+            governance: governance))
         router.add(middleware: HostCheckMiddleware(configuration: configuration.server))
         router.addRoutes(proxy.routes)
         router.addRoutes(cacheAPI.routes, atPath: "/v1/cache")
+        if let admin { router.addRoutes(admin.routes, atPath: "/v1/admin") }
         router.addRoutes(operations.routes)
         return router
     }
@@ -95,7 +109,7 @@ public final class Gateway: Sendable {
             server: try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
             configuration: .init(
                 address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "deja"),
-            services: [maintenance],
+            services: [maintenance] + (governance.map { [UsageLedgerService(governance: $0, metrics: metrics, logger: logger)] } ?? []),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
@@ -104,14 +118,25 @@ public final class Gateway: Sendable {
     /// non-loopback address, the lookup API turned off for want of an admin key, every web
     /// origin allowed.
     public var startupWarnings: [String] {
-        Self.startupWarnings(
+        var out = Self.startupWarnings(
             configuration.server, keyedProviders: proxy.routing.keyedProviders, hasAdminKey: hasAdminKey)
+        if configuration.server.auth == .keys {
+            let keyless = proxy.routing.providers.values.filter { $0.apiKey == nil }.map(\.name).sorted()
+            if !keyless.isEmpty {
+                out.append("server.auth is keys, and providers \(keyless.joined(separator: ", ")) have no api_key_env: clients' "
+                    + "Deja keys are never forwarded, so calls to them go without a key")
+            }
+            if governance?.keyCount == 0 {
+                out.append("server.auth is keys and there are no keys yet: make one with `deja keys create --tenant NAME`")
+            }
+        }
+        return out
     }
 
     static func startupWarnings(_ server: ServerConfiguration, keyedProviders keys: [String], hasAdminKey: Bool) -> [String] {
         var out: [String] = []
-        if !HostCheckMiddleware.isLoopback(server.host) {
-            out.append("listening on \(server.host), not a loopback address: every client that reaches this port is served"
+        if !HostCheckMiddleware.isLoopback(server.host) && server.auth == .none {
+            out.append("listening on \(server.host), not a loopback address, with server.auth none: every client that reaches this port is served"
                 + (keys.isEmpty ? "" : ", with the keys of providers \(keys.joined(separator: ", ")); put Deja behind a firewall or an authenticating proxy")
                 + (server.tls.isEnabled ? "" : "; prompts and answers cross the network unencrypted unless server.tls is set"))
         }

@@ -14,6 +14,27 @@ public final class RequestFacts: Sendable {
         var prompt: String?
         var note: String?
         var error: String?
+        /// Metering, for the usage ledger and the settlement of limits (proxied routes only).
+        var metering: Metering?
+    }
+
+    /// What the ledger and the limits need to know of a proxied request.
+    struct Metering {
+        var grant: Grant?
+        /// Holds a slot in flight (to give back at the end).
+        var holdsSlot = false
+        /// Tokens admitted against the per-minute allowances.
+        var reserved = 0
+        /// The model whose price applies: as the provider calls the requested one.
+        var priceModel: String?
+        /// The model and provider that answered, once one did.
+        var upstreamModel: String?
+        var provider: String?
+        var promptTokens = 0
+        var cachedTokens = 0
+        var completionTokens = 0
+        var savedPromptTokens = 0
+        var savedCompletionTokens = 0
     }
 
     private let state = Mutex(State())
@@ -35,6 +56,23 @@ public final class RequestFacts: Sendable {
     typealias Snapshot = (
         model: String?, cache: String?, similarity: Float?, upstream: Double?, prompt: String?, note: String?, error: String?
     )
+
+    /// Changes the request's metering (started by ``VirtualKeyMiddleware``; a no-op on routes
+    /// that are not metered).
+    func meter(_ change: (inout Metering) -> Void) {
+        state.withLock { s in
+            guard s.metering != nil else { return }
+            change(&s.metering!)
+        }
+    }
+
+    func startMetering(_ metering: Metering) {
+        state.withLock { $0.metering = metering }
+    }
+
+    var metering: Metering? {
+        state.withLock { $0.metering }
+    }
 
     var snapshot: Snapshot {
         state.withLock { s in (s.model, s.cache, s.similarity, s.upstreamMilliseconds, s.prompt, s.note, s.error) }

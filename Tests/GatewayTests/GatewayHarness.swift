@@ -36,6 +36,7 @@ struct GatewayHarness: Sendable {
         environment: [String: String] = [:],
         upstreamLatency: Duration = .zero,
         logger: Logger? = nil,
+        clock: any CacheClock = SystemClock(),
         _ body: @Sendable (GatewayHarness) async throws -> Void
     ) async throws {
         let mock = MockUpstream(configuration: .init(latency: upstreamLatency))
@@ -47,6 +48,8 @@ struct GatewayHarness: Sendable {
             configuration.server.maxBodyBytes = 64 << 10
             configuration.cache.store = dir.path("cache.sqlite")
             configuration.cache.indexFile = dir.path("cache.hnsw")
+            configuration.governance.store = dir.path("governance.sqlite")
+            configuration.usage.flushInterval = 0.05
             configuration.providers["mock"] = ProviderConfiguration(baseURL: "http://127.0.0.1:\(mockPort)/v1", timeout: 2)
             configuration.models["*"] = ModelRoute(provider: "mock")
             configure(&configuration)
@@ -62,8 +65,10 @@ struct GatewayHarness: Sendable {
             let cache = try await CacheRuntime.open(configuration, client: upstreamClient, logger: logger)
             var env = ["DEJA_ADMIN_KEY": adminKey]
             for (k, v) in environment { env[k] = v }
+            let governance = try await Governance.open(configuration, logger: logger, clock: clock)
             let gateway = try Gateway(
-                configuration: configuration, cache: cache, client: upstreamClient, environment: env, logger: logger)
+                configuration: configuration, cache: cache, client: upstreamClient, governance: governance, environment: env,
+                logger: logger)
             if inProcess {
                 try await gateway.application().test(.router) { client in
                     try await body(GatewayHarness(port: 0, mock: mock, gateway: gateway, router: client))
@@ -142,6 +147,8 @@ struct GatewayHarness: Sendable {
     }
 
     var admin: [String: String] { ["authorization": "Bearer \(Self.adminKey)"] }
+
+    var governance: Governance { gateway.governance! }
 
     /// Waits until answers being stored in the background are stored.
     func settle() async {

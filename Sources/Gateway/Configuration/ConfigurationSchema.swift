@@ -20,12 +20,13 @@ enum ConfigurationSchema {
         c.server.tls = TLSFiles(certFile: "x", keyFile: "x")
         c.providers = ["*": ProviderConfiguration(baseURL: "http://x", apiKeyEnv: "K")]
         c.models = ["*": ModelRoute(provider: "p", model: "m", threshold: 1, mode: .shadow)]
+        c.governance.prices = ["*": ModelPrice(input: 1, cachedInput: 1, output: 1)]
         let yaml = (try? YAMLEncoder().encode(c)) ?? ""
         return (try? Yams.compose(yaml: yaml)) ?? .mapping(Node.Mapping([]))
     }()
 
     /// Mappings whose keys the user chooses (any key, values shaped like the `*` template).
-    static let userMaps: Set<String> = ["providers", "models"]
+    static let userMaps: Set<String> = ["providers", "models", "governance.prices"]
 
     /// Every option, as a path (`server.port`; `providers.*.timeout` for an option of each
     /// provider, `cache.thresholds[].match` for a field of each list item) with its default as

@@ -81,6 +81,8 @@ extension DejaConfiguration {
             return folder.appendingPathComponent(p).standardizedFileURL.path
         }
         cache.store = resolve(cache.store)
+        governance.store = resolve(governance.store)
+        if !governance.pricesFile.isEmpty { governance.pricesFile = resolve(governance.pricesFile) }
         cache.indexFile = resolve(cache.indexFile)
         cache.pairsLog.file = resolve(cache.pairsLog.file)
         cache.shadowLog = resolve(cache.shadowLog)

@@ -14,11 +14,15 @@ public struct DejaConfiguration: Codable, Sendable, Equatable {
     /// not listed and forwards it under its own name.
     public var models: [String: ModelRoute]
     public var logging: LoggingConfiguration
+    /// Keys, tenants and prices (the keys themselves live in `governance.store`).
+    public var governance: GovernanceConfiguration
+    /// The usage ledger.
+    public var usage: UsageConfiguration
 
     public init(
         server: ServerConfiguration = .init(), embedder: EmbedderConfiguration = .init(), cache: CacheConfiguration = .init(),
         providers: [String: ProviderConfiguration] = [:], models: [String: ModelRoute] = [:],
-        logging: LoggingConfiguration = .init()
+        logging: LoggingConfiguration = .init(), governance: GovernanceConfiguration = .init(), usage: UsageConfiguration = .init()
     ) {
         self.server = server
         self.embedder = embedder
@@ -26,6 +30,8 @@ public struct DejaConfiguration: Codable, Sendable, Equatable {
         self.providers = providers
         self.models = models
         self.logging = logging
+        self.governance = governance
+        self.usage = usage
     }
 
     /// The longest silence allowed in the middle of an upstream answer (the HTTP client's read
@@ -44,11 +50,13 @@ public struct DejaConfiguration: Codable, Sendable, Equatable {
         providers = try c.decodeIfPresent([String: ProviderConfiguration].self, forKey: .providers) ?? [:]
         models = try c.decodeIfPresent([String: ModelRoute].self, forKey: .models) ?? [:]
         logging = try c.decodeIfPresent(LoggingConfiguration.self, forKey: .logging) ?? .init()
+        governance = try c.decodeIfPresent(GovernanceConfiguration.self, forKey: .governance) ?? .init()
+        usage = try c.decodeIfPresent(UsageConfiguration.self, forKey: .usage) ?? .init()
     }
 
     /// Every problem, one `path: message` each.
     public var problems: [String] {
-        var out = server.problems + embedder.problems + cache.problems + logging.problems
+        var out = server.problems + embedder.problems + cache.problems + logging.problems + governance.problems + usage.problems
         for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
             out += provider.problems.map { "providers.\(name).\($0)" }
         }

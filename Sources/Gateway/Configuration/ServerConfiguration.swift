@@ -9,7 +9,11 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var port: Int
     /// The largest request body accepted (413 above it).
     public var maxBodyBytes: Int
-    /// The environment variable holding the admin key that guards the `/v1/cache` routes.
+    /// Who may call the proxied routes: `none` (anyone who reaches the port) or `keys` (only
+    /// holders of a Deja key; see docs/governance.md).
+    public var auth: AuthMode
+    /// The environment variable holding the admin key that guards the admin routes (`/v1/cache`,
+    /// `/v1/admin`).
     public var adminKeyEnv: String
     /// Cache answers of requests with `n > 1` (their namespace includes `n`).
     public var cacheMultipleChoices: Bool
@@ -46,7 +50,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var tls: TLSFiles
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, adminKeyEnv: String = "DEJA_ADMIN_KEY",
+        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, auth: AuthMode = .none, adminKeyEnv: String = "DEJA_ADMIN_KEY",
         cacheMultipleChoices: Bool = false, upstreamConnections: Int = 256, coalesceMisses: Bool = true,
         allowedHosts: [String] = [], idleTimeout: Double = 60, requestTimeout: Double = 30, maxConnections: Int = 10_000,
         corsOrigins: [String] = [], tls: TLSFiles = .init()
@@ -54,6 +58,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
+        self.auth = auth
         self.adminKeyEnv = adminKeyEnv
         self.cacheMultipleChoices = cacheMultipleChoices
         self.upstreamConnections = upstreamConnections
@@ -67,7 +72,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case host, port, maxBodyBytes = "max_body_bytes", adminKeyEnv = "admin_key_env"
+        case host, port, maxBodyBytes = "max_body_bytes", auth, adminKeyEnv = "admin_key_env"
         case cacheMultipleChoices = "cache_multiple_choices", upstreamConnections = "upstream_connections"
         case coalesceMisses = "coalesce_misses", allowedHosts = "allowed_hosts", idleTimeout = "idle_timeout"
         case requestTimeout = "request_timeout", maxConnections = "max_connections"
@@ -80,6 +85,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
+        auth = try c.decodeIfPresent(AuthMode.self, forKey: .auth) ?? d.auth
         adminKeyEnv = try c.decodeIfPresent(String.self, forKey: .adminKeyEnv) ?? d.adminKeyEnv
         cacheMultipleChoices = try c.decodeIfPresent(Bool.self, forKey: .cacheMultipleChoices) ?? d.cacheMultipleChoices
         upstreamConnections = try c.decodeIfPresent(Int.self, forKey: .upstreamConnections) ?? d.upstreamConnections

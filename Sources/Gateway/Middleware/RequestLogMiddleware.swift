@@ -24,6 +24,8 @@ struct RequestLogMiddleware: RouterMiddleware {
     /// `logging.format: json`: the line's fields go as metadata, which the JSON handler writes
     /// as an object's fields (numbers as numbers), instead of being written into the message.
     var json = false
+    /// Settles metered requests and writes their ledger rows.
+    var governance: Governance? = nil
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response)
         async throws -> Response
@@ -73,17 +75,28 @@ struct RequestLogMiddleware: RouterMiddleware {
     ) {
         let nanoseconds = Self.nanoseconds(ContinuousClock.now - start)
         metrics.request(route: route, status: status, nanoseconds: nanoseconds)
+        if let governance, let metering = context.facts.metering {
+            let row = governance.settle(
+                metering, facts: context.facts.snapshot, requestID: context.requestID, route: route, status: status,
+                latencyMs: Double(nanoseconds) / 1e6, firstTokenMs: firstByte.map { Double(Self.nanoseconds($0 - start)) / 1e6 })
+            metrics.usage(row)
+        }
         if json {
             var fields = Self.fields(
                 request: request, status: status, nanoseconds: nanoseconds, requestID: context.requestID,
                 facts: context.facts.snapshot, logPrompts: logPrompts)
             if let firstByte { fields["first_byte_ms"] = .stringConvertible(Self.roundedMilliseconds(Self.nanoseconds(firstByte - start))) }
+            if let grant = context.facts.metering?.grant {
+                fields["key"] = .string(grant.key.id)
+                fields["tenant"] = .string(grant.tenant.id)
+            }
             logger.info("request", metadata: fields)
             return
         }
         var line = Self.line(
             request: request, status: status, nanoseconds: nanoseconds, requestID: context.requestID,
             facts: context.facts.snapshot, logPrompts: logPrompts)
+        if let grant = context.facts.metering?.grant { line += " key=\(grant.key.id) tenant=\(grant.tenant.id)" }
         if let firstByte { line += " first_byte_ms=\(Self.milliseconds(Self.nanoseconds(firstByte - start)))" }
         logger.info("\(line)")
     }

@@ -47,16 +47,26 @@ extension ProxyRoutes {
         let completion = try await read(api, &request, context)
         let outcome = try await consultCache(completion, context)
         if case .served(let response) = outcome { return response }
+        try admitTokens(completion.body, context)
+        var forwarded = Self.renamed(completion.body, to: completion.destination.upstreamModel)
+        let stripUsage = injectsStreamUsage(completion)
+        if stripUsage, case .object(var fields) = forwarded {
+            var options = fields["stream_options"]?.objectValue ?? [:]
+            options["include_usage"] = true
+            fields["stream_options"] = .object(options)
+            forwarded = .object(fields)
+        }
         let started = ContinuousClock.now
         let response = try await upstream.send(
-            completion.provider, path: api.path, body: Self.renamed(completion.body, to: completion.destination.upstreamModel),
-            clientHeaders: request.headers, requestID: context.requestID)
+            completion.provider, path: api.path, body: forwarded, clientHeaders: request.headers, requestID: context.requestID)
         guard response.status == .ok else {
             throw await upstream.error(for: response, provider: completion.provider)
         }
         let store = storeAfterwards(completion, outcome, context)
         if completion.stream {
-            return streamed(response, api: api, provider: completion.provider, store: store, started: started, context: context)
+            return streamed(
+                response, api: api, provider: completion.provider, store: store, started: started, stripUsage: stripUsage,
+                upstreamModel: completion.destination.upstreamModel, context: context)
         }
         return try await answered(response, completion, store: store, started: started, context: context)
     }
@@ -69,8 +79,11 @@ extension ProxyRoutes {
         let model = body["model"]!.stringValue!
         context.facts.set(model: model)
         let destination = try routing.destination(of: model)
+        try authorize(model: model, context)
+        context.facts.meter { $0.priceModel = destination.upstreamModel }
         let controls = try RequestControls(request.headers)
-        let tenant = destination.provider.tenant(authorization: request.headers[.authorization])
+        let tenant = context.facts.metering?.grant?.cacheTenant
+            ?? destination.provider.tenant(authorization: request.headers[.authorization])
         let cacheRequest = api.cacheRequest(body, tenant: tenant, partition: controls.namespace)
         context.facts.set(prompt: cacheRequest.prompt)
         if let feedback = controls.feedback { applyFeedback(feedback, tenant: tenant, context: context) }
@@ -222,7 +235,10 @@ extension ProxyRoutes {
             throw upstream.failure(error, provider: provider, midAnswer: true)
         }
         recordUpstream(provider, since: started, context: context)
-        guard let answer = try? JSONValue.parse(Data(buffer: bytes)), completion.api.isAnswer(answer) else {
+        let parsed = try? JSONValue.parse(Data(buffer: bytes))
+        meterAnswer(parsed, provider: provider, upstreamModel: completion.destination.upstreamModel,
+                    estimatedPrompt: store.estimatedPromptTokens, context)
+        guard let answer = parsed, completion.api.isAnswer(answer) else {
             metrics.upstreamError(provider: provider.name, kind: "invalid")
             throw OpenAIError.upstream(
                 .badGateway, "The upstream provider '\(provider.name)' answered with something that is not a \(completion.api.object)",

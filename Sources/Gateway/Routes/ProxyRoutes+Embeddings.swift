@@ -20,12 +20,14 @@ extension ProxyRoutes {
         let model = try requestedModel(body, context)
         guard model == configuration.embedder.name else {
             let (provider, forwarded) = try routed(body, model: model)
+            try admitTokens(body, completes: false, context)
             let started = ContinuousClock.now
             let response = try await upstream.send(
                 provider, path: "/embeddings", body: forwarded, clientHeaders: request.headers, requestID: context.requestID)
             guard response.status == .ok else { throw await upstream.error(for: response, provider: provider) }
             let answer = try await upstream.json(response, provider: provider)
             recordUpstream(provider, since: started, context: context)
+            meterAnswer(answer, provider: provider, upstreamModel: forwarded["model"]?.stringValue ?? model, estimatedPrompt: 0, context)
             var forwardedAnswer = Response.json(answer)
             forwardedAnswer.headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
             return forwardedAnswer

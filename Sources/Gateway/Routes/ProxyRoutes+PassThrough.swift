@@ -82,6 +82,7 @@ extension ProxyRoutes {
             throw .invalidRequest("You must provide a model parameter", param: "model")
         }
         context.facts.set(model: model, cache: "bypass")
+        try authorize(model: model, context)
         return model
     }
 

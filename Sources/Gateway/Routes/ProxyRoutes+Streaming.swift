@@ -12,7 +12,7 @@ extension ProxyRoutes {
     /// the upstream breaks off, the client gets an SSE error event and nothing is stored.
     func streamed(
         _ response: HTTPClientResponse, api: ProxyAPI, provider: UpstreamProvider, store: StoreAfterwards,
-        started: ContinuousClock.Instant, context: GatewayContext
+        started: ContinuousClock.Instant, stripUsage: Bool = false, upstreamModel: String, context: GatewayContext
     ) -> Response {
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .xDejaCache: store.cacheHeader]
         headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
@@ -31,14 +31,19 @@ extension ProxyRoutes {
                     break
                 }
                 guard let chunk = next else { break }
-                try await writer.write(chunk)
+                if !stripUsage { try await writer.write(chunk) }
                 for payload in parser.feed(chunk.readableBytesView) {
+                    var value: JSONValue?
                     if payload == "[DONE]" {
                         done = true
-                    } else if let value = try? JSONValue.parse(payload) {
-                        assembler.add(value)
                     } else {
-                        assembler.add(.null)
+                        value = try? JSONValue.parse(payload)
+                        assembler.add(value ?? .null)
+                    }
+                    // The usage Deja asked for on the client's behalf ends in a chunk of its own
+                    // (no choices), which the client did not ask for.
+                    if stripUsage && !(value?["choices"]?.arrayValue?.isEmpty == true && value?["usage"]?.isNull == false) {
+                        try await writer.write(ServerSentEvents.data(payload))
                     }
                 }
             }
@@ -49,9 +54,11 @@ extension ProxyRoutes {
                 failure = .upstream(.badGateway, "The upstream provider '\(provider.name)' ended the stream before it was complete",
                                     code: "upstream_stream_cut")
             }
+            let answer = assembler.completion()
+            meterAnswer(answer, provider: provider, upstreamModel: upstreamModel, estimatedPrompt: store.estimatedPromptTokens, context)
             if let failure {
                 try await writer.write(ServerSentEvents.error(failure))
-            } else if let answer = assembler.completion(), api.isCompleteAnswer(answer) {
+            } else if let answer, api.isCompleteAnswer(answer) {
                 storeAnswer(answer, store)
             }
             try await writer.finish(nil)

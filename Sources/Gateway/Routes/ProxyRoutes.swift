@@ -30,6 +30,8 @@ struct ProxyRoutes: Sendable {
     let recentHits: RecentHits
     /// Shadow mode's verdicts, when any route is in shadow mode.
     let shadowLog: ShadowLog?
+    /// Keys, limits and the usage ledger; `nil` without a governance store.
+    let governance: Governance?
 
     /// OpenAI routes with a JSON body naming a `model` that Deja forwards without caching, so
     /// that an application pointed at Deja keeps every API of its client library: moderations,
@@ -48,6 +50,7 @@ struct ProxyRoutes: Sendable {
 
     var routes: RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
+        if let governance { routes.add(middleware: VirtualKeyMiddleware(governance: governance, metrics: metrics)) }
         routes.post("/v1/chat/completions") { request, context in try await complete(.chat, request, context) }
         routes.post("/v1/completions") { request, context in try await complete(.completions, request, context) }
         routes.post("/v1/responses") { request, context in try await complete(.responses, request, context) }

@@ -21,6 +21,9 @@ public final class GatewayMetrics: Sendable {
         var counters: [String: CoreMetrics.Counter] = [:]
         var timers: [String: CoreMetrics.Timer] = [:]
         var gauges: [String: CoreMetrics.Gauge] = [:]
+        var floatCounters: [String: CoreMetrics.FloatingPointCounter] = [:]
+        /// Model names seen as labels, bounded (``modelLabel(_:)``).
+        var models: Set<String> = []
         /// Per-request handles by route and status, so that the hot path hashes one small key.
         var requests: [RouteStatus: (CoreMetrics.Counter, CoreMetrics.Timer)] = [:]
     }
@@ -72,6 +75,12 @@ public final class GatewayMetrics: Sendable {
     func timer(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Timer {
         handle(in: \.timers, key(label, dimensions)) {
             CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory)
+        }
+    }
+
+    func floatCounter(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.FloatingPointCounter {
+        handle(in: \.floatCounters, key(label, dimensions)) {
+            CoreMetrics.FloatingPointCounter(label: label, dimensions: dimensions, factory: factory)
         }
     }
 
@@ -208,6 +217,48 @@ public final class GatewayMetrics: Sendable {
     func size(entries: Int, bytes: Int) {
         gauge("deja_cache_entries").record(entries)
         gauge("deja_cache_bytes").record(bytes)
+    }
+
+    /// The `model` label of a usage metric: the first 200 model names as they are, any later one
+    /// `other`, so that clients naming models at random cannot grow the series without bound.
+    private func modelLabel(_ model: String) -> String {
+        handles.withLock { h in
+            if h.models.contains(model) { return model }
+            guard h.models.count < 200 else { return "other" }
+            h.models.insert(model)
+            return model
+        }
+    }
+
+    /// A metered request's ledger row as metrics, by model and tenant (keys are not a label):
+    /// `deja_usage_tokens_total{kind=prompt|cached|completion}`, `deja_usage_cost_dollars_total`,
+    /// `deja_usage_saved_dollars_total{hit=exact|semantic}`.
+    func usage(_ row: UsageRecord) {
+        guard row.promptTokens + row.completionTokens > 0 || row.savedCost > 0 || row.cost > 0 else { return }
+        let model = modelLabel(row.upstreamModel ?? row.model ?? "none")
+        let tenant = row.tenant.isEmpty ? "none" : row.tenant
+        for (kind, n) in [("prompt", row.promptTokens), ("cached", row.cachedTokens), ("completion", row.completionTokens)] where n > 0 {
+            counter("deja_usage_tokens_total", [("kind", kind), ("model", model), ("tenant", tenant)]).increment(by: n)
+        }
+        if row.cost > 0 { floatCounter("deja_usage_cost_dollars_total", [("model", model), ("tenant", tenant)]).increment(by: row.cost) }
+        if row.savedCost > 0 {
+            let hit = row.cache == "semantic-hit" ? "semantic" : "exact"
+            floatCounter("deja_usage_saved_dollars_total", [("hit", hit), ("model", model), ("tenant", tenant)])
+                .increment(by: row.savedCost)
+        }
+    }
+
+    /// `deja_governance_refusals_total{kind}`: auth (no, unknown, revoked or expired key), model
+    /// (not allowed), requests, tokens, concurrency, budget.
+    func governanceRefusal(_ kind: String) {
+        counter("deja_governance_refusals_total", [("kind", kind)]).increment()
+    }
+
+    /// `deja_usage_rows_total{outcome=written|dropped}`: ledger rows written, or dropped because
+    /// `usage.max_pending` were already waiting for a slow store.
+    func ledgerRows(written: Int, dropped: Int) {
+        if written > 0 { counter("deja_usage_rows_total", [("outcome", "written")]).increment(by: written) }
+        if dropped > 0 { counter("deja_usage_rows_total", [("outcome", "dropped")]).increment(by: dropped) }
     }
 
     /// The Prometheus text exposition.

@@ -19,6 +19,19 @@ public enum ServerSentEvents {
         return buffer
     }
 
+    /// One event of a payload as it came (`[DONE]`, or JSON text), written again. A payload of
+    /// several lines becomes several `data:` lines.
+    public static func data(_ payload: String) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        for line in payload.split(separator: "\n", omittingEmptySubsequences: false) {
+            buffer.writeString("data: ")
+            buffer.writeSubstring(line)
+            buffer.writeString("\n")
+        }
+        buffer.writeString("\n")
+        return buffer
+    }
+
     /// An `error` event for a stream that already started, so a client learns why it ended.
     public static func error(_ error: OpenAIError) -> ByteBuffer {
         event(error.body)

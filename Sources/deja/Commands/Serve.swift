@@ -49,13 +49,16 @@ extension Deja {
                     connectionsPerHost: configuration.server.upstreamConnections, readTimeout: configuration.upstreamReadTimeout)
             ) { client in
                 let cache = try await CacheRuntime.open(configuration, client: client, logger: logger)
-                let gateway = try Gateway(configuration: configuration, cache: cache, client: client, logger: logger)
+                let governance = try await Governance.open(configuration, logger: logger)
+                let gateway = try Gateway(
+                    configuration: configuration, cache: cache, client: client, governance: governance, logger: logger)
                 let host = configuration.server.host
                 let scheme = configuration.server.tls.isEnabled ? "https" : "http"
                 let app = try gateway.application { port in
                     // The machine every figure of this server depends on (see docs/operations.md).
                     logger.info("\(MachineProfile.current)")
-                    logger.notice("deja listening on \(scheme)://\(host):\(port) with \(cache.size.entries) cached entries")
+                    let keys = governance.auth == .keys ? ", \(governance.keyCount) Deja keys" : ""
+                    logger.notice("deja listening on \(scheme)://\(host):\(port) with \(cache.size.entries) cached entries\(keys)")
                     for warning in gateway.startupWarnings { logger.warning("\(warning)") }
                 }
                 do {

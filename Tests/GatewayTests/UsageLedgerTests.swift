@@ -1,0 +1,82 @@
+import Foundation
+@testable import Gateway
+import SemanticCache
+import Testing
+import TestSupport
+
+/// The ledger's queue in front of its store: bounded when the store is slow or failing, nothing
+/// lost when it recovers, rows kept across a reopening.
+@Suite("Usage ledger")
+struct UsageLedgerTests {
+    /// A store that fails while `failing` is set.
+    final class FlakyStore: GovernanceStore, @unchecked Sendable {
+        let inner: SQLiteGovernanceStore
+        var failing = true
+        var location: String { inner.location }
+        init(_ inner: SQLiteGovernanceStore) { self.inner = inner }
+        func tenants() async throws -> [Tenant] { try await inner.tenants() }
+        func save(_ tenant: Tenant) async throws { try await inner.save(tenant) }
+        func deleteTenant(_ id: String) async throws -> Bool { try await inner.deleteTenant(id) }
+        func keys() async throws -> [VirtualKey] { try await inner.keys() }
+        func save(_ key: VirtualKey) async throws { try await inner.save(key) }
+        func append(_ rows: [UsageRecord]) async throws {
+            if failing { throw GovernanceError.store("disk full") }
+            try await inner.append(rows)
+        }
+        func usage(_ query: UsageQuery) async throws -> [UsageSummary] { try await inner.usage(query) }
+        func spend(since date: Date) async throws -> (byKey: [String: Double], byTenant: [String: Double]) {
+            try await inner.spend(since: date)
+        }
+        func deleteUsage(before date: Date) async throws -> Int { try await inner.deleteUsage(before: date) }
+    }
+
+    static func row(_ i: Int, cost: Double = 0.01) -> UsageRecord {
+        var r = UsageRecord(
+            at: 1_800_000_000 + Double(i), requestID: "req_\(i)", keyID: "key_a", tenant: "acme", route: "/v1/chat/completions",
+            status: 200, latencyMs: 1)
+        r.cost = cost
+        r.promptTokens = 3
+        r.cache = i % 2 == 0 ? "miss" : "hit"
+        return r
+    }
+
+    @Test("a failing store holds at most max_pending rows, counts the rest as dropped, and gets the held ones on recovery")
+    func boundedWhileFailing() async throws {
+        let dir = try TemporaryDirectory("deja-ledger")
+        defer { dir.remove() }
+        let store = FlakyStore(try SQLiteGovernanceStore(path: dir.path("g.sqlite")))
+        let ledger = UsageLedger(store: store, maxPending: 1_000)
+        for i in 0..<1_500 { ledger.append(Self.row(i)) }
+        #expect(ledger.counts.pending == 1_000 && ledger.counts.dropped == 500)
+        await #expect(throws: GovernanceError.self) { try await ledger.flush() }
+        #expect(ledger.counts.pending == 1_000, "a failed write keeps its rows")
+        for i in 1_500..<1_600 { ledger.append(Self.row(i)) }
+        #expect(ledger.counts.pending == 1_000 && ledger.counts.dropped == 600)
+        store.failing = false
+        #expect(try await ledger.flush() == 1_000)
+        let total = try await store.usage(UsageQuery(since: 0))
+        #expect(total.first?.requests == 1_000)
+        #expect(total.first?.exactHits == 500)
+        #expect(abs((total.first?.cost ?? 0) - 10) < 1e-9)
+    }
+
+    @Test("rows, spend and retention survive reopening the store")
+    func reopen() async throws {
+        let dir = try TemporaryDirectory("deja-ledger")
+        defer { dir.remove() }
+        do {
+            let store = try SQLiteGovernanceStore(path: dir.path("g.sqlite"))
+            let ledger = UsageLedger(store: store, maxPending: 1_000)
+            for i in 0..<10 { ledger.append(Self.row(i)) }
+            try await ledger.flush()
+        }
+        let store = try SQLiteGovernanceStore(path: dir.path("g.sqlite"))
+        let spend = try await store.spend(since: Date(timeIntervalSince1970: 1_800_000_005))
+        #expect(abs((spend.byKey["key_a"] ?? 0) - 0.05) < 1e-9)
+        #expect(abs((spend.byTenant["acme"] ?? 0) - 0.05) < 1e-9)
+        let byDay = try await store.usage(UsageQuery(by: .day, since: 0))
+        #expect(byDay.map(\.group) == ["2027-01-15"])
+        #expect(try await store.deleteUsage(before: Date(timeIntervalSince1970: 1_800_000_005)) == 5)
+        #expect(try await store.usage(UsageQuery(since: 0)).first?.requests == 5)
+    }
+}
