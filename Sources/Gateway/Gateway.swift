@@ -58,7 +58,8 @@ public final class Gateway: Sendable {
         let recentHits = RecentHits()
         let shadowed = configuration.cache.mode == .shadow || configuration.models.values.contains { $0.mode == .shadow }
         proxy = ProxyRoutes(
-            configuration: configuration, cache: cache, metrics: metrics, upstream: Upstream(client: client, metrics: metrics),
+            configuration: configuration, cache: cache, metrics: metrics,
+            upstream: Upstream(client: client, metrics: metrics, forwardsClientKeys: configuration.server.auth == .none),
             routing: routing, logger: logger, background: background, recentHits: recentHits,
             shadowLog: shadowed ? ShadowLog(path: configuration.cache.shadowLog, logger: logger) : nil,
             governance: governance)

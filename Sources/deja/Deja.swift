@@ -23,7 +23,7 @@ extension Deja {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure the throughput of Deja's parts.",
-            subcommands: [BenchIndex.self, BenchEmbed.self, BenchGateway.self]
+            subcommands: [BenchIndex.self, BenchEmbed.self, BenchGateway.self, BenchLedger.self]
         )
     }
 }

@@ -74,10 +74,9 @@ public final class Governance: Sendable {
 
     // MARK: The request path
 
-    /// The grant of the key a request presents; `nil` with `server.auth: none`.
+    /// The grant of the key a request presents (`server.auth: keys`).
     /// - Throws: 401 `invalid_api_key` for a missing, unknown, revoked or expired key.
-    func authenticate(authorization: String?, apiKey: String?) throws(OpenAIError) -> Grant? {
-        guard auth == .keys else { return nil }
+    func authenticate(authorization: String?, apiKey: String?) throws(OpenAIError) -> Grant {
         guard let secret = KeySecret.presented(authorization: authorization, apiKey: apiKey) else {
             throw .unauthorized("Missing Deja key: send it as 'Authorization: Bearer dj-...' (or in x-api-key)")
         }
@@ -130,12 +129,11 @@ public final class Governance: Sendable {
         }
     }
 
-    /// The `x-ratelimit-*` headers of `grant` now (none when it has no per-minute limits).
-    func rateHeaders(_ grant: Grant) -> [(String, String)] {
-        guard grant.key.limits.rpm != nil || grant.key.limits.tpm != nil || grant.tenant.limits.rpm != nil
-            || grant.tenant.limits.tpm != nil
-        else { return [] }
-        return quotas.headers(grant, now: clock.now())
+    /// Sets the `x-ratelimit-*` headers of `grant` as they stand now (none when it has no
+    /// per-minute limits).
+    func addRateHeaders(_ grant: Grant, to fields: inout HTTPFields) {
+        guard grant.hasRateLimits else { return }
+        quotas.addHeaders(grant, now: clock.now(), to: &fields)
     }
 
     /// The completion allowance a request asks for: its `max_tokens` (or the newer names), else

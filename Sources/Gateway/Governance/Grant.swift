@@ -12,6 +12,8 @@ final class Grant: Sendable {
     /// The quota holders this key's requests count against: the key's, then its tenant's.
     let keyHolder: String
     let tenantHolder: String
+    /// Whether the key or its tenant has a per-minute limit (and so `x-ratelimit-*` headers).
+    let hasRateLimits: Bool
 
     init(key: VirtualKey, tenant: Tenant) {
         self.key = key
@@ -23,6 +25,7 @@ final class Grant: Sendable {
         }
         keyHolder = "k:" + key.id
         tenantHolder = "t:" + tenant.id
+        hasRateLimits = key.limits.rpm != nil || key.limits.tpm != nil || tenant.limits.rpm != nil || tenant.limits.tpm != nil
     }
 
     /// Whether the key and its tenant may ask for `model`.

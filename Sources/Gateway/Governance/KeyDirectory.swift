@@ -59,11 +59,14 @@ struct KeyDigest: Hashable, Sendable {
         (self.a, self.b, self.c, self.d) = (a, b, c, d)
     }
 
-    /// The digest of a presented secret.
-    init(secret: String) {
-        let digest = SHA256.hash(data: Data(secret.utf8))
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (i, byte) in digest.enumerated() { words[i / 8] = words[i / 8] << 8 | UInt64(byte) }
-        self.init(words[0], words[1], words[2], words[3])
+    /// The digest of a presented secret, hashed from its bytes where they lie.
+    init(secret: Substring) {
+        var hasher = SHA256()
+        var secret = secret
+        secret.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        self = hasher.finalize().withUnsafeBytes { raw in
+            func word(_ i: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
+            return KeyDigest(word(0), word(1), word(2), word(3))
+        }
     }
 }

@@ -42,12 +42,14 @@ public enum KeySecret {
 
     /// The key a request presents: `Authorization: Bearer <key>` (OpenAI's clients) or
     /// `x-api-key` (Anthropic's).
-    static func presented(authorization: String?, apiKey: String?) -> String? {
-        if let authorization, authorization.hasPrefix("Bearer ") {
-            let key = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
-            if !key.isEmpty { return key }
+    static func presented(authorization: String?, apiKey: String?) -> Substring? {
+        if let authorization, authorization.utf8.starts(with: "Bearer ".utf8) {
+            var key = authorization.utf8.dropFirst(7)
+            while key.first == 0x20 { key = key.dropFirst() }
+            while key.last == 0x20 { key = key.dropLast() }
+            if !key.isEmpty { return Substring(key) }
         }
-        if let apiKey, !apiKey.isEmpty { return apiKey }
+        if let apiKey, !apiKey.isEmpty { return Substring(apiKey) }
         return nil
     }
 }

@@ -1,5 +1,6 @@
 import DejaSupport
 import Foundation
+import HTTPTypes
 
 /// The live state of every key's and tenant's limits: request and token buckets, requests in
 /// flight, and money spent this day and month. One lock for all, taken once per check: the
@@ -51,26 +52,32 @@ final class Quotas: Sendable {
     /// allowance, for the key and its tenant together (both or neither).
     func admitRequest(_ grant: Grant, now: Date) throws(Refusal) {
         let t = now.timeIntervalSince1970
-        let parts = [(grant.keyHolder, grant.key.limits, grant.key.id), (grant.tenantHolder, grant.tenant.limits, grant.tenant.id)]
+        let keyLimits = grant.key.limits, tenantLimits = grant.tenant.limits
         let refusal: Refusal? = holders.withLock { holders in
-            for (holder, limits, name) in parts {
-                var h = holders[holder] ?? Holder()
-                if let max = limits.maxConcurrent, h.inFlight >= max { return .concurrency(holder: name, limit: max) }
-                if let rpm = limits.rpm {
-                    var bucket = h.requests ?? TokenBucket(capacity: rpm, now: t)
-                    bucket.refill(capacity: rpm, now: t)
-                    h.requests = bucket
-                    holders[holder] = h
-                    if bucket.level < 1 { return .requests(holder: name, limit: rpm, retryAfter: bucket.wait(for: 1, capacity: rpm)) }
-                }
+            if let r = Self.checkRequest(&holders[grant.keyHolder, default: Holder()], keyLimits, grant.key.id, now: t) { return r }
+            if let r = Self.checkRequest(&holders[grant.tenantHolder, default: Holder()], tenantLimits, grant.tenant.id, now: t) {
+                return r
             }
-            for (holder, limits, _) in parts {
-                holders[holder, default: Holder()].inFlight += 1
-                if limits.rpm != nil { holders[holder]!.requests!.level -= 1 }
-            }
+            Self.take(&holders[grant.keyHolder]!, keyLimits)
+            Self.take(&holders[grant.tenantHolder]!, tenantLimits)
             return nil
         }
         if let refusal { throw refusal }
+    }
+
+    /// Refills `h`'s request bucket; the refusal if it has no slot or request left.
+    private static func checkRequest(_ h: inout Holder, _ limits: Limits, _ name: String, now: Double) -> Refusal? {
+        if let max = limits.maxConcurrent, h.inFlight >= max { return .concurrency(holder: name, limit: max) }
+        guard let rpm = limits.rpm else { return nil }
+        if h.requests == nil { h.requests = TokenBucket(capacity: rpm, now: now) }
+        h.requests!.refill(capacity: rpm, now: now)
+        if h.requests!.level < 1 { return .requests(holder: name, limit: rpm, retryAfter: h.requests!.wait(for: 1, capacity: rpm)) }
+        return nil
+    }
+
+    private static func take(_ h: inout Holder, _ limits: Limits) {
+        h.inFlight += 1
+        if limits.rpm != nil { h.requests!.level -= 1 }
     }
 
     /// Gives back the slot `admitRequest` took.
@@ -139,33 +146,50 @@ final class Quotas: Sendable {
         }
     }
 
-    /// What the `x-ratelimit-*` headers say for `grant` now: for each of requests and tokens,
-    /// the tighter of the key's and the tenant's allowance (the one with less remaining).
-    func headers(_ grant: Grant, now: Date) -> [(String, String)] {
+    /// Sets the `x-ratelimit-*` headers for `grant` now: for each of requests and tokens, the
+    /// tighter of the key's and the tenant's allowance (the one with less remaining). On every
+    /// answer of a limited key, so written without keypaths or arrays.
+    func addHeaders(_ grant: Grant, now: Date, to fields: inout HTTPFields) {
         let t = now.timeIntervalSince1970
-        return holders.withLock { holders in
-            var out: [(String, String)] = []
-            for (kind, limitPath, bucketPath) in [
-                ("requests", \Limits.rpm, \Holder.requests), ("tokens", \Limits.tpm, \Holder.tokens),
-            ] {
-                var tightest: (limit: Int, remaining: Double, reset: Double)?
-                for (holder, limits) in [(grant.keyHolder, grant.key.limits), (grant.tenantHolder, grant.tenant.limits)] {
-                    guard let limit = limits[keyPath: limitPath] else { continue }
-                    var bucket = holders[holder]?[keyPath: bucketPath] ?? TokenBucket(capacity: limit, now: t)
-                    bucket.refill(capacity: limit, now: t)
-                    if tightest == nil || bucket.level < tightest!.remaining {
-                        tightest = (limit, bucket.level, bucket.reset(capacity: limit))
-                    }
-                }
-                if let tightest {
-                    out.append(("x-ratelimit-limit-\(kind)", String(tightest.limit)))
-                    out.append(("x-ratelimit-remaining-\(kind)", String(max(0, Int(tightest.remaining.rounded(.down))))))
-                    out.append(("x-ratelimit-reset-\(kind)", Self.duration(tightest.reset)))
-                }
-            }
-            return out
+        let (requests, tokens) = holders.withLock { holders in
+            let key = holders[grant.keyHolder], tenant = holders[grant.tenantHolder]
+            return (
+                Self.tightest(key?.requests, grant.key.limits.rpm, tenant?.requests, grant.tenant.limits.rpm, now: t),
+                Self.tightest(key?.tokens, grant.key.limits.tpm, tenant?.tokens, grant.tenant.limits.tpm, now: t))
+        }
+        if let requests {
+            fields[Self.limitRequests] = String(requests.limit)
+            fields[Self.remainingRequests] = String(requests.remaining)
+            fields[Self.resetRequests] = Self.duration(requests.reset)
+        }
+        if let tokens {
+            fields[Self.limitTokens] = String(tokens.limit)
+            fields[Self.remainingTokens] = String(tokens.remaining)
+            fields[Self.resetTokens] = Self.duration(tokens.reset)
         }
     }
+
+    /// Of a key's and a tenant's bucket (either may have no limit), the one with less left.
+    private static func tightest(_ a: TokenBucket?, _ aLimit: Int?, _ b: TokenBucket?, _ bLimit: Int?, now: Double)
+        -> (limit: Int, remaining: Int, reset: Double)?
+    {
+        func state(_ bucket: TokenBucket?, _ limit: Int?) -> (limit: Int, level: Double, reset: Double)? {
+            guard let limit else { return nil }
+            var bucket = bucket ?? TokenBucket(capacity: limit, now: now)
+            bucket.refill(capacity: limit, now: now)
+            return (limit, bucket.level, bucket.reset(capacity: limit))
+        }
+        let x = state(a, aLimit), y = state(b, bLimit)
+        guard let pick = (x == nil ? y : y == nil ? x : (y!.level < x!.level ? y : x)) else { return nil }
+        return (pick.limit, max(0, Int(pick.level.rounded(.down))), pick.reset)
+    }
+
+    static let limitRequests = HTTPField.Name("x-ratelimit-limit-requests")!
+    static let remainingRequests = HTTPField.Name("x-ratelimit-remaining-requests")!
+    static let resetRequests = HTTPField.Name("x-ratelimit-reset-requests")!
+    static let limitTokens = HTTPField.Name("x-ratelimit-limit-tokens")!
+    static let remainingTokens = HTTPField.Name("x-ratelimit-remaining-tokens")!
+    static let resetTokens = HTTPField.Name("x-ratelimit-reset-tokens")!
 
     /// Seconds as OpenAI writes them in `x-ratelimit-reset-*`: `120ms`, `1.5s`, `6m0s`.
     static func duration(_ seconds: Double) -> String {

@@ -17,7 +17,7 @@ public final class UsageLedger: Sendable {
     let store: any GovernanceStore
     let maxPending: Int
 
-    init(store: any GovernanceStore, maxPending: Int) {
+    public init(store: any GovernanceStore, maxPending: Int) {
         self.store = store
         self.maxPending = maxPending
     }

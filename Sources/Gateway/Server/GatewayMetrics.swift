@@ -11,6 +11,16 @@ public final class GatewayMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
 
+    private struct UsageLabels: Hashable {
+        var model: String
+        var tenant: String
+    }
+
+    private struct UsageHandles {
+        var prompt, cached, completion: CoreMetrics.Counter
+        var cost, savedExact, savedSemantic: CoreMetrics.FloatingPointCounter
+    }
+
     private struct RouteStatus: Hashable {
         var route: String
         var status: Int
@@ -24,6 +34,8 @@ public final class GatewayMetrics: Sendable {
         var floatCounters: [String: CoreMetrics.FloatingPointCounter] = [:]
         /// Model names seen as labels, bounded (``modelLabel(_:)``).
         var models: Set<String> = []
+        /// The usage series of each model and tenant, so that a request looks them up once.
+        var usage: [UsageLabels: UsageHandles] = [:]
         /// Per-request handles by route and status, so that the hot path hashes one small key.
         var requests: [RouteStatus: (CoreMetrics.Counter, CoreMetrics.Timer)] = [:]
     }
@@ -235,17 +247,32 @@ public final class GatewayMetrics: Sendable {
     /// `deja_usage_saved_dollars_total{hit=exact|semantic}`.
     func usage(_ row: UsageRecord) {
         guard row.promptTokens + row.completionTokens > 0 || row.savedCost > 0 || row.cost > 0 else { return }
-        let model = modelLabel(row.upstreamModel ?? row.model ?? "none")
-        let tenant = row.tenant.isEmpty ? "none" : row.tenant
-        for (kind, n) in [("prompt", row.promptTokens), ("cached", row.cachedTokens), ("completion", row.completionTokens)] where n > 0 {
-            counter("deja_usage_tokens_total", [("kind", kind), ("model", model), ("tenant", tenant)]).increment(by: n)
+        let labels = UsageLabels(model: row.upstreamModel ?? row.model ?? "none", tenant: row.tenant.isEmpty ? "none" : row.tenant)
+        let h = handles.withLock { $0.usage[labels] } ?? usageHandles(labels)
+        if row.promptTokens > 0 { h.prompt.increment(by: row.promptTokens) }
+        if row.cachedTokens > 0 { h.cached.increment(by: row.cachedTokens) }
+        if row.completionTokens > 0 { h.completion.increment(by: row.completionTokens) }
+        if row.cost > 0 { h.cost.increment(by: row.cost) }
+        if row.savedCost > 0 { (row.cache == "semantic-hit" ? h.savedSemantic : h.savedExact).increment(by: row.savedCost) }
+    }
+
+    /// The usage series of one model and tenant, made on first use.
+    private func usageHandles(_ labels: UsageLabels) -> UsageHandles {
+        let model = modelLabel(labels.model), tenant = labels.tenant
+        func tokens(_ kind: String) -> CoreMetrics.Counter {
+            counter("deja_usage_tokens_total", [("kind", kind), ("model", model), ("tenant", tenant)])
         }
-        if row.cost > 0 { floatCounter("deja_usage_cost_dollars_total", [("model", model), ("tenant", tenant)]).increment(by: row.cost) }
-        if row.savedCost > 0 {
-            let hit = row.cache == "semantic-hit" ? "semantic" : "exact"
+        func saved(_ hit: String) -> CoreMetrics.FloatingPointCounter {
             floatCounter("deja_usage_saved_dollars_total", [("hit", hit), ("model", model), ("tenant", tenant)])
-                .increment(by: row.savedCost)
         }
+        let made = UsageHandles(
+            prompt: tokens("prompt"), cached: tokens("cached"), completion: tokens("completion"),
+            cost: floatCounter("deja_usage_cost_dollars_total", [("model", model), ("tenant", tenant)]),
+            savedExact: saved("exact"), savedSemantic: saved("semantic"))
+        // Models past the 200th share `other`'s handles, but each name keeps its own entry here:
+        // bounded by what clients can name only through routed models.
+        handles.withLock { h in if h.usage.count < 10_000 { h.usage[labels] = made } }
+        return made
     }
 
     /// `deja_governance_refusals_total{kind}`: auth (no, unknown, revoked or expired key), model

@@ -13,6 +13,9 @@ import SemanticCache
 struct Upstream: Sendable {
     let client: HTTPClient
     let metrics: GatewayMetrics
+    /// Whether a client's own `Authorization` may go to a provider that has no key of its own:
+    /// not with `server.auth: keys`, where it holds the client's Deja key.
+    var forwardsClientKeys = true
 
     /// Sends `body` to `path` of `provider` (`POST` unless `method` says otherwise; no body for
     /// `nil`), with the client's headers that the provider should see
@@ -25,12 +28,13 @@ struct Upstream: Sendable {
         var request = HTTPClientRequest(url: provider.url(path))
         request.method = method
         if body != nil { request.headers.add(name: "content-type", value: "application/json") }
+        let clientKey = provider.apiKey == nil && forwardsClientKeys
         if let key = provider.apiKey {
             request.headers.add(name: "authorization", value: "Bearer \(key)")
-        } else if let clientAuthorization = clientHeaders[.authorization] {
+        } else if clientKey, let clientAuthorization = clientHeaders[.authorization] {
             request.headers.add(name: "authorization", value: clientAuthorization)
         }
-        request.headers.add(contentsOf: ForwardedHeaders.outgoing(from: clientHeaders, requestID: requestID, clientKey: provider.apiKey == nil))
+        request.headers.add(contentsOf: ForwardedHeaders.outgoing(from: clientHeaders, requestID: requestID, clientKey: clientKey))
         if let body { request.body = .bytes(ByteBuffer(data: body.canonicalData)) }
         let timeout = timeout ?? provider.configuration.timeout
         do {

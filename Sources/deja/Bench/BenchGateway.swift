@@ -41,6 +41,8 @@ extension Deja {
         var rate: Double?
         @Option(name: .customLong("header"), help: "An extra request header, 'name: value' (repeatable).")
         var headers: [String] = []
+        @Option(help: "A file of Deja keys, one per line (server.auth: keys): each connection uses the next.")
+        var keysFile: String?
         @Flag(help: "Ask for streams (\"stream\": true) and report the time to the first event too.") var stream = false
         @Option(help: """
             Store this many generated entries through the lookup API before warming up (the admin key in \
@@ -158,6 +160,15 @@ extension Deja {
             }
         }
 
+        /// The keys of `--keys-file`, if given.
+        func keys() throws -> [String] {
+            guard let keysFile else { return [] }
+            let keys = try TextFile.read(keysFile).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+            guard !keys.isEmpty else { throw CommandFailure("--keys-file \(keysFile) holds no keys") }
+            return keys
+        }
+
         /// The prompts file split into the `--warm` prompts that repeat and the rest, which miss.
         func makeWorkload() throws -> Workload {
             let lines = try TextFile.read(prompts).split(separator: "\n").map(String.init)
@@ -230,6 +241,7 @@ extension Deja {
                 })
             warmLoad.stopOnEmptyBody = true
             warmLoad.tls = tls
+            warmLoad.keys = try keys()
             _ = try warmLoad.run()
             Thread.sleep(forTimeInterval: 1)
         }
@@ -250,6 +262,7 @@ extension Deja {
                 host: host, port: port, concurrency: concurrency, duration: duration, threads: threads, makeBody: makeBody)
             load.interval = rate.map { .nanoseconds(Int64(Double(concurrency) / $0 * 1e9)) }
             load.tls = tls
+            load.keys = try keys()
             load.headers = try headers.map { h in
                 let parts = h.split(separator: ":", maxSplits: 1)
                 guard parts.count == 2 else { throw ValidationError("--header must be 'name: value', got '\(h)'") }

@@ -34,6 +34,8 @@ struct GatewayLoad {
     var interval: TimeAmount?
     /// Extra request headers.
     var headers: [(String, String)] = []
+    /// Deja keys: connection `c` sends `Authorization: Bearer keys[c % keys.count]`.
+    var keys: [String] = []
     /// Speak TLS with this context (an `https` URL).
     var tls: NIOSSLContext?
 
@@ -49,7 +51,7 @@ struct GatewayLoad {
             let loop = group.next()
             let promise = loop.makePromise(of: LoadHandler.Result.self)
             let handler = LoadHandler(
-                prefix: prefix, connection: c, deadline: deadline, makeBody: makeBody, stopOnEmptyBody: stopOnEmptyBody,
+                prefix: keys.isEmpty ? prefix : prefix + "Authorization: Bearer \(keys[c % keys.count])\r\n", connection: c, deadline: deadline, makeBody: makeBody, stopOnEmptyBody: stopOnEmptyBody,
                 interval: interval, done: promise)
             let bootstrap = ClientBootstrap(group: loop)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -30,15 +30,20 @@ extension Deja.Keys {
         @Flag(help: "Print the key as JSON.") var json = false
         @OptionGroup var options: GovernanceOptions
 
+        /// The request, worked out before anything asynchronous starts.
+        func spec() throws -> KeySpec {
+            var spec = KeySpec(tenant: tenant, name: name, limits: try limits.limits, cacheScope: limits.cacheScope)
+            spec.metadata = try limits.metadataMap
+            if let expiresIn { spec.expiresIn = try Deja.Keys.span(expiresIn) }
+            return spec
+        }
+
         func run() async throws {
-            let spec = KeySpec(
-                tenant: tenant, name: name, limits: try limits.limits, cacheScope: limits.cacheScope,
-                metadata: try limits.metadataMap, expiresIn: try expiresIn.map(Deja.Keys.span))
-            let key: KeyView = try await GovernanceAccess.with(options) { access in
-                try await access.call(.POST, "/v1/admin/keys", body: spec) { admin in
-                    let (key, secret) = try await admin.createKey(spec)
-                    return KeyView(key, now: Date(), secret: secret)
-                }
+            let spec = try spec()
+            let access = try GovernanceAccess.open(options)
+            let key: KeyView = try await access.call(.POST, "/v1/admin/keys", body: try GovernanceAccess.json(spec)) { admin in
+                let (key, secret) = try await admin.createKey(spec)
+                return KeyView(key, now: Date(), secret: secret)
             }
             if json { return try GovernanceAccess.printJSON(key) }
             print("\(key.id)  tenant \(key.tenant)")
@@ -56,8 +61,9 @@ extension Deja.Keys {
 
         func run() async throws {
             let path = "/v1/admin/keys" + (tenant.map { "?tenant=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } ?? "")
-            let list: GovernanceAccess.List<KeyView> = try await GovernanceAccess.with(options) { access in
-                try await access.call(.GET, path) { GovernanceAccess.List(data: try await $0.keyViews(tenant: tenant)) }
+            let access = try GovernanceAccess.open(options)
+            let list: GovernanceAccess.List<KeyView> = try await access.call(.GET, path) { admin in
+                GovernanceAccess.List(data: try await admin.keyViews(tenant: tenant))
             }
             if json { return try GovernanceAccess.printJSON(list.data) }
             print("id                    tenant          status    name")
@@ -74,8 +80,9 @@ extension Deja.Keys {
         @OptionGroup var options: GovernanceOptions
 
         func run() async throws {
-            let key: KeyView = try await GovernanceAccess.with(options) { access in
-                try await access.call(.GET, "/v1/admin/keys/\(id)") { KeyView(try await $0.key(id), now: Date()) }
+            let access = try GovernanceAccess.open(options)
+            let key: KeyView = try await access.call(.GET, "/v1/admin/keys/\(id)") { admin in
+                KeyView(try await admin.key(id), now: Date())
             }
             try GovernanceAccess.printJSON(key)
         }
@@ -89,12 +96,18 @@ extension Deja.Keys {
         @OptionGroup var limits: LimitOptions
         @OptionGroup var options: GovernanceOptions
 
+        func spec() throws -> KeySpec {
+            var spec = KeySpec(name: name, limits: try limits.limits, cacheScope: limits.cacheScope)
+            spec.metadata = try limits.metadataMap
+            if let expiresIn { spec.expiresIn = try Deja.Keys.span(expiresIn) }
+            return spec
+        }
+
         func run() async throws {
-            let spec = KeySpec(
-                name: name, limits: try limits.limits, cacheScope: limits.cacheScope, metadata: try limits.metadataMap,
-                expiresIn: try expiresIn.map(Deja.Keys.span))
-            let key: KeyView = try await GovernanceAccess.with(options) { access in
-                try await access.call(.PATCH, "/v1/admin/keys/\(id)", body: spec) { KeyView(try await $0.updateKey(id, spec), now: Date()) }
+            let spec = try spec()
+            let access = try GovernanceAccess.open(options)
+            let key: KeyView = try await access.call(.PATCH, "/v1/admin/keys/\(id)", body: try GovernanceAccess.json(spec)) { admin in
+                KeyView(try await admin.updateKey(id, spec), now: Date())
             }
             try GovernanceAccess.printJSON(key)
         }
@@ -106,8 +119,9 @@ extension Deja.Keys {
         @OptionGroup var options: GovernanceOptions
 
         func run() async throws {
-            let key: KeyView = try await GovernanceAccess.with(options) { access in
-                try await access.call(.POST, "/v1/admin/keys/\(id)/revoke") { KeyView(try await $0.revokeKey(id), now: Date()) }
+            let access = try GovernanceAccess.open(options)
+            let key: KeyView = try await access.call(.POST, "/v1/admin/keys/\(id)/revoke") { admin in
+                KeyView(try await admin.revokeKey(id), now: Date())
             }
             print("\(key.id) \(key.status)")
         }
@@ -127,11 +141,10 @@ extension Deja.Keys {
 
         func run() async throws {
             let seconds = try Deja.Keys.span(grace)
-            let key: KeyView = try await GovernanceAccess.with(options) { access in
-                try await access.call(.POST, "/v1/admin/keys/\(id)/rotate", body: Body(grace_seconds: seconds)) { admin in
-                    let (key, secret) = try await admin.rotateKey(id, grace: seconds)
-                    return KeyView(key, now: Date(), secret: secret)
-                }
+            let access = try GovernanceAccess.open(options)
+            let key: KeyView = try await access.call(.POST, "/v1/admin/keys/\(id)/rotate", body: try GovernanceAccess.json(Body(grace_seconds: seconds))) { admin in
+                let (key, secret) = try await admin.rotateKey(id, grace: seconds)
+                return KeyView(key, now: Date(), secret: secret)
             }
             if json { return try GovernanceAccess.printJSON(key) }
             print("\(key.id)  tenant \(key.tenant)  (replaces \(id), valid for \(grace) more)")

@@ -20,10 +20,15 @@ extension Deja.Tenants {
         @OptionGroup var limits: LimitOptions
         @OptionGroup var options: GovernanceOptions
 
+        func spec() throws -> TenantSpec {
+            TenantSpec(id: id, limits: try limits.limits, cacheScope: limits.cacheScope, metadata: try limits.metadataMap)
+        }
+
         func run() async throws {
-            let spec = TenantSpec(id: id, limits: try limits.limits, cacheScope: limits.cacheScope, metadata: try limits.metadataMap)
-            let tenant: TenantView = try await GovernanceAccess.with(options) { access in
-                try await access.call(.POST, "/v1/admin/tenants", body: spec) { TenantView(try await $0.createTenant(spec), keys: 0) }
+            let spec = try spec()
+            let access = try GovernanceAccess.open(options)
+            let tenant: TenantView = try await access.call(.POST, "/v1/admin/tenants", body: try GovernanceAccess.json(spec)) { admin in
+                TenantView(try await admin.createTenant(spec), keys: 0)
             }
             try GovernanceAccess.printJSON(tenant)
         }
@@ -35,8 +40,9 @@ extension Deja.Tenants {
         @OptionGroup var options: GovernanceOptions
 
         func run() async throws {
-            let list: GovernanceAccess.List<TenantView> = try await GovernanceAccess.with(options) { access in
-                try await access.call(.GET, "/v1/admin/tenants") { GovernanceAccess.List(data: try await $0.tenantViews()) }
+            let access = try GovernanceAccess.open(options)
+            let list: GovernanceAccess.List<TenantView> = try await access.call(.GET, "/v1/admin/tenants") { admin in
+                GovernanceAccess.List(data: try await admin.tenantViews())
             }
             if json { return try GovernanceAccess.printJSON(list.data) }
             print("tenant            keys  rpm      tpm        budget")
@@ -55,13 +61,12 @@ extension Deja.Tenants {
         @OptionGroup var options: GovernanceOptions
 
         func run() async throws {
-            let tenant: TenantView = try await GovernanceAccess.with(options) { access in
-                try await access.call(.GET, "/v1/admin/tenants/\(id)") { admin in
-                    guard let view = try await admin.tenantViews().first(where: { $0.id == id }) else {
-                        throw GovernanceError.notFound("No tenant '\(id)'")
-                    }
-                    return view
+            let access = try GovernanceAccess.open(options)
+            let tenant: TenantView = try await access.call(.GET, "/v1/admin/tenants/\(id)") { admin in
+                guard let view = try await admin.tenantViews().first(where: { $0.id == id }) else {
+                    throw GovernanceError.notFound("No tenant '\(id)'")
                 }
+                return view
             }
             try GovernanceAccess.printJSON(tenant)
         }
@@ -73,13 +78,16 @@ extension Deja.Tenants {
         @OptionGroup var limits: LimitOptions
         @OptionGroup var options: GovernanceOptions
 
+        func spec() throws -> TenantSpec {
+            TenantSpec(limits: try limits.limits, cacheScope: limits.cacheScope, metadata: try limits.metadataMap)
+        }
+
         func run() async throws {
-            let spec = TenantSpec(limits: try limits.limits, cacheScope: limits.cacheScope, metadata: try limits.metadataMap)
-            let tenant: TenantView = try await GovernanceAccess.with(options) { access in
-                try await access.call(.PATCH, "/v1/admin/tenants/\(id)", body: spec) { admin in
-                    _ = try await admin.updateTenant(id, spec)
-                    return try await admin.tenantViews().first { $0.id == id }!
-                }
+            let spec = try spec()
+            let access = try GovernanceAccess.open(options)
+            let tenant: TenantView = try await access.call(.PATCH, "/v1/admin/tenants/\(id)", body: try GovernanceAccess.json(spec)) { admin in
+                _ = try await admin.updateTenant(id, spec)
+                return try await admin.tenantViews().first { $0.id == id }!
             }
             try GovernanceAccess.printJSON(tenant)
         }
@@ -95,11 +103,10 @@ extension Deja.Tenants {
         }
 
         func run() async throws {
-            let deleted: Deleted = try await GovernanceAccess.with(options) { access in
-                try await access.call(.DELETE, "/v1/admin/tenants/\(id)") { admin in
-                    try await admin.deleteTenant(id)
-                    return Deleted(id: id)
-                }
+            let access = try GovernanceAccess.open(options)
+            let deleted: Deleted = try await access.call(.DELETE, "/v1/admin/tenants/\(id)") { admin in
+                try await admin.deleteTenant(id)
+                return Deleted(id: id)
             }
             print("deleted \(deleted.id)")
         }

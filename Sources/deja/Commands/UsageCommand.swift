@@ -32,8 +32,9 @@ extension Deja {
         func run() async throws {
             let query = UsageQuery(by: by.flatMap(UsageQuery.Grouping.init), since: Date().timeIntervalSince1970 - UsageQuery.seconds(since)!)
             let path = "/v1/admin/usage?since=\(since)" + (by.map { "&by=\($0)" } ?? "")
-            let list: GovernanceAccess.List<UsageSummary> = try await GovernanceAccess.with(options) { access in
-                try await access.call(.GET, path) { GovernanceAccess.List(data: try await $0.store.usage(query)) }
+            let access = try GovernanceAccess.open(options)
+            let list: GovernanceAccess.List<UsageSummary> = try await access.call(.GET, path) { admin in
+                GovernanceAccess.List(data: try await admin.store.usage(query))
             }
             if json { return try GovernanceAccess.printJSON(list.data) }
             print(Self.table(list.data, by: by ?? "all"))

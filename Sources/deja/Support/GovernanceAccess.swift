@@ -16,35 +16,24 @@ struct GovernanceAccess {
 
     let mode: Mode
 
-    /// Runs `body` with the access the options ask for.
-    static func with<T>(_ options: GovernanceOptions, _ body: (GovernanceAccess) async throws -> T) async throws -> T {
+    /// The access the options ask for: the gateway at `--url` (through the shared HTTP client,
+    /// which needs no shutdown), else the store file of the configuration.
+    static func open(_ options: GovernanceOptions) throws -> GovernanceAccess {
         if let url = options.url {
-            let client = HTTPClient(configuration: .deja())
-            do {
-                let value = try await body(GovernanceAccess(mode: .gateway(try AdminClient(
-                    url: url, keyVariable: options.adminKeyEnv, client: client))))
-                try await client.shutdown()
-                return value
-            } catch {
-                try? await client.shutdown()
-                throw error
-            }
+            return GovernanceAccess(mode: .gateway(try AdminClient(url: url, keyVariable: options.adminKeyEnv, client: .shared)))
         }
         let configuration = try options.configuration.load()
-        let store: SQLiteGovernanceStore
         do {
-            store = try SQLiteGovernanceStore(path: configuration.governance.store)
+            return GovernanceAccess(mode: .store(KeyAdministration(store: try SQLiteGovernanceStore(path: configuration.governance.store))))
         } catch {
             throw CommandFailure("\(error)")
         }
-        return try await body(GovernanceAccess(mode: .store(KeyAdministration(store: store))))
     }
 
     /// One administrative call: on the store, `local`; through the gateway, `method path body`
     /// decoded as `T`.
     func call<T: Decodable>(
-        _ method: HTTPMethod, _ path: String, body: (some Encodable)? = Optional<Int>.none,
-        local: (KeyAdministration) async throws -> T
+        _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, local: @escaping @Sendable (KeyAdministration) async throws -> T
     ) async throws -> T {
         switch mode {
         case .store(let administration):
@@ -54,8 +43,7 @@ struct GovernanceAccess {
                 throw CommandFailure(error.description)
             }
         case .gateway(let admin):
-            let json = try body.map { try JSONValue.parse(try Self.encoder.encode($0)) }
-            let answer = try await admin.send(method, path, body: json)
+            let answer = try await admin.send(method, path, body: body)
             guard (200..<300).contains(answer.status) else { throw CommandFailure(AdminClient.message(answer)) }
             do {
                 return try Self.decoder.decode(T.self, from: answer.json.canonicalData)
@@ -63,6 +51,13 @@ struct GovernanceAccess {
                 throw CommandFailure("the gateway's answer to \(method.rawValue) \(path) is not what this deja expects: \(error)")
             }
         }
+    }
+
+    /// A request body as JSON. Not inlined: inlined into the commands' `run`, its typed-throwing
+    /// parse crashes Swift 6.3's release build (LLVM's coroutine splitting, in
+    /// `emitSetAndGetSwiftErrorValueAround`).
+    @inline(never) static func json(_ value: some Encodable) throws -> JSONValue {
+        try JSONValue.parse(try encoder.encode(value))
     }
 
     static let encoder: JSONEncoder = {
