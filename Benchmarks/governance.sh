@@ -1,8 +1,8 @@
 #!/bin/bash
-# Governance's cost on the hit path (docs/governance.md): exact hits at 64 connections with
-# server.auth none, then with server.auth keys and 1,000 keys (10 tenants sharing one cache
-# scope, every key and tenant with requests, tokens and concurrency limits on), alternating, each
-# with the server's CPU time per request; then the usage ledger's write rate (deja bench ledger).
+# Governance's cost on the hit path (docs/governance.md): exact hits at 64 and at 4 connections
+# with server.auth none, and with server.auth keys and 1,000 keys (10 tenants sharing one cache
+# scope, every key and tenant with requests, tokens, concurrency and budget limits on), alternating,
+# each with the server's CPU time per request; then the usage ledger's write rate (deja bench ledger).
 #
 #   swift build -c release && Benchmarks/governance.sh [ROUNDS]
 #
@@ -51,10 +51,20 @@ open(".run/bench-keys.txt", "w").write("\n".join(keys) + "\n")
 PY
 echo "keys    $(wc -l < .run/bench-keys.txt) made"
 
-for r in $(seq "$ROUNDS"); do
+none() {
     start_deja DEJA_SERVER_AUTH=none
-    echo "none    $($B bench gateway --concurrency 64 --hit-ratio 1 --duration 10 --server-pid "$deja" | row '^(all|hit)|CPU')"
+    echo "none  $1 $($B bench gateway --concurrency "$1" --hit-ratio 1 --duration 10 --server-pid "$deja" | row '^all|CPU')"
+}
+keys() {
     start_deja DEJA_SERVER_AUTH=keys
-    echo "keys    $($B bench gateway --concurrency 64 --hit-ratio 1 --duration 10 --keys-file .run/bench-keys.txt --server-pid "$deja" | row '^(all|hit)|CPU')"
+    echo "keys  $1 $($B bench gateway --concurrency "$1" --hit-ratio 1 --duration 10 --keys-file .run/bench-keys.txt --server-pid "$deja" | row '^all|CPU')"
+}
+# At 64 connections (the server and the load generator share the two cores) and at 4 (the
+# server not saturated, so CPU per request is steadier), in ABBA order, so that a machine getting
+# faster or slower during the run favours neither.
+for connections in 64 4; do
+    for r in $(seq "$ROUNDS"); do
+        if [ $((r % 2)) = 1 ]; then none $connections; keys $connections; else keys $connections; none $connections; fi
+    done
 done
 $B bench ledger --rows 200000 | tail -2

@@ -74,6 +74,11 @@ public final class RequestFacts: Sendable {
         state.withLock { $0.metering }
     }
 
+    /// The request's grant alone (one reference, not a copy of the whole metering).
+    var grant: Grant? {
+        state.withLock { $0.metering?.grant }
+    }
+
     var snapshot: Snapshot {
         state.withLock { s in (s.model, s.cache, s.similarity, s.upstreamMilliseconds, s.prompt, s.note, s.error) }
     }

@@ -92,57 +92,65 @@ final class Quotas: Sendable {
     /// spent, and both token allowances able to cover it (an estimate larger than a whole
     /// minute's allowance waits for a full bucket instead of never passing).
     func admitTokens(_ grant: Grant, estimate: Int, now: Date) throws(Refusal) {
-        let t = now.timeIntervalSince1970
-        let parts = [(grant.keyHolder, grant.key.limits, grant.key.id), (grant.tenantHolder, grant.tenant.limits, grant.tenant.id)]
+        let keyLimits = grant.key.limits, tenantLimits = grant.tenant.limits
+        guard keyLimits.tpm != nil || keyLimits.budgetUSD != nil || tenantLimits.tpm != nil || tenantLimits.budgetUSD != nil else {
+            return
+        }
         let refusal: Refusal? = holders.withLock { holders in
-            for (holder, limits, name) in parts {
-                var h = holders[holder] ?? Holder()
-                h.spend.roll(to: now)
-                if let budget = limits.budgetUSD, h.spend.spent(in: limits.period) >= budget {
-                    holders[holder] = h
-                    return .budget(holder: name, budget: budget, period: limits.period, resets: limits.period.bounds(of: now).end)
-                }
-                if let tpm = limits.tpm {
-                    var bucket = h.tokens ?? TokenBucket(capacity: tpm, now: t)
-                    bucket.refill(capacity: tpm, now: t)
-                    h.tokens = bucket
-                    let needed = Double(min(estimate, tpm))
-                    if bucket.level < needed {
-                        holders[holder] = h
-                        return .tokens(holder: name, limit: tpm, needed: estimate, retryAfter: bucket.wait(for: needed, capacity: tpm))
-                    }
-                }
-                holders[holder] = h
+            if let r = Self.checkTokens(&holders[grant.keyHolder, default: Holder()], keyLimits, grant.key.id, estimate, now) {
+                return r
             }
-            for (holder, limits, _) in parts where limits.tpm != nil {
-                holders[holder]!.tokens!.level -= Double(estimate)
+            if let r = Self.checkTokens(&holders[grant.tenantHolder, default: Holder()], tenantLimits, grant.tenant.id, estimate, now) {
+                return r
             }
+            if keyLimits.tpm != nil { holders[grant.keyHolder]!.tokens!.level -= Double(estimate) }
+            if tenantLimits.tpm != nil { holders[grant.tenantHolder]!.tokens!.level -= Double(estimate) }
             return nil
         }
         if let refusal { throw refusal }
+    }
+
+    /// Whether `h` has budget left and tokens for `estimate`.
+    private static func checkTokens(_ h: inout Holder, _ limits: Limits, _ name: String, _ estimate: Int, _ now: Date) -> Refusal? {
+        if let budget = limits.budgetUSD {
+            h.spend.roll(to: now)
+            if h.spend.spent(in: limits.period) >= budget {
+                return .budget(holder: name, budget: budget, period: limits.period, resets: limits.period.bounds(of: now).end)
+            }
+        }
+        guard let tpm = limits.tpm else { return nil }
+        let t = now.timeIntervalSince1970
+        if h.tokens == nil { h.tokens = TokenBucket(capacity: tpm, now: t) }
+        h.tokens!.refill(capacity: tpm, now: t)
+        let needed = Double(min(estimate, tpm))
+        if h.tokens!.level < needed {
+            return .tokens(holder: name, limit: tpm, needed: estimate, retryAfter: h.tokens!.wait(for: needed, capacity: tpm))
+        }
+        return nil
     }
 
     /// Settles a request's tokens once its answer has ended: the difference between what was
     /// admitted and what the provider reports goes back to (or comes out of) the token buckets,
     /// which may go below zero after an answer larger than its estimate; the cost is spent.
     func settle(_ grant: Grant, reserved: Int, used: Int, cost: Double, now: Date) {
-        let t = now.timeIntervalSince1970
         holders.withLock { holders in
-            for (holder, limits) in [(grant.keyHolder, grant.key.limits), (grant.tenantHolder, grant.tenant.limits)] {
-                var h = holders[holder] ?? Holder()
-                if let tpm = limits.tpm, reserved != used {
-                    var bucket = h.tokens ?? TokenBucket(capacity: tpm, now: t)
-                    bucket.refill(capacity: tpm, now: t)
-                    bucket.level = min(Double(tpm), bucket.level + Double(reserved - used))
-                    h.tokens = bucket
-                }
-                if cost > 0 {
-                    h.spend.roll(to: now)
-                    h.spend.day += cost
-                    h.spend.month += cost
-                }
-                holders[holder] = h
-            }
+            Self.settle(&holders[grant.keyHolder, default: Holder()], grant.key.limits, reserved: reserved, used: used, cost: cost, now: now)
+            Self.settle(
+                &holders[grant.tenantHolder, default: Holder()], grant.tenant.limits, reserved: reserved, used: used, cost: cost, now: now)
+        }
+    }
+
+    private static func settle(_ h: inout Holder, _ limits: Limits, reserved: Int, used: Int, cost: Double, now: Date) {
+        if let tpm = limits.tpm, reserved != used {
+            let t = now.timeIntervalSince1970
+            if h.tokens == nil { h.tokens = TokenBucket(capacity: tpm, now: t) }
+            h.tokens!.refill(capacity: tpm, now: t)
+            h.tokens!.level = min(Double(tpm), h.tokens!.level + Double(reserved - used))
+        }
+        if cost > 0 {
+            h.spend.roll(to: now)
+            h.spend.day += cost
+            h.spend.month += cost
         }
     }
 
@@ -157,15 +165,21 @@ final class Quotas: Sendable {
                 Self.tightest(key?.requests, grant.key.limits.rpm, tenant?.requests, grant.tenant.limits.rpm, now: t),
                 Self.tightest(key?.tokens, grant.key.limits.tpm, tenant?.tokens, grant.tenant.limits.tpm, now: t))
         }
+        // A forwarded answer brings the provider's own `x-ratelimit-*`, which Deja's replace; a
+        // hit has none, and appending skips a scan of the fields per header.
+        let replace = fields.contains { $0.name.canonicalName.hasPrefix("x-ratelimit-") }
+        func set(_ name: HTTPField.Name, _ value: String) {
+            if replace { fields[name] = value } else { fields.append(HTTPField(name: name, value: value)) }
+        }
         if let requests {
-            fields[Self.limitRequests] = String(requests.limit)
-            fields[Self.remainingRequests] = String(requests.remaining)
-            fields[Self.resetRequests] = Self.duration(requests.reset)
+            set(Self.limitRequests, String(requests.limit))
+            set(Self.remainingRequests, String(requests.remaining))
+            set(Self.resetRequests, Self.duration(requests.reset))
         }
         if let tokens {
-            fields[Self.limitTokens] = String(tokens.limit)
-            fields[Self.remainingTokens] = String(tokens.remaining)
-            fields[Self.resetTokens] = Self.duration(tokens.reset)
+            set(Self.limitTokens, String(tokens.limit))
+            set(Self.remainingTokens, String(tokens.remaining))
+            set(Self.resetTokens, Self.duration(tokens.reset))
         }
     }
 

@@ -75,7 +75,8 @@ struct RequestLogMiddleware: RouterMiddleware {
     ) {
         let nanoseconds = Self.nanoseconds(ContinuousClock.now - start)
         metrics.request(route: route, status: status, nanoseconds: nanoseconds)
-        if let governance, let metering = context.facts.metering {
+        let metering = context.facts.metering
+        if let governance, let metering {
             let row = governance.settle(
                 metering, facts: context.facts.snapshot, requestID: context.requestID, route: route, status: status,
                 latencyMs: Double(nanoseconds) / 1e6, firstTokenMs: firstByte.map { Double(Self.nanoseconds($0 - start)) / 1e6 })
@@ -86,7 +87,7 @@ struct RequestLogMiddleware: RouterMiddleware {
                 request: request, status: status, nanoseconds: nanoseconds, requestID: context.requestID,
                 facts: context.facts.snapshot, logPrompts: logPrompts)
             if let firstByte { fields["first_byte_ms"] = .stringConvertible(Self.roundedMilliseconds(Self.nanoseconds(firstByte - start))) }
-            if let grant = context.facts.metering?.grant {
+            if let grant = metering?.grant {
                 fields["key"] = .string(grant.key.id)
                 fields["tenant"] = .string(grant.tenant.id)
             }
@@ -96,7 +97,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         var line = Self.line(
             request: request, status: status, nanoseconds: nanoseconds, requestID: context.requestID,
             facts: context.facts.snapshot, logPrompts: logPrompts)
-        if let grant = context.facts.metering?.grant { line += " key=\(grant.key.id) tenant=\(grant.tenant.id)" }
+        if let grant = metering?.grant { line += " key=\(grant.key.id) tenant=\(grant.tenant.id)" }
         if let firstByte { line += " first_byte_ms=\(Self.milliseconds(Self.nanoseconds(firstByte - start)))" }
         logger.info("\(line)")
     }

@@ -82,7 +82,7 @@ extension ProxyRoutes {
         try authorize(model: model, context)
         context.facts.meter { $0.priceModel = destination.upstreamModel }
         let controls = try RequestControls(request.headers)
-        let tenant = context.facts.metering?.grant?.cacheTenant
+        let tenant = context.facts.grant?.cacheTenant
             ?? destination.provider.tenant(authorization: request.headers[.authorization])
         let cacheRequest = api.cacheRequest(body, tenant: tenant, partition: controls.namespace)
         context.facts.set(prompt: cacheRequest.prompt)

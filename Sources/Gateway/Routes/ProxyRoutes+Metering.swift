@@ -4,7 +4,7 @@ import SemanticCache
 extension ProxyRoutes {
     /// - Throws: 403 `model_not_allowed` when the request's key may not use `model`.
     func authorize(model: String, _ context: GatewayContext) throws(OpenAIError) {
-        guard let governance, let grant = context.facts.metering?.grant else { return }
+        guard let governance, let grant = context.facts.grant else { return }
         do {
             try governance.authorize(grant, model: model)
         } catch {
@@ -17,7 +17,7 @@ extension ProxyRoutes {
     /// for its prompt (estimated) plus the completion it may ask for.
     /// - Throws: 429 when an allowance or a budget is spent.
     func admitTokens(_ body: JSONValue, completes: Bool = true, _ context: GatewayContext) throws(OpenAIError) {
-        guard let governance, let grant = context.facts.metering?.grant else { return }
+        guard let governance, let grant = context.facts.grant else { return }
         let estimate = ProxyAPI.estimatedPromptTokens(body) + (completes ? governance.completionAllowance(body) : 0)
         do {
             try governance.admitTokens(grant, estimate: estimate)
