@@ -18,11 +18,14 @@ public struct DejaConfiguration: Codable, Sendable, Equatable {
     public var governance: GovernanceConfiguration
     /// The usage ledger.
     public var usage: UsageConfiguration
+    /// Checks of requests before they are looked up or forwarded.
+    public var guards: GuardsConfiguration
 
     public init(
         server: ServerConfiguration = .init(), embedder: EmbedderConfiguration = .init(), cache: CacheConfiguration = .init(),
         providers: [String: ProviderConfiguration] = [:], models: [String: ModelRoute] = [:],
-        logging: LoggingConfiguration = .init(), governance: GovernanceConfiguration = .init(), usage: UsageConfiguration = .init()
+        logging: LoggingConfiguration = .init(), governance: GovernanceConfiguration = .init(), usage: UsageConfiguration = .init(),
+        guards: GuardsConfiguration = .init()
     ) {
         self.server = server
         self.embedder = embedder
@@ -32,6 +35,7 @@ public struct DejaConfiguration: Codable, Sendable, Equatable {
         self.logging = logging
         self.governance = governance
         self.usage = usage
+        self.guards = guards
     }
 
     /// The longest silence allowed in the middle of an upstream answer (the HTTP client's read
@@ -52,11 +56,12 @@ public struct DejaConfiguration: Codable, Sendable, Equatable {
         logging = try c.decodeIfPresent(LoggingConfiguration.self, forKey: .logging) ?? .init()
         governance = try c.decodeIfPresent(GovernanceConfiguration.self, forKey: .governance) ?? .init()
         usage = try c.decodeIfPresent(UsageConfiguration.self, forKey: .usage) ?? .init()
+        guards = try c.decodeIfPresent(GuardsConfiguration.self, forKey: .guards) ?? .init()
     }
 
     /// Every problem, one `path: message` each.
     public var problems: [String] {
-        var out = server.problems + embedder.problems + cache.problems + logging.problems + governance.problems + usage.problems
+        var out = server.problems + embedder.problems + cache.problems + logging.problems + governance.problems + usage.problems + guards.problems
         for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
             out += provider.problems.map { "providers.\(name).\($0)" }
         }

@@ -76,6 +76,7 @@ extension ProxyRoutes {
     func read(_ api: ProxyAPI, _ request: inout Request, _ context: GatewayContext) async throws -> Completion {
         let body = try await body(&request)
         try api.validate(body)
+        try configuration.guards.limits.check(body)
         let model = body["model"]!.stringValue!
         context.facts.set(model: model)
         let destination = try routing.destination(of: model)
