@@ -211,6 +211,8 @@ struct GovernanceTests {
                 #expect(n < 50)
             }
             #expect(spent >= 2, "both keys spent from the one budget")
+            let tenant = try await h.request(.GET, "/v1/admin/tenants/acme", headers: h.admin)
+            #expect((tenant.json["spent_day"]?.doubleValue ?? 0) >= 0.05, "the tenant shows what it spent against its budget")
             // Hits still answer: they cost nothing.
             #expect(try await h.chat("Question number 0", headers: Self.bearer(two)).cache == "hit")
             #expect(try await h.chat("A new one", headers: Self.bearer(two)).status == 429)

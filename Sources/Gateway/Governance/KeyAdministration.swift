@@ -125,17 +125,44 @@ public struct KeyAdministration: Sendable {
         return tenant
     }
 
+    /// Keys as shown, with what each spent this day and month.
     public func keyViews(tenant: String? = nil) async throws -> [KeyView] {
         let now = clock.now()
-        return try await store.keys().filter { tenant == nil || $0.tenant == tenant }.map { KeyView($0, now: now) }
+        let spend = try await spending(now: now)
+        return try await store.keys().filter { tenant == nil || $0.tenant == tenant }.map { key in
+            var view = KeyView(key, now: now)
+            (view.spentDay, view.spentMonth) = (spend.day.byKey[key.id] ?? 0, spend.month.byKey[key.id] ?? 0)
+            return view
+        }
     }
 
+    public func keyView(_ id: String) async throws -> KeyView {
+        let key = try await key(id)
+        let now = clock.now()
+        let spend = try await spending(now: now)
+        var view = KeyView(key, now: now)
+        (view.spentDay, view.spentMonth) = (spend.day.byKey[key.id] ?? 0, spend.month.byKey[key.id] ?? 0)
+        return view
+    }
+
+    /// Tenants as shown, with their live keys and what they spent this day and month.
     public func tenantViews() async throws -> [TenantView] {
         let keys = try await store.keys()
         let now = clock.now()
+        let spend = try await spending(now: now)
         return try await store.tenants().map { t in
-            TenantView(t, keys: keys.filter { $0.tenant == t.id && ["active", "rotating"].contains($0.status(at: now)) }.count)
+            var view = TenantView(t, keys: keys.filter { $0.tenant == t.id && ["active", "rotating"].contains($0.status(at: now)) }.count)
+            (view.spentDay, view.spentMonth) = (spend.day.byTenant[t.id] ?? 0, spend.month.byTenant[t.id] ?? 0)
+            return view
         }
+    }
+
+    /// What the ledger holds as spent this UTC day and month.
+    func spending(now: Date) async throws
+        -> (day: (byKey: [String: Double], byTenant: [String: Double]), month: (byKey: [String: Double], byTenant: [String: Double]))
+    {
+        (try await store.spend(since: BudgetPeriod.day.bounds(of: now).start),
+         try await store.spend(since: BudgetPeriod.month.bounds(of: now).start))
     }
 
     private func check(_ problems: [String]) throws {

@@ -18,7 +18,12 @@ public struct KeyView: Codable, Sendable {
     /// Only when the key was just made (created or rotated): shown once, never stored.
     public var secret: String?
 
+    /// Provider cost in dollars so far this UTC day and month, from the usage ledger.
+    public var spentDay: Double?
+    public var spentMonth: Double?
+
     enum CodingKeys: String, CodingKey {
+        case spentDay = "spent_day", spentMonth = "spent_month"
         case object, id, tenant, name, status, cacheScope = "cache_scope", metadata, createdAt = "created_at"
         case expiresAt = "expires_at", revokedAt = "revoked_at", replacedBy = "replaced_by", secret
     }
@@ -51,6 +56,8 @@ public struct KeyView: Codable, Sendable {
         revokedAt = try c.decodeIfPresent(Double.self, forKey: .revokedAt)
         replacedBy = try c.decodeIfPresent(String.self, forKey: .replacedBy)
         secret = try c.decodeIfPresent(String.self, forKey: .secret)
+        spentDay = try c.decodeIfPresent(Double.self, forKey: .spentDay)
+        spentMonth = try c.decodeIfPresent(Double.self, forKey: .spentMonth)
         limits = try Limits(from: decoder)
     }
 
@@ -68,6 +75,8 @@ public struct KeyView: Codable, Sendable {
         try c.encodeIfPresent(revokedAt, forKey: .revokedAt)
         try c.encodeIfPresent(replacedBy, forKey: .replacedBy)
         try c.encodeIfPresent(secret, forKey: .secret)
+        try c.encodeIfPresent(spentDay, forKey: .spentDay)
+        try c.encodeIfPresent(spentMonth, forKey: .spentMonth)
         try limits.encode(to: encoder)
     }
 }

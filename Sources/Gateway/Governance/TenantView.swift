@@ -12,7 +12,12 @@ public struct TenantView: Codable, Sendable {
     /// Active keys.
     public var keys: Int
 
+    /// Provider cost in dollars so far this UTC day and month, from the usage ledger.
+    public var spentDay: Double?
+    public var spentMonth: Double?
+
     enum CodingKeys: String, CodingKey {
+        case spentDay = "spent_day", spentMonth = "spent_month"
         case object, id, cacheScope = "cache_scope", metadata, createdAt = "created_at", expiresAt = "expires_at", keys
     }
 
@@ -34,6 +39,8 @@ public struct TenantView: Codable, Sendable {
         createdAt = try c.decode(Double.self, forKey: .createdAt)
         expiresAt = try c.decodeIfPresent(Double.self, forKey: .expiresAt)
         keys = try c.decodeIfPresent(Int.self, forKey: .keys) ?? 0
+        spentDay = try c.decodeIfPresent(Double.self, forKey: .spentDay)
+        spentMonth = try c.decodeIfPresent(Double.self, forKey: .spentMonth)
         limits = try Limits(from: decoder)
     }
 
@@ -46,6 +53,8 @@ public struct TenantView: Codable, Sendable {
         try c.encode(createdAt, forKey: .createdAt)
         try c.encodeIfPresent(expiresAt, forKey: .expiresAt)
         try c.encode(keys, forKey: .keys)
+        try c.encodeIfPresent(spentDay, forKey: .spentDay)
+        try c.encodeIfPresent(spentMonth, forKey: .spentMonth)
         try limits.encode(to: encoder)
     }
 }

@@ -42,13 +42,19 @@ struct AdminRoutes: Sendable {
 
     func listKeys(_ request: Request) async throws -> Response {
         let tenant = request.uri.queryParameters.get("tenant")
-        let keys = try await run { try await administration.keyViews(tenant: tenant) }
+        let keys = try await run {
+            try await governance.ledger.flush()
+            return try await administration.keyViews(tenant: tenant)
+        }
         return try Self.json(KeyList(data: keys))
     }
 
     func showKey(_ id: String) async throws -> Response {
-        let key = try await run { try await administration.key(id) }
-        return try Self.json(KeyView(key, now: governance.clock.now()))
+        let key = try await run {
+            try await governance.ledger.flush()
+            return try await administration.keyView(id)
+        }
+        return try Self.json(key)
     }
 
     func updateKey(_ id: String, _ request: Request) async throws -> Response {
@@ -75,11 +81,17 @@ struct AdminRoutes: Sendable {
     }
 
     func listTenants() async throws -> Response {
-        try Self.json(TenantList(data: try await run { try await administration.tenantViews() }))
+        try Self.json(TenantList(data: try await run {
+            try await governance.ledger.flush()
+            return try await administration.tenantViews()
+        }))
     }
 
     func showTenant(_ id: String) async throws -> Response {
-        let views = try await run { try await administration.tenantViews() }
+        let views = try await run {
+            try await governance.ledger.flush()
+            return try await administration.tenantViews()
+        }
         guard let view = views.first(where: { $0.id == id }) else { throw OpenAIError.notFound("No tenant '\(id)'") }
         return try Self.json(view)
     }

@@ -82,7 +82,7 @@ extension Deja.Keys {
         func run() async throws {
             let access = try GovernanceAccess.open(options)
             let key: KeyView = try await access.call(.GET, "/v1/admin/keys/\(id)") { admin in
-                KeyView(try await admin.key(id), now: Date())
+                try await admin.keyView(id)
             }
             try GovernanceAccess.printJSON(key)
         }
