@@ -104,4 +104,38 @@ struct GovernanceCommandTests {
         let bad = try DejaBinary.run(["usage", "--since", "soon", "--config", config])
         #expect(bad.status != 0 && bad.stderr.contains("--since"))
     }
+
+    @Test("a kill -9 loses at most the last flush interval of ledger rows")
+    func killedGateway() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (mock, mockPort) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
+        defer { mock.terminate() }
+        let config = dir.path("deja.yaml")
+        try """
+            server:
+              port: 0
+            cache:
+              store: cache.sqlite
+              index_file: ""
+            usage:
+              flush_interval: 0.2
+            providers:
+              mock:
+                base_url: http://127.0.0.1:\(mockPort)/v1
+            models:
+              "*":
+                provider: mock
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
+        for i in 0..<20 { #expect(try await Self.chat(port, "Question \(i)", key: nil) == 200) }
+        try await Task.sleep(for: .milliseconds(700))
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+        let usage = try DejaBinary.run(["usage", "--json", "--config", config])
+        #expect(usage.status == 0, "\(usage.stderr)")
+        let rows = try JSONValue.parse(Data(usage.stdout.utf8)).arrayValue ?? []
+        #expect(rows.first?["requests"]?.intValue == 20, "every row older than the flush interval was written")
+    }
 }
+
