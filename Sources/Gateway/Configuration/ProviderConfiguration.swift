@@ -8,17 +8,26 @@ public struct ProviderConfiguration: Codable, Sendable, Equatable {
     public var baseURL: String
     /// The environment variable holding its API key (never the key itself).
     public var apiKeyEnv: String?
-    /// Seconds an upstream call may take, streaming included.
+    /// Seconds an upstream call may take, streaming included; with retries, the deadline of all
+    /// the attempts together.
     public var timeout: Double
+    /// Further attempts after a 408, 429, 5xx, timeout or refused connection, before anything
+    /// has reached the client; 0 none.
+    public var retries: Int
+    /// The first backoff in milliseconds, doubled each retry (at most 10 s), with full jitter; a
+    /// provider's `retry-after-ms` or `retry-after` wins.
+    public var retryBackoffMs: Int
 
-    public init(baseURL: String, apiKeyEnv: String? = nil, timeout: Double = 120) {
+    public init(baseURL: String, apiKeyEnv: String? = nil, timeout: Double = 120, retries: Int = 0, retryBackoffMs: Int = 250) {
         self.baseURL = baseURL
         self.apiKeyEnv = apiKeyEnv
         self.timeout = timeout
+        self.retries = retries
+        self.retryBackoffMs = retryBackoffMs
     }
 
     enum CodingKeys: String, CodingKey {
-        case baseURL = "base_url", apiKeyEnv = "api_key_env", timeout
+        case baseURL = "base_url", apiKeyEnv = "api_key_env", timeout, retries, retryBackoffMs = "retry_backoff_ms"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -26,6 +35,8 @@ public struct ProviderConfiguration: Codable, Sendable, Equatable {
         baseURL = try c.decodeIfPresent(String.self, forKey: .baseURL) ?? ""
         apiKeyEnv = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv)
         timeout = try c.decodeIfPresent(Double.self, forKey: .timeout) ?? 120
+        retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? 0
+        retryBackoffMs = try c.decodeIfPresent(Int.self, forKey: .retryBackoffMs) ?? 250
     }
 
     var problems: [String] {
@@ -34,6 +45,8 @@ public struct ProviderConfiguration: Codable, Sendable, Equatable {
             out.append("base_url: must be an http or https URL, got '\(baseURL)'")
         }
         if !(timeout > 0 && timeout <= 3600) { out.append("timeout: must be between 0 and 3600 seconds, got \(timeout)") }
+        if !(0...10).contains(retries) { out.append("retries: must be between 0 and 10, got \(retries)") }
+        if !(1...60_000).contains(retryBackoffMs) { out.append("retry_backoff_ms: must be between 1 and 60000, got \(retryBackoffMs)") }
         return out
     }
 }

@@ -218,6 +218,7 @@ extension HTTPField.Name {
     static let xDejaNamespace = HTTPField.Name("x-deja-namespace")!
     static let xDejaFeedback = HTTPField.Name("x-deja-feedback")!
     static let xDejaProbability = HTTPField.Name("x-deja-probability")!
+    static let xDejaAttempts = HTTPField.Name("x-deja-attempts")!
 }
 
 /// A per-process generator of request ids, seeded from the system's random source once.

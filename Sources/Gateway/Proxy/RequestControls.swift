@@ -12,6 +12,7 @@ import HTTPTypes
 /// | `x-deja-ttl: 3600` | seconds the stored answer lives |
 /// | `x-deja-namespace: team-a` | an extra partition: hits only among requests with the same value |
 /// | `x-deja-feedback: req_123=wrong` | the answer served to request `req_123` was wrong (or `right`) |
+/// | `x-deja-deadline-ms: 5000` | give up on the provider (retries included) after this long, if sooner than its timeout |
 struct RequestControls {
     var noCache = false
     var noStore = false
@@ -21,6 +22,8 @@ struct RequestControls {
     var namespace: String?
     /// A verdict on an earlier request's hit: its request id, and whether the answer was right.
     var feedback: (requestID: String, correct: Bool)?
+    /// Seconds the client will wait for the provider, retries included.
+    var deadline: Double?
 
     init(_ headers: HTTPFields) throws(OpenAIError) {
         for value in headers[values: .cacheControl] {
@@ -65,6 +68,13 @@ struct RequestControls {
             }
             feedback = (parts[0], parts[1].lowercased() == "right")
         }
+        if let raw = headers[Self.deadlineHeader] {
+            guard let ms = Double(raw.trimmingCharacters(in: .whitespaces)), ms > 0, ms <= 3_600_000 else {
+                throw .invalidRequest("x-deja-deadline-ms must be a number of milliseconds between 1 and 3600000, got '\(raw)'",
+                                      param: "x-deja-deadline-ms", code: "invalid_header")
+            }
+            deadline = ms / 1000
+        }
         if let raw = headers[.xDejaNamespace] {
             if let problem = CacheKeys.partitionProblem(raw) {
                 throw .invalidRequest("x-deja-namespace \(problem)", param: "x-deja-namespace", code: "invalid_header")
@@ -72,4 +82,6 @@ struct RequestControls {
             namespace = raw
         }
     }
+
+    static let deadlineHeader = HTTPField.Name("x-deja-deadline-ms")!
 }

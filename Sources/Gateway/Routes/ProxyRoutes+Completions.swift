@@ -57,12 +57,17 @@ extension ProxyRoutes {
             forwarded = .object(fields)
         }
         let started = ContinuousClock.now
-        let response = try await upstream.send(
-            completion.provider, path: api.path, body: forwarded, clientHeaders: request.headers, requestID: context.requestID)
+        let limit = min(completion.provider.configuration.timeout, completion.controls.deadline ?? .infinity)
+        let (response, attempts) = try await upstream.sendRetrying(
+            completion.provider, path: api.path, body: forwarded, clientHeaders: request.headers, requestID: context.requestID,
+            deadline: started + .milliseconds(Int64(limit * 1000)))
         guard response.status == .ok else {
-            throw await upstream.error(for: response, provider: completion.provider)
+            var error = await upstream.error(for: response, provider: completion.provider)
+            error.headers["x-deja-attempts"] = String(attempts)
+            throw error
         }
-        let store = storeAfterwards(completion, outcome, context)
+        var store = storeAfterwards(completion, outcome, context)
+        store.attempts = attempts
         if completion.stream {
             return streamed(
                 response, api: api, provider: completion.provider, store: store, started: started, stripUsage: stripUsage,
@@ -248,7 +253,7 @@ extension ProxyRoutes {
         if completion.api.isCompleteAnswer(answer) {
             storeAnswer(answer, store)
         }
-        var headers: HTTPFields = [.contentType: "application/json", .xDejaCache: store.cacheHeader]
+        var headers: HTTPFields = [.contentType: "application/json", .xDejaCache: store.cacheHeader, .xDejaAttempts: String(store.attempts)]
         headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: bytes))
     }

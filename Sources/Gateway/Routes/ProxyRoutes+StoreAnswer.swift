@@ -22,6 +22,8 @@ extension ProxyRoutes {
         var cacheHeader: String
         /// A comparison of the answer with a cached one (verification, shadow mode).
         var check: AnswerCheck? = nil
+        /// Calls made to the provider for this answer (`x-deja-attempts`).
+        var attempts = 1
     }
 
     /// Stores `answer` in the background, after the response went out. An answer without usage

@@ -14,7 +14,10 @@ extension ProxyRoutes {
         _ response: HTTPClientResponse, api: ProxyAPI, provider: UpstreamProvider, store: StoreAfterwards,
         started: ContinuousClock.Instant, stripUsage: Bool = false, upstreamModel: String, context: GatewayContext
     ) -> Response {
-        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .xDejaCache: store.cacheHeader]
+        var headers: HTTPFields = [
+            .contentType: "text/event-stream", .cacheControl: "no-cache", .xDejaCache: store.cacheHeader,
+            .xDejaAttempts: String(store.attempts),
+        ]
         headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
         return Response(status: .ok, headers: headers, body: .init { writer in
             var parser = ServerSentEvents.Parser()

@@ -211,6 +211,12 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// `deja_upstream_errors_total{provider,kind}`: status, timeout, unreachable, invalid or stream.
+    /// `deja_upstream_retries_total{provider,reason}`: attempts made again after `status` (5xx,
+    /// 408), `rate_limited` (429), `timeout` or `unreachable` (`providers.*.retries`).
+    func upstreamRetry(provider: String, reason: String) {
+        counter("deja_upstream_retries_total", [("provider", provider), ("reason", reason)]).increment()
+    }
+
     func upstreamError(provider: String, kind: String) {
         counter("deja_upstream_errors_total", [("provider", provider), ("kind", kind)]).increment()
     }
