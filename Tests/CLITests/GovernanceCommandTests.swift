@@ -23,21 +23,36 @@ struct GovernanceCommandTests {
         return Int(response.status.code)
     }
 
+    /// `deja.yaml` in `dir`: any port (plus `server`, lines of that section), a cache beside it,
+    /// every model to the mock, then `extra` (whole sections).
+    static func writeConfig(in dir: TemporaryDirectory, mockPort: Int, server: String = "", _ extra: String) throws -> String {
+        let config = dir.path("deja.yaml")
+        try """
+            server:
+              port: 0
+            \(server)
+            cache:
+              store: cache.sqlite
+              index_file: ""
+            providers:
+              mock:
+                base_url: http://127.0.0.1:\(mockPort)/v1
+            models:
+              "*":
+                provider: mock
+            \(extra)
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
     @Test("keys made on the file work on the gateway; revoked through it they stop; usage survives a graceful stop")
     func keysAndUsage() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let (mock, mockPort) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
         defer { mock.terminate() }
-        let config = dir.path("deja.yaml")
         // Rows are written only at shutdown: a flush interval longer than the test.
-        try """
-            server:
-              port: 0
-              auth: keys
-            cache:
-              store: cache.sqlite
-              index_file: ""
+        let config = try Self.writeConfig(in: dir, mockPort: mockPort, server: "  auth: keys", """
             governance:
               store: governance.sqlite
               reload_interval: 0.2
@@ -45,13 +60,7 @@ struct GovernanceCommandTests {
                 gpt-test: {input: 1000, output: 2000}
             usage:
               flush_interval: 60
-            providers:
-              mock:
-                base_url: http://127.0.0.1:\(mockPort)/v1
-            models:
-              "*":
-                provider: mock
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """)
 
         let tenant = try DejaBinary.run(["tenants", "create", "acme", "--rpm", "100", "--config", config])
         #expect(tenant.status == 0, "\(tenant.stderr)")
@@ -111,22 +120,10 @@ struct GovernanceCommandTests {
         defer { dir.remove() }
         let (mock, mockPort) = try DejaBinary.startServer(["mock-upstream", "--port", "0"])
         defer { mock.terminate() }
-        let config = dir.path("deja.yaml")
-        try """
-            server:
-              port: 0
-            cache:
-              store: cache.sqlite
-              index_file: ""
+        let config = try Self.writeConfig(in: dir, mockPort: mockPort, """
             usage:
               flush_interval: 0.2
-            providers:
-              mock:
-                base_url: http://127.0.0.1:\(mockPort)/v1
-            models:
-              "*":
-                provider: mock
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """)
         let (server, port) = try DejaBinary.startServer(["serve", "--config", config])
         for i in 0..<20 { #expect(try await Self.chat(port, "Question \(i)", key: nil) == 200) }
         try await Task.sleep(for: .milliseconds(700))

@@ -7,17 +7,13 @@ struct KeyDirectory: Sendable {
     /// Every key not revoked, by the digest of its secret. Revoked keys stay out, so that a
     /// revoked key is refused exactly like an unknown one would be, without a store round trip.
     var grants: [KeyDigest: Grant] = [:]
-    /// Every key and tenant by id, for the admin API.
-    var keys: [String: VirtualKey] = [:]
-    var tenants: [String: Tenant] = [:]
     /// Digests of revoked keys, for a clearer refusal.
     var revoked: [KeyDigest: String] = [:]
 
     init() {}
 
     init(keys: [VirtualKey], tenants: [Tenant]) {
-        self.tenants = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        self.keys = Dictionary(keys.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let tenants = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for key in keys {
             guard let digest = Self.digest(hex: key.digest) else { continue }
             if key.revokedAt != nil {
@@ -26,7 +22,7 @@ struct KeyDirectory: Sendable {
             }
             // A key whose tenant was deleted behaves as a key of an unlimited tenant of that name
             // would not: it is refused (a deleted tenant takes its keys with it).
-            guard let tenant = self.tenants[key.tenant] else { continue }
+            guard let tenant = tenants[key.tenant] else { continue }
             grants[digest] = Grant(key: key, tenant: tenant)
         }
     }

@@ -9,7 +9,9 @@ import Yams
 /// unknown model costs 0, with a warning once per model.
 final class PriceTable: Sendable {
     let prices: [String: ModelPrice]
-    private let warned = Mutex(Set<String>())
+    /// Names resolved by prefix (or to no price), so that each is worked out once, not on every
+    /// request; bounded like the warnings.
+    private let resolved = Mutex([String: ModelPrice?]())
     private let logger: Logger
 
     init(_ prices: [String: ModelPrice], logger: Logger) {
@@ -40,16 +42,20 @@ final class PriceTable: Sendable {
     /// The price of `model`; `nil` (and a warning the first time) when none is known.
     func price(of model: String) -> ModelPrice? {
         if let price = prices[model] { return price }
+        if let known = resolved.withLock({ $0[model] }) { return known }
         var best: (String, ModelPrice)?
         for (name, price) in prices where model.hasPrefix(name + "-") && name.count > (best?.0.count ?? 0) {
             best = (name, price)
         }
-        if let best { return best.1 }
-        let first = warned.withLock { $0.count < 1_000 && $0.insert(model).inserted }
-        if first {
+        let first = resolved.withLock { r -> Bool in
+            guard r.count < 1_000, r[model] == nil else { return false }
+            r[model] = .some(best?.1)
+            return true
+        }
+        if best == nil && first {
             logger.warning("no price is known for the model '\(model)': its requests cost 0; add it to governance.prices")
         }
-        return nil
+        return best?.1
     }
 
     func cost(model: String?, prompt: Int, cached: Int, completion: Int) -> Double {

@@ -68,29 +68,19 @@ public struct SQLiteGovernanceStore: GovernanceStore {
         return migrator
     }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.dateEncodingStrategy = .secondsSince1970
-        e.outputFormatting = .sortedKeys
-        return e
-    }()
-
-    static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .secondsSince1970
-        return d
-    }()
-
     public func tenants() async throws -> [Tenant] {
+        try await records(Tenant.self, sql: "SELECT record FROM tenant ORDER BY id")
+    }
+
+    /// The JSON records a query selects, decoded.
+    private func records<T: Decodable & Sendable>(_ type: T.Type, sql: String) async throws -> [T] {
         try await database.read { db in
-            try String.fetchAll(db, sql: "SELECT record FROM tenant ORDER BY id").map {
-                try Self.decoder.decode(Tenant.self, from: Data($0.utf8))
-            }
+            try String.fetchAll(db, sql: sql).map { try GovernanceJSON.decoder.decode(T.self, from: Data($0.utf8)) }
         }
     }
 
     public func save(_ tenant: Tenant) async throws {
-        let record = String(decoding: try Self.encoder.encode(tenant), as: UTF8.self)
+        let record = String(decoding: try GovernanceJSON.encoder.encode(tenant), as: UTF8.self)
         try await database.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO tenant (id, record) VALUES (?, ?)", arguments: [tenant.id, record])
         }
@@ -104,15 +94,11 @@ public struct SQLiteGovernanceStore: GovernanceStore {
     }
 
     public func keys() async throws -> [VirtualKey] {
-        try await database.read { db in
-            try String.fetchAll(db, sql: "SELECT record FROM key ORDER BY id").map {
-                try Self.decoder.decode(VirtualKey.self, from: Data($0.utf8))
-            }
-        }
+        try await records(VirtualKey.self, sql: "SELECT record FROM key ORDER BY id")
     }
 
     public func save(_ key: VirtualKey) async throws {
-        let record = String(decoding: try Self.encoder.encode(key), as: UTF8.self)
+        let record = String(decoding: try GovernanceJSON.encoder.encode(key), as: UTF8.self)
         try await database.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO key (id, tenant, digest, record) VALUES (?, ?, ?, ?)",

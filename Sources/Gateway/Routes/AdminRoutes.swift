@@ -187,7 +187,7 @@ struct AdminRoutes: Sendable {
                 param: unknown[0])
         }
         do {
-            return try SQLiteGovernanceStore.decoder.decode(T.self, from: body.canonicalData)
+            return try GovernanceJSON.decoder.decode(T.self, from: body.canonicalData)
         } catch let error as DecodingError {
             throw OpenAIError.invalidRequest("The request body is not valid: \(error.readableDescription)")
         }
@@ -219,6 +219,6 @@ struct AdminRoutes: Sendable {
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(
             status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(data: try SQLiteGovernanceStore.encoder.encode(value))))
+            body: .init(byteBuffer: ByteBuffer(data: try GovernanceJSON.encoder.encode(value))))
     }
 }
