@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "DejaSupport", "Gateway", "MockProvider", "SemanticCache", "Embedding", "TestSupport",
+                "DejaSupport", "Gateway", "MockProvider", "SemanticCache", "Embedding", "TestSupport", "VectorIndex",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

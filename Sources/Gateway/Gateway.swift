@@ -62,7 +62,7 @@ public final class Gateway: Sendable {
             upstream: Upstream(client: client, metrics: metrics, forwardsClientKeys: configuration.server.auth == .none),
             routing: routing, logger: logger, background: background, recentHits: recentHits,
             shadowLog: shadowed ? ShadowLog(path: configuration.cache.shadowLog, logger: logger) : nil,
-            governance: governance)
+            governance: governance, guards: try RequestGuards.make(configuration.guards))
         let adminKey = AdminKeyMiddleware(adminKey: admin, keyVariable: configuration.server.adminKeyEnv)
         cacheAPI = CacheAPIRoutes(
             cache: cache, metrics: metrics, recentHits: recentHits, maxBodyBytes: configuration.server.maxBodyBytes,

@@ -14,6 +14,8 @@ public final class RequestFacts: Sendable {
         var prompt: String?
         var note: String?
         var error: String?
+        /// What the guards found: `dlp=email:redact=1`, `injection=0.91`.
+        var guardMark: String?
         /// Metering, for the usage ledger and the settlement of limits (proxied routes only).
         var metering: Metering?
     }
@@ -40,7 +42,7 @@ public final class RequestFacts: Sendable {
     private let state = Mutex(State())
 
     func set(model: String? = nil, cache: String? = nil, similarity: Float? = nil, upstreamMilliseconds: Double? = nil,
-             prompt: String? = nil, note: String? = nil, error: String? = nil)
+             prompt: String? = nil, note: String? = nil, error: String? = nil, guardMark: String? = nil)
     {
         state.withLock { s in
             if let model { s.model = model }
@@ -50,11 +52,13 @@ public final class RequestFacts: Sendable {
             if let prompt { s.prompt = prompt }
             if let note { s.note = note }
             if let error { s.error = error }
+            if let guardMark { s.guardMark = s.guardMark.map { $0 + ";" + guardMark } ?? guardMark }
         }
     }
 
     typealias Snapshot = (
-        model: String?, cache: String?, similarity: Float?, upstream: Double?, prompt: String?, note: String?, error: String?
+        model: String?, cache: String?, similarity: Float?, upstream: Double?, prompt: String?, note: String?, error: String?,
+        guardMark: String?
     )
 
     /// Changes the request's metering (started by ``VirtualKeyMiddleware``; a no-op on routes
@@ -80,6 +84,6 @@ public final class RequestFacts: Sendable {
     }
 
     var snapshot: Snapshot {
-        state.withLock { s in (s.model, s.cache, s.similarity, s.upstreamMilliseconds, s.prompt, s.note, s.error) }
+        state.withLock { s in (s.model, s.cache, s.similarity, s.upstreamMilliseconds, s.prompt, s.note, s.error, s.guardMark) }
     }
 }

@@ -21,12 +21,16 @@ enum ConfigurationSchema {
         c.providers = ["*": ProviderConfiguration(baseURL: "http://x", apiKeyEnv: "K")]
         c.models = ["*": ModelRoute(provider: "p", model: "m", threshold: 1, mode: .shadow)]
         c.governance.prices = ["*": ModelPrice(input: 1, cachedInput: 1, output: 1)]
+        c.guards.dlp.detectors = ["*": DetectorRule(prompt: .redact, answer: .redact)]
+        c.guards.dlp.custom = [CustomDetector(name: "x", pattern: "x", placeholder: "X", prompt: .redact, answer: .redact)]
+        c.guards.deny = [DenyList(name: "x", terms: ["x"], patterns: ["x"], models: ["x"], placeholder: "X")]
+        c.guards.injection.models = ["*": InjectionConfiguration.Override(action: .flag, threshold: 0.5)]
         let yaml = (try? YAMLEncoder().encode(c)) ?? ""
         return (try? Yams.compose(yaml: yaml)) ?? .mapping(Node.Mapping([]))
     }()
 
     /// Mappings whose keys the user chooses (any key, values shaped like the `*` template).
-    static let userMaps: Set<String> = ["providers", "models", "governance.prices"]
+    static let userMaps: Set<String> = ["providers", "models", "governance.prices", "guards.dlp.detectors", "guards.injection.models"]
 
     /// Every option, as a path (`server.port`; `providers.*.timeout` for an option of each
     /// provider, `cache.thresholds[].match` for a field of each list item) with its default as

@@ -60,7 +60,8 @@ extension DejaConfiguration {
         if let path {
             configuration.resolvePaths(
                 relativeTo: URL(fileURLWithPath: path).deletingLastPathComponent(),
-                modelPathWritten: root["embedder"]?["minilm"]?["path"] != nil)
+                modelPathWritten: root["embedder"]?["minilm"]?["path"] != nil,
+                injectionPatternsWritten: root["guards"]?["injection"]?["patterns"] != nil)
         }
         return configuration
     }
@@ -73,9 +74,10 @@ extension DejaConfiguration {
     }
 
     /// Makes the file paths in the configuration absolute, relative to `folder`. The model
-    /// folder is resolved that way only when the file names it: its default,
-    /// `models/all-MiniLM-L6-v2`, is where `make model` puts it, relative to the working folder.
-    mutating func resolvePaths(relativeTo folder: URL, modelPathWritten: Bool = true) {
+    /// folder and the injection patterns are resolved that way only when the file names them: their
+    /// defaults, `models/all-MiniLM-L6-v2` and `models/injection-patterns.json`, are relative to
+    /// the working folder, where the repository has them.
+    mutating func resolvePaths(relativeTo folder: URL, modelPathWritten: Bool = true, injectionPatternsWritten: Bool = true) {
         func resolve(_ p: String) -> String {
             guard !p.isEmpty, !p.hasPrefix("/") else { return p }
             return folder.appendingPathComponent(p).standardizedFileURL.path
@@ -91,5 +93,6 @@ extension DejaConfiguration {
         server.tls.keyFile = resolve(server.tls.keyFile)
         embedder.hashing.tokenWeightsFile = embedder.hashing.tokenWeightsFile.map(resolve)
         if modelPathWritten { embedder.minilm.path = resolve(embedder.minilm.path) }
+        if injectionPatternsWritten { guards.injection.patterns = resolve(guards.injection.patterns) }
     }
 }

@@ -119,6 +119,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         if let cache = facts.cache { line += " cache=\(cache)" }
         if let s = facts.similarity { line += " similarity=\(fixed(Double(s), places: 4))" }
         if let u = facts.upstream { line += " upstream_ms=\(milliseconds(Int64(u * 1e6)))" }
+        if let mark = facts.guardMark { line += " guard=\(mark)" }
         if let note = facts.note { line += " note=\(JSONValue.quoted(note))" }
         if let error = facts.error { line += " error=\(JSONValue.quoted(error))" }
         if logPrompts, let prompt = facts.prompt { line += " prompt=\(JSONValue.quoted(prompt))" }
@@ -138,6 +139,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         if let cache = facts.cache { fields["cache"] = .string(cache) }
         if let s = facts.similarity { fields["similarity"] = .stringConvertible((Double(s) * 10_000).rounded() / 10_000) }
         if let u = facts.upstream { fields["upstream_ms"] = .stringConvertible((u * 100).rounded() / 100) }
+        if let mark = facts.guardMark { fields["guard"] = .string(mark) }
         if let note = facts.note { fields["note"] = .string(note) }
         if let error = facts.error { fields["error"] = .string(error) }
         if logPrompts, let prompt = facts.prompt { fields["prompt"] = .string(prompt) }
@@ -219,6 +221,7 @@ extension HTTPField.Name {
     static let xDejaFeedback = HTTPField.Name("x-deja-feedback")!
     static let xDejaProbability = HTTPField.Name("x-deja-probability")!
     static let xDejaAttempts = HTTPField.Name("x-deja-attempts")!
+    static let xDejaGuard = HTTPField.Name("x-deja-guard")!
 }
 
 /// A per-process generator of request ids, seeded from the system's random source once.

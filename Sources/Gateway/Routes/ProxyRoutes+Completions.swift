@@ -26,6 +26,10 @@ extension ProxyRoutes {
         /// request is one whose answer can be served again.
         var cacheable: Bool
         var clientHeaders: HTTPFields
+        /// What DLP redacted from the prompt (put back into the answer when reversible).
+        var redactions: Redactions
+        /// `x-deja-guard` for the answer: the injection guard flagged the prompt.
+        var guardHeader: String?
         var provider: UpstreamProvider { destination.provider }
     }
 
@@ -45,6 +49,14 @@ extension ProxyRoutes {
     func complete(_ api: ProxyAPI, _ request: Request, _ context: GatewayContext) async throws -> Response {
         var request = request
         let completion = try await read(api, &request, context)
+        var response = try await respond(completion, request, context)
+        if let header = completion.guardHeader { response.headers[.xDejaGuard] = header }
+        return response
+    }
+
+    /// The answer to a request read and checked: from the cache, or from the provider.
+    func respond(_ completion: Completion, _ request: Request, _ context: GatewayContext) async throws -> Response {
+        let api = completion.api
         let outcome = try await consultCache(completion, context)
         if case .served(let response) = outcome { return response }
         try admitTokens(completion.body, context)
@@ -71,7 +83,8 @@ extension ProxyRoutes {
         if completion.stream {
             return streamed(
                 response, api: api, provider: completion.provider, store: store, started: started, stripUsage: stripUsage,
-                upstreamModel: completion.destination.upstreamModel, context: context)
+                upstreamModel: completion.destination.upstreamModel,
+                screen: AnswerScreen(dataGuard: guards?.dlp, model: completion.model, prompt: completion.redactions), context: context)
         }
         return try await answered(response, completion, store: store, started: started, context: context)
     }
@@ -79,7 +92,7 @@ extension ProxyRoutes {
     /// The request read, checked, routed and turned into a cache request.
     /// - Throws: 400 for a malformed body or control header, 404 for a model no route takes.
     func read(_ api: ProxyAPI, _ request: inout Request, _ context: GatewayContext) async throws -> Completion {
-        let body = try await body(&request)
+        var body = try await body(&request)
         try api.validate(body)
         try configuration.guards.limits.check(body)
         let model = body["model"]!.stringValue!
@@ -90,8 +103,17 @@ extension ProxyRoutes {
         let controls = try RequestControls(request.headers)
         let tenant = context.facts.grant?.cacheTenant
             ?? destination.provider.tenant(authorization: request.headers[.authorization])
-        let cacheRequest = api.cacheRequest(body, tenant: tenant, partition: controls.namespace)
+        var redactions = Redactions(reversible: false)
+        if let guards { (body, redactions) = try guards.screenPrompt(body, model: model, metrics: metrics, context: context) }
+        var cacheRequest = api.cacheRequest(body, tenant: tenant, partition: controls.namespace)
+        if let guards, !guards.sharesRedacted, let digest = redactions.digest, case .object(var fields) = cacheRequest.context {
+            // Prompts that differ only in a redacted value stay apart (`guards.dlp.share_redacted`).
+            fields["redacted"] = .string(digest)
+            cacheRequest.context = .object(fields)
+        }
         context.facts.set(prompt: cacheRequest.prompt)
+        let guardHeader = try guards?.checkInjection(
+            prompt: cacheRequest.prompt, body: body, model: model, metrics: metrics, context: context)
         if let feedback = controls.feedback { applyFeedback(feedback, tenant: tenant, context: context) }
         let choices = body["n"]?.intValue ?? 1
         let cacheable = destination.route.cache && !controls.noStore
@@ -103,7 +125,7 @@ extension ProxyRoutes {
             stream: body["stream"]?.boolValue == true,
             includeUsage: body["stream_options"]?["include_usage"]?.boolValue == true,
             cacheRequest: cacheRequest, mode: destination.route.mode ?? configuration.cache.mode, cacheable: cacheable,
-            clientHeaders: request.headers)
+            clientHeaders: request.headers, redactions: redactions, guardHeader: guardHeader)
     }
 
     /// Looks the request up: a hit is replayed; an identical request in flight is waited for;
@@ -138,7 +160,7 @@ extension ProxyRoutes {
                     entry: hit.key, similarity: hit.similarity, probability: hit.probability, namespace: hit.namespace.id,
                     tenant: completion.cacheRequest.tenant, asked: hit.kind == .semantic ? asked(prepared, hit) : nil))
                 return .served(replay(hit, api: completion.api, stream: completion.stream, includeUsage: completion.includeUsage,
-                                      context: context))
+                                      restoring: completion.redactions, context: context))
             case .miss(let miss):
                 var flight: MissFlights.Ticket?
                 if configuration.server.coalesceMisses {
@@ -147,7 +169,8 @@ extension ProxyRoutes {
                        let hit = try await followed(miss.request, wait: completion.provider.configuration.timeout,
                                                     maxAge: completion.controls.maxAge)
                     {
-                        let reply = replay(hit, api: completion.api, stream: false, includeUsage: false, context: context)
+                        let reply = replay(hit, api: completion.api, stream: false, includeUsage: false,
+                                           restoring: completion.redactions, context: context)
                         context.facts.set(note: "waited for an identical request in flight")
                         return .served(reply)
                     }
@@ -250,11 +273,24 @@ extension ProxyRoutes {
                 .badGateway, "The upstream provider '\(provider.name)' answered with something that is not a \(completion.api.object)",
                 code: "upstream_invalid_response")
         }
-        if completion.api.isCompleteAnswer(answer) {
-            storeAnswer(answer, store)
+        var stored = answer
+        var sent = bytes
+        if var screen = AnswerScreen(dataGuard: guards?.dlp, model: completion.model, prompt: completion.redactions) {
+            do {
+                let (screened, client) = try screen.whole(answer)
+                stored = screened ?? answer
+                if let client = client ?? screened { sent = ByteBuffer(data: client.canonicalData) }
+            } catch {
+                guards?.record(screen.found, .answer, metrics: metrics, context: context)
+                throw error
+            }
+            guards?.record(screen.found, .answer, metrics: metrics, context: context)
+        }
+        if completion.api.isCompleteAnswer(stored) {
+            storeAnswer(stored, store)
         }
         var headers: HTTPFields = [.contentType: "application/json", .xDejaCache: store.cacheHeader, .xDejaAttempts: String(store.attempts)]
         headers.append(contentsOf: ForwardedHeaders.incoming(from: response.headers))
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: bytes))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: sent))
     }
 }

@@ -8,7 +8,11 @@ import SemanticCache
 
 extension ProxyRoutes {
     /// A cached answer, as JSON or replayed as a stream.
-    func replay(_ hit: CacheHit, api: ProxyAPI, stream: Bool, includeUsage: Bool, context: GatewayContext) -> Response {
+    /// - Parameter restoring: the request's redactions: numbered placeholders in the cached
+    ///   answer are replaced with this request's values (reversible redaction).
+    func replay(
+        _ hit: CacheHit, api: ProxyAPI, stream: Bool, includeUsage: Bool, restoring: Redactions? = nil, context: GatewayContext
+    ) -> Response {
         let kind = hit.kind == .exact ? "hit" : "semantic-hit"
         metrics.observe(hit)
         meterHit(hit, context)
@@ -16,17 +20,22 @@ extension ProxyRoutes {
         var headers: HTTPFields = [.xDejaCache: kind, .xDejaEntry: String(hit.key), .age: String(Int(max(0, hit.age)))]
         if hit.kind == .semantic { headers[.xDejaSimilarity] = RequestLogMiddleware.fixed(Double(hit.similarity), places: 4) }
         if let p = hit.probability { headers[.xDejaProbability] = RequestLogMiddleware.fixed(p, places: 4) }
+        var restored: JSONValue?
+        if let restoring, restoring.reversible, !restoring.values.isEmpty, let stored = try? JSONValue.parse(hit.response) {
+            restored = DataGuard.mapTexts(stored) { restoring.restore($0) } ?? stored
+        }
         guard stream else {
             headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: hit.response)))
+            let body = restored.map { ByteBuffer(data: $0.canonicalData) } ?? ByteBuffer(data: hit.response)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
         }
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         let memoKey = ReplayMemo.Key(entry: hit.key, api: api, includeUsage: api == .chat && includeUsage)
-        if let kept = replays.get(memoKey) {
+        if restored == nil, let kept = replays.get(memoKey) {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: kept))
         }
-        let stored = (try? JSONValue.parse(hit.response)) ?? [:]
+        let stored = restored ?? (try? JSONValue.parse(hit.response)) ?? [:]
         var buffer = ByteBuffer()
         switch api {
         case .chat, .completions:
@@ -44,7 +53,7 @@ extension ProxyRoutes {
                 buffer.writeBuffer(&bytes)
             }
         }
-        replays.put(memoKey, buffer)
+        if restored == nil { replays.put(memoKey, buffer) }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
     }
 }

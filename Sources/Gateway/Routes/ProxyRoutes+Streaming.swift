@@ -12,7 +12,8 @@ extension ProxyRoutes {
     /// the upstream breaks off, the client gets an SSE error event and nothing is stored.
     func streamed(
         _ response: HTTPClientResponse, api: ProxyAPI, provider: UpstreamProvider, store: StoreAfterwards,
-        started: ContinuousClock.Instant, stripUsage: Bool = false, upstreamModel: String, context: GatewayContext
+        started: ContinuousClock.Instant, stripUsage: Bool = false, upstreamModel: String, screen: AnswerScreen? = nil,
+        context: GatewayContext
     ) -> Response {
         var headers: HTTPFields = [
             .contentType: "text/event-stream", .cacheControl: "no-cache", .xDejaCache: store.cacheHeader,
@@ -25,7 +26,9 @@ extension ProxyRoutes {
             var done = false
             var failure: OpenAIError?
             var chunks = response.body.makeAsyncIterator()
-            while true {
+            // The answer's guards: events are rewritten, not passed through as they came.
+            var screen = screen
+            reading: while true {
                 let next: ByteBuffer?
                 do {
                     next = try await chunks.next()
@@ -34,22 +37,44 @@ extension ProxyRoutes {
                     break
                 }
                 guard let chunk = next else { break }
-                if !stripUsage { try await writer.write(chunk) }
+                if !stripUsage && screen == nil { try await writer.write(chunk) }
                 for payload in parser.feed(chunk.readableBytesView) {
                     var value: JSONValue?
                     if payload == "[DONE]" {
                         done = true
                     } else {
                         value = try? JSONValue.parse(payload)
-                        assembler.add(value ?? .null)
                     }
+                    var events: [(stored: JSONValue, client: JSONValue)]?
+                    if var current = screen, let value {
+                        do throws(OpenAIError) {
+                            events = try current.event(value, api: api)
+                        } catch {
+                            // A value this gateway blocks in answers: the client gets an error
+                            // event in place of the rest, and nothing is stored.
+                            guards?.record(current.found, .answer, metrics: metrics, context: context)
+                            failure = error
+                            break reading
+                        }
+                        screen = current
+                    }
+                    if payload != "[DONE]" {
+                        if let events { for e in events { assembler.add(e.stored) } } else { assembler.add(value ?? .null) }
+                    }
+                    guard stripUsage || screen != nil else { continue }
                     // The usage Deja asked for on the client's behalf ends in a chunk of its own
                     // (no choices), which the client did not ask for.
-                    if stripUsage && !(value?["choices"]?.arrayValue?.isEmpty == true && value?["usage"]?.isNull == false) {
+                    if stripUsage && value?["choices"]?.arrayValue?.isEmpty == true && value?["usage"]?.isNull == false { continue }
+                    if let events {
+                        for e in events {
+                            try await writer.write(ServerSentEvents.event(e.client, name: api == .responses ? e.client["type"]?.stringValue : nil))
+                        }
+                    } else {
                         try await writer.write(ServerSentEvents.data(payload))
                     }
                 }
             }
+            if let screen, failure == nil { guards?.record(screen.found, .answer, metrics: metrics, context: context) }
             recordUpstream(provider, since: started, context: context)
             if api == .responses { done = assembler.ended }
             if !done && failure == nil {

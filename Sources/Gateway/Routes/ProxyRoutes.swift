@@ -32,6 +32,8 @@ struct ProxyRoutes: Sendable {
     let shadowLog: ShadowLog?
     /// Keys, limits and the usage ledger; `nil` without a governance store.
     let governance: Governance?
+    /// DLP, deny-lists and the injection guard; `nil` when all are off.
+    let guards: RequestGuards?
 
     /// OpenAI routes with a JSON body naming a `model` that Deja forwards without caching, so
     /// that an application pointed at Deja keeps every API of its client library: moderations,

@@ -181,6 +181,18 @@ public final class GatewayMetrics: Sendable {
         counter("deja_guard_rejections_total", [("reason", reason)]).increment()
     }
 
+    /// `deja_guard_detections_total{detector,direction,action}`: values DLP and the deny-lists
+    /// found in prompts and answers, and what was done with them.
+    func detection(detector: String, direction: String, action: String, count: Int) {
+        counter("deja_guard_detections_total", [("detector", detector), ("direction", direction), ("action", action)])
+            .increment(by: Int64(count))
+    }
+
+    /// `deja_injection_verdicts_total{verdict=pass|flag|block}`: requests the injection guard scored.
+    func injection(_ verdict: String) {
+        counter("deja_injection_verdicts_total", [("verdict", verdict)]).increment()
+    }
+
     /// `deja_verifications_total{outcome=agree|disagree}`: would-be hits forwarded anyway
     /// (`cache.target_error_rate`) and how their fresh answers compared with the cached ones.
     /// Each is a provider call the cache could have saved: the cost of bounding the error rate.
