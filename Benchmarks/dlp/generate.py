@@ -68,13 +68,15 @@ def phone():
         f"{rng.randint(201, 989)}.{n(3)}.{n(4)}", f"+44 20 {n(4)} {n(4)}", f"+44 7{n(3)} {n(6)}", f"020 {n(4)} {n(4)}",
         f"+33 {rng.randint(1, 9)} {n(2)} {n(2)} {n(2)} {n(2)}", f"0{rng.randint(1, 9)} {n(2)} {n(2)} {n(2)} {n(2)}",
         f"+49 30 {n(8)}", f"030 {n(8)}", f"+91 {n(5)} {n(5)}", f"+1-800-{n(3)}-{n(4)}", f"1-800-{n(3)}-{n(4)}",
-        f"+61 2 {n(4)} {n(4)}", f"+{rng.randint(30, 99)}{n(9)}",
+        f"+61 2 {n(4)} {n(4)}", f"+{rng.randint(30, 99)}{n(9)}", f"+1 ({rng.randint(201, 989)}) {n(3)}-{n(4)}",
+        f"+44 (0)20 {n(4)} {n(4)}", f"{rng.randint(201, 989)} {n(3)} {n(4)}",
     ])
 
 def email():
     user = rng.choice(["jane.doe", "j.smith", "maria_garcia", "li.wei+news", "o.connor", "admin", "k-lee", "user123"])
     domain = rng.choice(["example.com", "mail.example.org", "corp.example.co.uk", "uni-example.edu", "example.io"])
-    return f"{user}@{domain}"
+    address = f"{user}@{domain}"
+    return address.upper() if rng.random() < 0.1 else address
 
 def ip():
     if rng.random() < 0.6:
@@ -98,8 +100,8 @@ TEMPLATES = {
     "iban": ["Transfer the refund to IBAN {} please.", "My account: {}.", "Wire it to {} by Friday."],
     "ssn": ["My SSN is {} for the form.", "Social security number: {}", "He gave {} as his SSN."],
     "phone": ["Call me on {} tomorrow.", "Our office number is {}.", "Text {} when you arrive."],
-    "email": ["Send the report to {} please.", "Contact: {}", "Reply to {} with the figures."],
-    "ip": ["The server at {} is down.", "Block traffic from {} now.", "Connect to {} on port 22."],
+    "email": ["Send the report to {} please.", "Contact: {}", "Reply to {} with the figures.", "From: Jane <{}>"],
+    "ip": ["The server at {} is down.", "Block traffic from {} now.", "Connect to {} on port 22.", "Allow {}/24 in the firewall."],
     "secret": ["My API key is {} and it fails.", "export TOKEN={}", "Why does {} return 401?"],
 }
 NEGATIVES = [

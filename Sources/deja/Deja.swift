@@ -8,7 +8,7 @@ struct Deja: AsyncParsableCommand {
         commandName: "deja",
         abstract: "A self-hosted semantic cache and AI gateway.",
         version: "0.1.0",
-        subcommands: [Serve.self, MockUpstreamCommand.self, Config.self, Tune.self, Cache.self, Keys.self, Tenants.self, Usage.self, Bench.self]
+        subcommands: [Serve.self, MockUpstreamCommand.self, Config.self, Tune.self, Cache.self, Keys.self, Tenants.self, Usage.self, Guard.self, Bench.self]
     )
 
     /// Checks OpenBLAS's kernels (which may re-execute the process) before parsing the command.
@@ -23,7 +23,7 @@ extension Deja {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure the throughput of Deja's parts.",
-            subcommands: [BenchIndex.self, BenchEmbed.self, BenchGateway.self, BenchLedger.self]
+            subcommands: [BenchIndex.self, BenchEmbed.self, BenchGateway.self, BenchLedger.self, BenchGuards.self]
         )
     }
 }

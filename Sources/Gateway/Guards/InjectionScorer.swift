@@ -19,24 +19,24 @@ public final class InjectionScorer: Sendable {
     let phrases: [Phrase]
     /// Phrases by the exact words their first slot takes.
     let byFirstWord: [String: [Int]]
-    /// Phrases whose first slot takes a prefix.
-    let byPrefix: [(String, Int)]
-    let literals: [(text: String, family: String, weight: Double)]
+    /// Phrases whose first slot takes a prefix: the prefix's bytes and the phrase.
+    let byPrefix: [([UInt8], Int)]
+    let literals: [(text: [UInt8], family: String, weight: Double)]
     let signals: [String: Double]
 
     public init(_ patterns: InjectionPatterns) {
         let phrases = patterns.phrases.compactMap { p in PhrasePattern(p.pattern).map { Phrase(pattern: $0, family: p.family, weight: p.weight) } }
         var index: [String: [Int]] = [:]
-        var prefixes: [(String, Int)] = []
+        var prefixes: [([UInt8], Int)] = []
         for (i, p) in phrases.enumerated() {
             let first = p.pattern.firstWords
             for w in first.exact { index[w, default: []].append(i) }
-            for prefix in first.prefixes { prefixes.append((prefix, i)) }
+            for prefix in first.prefixes { prefixes.append((Array(prefix.utf8), i)) }
         }
         self.phrases = phrases
         byFirstWord = index
         byPrefix = prefixes
-        literals = patterns.literals.map { ($0.text.lowercased(), $0.family, $0.weight) }
+        literals = patterns.literals.map { (Array($0.text.lowercased().utf8), $0.family, $0.weight) }
         signals = patterns.signals
     }
 
@@ -71,9 +71,12 @@ public final class InjectionScorer: Sendable {
             if spaced.keys.contains(where: { families[$0] == nil }) { seen.insert("spaced_letters") }
             merge(spaced, into: &families)
         }
-        let lowered = "\n" + normal.text
-        for literal in literals where lowered.contains(literal.text) {
-            families[literal.family] = max(families[literal.family] ?? 0, literal.weight)
+        if !literals.isEmpty {
+            var lowered: [UInt8] = [0x0A]
+            lowered.append(contentsOf: normal.text.utf8)
+            for literal in literals where Self.contains(lowered, literal.text) {
+                families[literal.family] = max(families[literal.family] ?? 0, literal.weight)
+            }
         }
         guard depth == 0 else { return }
         for (kind, decoded) in Self.payloads(text) {
@@ -95,11 +98,21 @@ public final class InjectionScorer: Sendable {
                     found[phrases[k].family] = max(found[phrases[k].family] ?? 0, phrases[k].weight)
                 }
             }
-            for (prefix, k) in byPrefix where word.hasPrefix(prefix) && phrases[k].pattern.matches(words, at: i) {
+            for (prefix, k) in byPrefix where Self.starts(word, with: prefix) && phrases[k].pattern.matches(words, at: i) {
                 found[phrases[k].family] = max(found[phrases[k].family] ?? 0, phrases[k].weight)
             }
         }
         return found
+    }
+
+    static func starts(_ word: Substring, with prefix: [UInt8]) -> Bool {
+        var i = 0
+        for b in word.utf8 {
+            if i == prefix.count { return true }
+            if b != prefix[i] { return false }
+            i += 1
+        }
+        return i == prefix.count
     }
 
     /// Base64 and hex runs of 16 characters or more that decode to readable text.
@@ -134,6 +147,22 @@ public final class InjectionScorer: Sendable {
         }
         flush()
         return out
+    }
+
+    /// Whether `needle` occurs in `haystack` (short needles, short texts: a first-byte scan).
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var i = 0
+        let last = haystack.count - needle.count
+        while i <= last {
+            if haystack[i] == first {
+                var k = 1
+                while k < needle.count && haystack[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     static func hexDigit(_ b: UInt8) -> UInt8 { ASCII.isDigit(b) ? b - 0x30 : (b | 0x20) - 0x61 + 10 }

@@ -11,6 +11,26 @@ struct InjectionText {
     var signals: Set<String> = []
 
     init(_ raw: String) {
+        if raw.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII, the usual case: lower case on bytes; no disguise lives here but leetspeak.
+            text = String(decoding: raw.utf8.map { ASCII.isUpper($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+        } else {
+            text = Self.fold(raw, signals: &signals)
+        }
+        words = Self.split(text)
+        var leetText = text
+        if words.contains(where: Self.hasLeet) {
+            leetText = String(String.UnicodeScalarView(text.unicodeScalars.map { s in
+                s.value < 0x80 ? Unicode.Scalar(Self.unleet(UInt8(s.value))) : s
+            }))
+        }
+        leetWords = leetText == text ? words : Self.split(leetText)
+        collapsedWords = Self.collapsed(leetText).map(Self.split)
+    }
+
+    /// Text that is not all ASCII, lower-cased with controls dropped and look-alikes folded;
+    /// what was dropped or folded is noted in `signals`.
+    static func fold(_ raw: String, signals: inout Set<String>) -> String {
         var out = String.UnicodeScalarView()
         var wordHasASCII = false
         var wordHasGlyph = false
@@ -57,29 +77,57 @@ struct InjectionText {
             }
             for l in String(s).lowercased().unicodeScalars { out.append(l) }
         }
-        text = String(out)
-        words = Self.split(text)
-        var leetText = text
-        if words.contains(where: Self.hasLeet) {
-            leetText = String(String.UnicodeScalarView(text.unicodeScalars.map { s in
-                s.value < 0x80 ? Unicode.Scalar(Self.unleet(UInt8(s.value))) : s
-            }))
-        }
-        leetWords = leetText == text ? words : Self.split(leetText)
-        collapsedWords = Self.collapsed(leetText).map(Self.split)
+        return String(out)
     }
 
     /// Words: runs of letters, digits, apostrophes, and `@`/`$` (which leetspeak uses as letters).
     static func split(_ text: String) -> [Substring] {
-        text.split { c in !(c.isLetter || c.isNumber || c == "'" || c == "@" || c == "$") }.compactMap { word in
-            guard let first = word.firstIndex(where: { $0 != "'" }), let last = word.lastIndex(where: { $0 != "'" }) else { return nil }
-            return word[first...last]
+        // On bytes: every byte of a non-ASCII character counts as a letter (the text is lower
+        // case and folded already, and the patterns are ASCII words).
+        let utf8 = text.utf8
+        var words: [Substring] = []
+        var start: String.Index?
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let b = utf8[index]
+            let inWord = b >= 0x80 || ASCII.isAlnum(b) || b == 0x27 || b == 0x40 || b == 0x24
+            if inWord {
+                if start == nil { start = index }
+            } else if let s = start {
+                words.append(trimmed(text[s..<index]))
+                start = nil
+            }
+            index = utf8.index(after: index)
         }
+        if let s = start { words.append(trimmed(text[s..<utf8.endIndex])) }
+        return words.filter { !$0.isEmpty }
+    }
+
+    /// A word without apostrophes at its ends (quotes, not contractions).
+    static func trimmed(_ word: Substring) -> Substring {
+        guard word.utf8.first == 0x27 || word.utf8.last == 0x27 else { return word }
+        guard let first = word.firstIndex(where: { $0 != "'" }), let last = word.lastIndex(where: { $0 != "'" }) else { return "" }
+        return word[first...last]
     }
 
     /// `text` with runs of four or more single characters separated by single spaces joined
     /// (`i g n o r e  a l l` → `ignore all`: two spaces part the words); `nil` when it has none.
     static func collapsed(_ text: String) -> String? {
+        // Most texts have no run of single characters: find one on bytes before splitting.
+        var singles = 0
+        var longest = 0
+        var length = 0
+        for b in text.utf8 {
+            if b == 0x20 {
+                if length == 1 { singles += 1 } else if length > 0 { singles = 0 }
+                longest = max(longest, singles)
+                length = 0
+            } else {
+                length += 1
+            }
+        }
+        if length == 1 { longest = max(longest, singles + 1) }
+        guard longest >= 4 else { return nil }
         let tokens = text.split(separator: " ", omittingEmptySubsequences: false)
         var out: [Substring] = []
         var run: [Substring] = []

@@ -7,6 +7,7 @@ final class RequestGuards: Sendable {
     let dlp: DataGuard?
     let injection: InjectionScorer?
     let injectionSettings: InjectionConfiguration
+    let verdicts = InjectionVerdictMemo()
 
     /// - Throws: when the injection guard is on and its patterns file cannot be read.
     init(_ configuration: GuardsConfiguration) throws(ConfigurationError) {
@@ -62,7 +63,7 @@ final class RequestGuards: Sendable {
         if injectionSettings.toolResults { texts += Self.toolResults(body) }
         var best = InjectionScorer.Verdict(score: 0, reasons: [])
         for text in texts {
-            let verdict = injection.score(text)
+            let verdict = verdicts.verdict(text, injection)
             if verdict.score > best.score { best = verdict }
         }
         guard best.score >= threshold else {
