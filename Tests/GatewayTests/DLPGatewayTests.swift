@@ -125,6 +125,22 @@ struct DLPGatewayTests {
             #expect(!responses.text.contains("jane.doe") && responses.text.contains("[EMAIL]"), "\(responses.text)")
             let completions = try await h.post("/v1/completions", ["model": "gpt-test", "prompt": .string("Say \(Self.email)")])
             #expect(completions.text.contains("[EMAIL]") && !completions.text.contains("jane.doe"))
+            // Streamed tool call arguments are screened too; the held end comes with the last chunk.
+            let tools = try await h.chat("mail \(Self.email)", model: "mock-tools", stream: true)
+            let arguments = tools.events.compactMap { try? JSONValue.parse($0) }
+                .compactMap { $0["choices"]?.arrayValue?.first?["delta"]?["tool_calls"]?.arrayValue }.flatMap { $0 }
+                .compactMap { $0["function"]?["arguments"]?.stringValue }.joined()
+            #expect(arguments == #"{"query":"mail [EMAIL]"}"#, "\(arguments)")
+        }
+    }
+
+    @Test("embeddings forwarded to a provider get the prompt's redaction; Deja's own embedder runs in process")
+    func embeddings() async throws {
+        try await H.run(inProcess: true, configure: Self.redacting) { h in
+            let reply = try await h.post("/v1/embeddings", ["model": "text-embedding-3-small", "input": [.string("mail \(Self.email)"), "plain"]])
+            #expect(reply.status == 200)
+            let sent = h.mock.lastBody(to: "/v1/embeddings")?.jsonString ?? ""
+            #expect(sent.contains("mail [EMAIL]") && !sent.contains("jane.doe"), "\(sent)")
         }
     }
 

@@ -47,17 +47,49 @@ struct AnswerScreen {
         for (i, choice) in choices.enumerated() {
             let key = String(choice["index"]?.intValue ?? i)
             let finished = !(choice["finish_reason"]?.isNull ?? true)
+            var storedChoice = choice
+            var clientChoice = choice
+            if chat, let calls = choice["delta"]?["tool_calls"]?.arrayValue {
+                // Tool call arguments stream too, one text per call.
+                var storedCalls = calls
+                var clientCalls = calls
+                for (c, call) in calls.enumerated() {
+                    guard let arguments = call["function"]?["arguments"]?.stringValue else { continue }
+                    let (out, sent) = try stream(arguments, key: "\(key)/t\(call["index"]?.intValue ?? c)")
+                    storedCalls[c] = Self.setting(arguments: out, in: call)
+                    clientCalls[c] = Self.setting(arguments: sent, in: call)
+                }
+                storedChoice = Self.setting(calls: storedCalls, in: storedChoice)
+                clientChoice = Self.setting(calls: clientCalls, in: clientChoice)
+            }
             let text = chat ? choice["delta"]?["content"]?.stringValue : choice["text"]?.stringValue
-            guard text != nil || finished else { continue }
-            var (out, sent) = try stream(text ?? "", key: key)
+            var (out, sent) = text == nil ? ("", "") : try stream(text!, key: key)
             if finished {
                 let (tail, sentTail) = try end(key: key)
                 out += tail
                 sent += sentTail
+                if chat {
+                    // What the calls' arguments still held, as one more piece of each.
+                    var storedTails: [JSONValue] = []
+                    var clientTails: [JSONValue] = []
+                    for callKey in redactors.keys.filter({ $0.hasPrefix(key + "/t") }).sorted() {
+                        let (t, s) = try end(key: callKey)
+                        guard !t.isEmpty || !s.isEmpty, let index = Int(callKey.dropFirst(key.count + 2)) else { continue }
+                        storedTails.append(["index": .int(Int64(index)), "function": ["arguments": .string(t)]])
+                        clientTails.append(["index": .int(Int64(index)), "function": ["arguments": .string(s)]])
+                    }
+                    if !storedTails.isEmpty {
+                        storedChoice = Self.setting(calls: storedTails, in: storedChoice)
+                        clientChoice = Self.setting(calls: clientTails, in: clientChoice)
+                    }
+                }
             }
-            guard text != nil || !out.isEmpty || !sent.isEmpty else { continue }
-            storedChoices[i] = Self.setting(out, in: choice, chat: chat)
-            clientChoices[i] = Self.setting(sent, in: choice, chat: chat)
+            if text != nil || !out.isEmpty || !sent.isEmpty {
+                storedChoice = Self.setting(out, in: storedChoice, chat: chat)
+                clientChoice = Self.setting(sent, in: clientChoice, chat: chat)
+            }
+            storedChoices[i] = storedChoice
+            clientChoices[i] = clientChoice
         }
         stored["choices"] = .array(storedChoices)
         client["choices"] = .array(clientChoices)
@@ -73,6 +105,22 @@ struct AnswerScreen {
         } else {
             fields["text"] = .string(text)
         }
+        return .object(fields)
+    }
+
+    private static func setting(arguments: String, in call: JSONValue) -> JSONValue {
+        guard case .object(var fields) = call else { return call }
+        var function = fields["function"]?.objectValue ?? [:]
+        function["arguments"] = .string(arguments)
+        fields["function"] = .object(function)
+        return .object(fields)
+    }
+
+    private static func setting(calls: [JSONValue], in choice: JSONValue) -> JSONValue {
+        guard case .object(var fields) = choice else { return choice }
+        var delta = fields["delta"]?.objectValue ?? [:]
+        delta["tool_calls"] = .array(calls)
+        fields["delta"] = .object(delta)
         return .object(fields)
     }
 

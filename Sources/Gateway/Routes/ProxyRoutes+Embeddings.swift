@@ -16,9 +16,11 @@ extension ProxyRoutes {
     /// otherwise forwarded to the model's provider (never cached).
     func embeddings(_ request: Request, _ context: GatewayContext) async throws -> Response {
         var request = request
-        let body = try await body(&request)
+        var body = try await body(&request)
         let model = try requestedModel(body, context)
         guard model == configuration.embedder.name else {
+            // The provider sees the input: the prompt's guards apply (Deja's own embedder runs in process).
+            if let guards { body = try guards.screenPrompt(body, model: model, metrics: metrics, context: context).0 }
             let (provider, forwarded) = try routed(body, model: model)
             try admitTokens(body, completes: false, context)
             let started = ContinuousClock.now
