@@ -36,6 +36,7 @@ public final class Gateway: Sendable {
     /// gateway was made without a governance store (tests of other parts).
     public let governance: Governance?
     let admin: AdminRoutes?
+    let deployments: DeploymentRoutes
 
     /// - Throws: ``ConfigurationError`` when a provider's key variable is named but not set, or
     ///   `server.auth` is `keys` without a governance store.
@@ -69,6 +70,7 @@ public final class Gateway: Sendable {
             adminKey: adminKey)
         self.admin = governance.map { AdminRoutes(governance: $0, maxBodyBytes: configuration.server.maxBodyBytes, adminKey: adminKey) }
         operations = OperationsRoutes(cache: cache, metrics: metrics)
+        deployments = DeploymentRoutes(routing: routing, adminKey: adminKey)
     }
 
     /// The routes: one collection per concern, behind the middleware every request passes
@@ -85,6 +87,7 @@ public final class Gateway: Sendable {
         router.addRoutes(proxy.routes)
         router.addRoutes(cacheAPI.routes, atPath: "/v1/cache")
         if let admin { router.addRoutes(admin.routes, atPath: "/v1/admin") }
+        router.addRoutes(deployments.routes, atPath: "/v1/admin")
         router.addRoutes(operations.routes)
         return router
     }

@@ -23,6 +23,11 @@ extension MockUpstream {
                 try await self.chat(body, model: model)
             }
         }
+        router.post("/v1/messages") { request, _ -> Response in
+            try await self.handle(request, path: "/v1/messages", openAIFaults: false) { body, model in
+                try await self.messages(body, model: model)
+            }
+        }
         router.post("/v1/completions") { request, _ -> Response in
             try await self.handle(request, path: "/v1/completions") { body, model in
                 try await self.completion(body, model: model)
@@ -66,8 +71,8 @@ extension MockUpstream {
     }
 
     /// Records the request, parses its body, applies latency and the model's fault, then answers.
-    private func handle(
-        _ request: Request, path: String, answer: (JSONValue, String) async throws -> Response
+    func handle(
+        _ request: Request, path: String, openAIFaults: Bool = true, answer: (JSONValue, String) async throws -> Response
     ) async throws -> Response {
         var request = request
         let bytes = try await request.collectBody(upTo: 16 << 20)
@@ -84,7 +89,7 @@ extension MockUpstream {
         defer { counters.leave() }
         if configuration.latency > .zero { try await Task.sleep(for: configuration.latency) }
         var response: Response
-        if let fault = try await fault(model: model) {
+        if openAIFaults, let fault = try await fault(model: model) {
             response = fault
         } else {
             response = try await answer(body, model)
@@ -115,6 +120,11 @@ extension MockUpstream {
             return e.response()
         case "mock-error-400":
             return OpenAIError.invalidRequest("mock: bad request").response()
+        case "mock-error-context":
+            return OpenAIError.invalidRequest(
+                "mock: This model's maximum context length is 8 tokens", param: "messages", code: "context_length_exceeded").response()
+        case "mock-error-content":
+            return OpenAIError.invalidRequest("mock: refused by the content policy", code: "content_policy_violation").response()
         case "mock-error-401":
             return OpenAIError.unauthorized("mock: incorrect API key provided").response()
         case "mock-timeout":

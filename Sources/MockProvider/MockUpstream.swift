@@ -58,6 +58,9 @@ public final class MockUpstream: Sendable {
     /// Requests received on `path` (e.g. `/v1/chat/completions`).
     public func requests(to path: String) -> Int { counters.count(path) }
 
+    /// Requests (any path) whose body named `model`.
+    public func requests(model: String) -> Int { counters.count(model: model) }
+
     /// The body of the last request on `path`.
     public func lastBody(to path: String) -> JSONValue? { counters.lastBody(path) }
 

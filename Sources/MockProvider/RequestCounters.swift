@@ -7,6 +7,8 @@ final class RequestCounters: Sendable {
         var bodies: [String: JSONValue] = [:]
         var headers: [String: [String: String]] = [:]
         var perModel: [String: Int] = [:]
+        /// Requests by the `model` of their body.
+        var byModel: [String: Int] = [:]
         var inFlight = 0
         var peak = 0
         var abandonedCount = 0
@@ -45,6 +47,7 @@ final class RequestCounters: Sendable {
         state.withLock { s in
             s.counts[path, default: 0] += 1
             if let body { s.bodies[path] = body }
+            if let model = body?["model"]?.stringValue { s.byModel[model, default: 0] += 1 }
             s.headers[path] = requestHeaders
         }
     }
@@ -55,6 +58,10 @@ final class RequestCounters: Sendable {
             s.perModel[model, default: 0] += 1
             return s.perModel[model]!
         }
+    }
+
+    func count(model: String) -> Int {
+        state.withLock { $0.byModel[model] ?? 0 }
     }
 
     func count(_ path: String) -> Int {

@@ -19,7 +19,9 @@ enum ConfigurationSchema {
         c.server.corsOrigins = ["x"]
         c.server.tls = TLSFiles(certFile: "x", keyFile: "x")
         c.providers = ["*": ProviderConfiguration(baseURL: "http://x", apiKeyEnv: "K")]
-        c.models = ["*": ModelRoute(provider: "p", model: "m", threshold: 1, mode: .shadow)]
+        c.models = ["*": ModelRoute(
+            provider: "p", model: "m", threshold: 1, mode: .shadow, deployments: [DeploymentConfiguration(provider: "p", model: "m")],
+            fallbacks: ["x"], contextFallback: "x", contentFallback: "x")]
         c.governance.prices = ["*": ModelPrice(input: 1, cachedInput: 1, output: 1)]
         c.guards.dlp.detectors = ["*": DetectorRule(prompt: .redact, answer: .redact)]
         c.guards.dlp.custom = [CustomDetector(name: "x", pattern: "x", placeholder: "X", prompt: .redact, answer: .redact)]

@@ -66,9 +66,21 @@ public struct DejaConfiguration: Codable, Sendable, Equatable {
             out += provider.problems.map { "providers.\(name).\($0)" }
         }
         for (name, route) in models.sorted(by: { $0.key < $1.key }) {
-            if providers[route.provider] == nil {
-                let known = providers.keys.sorted().joined(separator: ", ")
+            let known = providers.keys.sorted().joined(separator: ", ")
+            if route.deployments.isEmpty, providers[route.provider] == nil {
                 out.append("models.\(name).provider: no provider named '\(route.provider)' (known: \(known.isEmpty ? "none" : known))")
+            }
+            for (i, d) in route.deployments.enumerated() {
+                let path = "models.\(name).deployments[\(i)]"
+                if providers[d.provider] == nil {
+                    out.append("\(path).provider: no provider named '\(d.provider)' (known: \(known.isEmpty ? "none" : known))")
+                }
+                out += d.problems(at: path)
+            }
+            for fallback in route.fallbacks + [route.contextFallback, route.contentFallback].compactMap({ $0 }) {
+                if models[fallback] == nil || fallback == name || fallback == "*" {
+                    out.append("models.\(name): the fallback '\(fallback)' must be another model of models:")
+                }
             }
             if name == embedder.name {
                 out.append("models.\(name): the name is taken by embedder.name, Deja's own embeddings model")

@@ -222,6 +222,7 @@ extension HTTPField.Name {
     static let xDejaProbability = HTTPField.Name("x-deja-probability")!
     static let xDejaAttempts = HTTPField.Name("x-deja-attempts")!
     static let xDejaGuard = HTTPField.Name("x-deja-guard")!
+    static let xDejaUpstream = HTTPField.Name("x-deja-upstream")!
 }
 
 /// A per-process generator of request ids, seeded from the system's random source once.

@@ -60,7 +60,7 @@ extension ProxyRoutes {
         let outcome = try await consultCache(completion, context)
         if case .served(let response) = outcome { return response }
         try admitTokens(completion.body, context)
-        var forwarded = Self.renamed(completion.body, to: completion.destination.upstreamModel)
+        var forwarded = completion.body
         let stripUsage = injectsStreamUsage(completion)
         if stripUsage, case .object(var fields) = forwarded {
             var options = fields["stream_options"]?.objectValue ?? [:]
@@ -69,24 +69,26 @@ extension ProxyRoutes {
             forwarded = .object(fields)
         }
         let started = ContinuousClock.now
-        let limit = min(completion.provider.configuration.timeout, completion.controls.deadline ?? .infinity)
-        let (response, attempts) = try await upstream.sendRetrying(
-            completion.provider, path: api.path, body: forwarded, clientHeaders: request.headers, requestID: context.requestID,
-            deadline: started + .milliseconds(Int64(limit * 1000)))
-        guard response.status == .ok else {
-            var error = await upstream.error(for: response, provider: completion.provider)
-            error.headers["x-deja-attempts"] = String(attempts)
-            throw error
-        }
-        var store = storeAfterwards(completion, outcome, context)
-        store.attempts = attempts
+        let routed = try await sendRouted(completion, body: forwarded, headers: request.headers, started: started, context: context)
+        // From here on, the deployment that answered is the request's destination.
+        var answering = completion
+        answering.destination = routed.destination
+        var store = storeAfterwards(answering, outcome, context)
+        store.attempts = routed.attempts
+        store.lease = routed.lease
+        if routed.fallback && !completion.destination.route.cacheFallbackAnswers { store.cacheable = false }
+        var response: Response
         if completion.stream {
-            return streamed(
-                response, api: api, provider: completion.provider, store: store, started: started, stripUsage: stripUsage,
-                upstreamModel: completion.destination.upstreamModel,
-                screen: AnswerScreen(dataGuard: guards?.dlp, model: completion.model, prompt: completion.redactions), context: context)
+            response = streamed(
+                routed.response, api: api, provider: answering.provider, store: store, started: started, stripUsage: stripUsage,
+                upstreamModel: answering.destination.upstreamModel,
+                screen: AnswerScreen(dataGuard: guards?.dlp, model: completion.model, prompt: completion.redactions),
+                includeUsage: completion.includeUsage, context: context)
+        } else {
+            response = try await answered(routed.response, answering, store: store, started: started, context: context)
         }
-        return try await answered(response, completion, store: store, started: started, context: context)
+        response.headers[.xDejaUpstream] = routed.label
+        return response
     }
 
     /// The request read, checked, routed and turned into a cache request.
@@ -264,7 +266,12 @@ extension ProxyRoutes {
             throw upstream.failure(error, provider: provider, midAnswer: true)
         }
         recordUpstream(provider, since: started, context: context)
-        let parsed = try? JSONValue.parse(Data(buffer: bytes))
+        var parsed = try? JSONValue.parse(Data(buffer: bytes))
+        var sent = bytes
+        if provider.configuration.kind == .anthropic {
+            parsed = parsed.flatMap(AnthropicWire.chatCompletion(fromMessage:))
+            if let parsed { sent = ByteBuffer(data: parsed.canonicalData) }
+        }
         meterAnswer(parsed, provider: provider, upstreamModel: completion.destination.upstreamModel,
                     estimatedPrompt: store.estimatedPromptTokens, context)
         guard let answer = parsed, completion.api.isAnswer(answer) else {
@@ -274,7 +281,6 @@ extension ProxyRoutes {
                 code: "upstream_invalid_response")
         }
         var stored = answer
-        var sent = bytes
         if var screen = AnswerScreen(dataGuard: guards?.dlp, model: completion.model, prompt: completion.redactions) {
             do {
                 let (screened, client) = try screen.whole(answer)

@@ -22,10 +22,10 @@ extension ProxyRoutes {
     /// starts, and the log says why.
     func models(_ request: Request, _ context: GatewayContext) async -> Response {
         var data = configuration.models.keys.filter { $0 != "*" }.sorted().map { name in
-            Self.modelObject(name, ownedBy: configuration.models[name]!.provider)
+            Self.modelObject(name, ownedBy: configuration.models[name]!.firstProvider)
         }
         var listed = Set(data.compactMap { $0["id"]?.stringValue })
-        if let any = configuration.models["*"], let provider = routing.providers[any.provider] {
+        if let any = configuration.models["*"], let provider = routing.providers[any.firstProvider] {
             for model in await providerModels(provider, request, context) {
                 if let id = model["id"]?.stringValue, listed.insert(id).inserted { data.append(model) }
             }
@@ -72,7 +72,7 @@ extension ProxyRoutes {
         guard let (route, _) = configuration.route(for: name) else {
             throw OpenAIError.modelNotFound(name)
         }
-        return Response.json(Self.modelObject(name, ownedBy: route.provider))
+        return Response.json(Self.modelObject(name, ownedBy: route.firstProvider))
     }
 
     static func modelObject(_ id: String, ownedBy owner: String) -> JSONValue {

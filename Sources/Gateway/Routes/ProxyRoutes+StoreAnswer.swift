@@ -24,6 +24,8 @@ extension ProxyRoutes {
         var check: AnswerCheck? = nil
         /// Calls made to the provider for this answer (`x-deja-attempts`).
         var attempts = 1
+        /// The answering deployment's place, given back once the answer has gone out.
+        var lease: Deployment.Lease? = nil
     }
 
     /// Stores `answer` in the background, after the response went out. An answer without usage

@@ -13,7 +13,7 @@ extension ProxyRoutes {
     func streamed(
         _ response: HTTPClientResponse, api: ProxyAPI, provider: UpstreamProvider, store: StoreAfterwards,
         started: ContinuousClock.Instant, stripUsage: Bool = false, upstreamModel: String, screen: AnswerScreen? = nil,
-        context: GatewayContext
+        includeUsage: Bool = false, context: GatewayContext
     ) -> Response {
         var headers: HTTPFields = [
             .contentType: "text/event-stream", .cacheControl: "no-cache", .xDejaCache: store.cacheHeader,
@@ -28,6 +28,10 @@ extension ProxyRoutes {
             var chunks = response.body.makeAsyncIterator()
             // The answer's guards: events are rewritten, not passed through as they came.
             var screen = screen
+            // An Anthropic provider's events become chat completion chunks.
+            var translator = provider.configuration.kind == .anthropic
+                ? AnthropicStreamTranslator(includeUsage: stripUsage || includeUsage) : nil
+            let rewrites = screen != nil || translator != nil
             reading: while true {
                 let next: ByteBuffer?
                 do {
@@ -37,8 +41,23 @@ extension ProxyRoutes {
                     break
                 }
                 guard let chunk = next else { break }
-                if !stripUsage && screen == nil { try await writer.write(chunk) }
-                for payload in parser.feed(chunk.readableBytesView) {
+                if !stripUsage && !rewrites { try await writer.write(chunk) }
+                var payloads = parser.feed(chunk.readableBytesView)
+                if translator != nil {
+                    var translated: [String] = []
+                    for payload in payloads {
+                        do throws(OpenAIError) {
+                            for c in try translator!.chunks(for: (try? JSONValue.parse(payload)) ?? .null) {
+                                translated.append(c.map { $0.jsonString } ?? "[DONE]")
+                            }
+                        } catch {
+                            failure = error
+                            break reading
+                        }
+                    }
+                    payloads = translated
+                }
+                for payload in payloads {
                     var value: JSONValue?
                     if payload == "[DONE]" {
                         done = true
@@ -61,7 +80,7 @@ extension ProxyRoutes {
                     if payload != "[DONE]" {
                         if let events { for e in events { assembler.add(e.stored) } } else { assembler.add(value ?? .null) }
                     }
-                    guard stripUsage || screen != nil else { continue }
+                    guard stripUsage || rewrites else { continue }
                     // The usage Deja asked for on the client's behalf ends in a chunk of its own
                     // (no choices), which the client did not ask for.
                     if stripUsage && value?["choices"]?.arrayValue?.isEmpty == true && value?["usage"]?.isNull == false { continue }

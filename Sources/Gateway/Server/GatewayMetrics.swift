@@ -188,6 +188,12 @@ public final class GatewayMetrics: Sendable {
             .increment(by: Int64(count))
     }
 
+    /// `deja_breaker_transitions_total{deployment,state}`: circuit breakers that opened, went
+    /// half-open (a probe) or closed, by `provider/model`.
+    func breaker(deployment: String, state: String) {
+        counter("deja_breaker_transitions_total", [("deployment", deployment), ("state", state)]).increment()
+    }
+
     /// `deja_injection_verdicts_total{verdict=pass|flag|block}`: requests the injection guard scored.
     func injection(_ verdict: String) {
         counter("deja_injection_verdicts_total", [("verdict", verdict)]).increment()

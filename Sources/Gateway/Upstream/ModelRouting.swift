@@ -6,13 +6,17 @@ struct ModelRouting: Sendable {
     /// Where a request for one model goes.
     struct Destination: Sendable {
         var route: ModelRoute
-        /// The model's name at the provider.
+        /// The model's name at the provider (of the first deployment, until one has answered).
         var upstreamModel: String
         var provider: UpstreamProvider
+        /// The route's deployments; the key of `models:` it is under.
+        var deployments: RouteDeployments
     }
 
     let models: [String: ModelRoute]
     let providers: [String: UpstreamProvider]
+    /// Each route's deployments, by its key in `models:`.
+    let routes: [String: RouteDeployments]
 
     /// Reads each provider's key from `environment`.
     /// - Throws: ``ConfigurationError`` naming every provider whose key variable is not set.
@@ -32,23 +36,28 @@ struct ModelRouting: Sendable {
         guard problems.isEmpty else { throw ConfigurationError(problems.sorted()) }
         self.models = configuration.models
         self.providers = providers
+        var routes: [String: RouteDeployments] = [:]
+        for (name, route) in configuration.models {
+            let deployments = route.allDeployments.compactMap { d in providers[d.provider].map { Deployment(provider: $0, configuration: d) } }
+            routes[name] = RouteDeployments(name: name, deployments: deployments, strategy: route.strategy)
+        }
+        self.routes = routes
     }
 
     /// Where requests for `model` go: its own route, else that of `*`.
     /// - Throws: 404 `model_not_found` for a model no route takes.
     func destination(of model: String) throws(OpenAIError) -> Destination {
-        if let route = models[model], let provider = providers[route.provider] {
-            return Destination(route: route, upstreamModel: route.model ?? model, provider: provider)
-        }
-        if let any = models["*"], let provider = providers[any.provider] {
-            return Destination(route: any, upstreamModel: model, provider: provider)
+        for name in [model, "*"] {
+            if let route = models[name], let deployments = routes[name], let first = deployments.deployments.first {
+                return Destination(route: route, upstreamModel: first.model ?? model, provider: first.provider, deployments: deployments)
+            }
         }
         throw .modelNotFound(model)
     }
 
     /// The provider for requests that name no model: that of `*`, else the only one.
     var defaultProvider: UpstreamProvider? {
-        if let any = models["*"] { return providers[any.provider] }
+        if let any = models["*"] { return providers[any.firstProvider] }
         return providers.count == 1 ? providers.values.first : nil
     }
 

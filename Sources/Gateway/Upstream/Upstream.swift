@@ -29,7 +29,12 @@ struct Upstream: Sendable {
         request.method = method
         if body != nil { request.headers.add(name: "content-type", value: "application/json") }
         let clientKey = provider.apiKey == nil && forwardsClientKeys
-        if let key = provider.apiKey {
+        if provider.configuration.kind == .anthropic {
+            // Anthropic takes its key in x-api-key; a client's bearer key is passed the same way.
+            let bearer = clientKey ? clientHeaders[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 } : nil
+            if let key = provider.apiKey ?? bearer { request.headers.add(name: "x-api-key", value: key) }
+            request.headers.add(name: "anthropic-version", value: provider.configuration.anthropicVersion)
+        } else if let key = provider.apiKey {
             request.headers.add(name: "authorization", value: "Bearer \(key)")
         } else if clientKey, let clientAuthorization = clientHeaders[.authorization] {
             request.headers.add(name: "authorization", value: clientAuthorization)
@@ -105,6 +110,10 @@ struct Upstream: Sendable {
                 type: parsed?["error"]?["type"]?.stringValue ?? "invalid_request_error")
             e.param = parsed?["error"]?["param"]?.stringValue
             e.code = parsed?["error"]?["code"]?.stringValue
+            // Anthropic says so in words only.
+            if e.code == nil, provider.configuration.kind == .anthropic, message.hasPrefix("prompt is too long") {
+                e.code = "context_length_exceeded"
+            }
             return e
         default:
             return .upstream(.badGateway, "The upstream provider '\(provider.name)' failed (HTTP \(status)): \(message)",
