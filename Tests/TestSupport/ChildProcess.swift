@@ -7,10 +7,14 @@ public enum ChildProcess {
         public var output: String
     }
 
-    /// Runs `executable` with `arguments` in the package folder (the tests' working folder).
+    /// Runs `executable` with `arguments` in the package folder (the tests' working folder), with
+    /// `environment` over the test's own.
     /// - Throws: when the program cannot be started (its path names nothing executable).
-    public static func run(_ executable: String, _ arguments: [String]) throws -> Result {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let out = Pipe()

@@ -56,6 +56,8 @@ struct ProxyRoutes: Sendable {
         routes.post("/v1/chat/completions") { request, context in try await complete(.chat, request, context) }
         routes.post("/v1/completions") { request, context in try await complete(.completions, request, context) }
         routes.post("/v1/responses") { request, context in try await complete(.responses, request, context) }
+        routes.post("/v1/messages") { request, context in try await messages(request, context) }
+        routes.post("/v1/messages/count_tokens") { request, context in try await countMessageTokens(request, context) }
         routes.post("/v1/embeddings") { request, context in try await embeddings(request, context) }
         routes.get("/v1/models") { request, context in await models(request, context) }
         routes.get("/v1/models/{model}") { _, context in try model(context.parameters.require("model")) }
