@@ -96,4 +96,10 @@ struct PIIScannerTests {
         #expect(Self.found("courriel : élodie@exemple.fr — merci").map(\.1) == ["odie@exemple.fr"] || Self.found("courriel : élodie@exemple.fr").count == 1)
         #expect(Self.found("電話 +81 3 1234 5678 です").map(\.1) == ["+81 3 1234 5678"])
     }
+
+    @Test("custom patterns are placed by UTF-8 offset after non-ASCII text")
+    func customAfterUnicode() throws {
+        let g = DataGuard(GuardsConfiguration(dlp: DLPConfiguration(prompt: .redact, custom: [CustomDetector(name: "emp", pattern: "EMP-[0-9]{6}")])))
+        #expect(try g.screened("Réf 😀 EMP-123456 ok", .prompt) == "Réf 😀 [EMP] ok")
+    }
 }

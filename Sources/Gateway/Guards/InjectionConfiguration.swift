@@ -65,7 +65,14 @@ public struct InjectionConfiguration: Codable, Sendable, Equatable {
 
     /// The action and threshold for `model`: the first override whose glob matches (in name order), else the defaults.
     func settings(for model: String) -> (Action, Double) {
-        for (glob, o) in models.sorted(by: { $0.key < $1.key }) where Glob.matches(glob, model) {
+        Self.settings(for: model, overrides: models.sorted { $0.key < $1.key }, action: action, threshold: threshold)
+    }
+
+    /// The same over overrides sorted once (``RequestGuards`` sorts them at start, not per request).
+    static func settings(for model: String, overrides: [(key: String, value: Override)], action: Action, threshold: Double)
+        -> (Action, Double)
+    {
+        for (glob, o) in overrides where Glob.matches(glob, model) {
             return (o.action ?? action, o.threshold ?? threshold)
         }
         return (action, threshold)

@@ -25,23 +25,11 @@ struct PatternDetector: @unchecked Sendable {
     /// The matches in `text` (UTF-8 byte offsets), appended to `matches`.
     func find(in text: String, detector index: Int, into matches: inout [PIIMatch]) {
         let ns = text as NSString
-        let utf16 = Array(text.utf16)
         for result in regex.matches(in: text, range: NSRange(location: 0, length: ns.length)) where result.range.length > 0 {
-            let start = Self.utf8Offset(utf16, result.range.location)
-            let end = Self.utf8Offset(utf16, result.range.location + result.range.length)
-            matches.append(PIIMatch(start: start, end: end, detector: index))
+            guard let range = Range(result.range, in: text) else { continue }
+            matches.append(PIIMatch(
+                start: text.utf8.distance(from: text.startIndex, to: range.lowerBound),
+                end: text.utf8.distance(from: text.startIndex, to: range.upperBound), detector: index))
         }
-    }
-
-    /// The UTF-8 offset of a UTF-16 offset.
-    static func utf8Offset(_ utf16: [UInt16], _ offset: Int) -> Int {
-        var bytes = 0
-        var i = 0
-        while i < offset {
-            let u = utf16[i]
-            if u < 0x80 { bytes += 1 } else if u < 0x800 { bytes += 2 } else if u & 0xFC00 == 0xD800 { bytes += 4; i += 1 } else { bytes += 3 }
-            i += 1
-        }
-        return bytes
     }
 }

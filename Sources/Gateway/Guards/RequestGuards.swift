@@ -8,11 +8,14 @@ final class RequestGuards: Sendable {
     let injection: InjectionScorer?
     let injectionSettings: InjectionConfiguration
     let verdicts = InjectionVerdictMemo()
+    /// `guards.injection.models` in name order, sorted once.
+    let injectionOverrides: [(key: String, value: InjectionConfiguration.Override)]
 
     /// - Throws: when the injection guard is on and its patterns file cannot be read.
     init(_ configuration: GuardsConfiguration) throws(ConfigurationError) {
         dlp = DataGuard.make(configuration)
         injectionSettings = configuration.injection
+        injectionOverrides = configuration.injection.models.sorted { $0.key < $1.key }
         if configuration.injection.isOn {
             do {
                 injection = InjectionScorer(try InjectionPatterns.load(configuration.injection.patterns))
@@ -57,7 +60,8 @@ final class RequestGuards: Sendable {
         throws(OpenAIError) -> String?
     {
         guard let injection else { return nil }
-        let (action, threshold) = injectionSettings.settings(for: model)
+        let (action, threshold) = InjectionConfiguration.settings(
+            for: model, overrides: injectionOverrides, action: injectionSettings.action, threshold: injectionSettings.threshold)
         guard action != .off else { return nil }
         var texts = prompt.map { [$0] } ?? []
         if injectionSettings.toolResults { texts += Self.toolResults(body) }
