@@ -206,6 +206,7 @@ struct CacheAPITests {
         try await H.run(inProcess: true) { h in
             let first = try await h.chat("How do I reset my password?", system: "You are the shop assistant.")
             #expect(first.cache == "miss")
+            await h.settle()  // the answer is stored after it is sent
             let listed = try await h.request(.GET, "/v1/cache/entries", headers: h.admin, contentType: nil)
             let key = try #require(listed.json["data"]?.arrayValue?.first?["id"]?.stringValue)
             let shown = try await h.request(.GET, "/v1/cache/entries/\(key)", headers: h.admin, contentType: nil).json
