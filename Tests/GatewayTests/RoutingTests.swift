@@ -148,6 +148,23 @@ struct RoutingTests {
         }
     }
 
+    @Test("a deployment's tpm is settled with the tokens the provider counted, not the prompt's estimate")
+    func tokenQuotaSettled() async throws {
+        // mock-reasoning spends 50 completion tokens on every answer; the prompt's estimate is 2.
+        try await H.run(inProcess: true, configure: { c in
+            Self.route(&c, "tpm", [.init(provider: "mock", model: "mock-reasoning", weight: 1_000_000, tpm: 100),
+                                   .init(provider: "mock", model: "t-b")])
+        }) { h in
+            for i in 0..<4 {
+                let status = try await h.chat("t \(i)", model: "tpm").status
+                #expect(status == 200)
+            }
+            // Two answers of 50+ tokens spend the 100; on estimates alone all four would fit.
+            #expect(h.mock.requests(model: "mock-reasoning") == 2, "\(h.mock.requests(model: "mock-reasoning"))")
+            #expect(h.mock.requests(model: "t-b") == 2)
+        }
+    }
+
     @Test("least_busy and lowest_latency order the deployments by their load and their measured latency")
     func strategies() async throws {
         try await H.run(inProcess: true, configure: { c in

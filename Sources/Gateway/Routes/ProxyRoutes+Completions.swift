@@ -273,7 +273,7 @@ extension ProxyRoutes {
             if let parsed { sent = ByteBuffer(data: parsed.canonicalData) }
         }
         meterAnswer(parsed, provider: provider, upstreamModel: completion.destination.upstreamModel,
-                    estimatedPrompt: store.estimatedPromptTokens, context)
+                    estimatedPrompt: store.estimatedPromptTokens, lease: store.lease, context)
         guard let answer = parsed, completion.api.isAnswer(answer) else {
             metrics.upstreamError(provider: provider.name, kind: "invalid")
             throw OpenAIError.upstream(

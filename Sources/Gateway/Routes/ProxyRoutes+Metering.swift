@@ -28,10 +28,12 @@ extension ProxyRoutes {
         context.facts.meter { $0.reserved = estimate }
     }
 
-    /// Records the tokens of a provider's answer for the ledger and the settlement: its `usage`,
-    /// or, when it has none, an estimate from its text.
+    /// Records the tokens of a provider's answer for the ledger, the settlement and the
+    /// deployment's token quota (`lease`): its `usage`, or, when it has none, an estimate from
+    /// its text.
     func meterAnswer(
-        _ answer: JSONValue?, provider: UpstreamProvider, upstreamModel: String, estimatedPrompt: Int, _ context: GatewayContext
+        _ answer: JSONValue?, provider: UpstreamProvider, upstreamModel: String, estimatedPrompt: Int,
+        lease: Deployment.Lease? = nil, _ context: GatewayContext
     ) {
         let usage = answer?["usage"]
         var prompt = 0, completion = 0
@@ -40,6 +42,7 @@ extension ProxyRoutes {
         } else if let answer {
             (prompt, completion) = (estimatedPrompt, OpenAIWire.estimatedTokens(OpenAIWire.firstText(answer) ?? ""))
         }
+        if answer != nil { lease?.settle(tokens: prompt + completion) }
         let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue
             ?? usage?["input_tokens_details"]?["cached_tokens"]?.intValue ?? 0
         context.facts.meter { m in

@@ -102,7 +102,8 @@ extension ProxyRoutes {
                                     code: "upstream_stream_cut")
             }
             let answer = assembler.completion()
-            meterAnswer(answer, provider: provider, upstreamModel: upstreamModel, estimatedPrompt: store.estimatedPromptTokens, context)
+            meterAnswer(answer, provider: provider, upstreamModel: upstreamModel, estimatedPrompt: store.estimatedPromptTokens,
+                        lease: store.lease, context)
             if let failure {
                 try await writer.write(ServerSentEvents.error(failure))
             } else if let answer, api.isCompleteAnswer(answer) {

@@ -56,7 +56,7 @@ final class Deployment: Sendable {
             if rpm > 0 { s.requests.level -= 1 }
             if tpm > 0 { s.tokens.level -= Double(estimate) }
             s.inFlight += 1
-            return (Lease(self), moved)
+            return (Lease(self, estimate: tpm > 0 ? estimate : nil), moved)
         }
         if let moved { onTransition(moved) }
         return lease
@@ -78,6 +78,18 @@ final class Deployment: Sendable {
         state.withLock { $0.inFlight -= 1 }
     }
 
+    /// Puts right what `acquire` took from the token quota for a guess: the estimate covers the
+    /// prompt only, the provider's count covers the answer too. A bucket may go below zero, and
+    /// the deployment is skipped until it has refilled.
+    fileprivate func settle(estimate: Int, actual: Int) {
+        guard tpm > 0 else { return }
+        let now = Date().timeIntervalSince1970
+        state.withLock { s in
+            s.tokens.refill(capacity: tpm, now: now)
+            s.tokens.level = min(Double(tpm), s.tokens.level + Double(estimate - actual))
+        }
+    }
+
     /// What `GET /v1/admin/deployments` shows.
     var snapshot: (state: CircuitBreaker.State, failures: Int, inFlight: Int, latency: Double?) {
         state.withLock { ($0.breaker.state, $0.breaker.failures, $0.inFlight, $0.latency) }
@@ -90,9 +102,19 @@ final class Deployment: Sendable {
     /// last byte) and the lease is dropped.
     final class Lease: Sendable {
         let deployment: Deployment
+        /// What was taken from the token quota; `nil` once settled, or with no `tpm`.
+        private let estimate: Mutex<Int?>
 
-        init(_ deployment: Deployment) {
+        init(_ deployment: Deployment, estimate: Int?) {
             self.deployment = deployment
+            self.estimate = Mutex(estimate)
+        }
+
+        /// Settles the token quota with the request's tokens as the provider counted them
+        /// (prompt and answer); once per lease.
+        func settle(tokens: Int) {
+            guard let taken = estimate.withLock({ e in defer { e = nil }; return e }) else { return }
+            deployment.settle(estimate: taken, actual: tokens)
         }
 
         deinit { deployment.release() }
