@@ -5,18 +5,28 @@ APT_PACKAGES := pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: all deps build release test test-tsan reliability run run-minilm model bench-index bench-gateway bench-embed anchors clean
+.PHONY: all deps browser-deps build release test test-tsan reliability run run-minilm model screenshots bench-index bench-gateway \
+	bench-embed anchors clean
 
 all: build
 
-## Install the system packages that are missing, and check that Swift is there.
-deps:
-	@command -v $(SWIFT) >/dev/null || { echo "deja: Swift 6.2 or newer is needed: install it from https://www.swift.org/install/linux/ and run make again"; exit 1; }
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+## Installs the Debian packages of $(1) that are missing.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "deja: installing$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+## Install the system packages that are missing, and check that Swift is there.
+deps:
+	@command -v $(SWIFT) >/dev/null || { echo "deja: Swift 6.2 or newer is needed: install it from https://www.swift.org/install/linux/ and run make again"; exit 1; }
+	$(call apt_install,$(APT_PACKAGES))
+
+## Headless Chromium and its WebDriver, for the dashboard's browser tests and screenshots.
+browser-deps:
+	$(call apt_install,chromium chromium-driver)
 
 build: deps
 	$(SWIFT) build
@@ -24,11 +34,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product deja
 
-## The official OpenAI and Anthropic Python clients, for the compatibility tests, and the OpenAPI
-## validator for docs/openapi.yaml (PyPI). The stamp names the list, so a new package is installed
+## The official OpenAI and Anthropic Python clients, for the compatibility tests, the OpenAPI
+## validator for docs/openapi.yaml, and selenium to drive Chromium (PyPI). The stamp names the list, so a new package is installed
 ## into an existing .build-py too.
-PY_PACKAGES := "openai>=1.40,<4" "anthropic>=0.40,<1" "openapi-spec-validator>=0.7,<1"
-PY_STAMP := .build-py/.packages-2
+PY_PACKAGES := "openai>=1.40,<4" "anthropic>=0.40,<1" "openapi-spec-validator>=0.7,<1" "selenium>=4.20,<5"
+PY_STAMP := .build-py/.packages-3
 .build-py/bin/python: $(PY_STAMP)
 $(PY_STAMP): | deps
 	python3 -m venv .build-py
@@ -43,7 +53,7 @@ $(MODEL): models/all-MiniLM-L6-v2.sha256 | .build-py/bin/python
 	@touch $(MODEL)
 
 ## Unit and integration tests, then the concurrency tests again under ThreadSanitizer.
-test: deps .build-py/bin/python $(MODEL)
+test: deps browser-deps .build-py/bin/python $(MODEL)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) test-tsan
@@ -59,6 +69,11 @@ test-tsan: deps
 
 reliability: release .build-reliability/bin/schemathesis
 	python3 Benchmarks/reliability/suite.py
+
+## docs/images/dashboard-*.png: each dashboard page at 1280x800, against a gateway with some
+## traffic (Benchmarks/screenshots.sh starts one on ports 8080 and 8081).
+screenshots: release browser-deps .build-py/bin/python
+	Benchmarks/screenshots.sh
 
 ## The gateway on 127.0.0.1:8080 in front of the mock upstream on 127.0.0.1:8081 (Ctrl-C stops both).
 run: release

@@ -37,6 +37,8 @@ public final class Gateway: Sendable {
     public let governance: Governance?
     let admin: AdminRoutes?
     let deployments: DeploymentRoutes
+    let trafficRoutes: TrafficRoutes
+    let dashboard: DashboardRoutes
 
     /// - Throws: ``ConfigurationError`` when a provider's key variable is named but not set, or
     ///   `server.auth` is `keys` without a governance store.
@@ -71,6 +73,10 @@ public final class Gateway: Sendable {
         self.admin = governance.map { AdminRoutes(governance: $0, maxBodyBytes: configuration.server.maxBodyBytes, adminKey: adminKey) }
         operations = OperationsRoutes(cache: cache, metrics: metrics)
         deployments = DeploymentRoutes(routing: routing, adminKey: adminKey)
+        trafficRoutes = TrafficRoutes(traffic: metrics.traffic, cache: cache, adminKey: adminKey)
+        dashboard = DashboardRoutes(
+            adminKey: adminKey, governance: governance != nil, secureCookies: configuration.server.tls.isEnabled,
+            missingKey: admin == nil ? configuration.server.adminKeyEnv : nil)
     }
 
     /// The routes: one collection per concern, behind the middleware every request passes
@@ -88,6 +94,8 @@ public final class Gateway: Sendable {
         router.addRoutes(cacheAPI.routes, atPath: "/v1/cache")
         if let admin { router.addRoutes(admin.routes, atPath: "/v1/admin") }
         router.addRoutes(deployments.routes, atPath: "/v1/admin")
+        router.addRoutes(trafficRoutes.routes, atPath: "/v1/admin")
+        router.addRoutes(dashboard.routes, atPath: "/ui")
         router.addRoutes(operations.routes)
         return router
     }

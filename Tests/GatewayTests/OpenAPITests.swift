@@ -59,7 +59,8 @@ struct OpenAPITests {
                     method, path, body: hasBody ? Data("{}".utf8) : nil, headers: h.admin, contentType: hasBody ? "application/json" : nil)
                 #expect(statuses.contains(String(reply.status)) || statuses.contains("default"),
                         "\(operation) answered \(reply.status), not in \(statuses.sorted())")
-                if reply.status >= 400 {
+                // The dashboard's refused login is its HTML form again, for a person, not an API error.
+                if reply.status >= 400 && operation != "POST /ui/login" {
                     #expect(reply.json["error"]?["message"]?.stringValue?.isEmpty == false, "\(operation): \(reply.text)")
                 }
             }

@@ -3,7 +3,8 @@ import Foundation
 import Hummingbird
 
 /// Lets a request through only with `Authorization: Bearer <admin key>`, compared in constant
-/// time; otherwise 401 in the OpenAI shape. One middleware on each group of admin routes (the
+/// time, or with the dashboard's session cookie (and, to change anything, its CSRF token in
+/// `x-csrf-token`); otherwise 401 in the OpenAI shape. One middleware on each group of admin routes (the
 /// lookup API), never a check repeated in handlers. Without an admin key (the variable
 /// `server.admin_key_env` unset) every admin route answers 401 and says how to turn it on.
 struct AdminKeyMiddleware: RouterMiddleware {
@@ -13,10 +14,22 @@ struct AdminKeyMiddleware: RouterMiddleware {
     /// nothing of how much of a guess was right.
     private let keyDigest: [UInt8]?
     private let keyVariable: String
+    /// The dashboard's logins, which stand for the admin key.
+    let sessions: DashboardSessions
 
-    init(adminKey: String?, keyVariable: String) {
+    init(adminKey: String?, keyVariable: String, sessions: DashboardSessions = DashboardSessions()) {
         keyDigest = adminKey.map { Array(SHA256.hash(data: Data($0.utf8))) }
         self.keyVariable = keyVariable
+        self.sessions = sessions
+    }
+
+    /// Whether `given` is the admin key (constant time).
+    func accepts(_ given: String) -> Bool {
+        guard let keyDigest, !given.isEmpty else { return false }
+        let digest = SHA256.hash(data: Data(given.utf8))
+        var difference: UInt8 = 0
+        for (x, y) in zip(digest, keyDigest) { difference |= x ^ y }
+        return difference == 0
     }
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response)
@@ -25,12 +38,21 @@ struct AdminKeyMiddleware: RouterMiddleware {
         guard let keyDigest else {
             throw OpenAIError.unauthorized("The admin API is disabled: set the admin key in \(keyVariable)")
         }
+        _ = keyDigest
         let header = request.headers[.authorization] ?? ""
+        if header.isEmpty, let token = DashboardSessions.token(cookieHeader: request.headers[.cookie]),
+           let session = sessions.session(token)
+        {
+            if request.method != .get && request.method != .head {
+                guard DashboardSessions.same(request.headers[.xCSRFToken] ?? "", session.csrf) else {
+                    throw OpenAIError(status: .forbidden, message: "Missing or wrong CSRF token (x-csrf-token) for this session",
+                                      type: "invalid_request_error", code: "csrf_failed")
+                }
+            }
+            return try await next(request, context)
+        }
         let given = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
-        let digest = SHA256.hash(data: Data(given.utf8))
-        var difference: UInt8 = 0
-        for (x, y) in zip(digest, keyDigest) { difference |= x ^ y }
-        guard difference == 0, !given.isEmpty else {
+        guard accepts(given) else {
             throw OpenAIError.unauthorized("Missing or wrong admin key for the admin API")
         }
         return try await next(request, context)

@@ -76,16 +76,25 @@ struct RequestLogMiddleware: RouterMiddleware {
         let nanoseconds = Self.nanoseconds(ContinuousClock.now - start)
         metrics.request(route: route, status: status, nanoseconds: nanoseconds)
         let metering = context.facts.metering
+        let facts = context.facts.snapshot
+        if facts.cache != nil || facts.model != nil {
+            let now = Date().timeIntervalSince1970, milliseconds = Double(nanoseconds) / 1e6
+            if let cache = facts.cache { metrics.traffic.request(cache: cache, status: status, milliseconds: milliseconds, at: now) }
+            metrics.traffic.recent.add(.init(
+                sequence: 0, requestID: context.requestID, time: now, method: request.method.rawValue, path: request.uri.path,
+                model: facts.model, cache: facts.cache, similarity: facts.similarity, status: status, latencyMs: milliseconds,
+                key: metering?.grant?.key.id, tenant: metering?.grant?.tenant.id, prompt: logPrompts ? facts.prompt : nil))
+        }
         if let governance, let metering {
             let row = governance.settle(
-                metering, facts: context.facts.snapshot, requestID: context.requestID, route: route, status: status,
+                metering, facts: facts, requestID: context.requestID, route: route, status: status,
                 latencyMs: Double(nanoseconds) / 1e6, firstTokenMs: firstByte.map { Double(Self.nanoseconds($0 - start)) / 1e6 })
             metrics.usage(row)
         }
         if json {
             var fields = Self.fields(
                 request: request, status: status, nanoseconds: nanoseconds, requestID: context.requestID,
-                facts: context.facts.snapshot, logPrompts: logPrompts)
+                facts: facts, logPrompts: logPrompts)
             if let firstByte { fields["first_byte_ms"] = .stringConvertible(Self.roundedMilliseconds(Self.nanoseconds(firstByte - start))) }
             if let grant = metering?.grant {
                 fields["key"] = .string(grant.key.id)
@@ -96,7 +105,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         }
         var line = Self.line(
             request: request, status: status, nanoseconds: nanoseconds, requestID: context.requestID,
-            facts: context.facts.snapshot, logPrompts: logPrompts)
+            facts: facts, logPrompts: logPrompts)
         if let grant = metering?.grant { line += " key=\(grant.key.id) tenant=\(grant.tenant.id)" }
         if let firstByte { line += " first_byte_ms=\(Self.milliseconds(Self.nanoseconds(firstByte - start)))" }
         logger.info("\(line)")

@@ -24,6 +24,7 @@ struct DeploymentRoutes: Sendable {
                     "consecutive_failures": .int(Int64(s.failures)), "in_flight": .int(Int64(s.inFlight)),
                     "latency_ms": s.latency.map { .double(($0 * 100).rounded() / 100) } ?? .null,
                     "rpm": .int(Int64(d.rpm)), "tpm": .int(Int64(d.tpm)),
+                    "requests": .int(Int64(s.requests)), "failures": .int(Int64(s.failed)),
                 ]
             }
         }

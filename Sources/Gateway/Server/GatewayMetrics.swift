@@ -9,6 +9,8 @@ import SemanticCache
 /// global bootstrap, so several gateways can live in one process, as in tests).
 public final class GatewayMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
+    /// The dashboard's counters over time, fed by the same calls as the Prometheus series.
+    public let traffic = TrafficRecorder()
     private let factory: PrometheusMetricsFactory
 
     private struct UsageLabels: Hashable {
@@ -147,6 +149,7 @@ public final class GatewayMetrics: Sendable {
     /// provider, as the provider counted them for the stored answer. Multiplied by a model's
     /// prices, what the cache saved.
     func saved(promptTokens: Int, completionTokens: Int) {
+        traffic.add(.savedTokens, promptTokens + completionTokens)
         if promptTokens > 0 { savedPrompt.increment(by: promptTokens) }
         if completionTokens > 0 { savedCompletion.increment(by: completionTokens) }
     }
@@ -155,6 +158,7 @@ public final class GatewayMetrics: Sendable {
     /// or the best one a miss saw. How close the misses come to the threshold is what tells
     /// whether it is set well for the traffic, without labelled pairs (`deja tune` needs those).
     func similarity(_ value: Float, hit: Bool) {
+        traffic.similarity(value, hit: hit)
         (hit ? hitSimilarity : missSimilarity).record(Double(value))
     }
 
@@ -178,6 +182,7 @@ public final class GatewayMetrics: Sendable {
     /// names: wrong answers kept from being served) or a query that may not match by similarity
     /// at all (empty_query, only_function_words, too_long).
     func guardRejection(_ reason: String) {
+        traffic.refusal(reason)
         counter("deja_guard_rejections_total", [("reason", reason)]).increment()
     }
 
@@ -236,6 +241,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     func upstreamError(provider: String, kind: String) {
+        traffic.add(.upstreamErrors, 1)
         counter("deja_upstream_errors_total", [("provider", provider), ("kind", kind)]).increment()
     }
 
@@ -270,6 +276,8 @@ public final class GatewayMetrics: Sendable {
     /// `deja_usage_tokens_total{kind=prompt|cached|completion}`, `deja_usage_cost_dollars_total`,
     /// `deja_usage_saved_dollars_total{hit=exact|semantic}`.
     func usage(_ row: UsageRecord) {
+        traffic.add(.savedMicrodollars, Int((row.savedCost * 1e6).rounded()), at: row.at)
+        traffic.add(.costMicrodollars, Int((row.cost * 1e6).rounded()), at: row.at)
         guard row.promptTokens + row.completionTokens > 0 || row.savedCost > 0 || row.cost > 0 else { return }
         let labels = UsageLabels(model: row.upstreamModel ?? row.model ?? "none", tenant: row.tenant.isEmpty ? "none" : row.tenant)
         let h = handles.withLock { $0.usage[labels] } ?? usageHandles(labels)

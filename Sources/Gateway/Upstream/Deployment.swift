@@ -15,6 +15,9 @@ final class Deployment: Sendable {
     private struct State {
         var breaker: CircuitBreaker
         var inFlight = 0
+        /// Answers and failures recorded (the dashboard's error rate).
+        var answered = 0
+        var failed = 0
         /// Milliseconds to the answer's head, smoothed (`nil` until measured).
         var latency: Double?
         var requests: TokenBucket
@@ -69,6 +72,10 @@ final class Deployment: Sendable {
                 let ms = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
                 s.latency = s.latency.map { 0.8 * $0 + 0.2 * ms } ?? ms
             }
+            if let success {
+                s.answered += 1
+                if !success { s.failed += 1 }
+            }
             return s.breaker.record(success, now: .now)
         }
         if let moved { onTransition(moved) }
@@ -91,8 +98,8 @@ final class Deployment: Sendable {
     }
 
     /// What `GET /v1/admin/deployments` shows.
-    var snapshot: (state: CircuitBreaker.State, failures: Int, inFlight: Int, latency: Double?) {
-        state.withLock { ($0.breaker.state, $0.breaker.failures, $0.inFlight, $0.latency) }
+    var snapshot: (state: CircuitBreaker.State, failures: Int, inFlight: Int, latency: Double?, requests: Int, failed: Int) {
+        state.withLock { ($0.breaker.state, $0.breaker.failures, $0.inFlight, $0.latency, $0.answered, $0.failed) }
     }
 
     var inFlight: Int { state.withLock { $0.inFlight } }
