@@ -41,7 +41,9 @@ enum DashboardStyle {
     form.inline input { flex: 1; }
     .ranges { display: flex; gap: 6px; margin-bottom: 12px; }
     .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; }
-    .badge.closed, .badge.hit { background: #dcfce7; color: var(--good); }
+    .badge.closed, .badge.hit, .badge.active { background: #dcfce7; color: var(--good); }
+    .badge.revoked { background: #fee2e2; color: var(--bad); }
+    .badge.rotating, .badge.expired { background: #f3f4f6; color: var(--muted); }
     .badge.semantic-hit { background: #ede9fe; color: var(--semantic); }
     .badge.open, .badge.error { background: #fee2e2; color: var(--bad); }
     .badge.half_open { background: #fef3c7; color: var(--warn); }
