@@ -254,10 +254,10 @@ enum DashboardScript {
           tenants.data.map((t) => el('tr', { id: 'tenant-' + t.id }, td(t.id), td(fmt.int(t.keys), 'num'), el('td', {}, bar(t.spent_month || 0, t.budget_usd)),
             td(fmt.usd(t.spent_day), 'num'), td(t.rpm ?? '–', 'num'), td(t.tpm ?? '–', 'num'))), 'No tenants.');
         const usage = Object.fromEntries(byKey.data.map((u) => [u.group, u]));
-        table('keys', [['Key'], ['Name'], ['Tenant'], ['Status'], ['Requests (7 d)', 'num'], ['Refused (429)', 'num'], ['Spent this month', 'num']],
+        table('keys', [['Key'], ['Name'], ['Tenant'], ['Status'], ['Requests (7 d)', 'num'], ['Refused (429)', 'num'], ['Spent this month against budget']],
           keys.data.map((k) => { const u = usage[k.id] || {};
             return el('tr', { id: 'key-' + k.id }, td(k.id), td(k.name), td(k.tenant), el('td', {}, badge(k.status)),
-              td(fmt.int(u.requests), 'num'), td(fmt.int(u.refused), 'num'), td(fmt.usd(k.spent_month), 'num')); }), 'No keys.');
+              td(fmt.int(u.requests), 'num'), td(fmt.int(u.refused), 'num'), el('td', {}, bar(k.spent_month || 0, k.budget_usd))); }), 'No keys.');
         table('models', [['Model'], ['Requests', 'num'], ['Hits', 'num'], ['Tokens', 'num'], ['Cost', 'num'], ['Saved', 'num']],
           byModel.data.sort((a, b) => b.requests - a.requests).slice(0, 10).map((m) => el('tr', {}, td(m.group), td(fmt.int(m.requests), 'num'),
             td(fmt.int(m.exact_hits + m.semantic_hits), 'num'), td(fmt.int(m.prompt_tokens + m.completion_tokens), 'num'),
