@@ -5,7 +5,7 @@ APT_PACKAGES := pkg-config libopenblas-dev liblapacke-dev libsqlite3-dev python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: all deps browser-deps build release test test-tsan reliability run run-minilm model screenshots bench-index bench-gateway \
+.PHONY: all deps browser-deps postgres-deps run-shared build release test test-tsan reliability run run-minilm model screenshots bench-index bench-gateway \
 	bench-embed anchors clean
 
 all: build
@@ -27,6 +27,11 @@ deps:
 ## Headless Chromium and its WebDriver, for the dashboard's browser tests and screenshots.
 browser-deps:
 	$(call apt_install,chromium chromium-driver)
+
+## PostgreSQL's server, for the shared-store tests and `make run-shared` (fixtures/postgres.sh starts
+## a throwaway cluster on a loopback port; nothing is set up system-wide).
+postgres-deps:
+	$(call apt_install,postgresql)
 
 build: deps
 	$(SWIFT) build
@@ -53,7 +58,7 @@ $(MODEL): models/all-MiniLM-L6-v2.sha256 | .build-py/bin/python
 	@touch $(MODEL)
 
 ## Unit and integration tests, then the concurrency tests again under ThreadSanitizer.
-test: deps browser-deps .build-py/bin/python $(MODEL)
+test: deps browser-deps postgres-deps .build-py/bin/python $(MODEL)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) test-tsan
@@ -84,6 +89,21 @@ run: release
 	@.build/release/deja mock-upstream --port 8081 > .run/mock-upstream.log 2>&1 & mock=$$!; \
 	trap 'kill $$mock 2>/dev/null' EXIT INT TERM; \
 	DEJA_ADMIN_KEY=$${DEJA_ADMIN_KEY:-dev-admin-key} $(RUN_ENV) .build/release/deja serve --config fixtures/deja.run.yaml
+
+## Two gateways sharing one cache in PostgreSQL (docs/shared-store.md): a local PostgreSQL in
+## .run/pg on 127.0.0.1:54329, instance A on :8080, instance B on :8082, the mock upstream on :8081.
+## A miss answered by A is a hit on B. Ctrl-C stops all four.
+run-shared: release postgres-deps
+	@mkdir -p .run
+	@url=$$(fixtures/postgres.sh start .run/pg 54329); \
+	echo "deja: PostgreSQL at $$url; gateway A on http://127.0.0.1:8080/v1, B on http://127.0.0.1:8082/v1 (Ctrl-C to stop)"; \
+	.build/release/deja mock-upstream --port 8081 > .run/mock-upstream.log 2>&1 & mock=$$!; \
+	DEJA_ADMIN_KEY=$${DEJA_ADMIN_KEY:-dev-admin-key} DEJA_CACHE_STORE=$$url DEJA_CACHE_INDEX_FILE=../.run/shared-b.hnsw \
+		DEJA_GOVERNANCE_STORE=../.run/shared-b-governance.sqlite DEJA_SERVER_PORT=8082 \
+		.build/release/deja serve --config fixtures/deja.run.yaml > .run/shared-b.log 2>&1 & b=$$!; \
+	trap 'kill $$mock $$b 2>/dev/null; fixtures/postgres.sh stop .run/pg' EXIT INT TERM; \
+	DEJA_ADMIN_KEY=$${DEJA_ADMIN_KEY:-dev-admin-key} DEJA_CACHE_STORE=$$url DEJA_CACHE_INDEX_FILE=../.run/shared-a.hnsw \
+		DEJA_GOVERNANCE_STORE=../.run/shared-a-governance.sqlite .build/release/deja serve --config fixtures/deja.run.yaml
 
 ## The same with the MiniLM embedder, in a cache of its own (paths relative to fixtures/).
 run-minilm: RUN_ENV = DEJA_EMBEDDER_KIND=minilm DEJA_CACHE_STORE=../.run/minilm-cache.sqlite \

@@ -6,17 +6,23 @@ public import Logging
 public import SemanticCache
 import VectorIndex
 
-/// Opens the cache a configuration describes: its embedder, its SQLite store and its index
-/// snapshot.
+/// Opens the cache a configuration describes: its embedder, its store (an SQLite file, or a
+/// PostgreSQL database shared with other instances) and its index snapshot.
 public enum CacheRuntime {
     public static func open(
         _ configuration: DejaConfiguration, client: HTTPClient, logger: Logger, clock: any CacheClock = SystemClock()
     ) async throws -> SemanticCache {
         let indexPath = configuration.cache.indexFile.isEmpty ? nil : configuration.cache.indexFile
         // A data folder that does not exist yet is made, as a server does for its data.
-        try makeFolder(of: configuration.cache.store, for: "cache.store")
         if let indexPath { try makeFolder(of: indexPath, for: "cache.index_file") }
-        let store = try SQLiteCacheStore(path: configuration.cache.store, exclusive: true)
+        let store: any CacheStore
+        if PostgresCacheStore.isURL(configuration.cache.store) {
+            store = try await PostgresCacheStore(
+                url: configuration.cache.store, password: ProcessInfo.processInfo.environment["PGPASSWORD"], logger: logger)
+        } else {
+            try makeFolder(of: configuration.cache.store, for: "cache.store")
+            store = try SQLiteCacheStore(path: configuration.cache.store, exclusive: true)
+        }
         let made = try await configuration.embedder.makeEmbedder(client: client, storedIdentity: try await store.metadata("embedder"))
         if let remote = made as? RemoteEmbedder, let failure = remote.startFailure {
             logger.warning(

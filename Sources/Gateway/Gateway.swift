@@ -121,7 +121,8 @@ public final class Gateway: Sendable {
             server: try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
             configuration: .init(
                 address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "deja"),
-            services: [maintenance] + (governance.map { [UsageLedgerService(governance: $0, metrics: metrics, logger: logger)] } ?? []),
+            services: [maintenance] + (governance.map { [UsageLedgerService(governance: $0, metrics: metrics, logger: logger)] } ?? [])
+                + ((cache.store as? any ChangeFeed).map { [ChangeFollowerService(cache: cache, feed: $0, metrics: metrics, logger: logger)] } ?? []),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

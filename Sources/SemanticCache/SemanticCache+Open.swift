@@ -1,6 +1,7 @@
 public import Embedding
 import Foundation
 public import Logging
+import DejaSupport
 import VectorIndex
 
 extension SemanticCache {
@@ -40,6 +41,9 @@ extension SemanticCache {
             }
             reembed = true
         }
+        // A shared store's changes are followed from the last one before the entries are read: a
+        // change made while they are read is applied again, which is harmless.
+        let followedFrom = try await (store as? any ChangeFeed)?.lastSequence() ?? 0
         let summaries = try await store.summaries()
         var index: HNSWIndex?
         if !reembed, let indexPath, FileManager.default.fileExists(atPath: indexPath) {
@@ -96,6 +100,7 @@ extension SemanticCache {
             configuration: configuration, embedder: embedder, store: store, indexPath: indexPath, index: built,
             catalog: catalog, clock: clock, logger: logger, pairs: pairs, decision: decision, random: random)
         cache.usage.load(try await store.namespaceCounters())
+        cache.followed.withLock { $0 = followedFrom }
         return cache
     }
 

@@ -1,5 +1,6 @@
 import Dispatch
 public import Embedding
+import DejaSupport
 public import Foundation
 import Logging
 import VectorIndex
@@ -57,6 +58,8 @@ public final class SemanticCache: Sendable {
     /// Index inserts run here rather than on Swift's cooperative threads: an insert is a
     /// millisecond of CPU, and on a small machine it would hold up the lookups queued behind it.
     let indexWriter = DispatchQueue(label: "deja.cache.index-writer", qos: .utility)
+    /// The last change of a shared store (``ChangeFeed``) applied to the index and catalog.
+    let followed = Mutex<Int64>(0)
 
     init(
         configuration: CacheConfiguration, embedder: any Embedder, store: any CacheStore, indexPath: String?,
@@ -525,6 +528,8 @@ public final class SemanticCache: Sendable {
         forget(deleted)
         return deleted.count
     }
+
+    func forgetKeys(_ keys: [UInt64]) { forget(keys) }
 
     private func forget(_ keys: [UInt64]) {
         for key in keys {

@@ -82,7 +82,7 @@ extension DejaConfiguration {
             guard !p.isEmpty, !p.hasPrefix("/") else { return p }
             return folder.appendingPathComponent(p).standardizedFileURL.path
         }
-        cache.store = resolve(cache.store)
+        if !PostgresCacheStore.isURL(cache.store) { cache.store = resolve(cache.store) }
         governance.store = resolve(governance.store)
         if !governance.pricesFile.isEmpty { governance.pricesFile = resolve(governance.pricesFile) }
         cache.indexFile = resolve(cache.indexFile)

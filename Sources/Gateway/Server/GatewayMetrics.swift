@@ -248,7 +248,8 @@ public final class GatewayMetrics: Sendable {
     /// `deja_cache_store_failures_total{during}`: reads and writes of the cache store that failed
     /// (a full disk, a locked or damaged file), by when: `request` (the lookup API answered 503),
     /// `store_answer` (a provider's answer went to the client uncached), `upkeep` (hit counters
-    /// kept for the next round; expiry and eviction), `snapshot` (the index file). Worth an alert:
+    /// kept for the next round; expiry and eviction), `snapshot` (the index file), `follow` (a
+    /// shared store's changes, read again at the next round). Worth an alert:
     /// while it grows, the cache stops learning.
     func storeFailure(during: String) {
         counter("deja_cache_store_failures_total", [("during", during)]).increment()
