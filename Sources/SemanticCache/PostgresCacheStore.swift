@@ -206,6 +206,13 @@ public final class PostgresCacheStore: ChangeFeed {
 
     static let quiet = Logger(label: "deja.store")
 
+    /// Taken by every transaction that writes a change, until it commits: change numbers then
+    /// become visible in the order they were handed out. Without it, a follower could read number
+    /// 11 committed before number 10 and, having moved past 10, never apply it.
+    static func lockChanges(_ c: PostgresConnection) async throws {
+        try await c.query("SELECT pg_advisory_xact_lock(7478236)", logger: quiet)
+    }
+
     static let schemaV1 = [
         """
         CREATE TABLE deja_entry (
@@ -241,6 +248,7 @@ public final class PostgresCacheStore: ChangeFeed {
     public func insert(_ entry: CacheEntry) async throws(CacheError) -> CacheEntry {
         let vector = entry.vector.map(SQLiteCacheStore.blob)
         let key = try await transaction("inserting an entry") { c -> Int64 in
+            try await Self.lockChanges(c)
             let id = try await c.query("""
                 INSERT INTO deja_entry (namespace, namespace_label, exact_key, prompt, vector, response, model,
                     created_at, expires_at, last_hit_at, hit_count, prompt_tokens, completion_tokens, byte_size)
@@ -273,6 +281,7 @@ public final class PostgresCacheStore: ChangeFeed {
         guard !keys.isEmpty else { return [] }
         let ids = keys.map { Int64($0) }
         return try await transaction("deleting \(keys.count) entries") { c in
+            try await Self.lockChanges(c)
             let gone = try await c.query("DELETE FROM deja_entry WHERE id = ANY(\(ids)) RETURNING id", logger: Self.quiet)
                 .collect().map { try $0.decode(Int64.self) }
             if !gone.isEmpty {
@@ -399,6 +408,7 @@ public final class PostgresCacheStore: ChangeFeed {
     public func purge(namespace: Digest128) async throws(CacheError) -> [UInt64] {
         let id = namespace.description
         return try await transaction("purging namespace \(id)") { c in
+            try await Self.lockChanges(c)
             let gone = try await c.query("DELETE FROM deja_entry WHERE namespace = \(id) RETURNING id", logger: Self.quiet)
                 .collect().map { try $0.decode(Int64.self) }
             try await c.query("DELETE FROM deja_namespace_counter WHERE namespace = \(id)", logger: Self.quiet)

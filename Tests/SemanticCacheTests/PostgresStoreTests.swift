@@ -101,6 +101,28 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("two instances inserting at once: a third follower gets every entry (change numbers commit in order)")
+    func concurrentWriters() async throws {
+        try await PostgresServer.with { server in
+            let (a, storeA, followA) = try await Self.instance(server)
+            let (b, storeB, followB) = try await Self.instance(server)
+            let (c, storeC, followC) = try await Self.instance(server)
+            defer { for t in [followA, followB, followC] { t.cancel() }; for s in [storeA, storeB, storeC] { s.close() } }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (name, cache) in [("a", a), ("b", b)] {
+                    group.addTask {
+                        for i in 0..<200 {
+                            try await cache.insert(F.request("\(name) writes question \(i)"), response: F.answer("\(i)"), model: "gpt-test")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let all = try await Self.within(10) { c.size.entries == 400 && a.size.entries == 400 && b.size.entries == 400 }
+            #expect(all != nil, "entries seen: \(a.size.entries), \(b.size.entries), \(c.size.entries)")
+        }
+    }
+
     @Test("PostgreSQL restarted: lookups go on from memory, writes fail as store failures, then work again without a restart of Deja")
     func serverRestart() async throws {
         try await PostgresServer.with { server in
