@@ -90,7 +90,14 @@ public final class PostgresCacheStore: ChangeFeed {
         configuration.options.maximumConnections = 8
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        running = Task { await client.run() }
+        // The pool serves nothing until `run()` has begun: wait for its task to start before the
+        // first query (postgres-nio warns of a lease before `run()`).
+        let (started, starting) = AsyncStream.makeStream(of: Void.self)
+        running = Task {
+            starting.finish()
+            await client.run()
+        }
+        for await _ in started {}
         let counter = notified
         let location = self.location
         // One connection listens for the other instances' notifications; when it drops, it is
