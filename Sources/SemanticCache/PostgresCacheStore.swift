@@ -103,6 +103,7 @@ public final class PostgresCacheStore: ChangeFeed {
         // One connection listens for the other instances' notifications; when it drops, it is
         // made again a second later (the follower's periodic catch-up covers the gap).
         listening = Task {
+            var lastWarning: ContinuousClock.Instant?
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
@@ -113,7 +114,11 @@ public final class PostgresCacheStore: ChangeFeed {
                     }
                 } catch {
                     if Task.isCancelled { return }
-                    logger.warning("listening for changes of \(location) failed (\(String(reflecting: error))); trying again")
+                    // Once a minute at most while the server stays away, not at every retry.
+                    if lastWarning.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
+                        logger.warning("listening for changes of \(location) failed (\(String(reflecting: error))); trying again every second")
+                        lastWarning = .now
+                    }
                 }
                 try? await Task.sleep(for: .seconds(1))
             }
@@ -220,6 +225,14 @@ public final class PostgresCacheStore: ChangeFeed {
         try await c.query("SELECT pg_advisory_xact_lock(7478236)", logger: quiet)
     }
 
+    /// Records changes of `ids` in `deja_change` and notifies the other instances, in the
+    /// caller's transaction (under ``lockChanges(_:)``): both take effect at its commit.
+    static func announce(_ kind: StoreChange.Kind, _ ids: [Int64], _ c: PostgresConnection) async throws {
+        guard !ids.isEmpty else { return }
+        try await c.query("INSERT INTO deja_change (kind, entry_id) SELECT \(kind.rawValue), unnest(\(ids))", logger: quiet)
+        try await c.query("SELECT pg_notify(\(channel), '')", logger: quiet)
+    }
+
     static let schemaV1 = [
         """
         CREATE TABLE deja_entry (
@@ -265,8 +278,7 @@ public final class PostgresCacheStore: ChangeFeed {
                     \(Int64(entry.promptTokens)), \(Int64(entry.completionTokens)), \(Int64(entry.byteSize)))
                 RETURNING id
                 """, logger: Self.quiet).collect().first!.decode(Int64.self)
-            try await c.query("INSERT INTO deja_change (kind, entry_id) VALUES (1, \(id))", logger: Self.quiet)
-            try await c.query("SELECT pg_notify(\(Self.channel), '')", logger: Self.quiet)
+            try await Self.announce(.insert, [id], c)
             return id
         }
         var stored = entry
@@ -291,10 +303,7 @@ public final class PostgresCacheStore: ChangeFeed {
             try await Self.lockChanges(c)
             let gone = try await c.query("DELETE FROM deja_entry WHERE id = ANY(\(ids)) RETURNING id", logger: Self.quiet)
                 .collect().map { try $0.decode(Int64.self) }
-            if !gone.isEmpty {
-                try await c.query("INSERT INTO deja_change (kind, entry_id) SELECT 2, unnest(\(gone))", logger: Self.quiet)
-                try await c.query("SELECT pg_notify(\(Self.channel), '')", logger: Self.quiet)
-            }
+            try await Self.announce(.delete, gone, c)
             return gone.map { UInt64($0) }
         }
     }
@@ -419,10 +428,7 @@ public final class PostgresCacheStore: ChangeFeed {
             let gone = try await c.query("DELETE FROM deja_entry WHERE namespace = \(id) RETURNING id", logger: Self.quiet)
                 .collect().map { try $0.decode(Int64.self) }
             try await c.query("DELETE FROM deja_namespace_counter WHERE namespace = \(id)", logger: Self.quiet)
-            if !gone.isEmpty {
-                try await c.query("INSERT INTO deja_change (kind, entry_id) SELECT 2, unnest(\(gone))", logger: Self.quiet)
-                try await c.query("SELECT pg_notify(\(Self.channel), '')", logger: Self.quiet)
-            }
+            try await Self.announce(.delete, gone, c)
             return gone.map { UInt64($0) }
         }
     }

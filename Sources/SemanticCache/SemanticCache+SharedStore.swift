@@ -36,16 +36,13 @@ extension SemanticCache {
         let summaries = try await feed.summaries(keys: unknown)
         let vectors = try await feed.vectors(keys: summaries.filter(\.hasVector).map(\.key))
         try await writes.run { () throws(CacheError) in
-            forgetKeys(deleted)
-            for s in summaries where catalog.info(s.key) == nil {
-                if let vector = vectors[s.key], vector.count == embedder.dimension {
-                    let tag = s.namespace.tag
-                    do throws(IndexError) {
-                        try index.insert { (i) throws(IndexError) in try i.prepareInsert(key: s.key, vector: vector, tag: tag) }
-                    } catch {
-                        throw .index(error)
-                    }
-                }
+            forget(deleted)
+            let new = summaries.filter { catalog.info($0.key) == nil }
+            let items = new.compactMap { s in
+                vectors[s.key].flatMap { $0.count == embedder.dimension ? (key: s.key, vector: $0, tag: s.namespace.tag) : nil }
+            }
+            if case .failure(let error) = await indexInsert(items) { throw .index(error) }
+            for s in new {
                 catalog.add(
                     s.key, Self.info(s, features: PromptFeatures(s.prompt), lastUsed: s.lastHitAt ?? s.createdAt),
                     label: s.namespace.label)

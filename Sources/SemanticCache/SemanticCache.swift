@@ -419,17 +419,7 @@ public final class SemanticCache: Sendable {
         return try await writes.run { () throws(CacheError) in
             let stored = try await store.insert(entry)
             if let embedding = entry.vector {
-                let index = self.index
-                let outcome: Result<Void, IndexError> = await withCheckedContinuation { continuation in
-                    indexWriter.async {
-                        continuation.resume(returning: Result { () throws(IndexError) in
-                            try index.insert { (i) throws(IndexError) in
-                                try i.prepareInsert(key: stored.key, vector: embedding, tag: tag)
-                            }
-                        })
-                    }
-                }
-                if case .failure(let error) = outcome {
+                if case .failure(let error) = await indexInsert([(stored.key, embedding, tag)]) {
                     _ = try? await store.delete(keys: [stored.key])
                     throw .index(error)
                 }
@@ -440,6 +430,21 @@ public final class SemanticCache: Sendable {
             if let previous, previous != stored.key { try await removeLocked([previous]) }
             try await evictLocked()
             return stored
+        }
+    }
+
+    /// Inserts vectors into the index on `indexWriter`, off Swift's cooperative threads (an HNSW
+    /// insert is a few hundred microseconds of CPU); stops at the first failure.
+    func indexInsert(_ items: [(key: UInt64, vector: [Float], tag: UInt32)]) async -> Result<Void, IndexError> {
+        let index = self.index
+        return await withCheckedContinuation { continuation in
+            indexWriter.async {
+                continuation.resume(returning: Result { () throws(IndexError) in
+                    for item in items {
+                        try index.insert { (i) throws(IndexError) in try i.prepareInsert(key: item.key, vector: item.vector, tag: item.tag) }
+                    }
+                })
+            }
         }
     }
 
@@ -529,9 +534,7 @@ public final class SemanticCache: Sendable {
         return deleted.count
     }
 
-    func forgetKeys(_ keys: [UInt64]) { forget(keys) }
-
-    private func forget(_ keys: [UInt64]) {
+    func forget(_ keys: [UInt64]) {
         for key in keys {
             index.remove(key: key)
             catalog.remove(key)

@@ -134,11 +134,13 @@ enum DashboardScript {
         }
       }
       const x = L + (W - L - R) * (sim.threshold - from / 100) / (bins / 100);
-      if (sim.threshold >= from / 100) {
+      if (sim.threshold !== null && sim.threshold >= from / 100) {
         root.append(svg('line', { x1: x, x2: x, y1: T, y2: H - B, stroke: '#dc2626', 'stroke-width': 2, id: 'threshold-line' }));
         root.append(svg('text', { x: x - 4, y: T + 12, 'text-anchor': 'end', fill: '#dc2626' }, 'threshold ' + sim.threshold.toFixed(2)));
       }
-      document.getElementById(id).replaceChildren(root, legend([['semantic hits', '#7c3aed'], ['misses (best candidate)', '#9ca3af'], ['threshold', '#dc2626']]));
+      const note = sim.verifier_threshold === undefined ? [] :
+        [el('p', { class: 'hint', id: 'verifier-note' }, `Hits are decided by the verifier's probability (at least ${sim.verifier_threshold.toFixed(2)}), not by similarity alone.`)];
+      document.getElementById(id).replaceChildren(root, legend([['semantic hits', '#7c3aed'], ['misses (best candidate)', '#9ca3af'], ['threshold', '#dc2626']]), ...note);
     }
 
     const views = {

@@ -66,7 +66,11 @@ public final class DashboardSessions: Sendable {
 
     /// Whether two strings are equal, in time that depends on their lengths only.
     static func same(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        same(Array(a.utf8), Array(b.utf8))
+    }
+
+    /// Whether two byte strings are equal, in time that depends on their lengths only.
+    static func same(_ x: [UInt8], _ y: [UInt8]) -> Bool {
         guard x.count == y.count else { return false }
         var difference: UInt8 = 0
         for (p, q) in zip(x, y) { difference |= p ^ q }

@@ -30,10 +30,9 @@ public final class TrafficRecorder: Sendable {
         // A refusal before the provider (400, 401, 429) is neither a hit nor a miss to time.
         if outcome == nil && status < 500 { hit = nil }
         let bucket = LatencyBuckets.index(milliseconds: milliseconds)
-        for ring in [minutes, hours] {
-            ring.request(outcome, latencyBucket: bucket, hit: hit, at: time)
-            if status >= 500 { ring.add(.errors, 1, at: time) }
-        }
+        minutes.request(outcome, latencyBucket: bucket, hit: hit, at: time)
+        hours.request(outcome, latencyBucket: bucket, hit: hit, at: time)
+        if status >= 500 { add(.errors, 1, at: time) }
     }
 
     func add(_ field: TrafficField, _ amount: Int, at time: Double = Date().timeIntervalSince1970) {
@@ -53,7 +52,7 @@ public final class TrafficRecorder: Sendable {
     }
 
     /// The report of `GET /v1/admin/traffic`.
-    func report(_ range: TrafficRange, now: Double, threshold: Float) -> JSONValue {
+    func report(_ range: TrafficRange, now: Double, threshold: Float?) -> JSONValue {
         let ring = range == .week ? hours : minutes
         let last = ring.period(at: now)
         let periods = range.periods
@@ -78,7 +77,7 @@ public final class TrafficRecorder: Sendable {
             "object": "deja.traffic", "range": .string(range.rawValue), "step_seconds": .int(Int64(perPoint * ring.seconds)),
             "points": .array(points), "totals": Self.point(total, start: first * ring.seconds),
             "similarity": [
-                "threshold": .double((Double(threshold) * 10_000).rounded() / 10_000), "bin_width": 0.01,
+                "threshold": threshold.map { .double((Double($0) * 10_000).rounded() / 10_000) } ?? .null, "bin_width": 0.01,
                 "semantic_hits": .array(bins.map { .int(Int64(hitSimilarity.load(Int($0)))) }),
                 "misses": .array(bins.map { .int(Int64(missSimilarity.load(Int($0)))) }),
             ],

@@ -20,8 +20,16 @@ struct TrafficRoutes: Sendable {
             guard let range = TrafficRange(rawValue: raw) else {
                 throw OpenAIError.invalidRequest("range: must be hour, day or week, got '\(raw)'", param: "range")
             }
+            // With the verifier the threshold is a probability, which has no place on a similarity axis.
+            let cosine = cache.decision == .cosine
             let threshold = cache.configuration.threshold ?? cache.defaultThreshold
-            return Response.json(traffic.report(range, now: Date().timeIntervalSince1970, threshold: threshold))
+            var report = traffic.report(range, now: Date().timeIntervalSince1970, threshold: cosine ? threshold : nil)
+            if !cosine, case .object(var o) = report, case .object(var similarity)? = o["similarity"] {
+                similarity["verifier_threshold"] = .double((Double(threshold) * 10_000).rounded() / 10_000)
+                o["similarity"] = .object(similarity)
+                report = .object(o)
+            }
+            return Response.json(report)
         }
         routes.get("/requests") { request, _ in
             let raw = request.uri.queryParameters.get("limit") ?? "50"

@@ -26,19 +26,15 @@ struct AdminKeyMiddleware: RouterMiddleware {
     /// Whether `given` is the admin key (constant time).
     func accepts(_ given: String) -> Bool {
         guard let keyDigest, !given.isEmpty else { return false }
-        let digest = SHA256.hash(data: Data(given.utf8))
-        var difference: UInt8 = 0
-        for (x, y) in zip(digest, keyDigest) { difference |= x ^ y }
-        return difference == 0
+        return DashboardSessions.same(Array(SHA256.hash(data: Data(given.utf8))), keyDigest)
     }
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response)
         async throws -> Response
     {
-        guard let keyDigest else {
+        guard keyDigest != nil else {
             throw OpenAIError.unauthorized("The admin API is disabled: set the admin key in \(keyVariable)")
         }
-        _ = keyDigest
         let header = request.headers[.authorization] ?? ""
         if header.isEmpty, let token = DashboardSessions.token(cookieHeader: request.headers[.cookie]),
            let session = sessions.session(token)
