@@ -16,7 +16,7 @@ public enum CacheRuntime {
         // A data folder that does not exist yet is made, as a server does for its data.
         if let indexPath { try makeFolder(of: indexPath, for: "cache.index_file") }
         let store: any CacheStore
-        if PostgresCacheStore.isURL(configuration.cache.store) {
+        if PostgresPool.isURL(configuration.cache.store) {
             store = try await PostgresCacheStore(
                 url: configuration.cache.store, password: ProcessInfo.processInfo.environment["PGPASSWORD"], logger: logger)
         } else {

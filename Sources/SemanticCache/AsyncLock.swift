@@ -2,11 +2,13 @@ import Foundation
 
 /// A lock for async code: one holder at a time, waiters served in order. The cache's writes go
 /// through it, so the store, the index and the catalog change in the same order.
-actor AsyncLock {
+public actor AsyncLock {
+    public init() {}
+
     private var held = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    func acquire() async {
+    public func acquire() async {
         if !held {
             held = true
             return
@@ -14,7 +16,7 @@ actor AsyncLock {
         await withCheckedContinuation { waiters.append($0) }
     }
 
-    func release() {
+    public func release() {
         if waiters.isEmpty {
             held = false
         } else {

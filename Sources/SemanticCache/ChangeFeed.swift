@@ -11,6 +11,10 @@ public protocol ChangeFeed: CacheStore {
     /// Waits until another change may have been committed (a notification), or `timeout`
     /// seconds; returns early rather than late, and may return without a change.
     func waitForChanges(timeout: Double) async
+    /// Whether this instance does the upkeep that deletes (expiry and eviction) for all: it
+    /// claims, or renews, a lease of `seconds` that no other instance holds. When the holder
+    /// stops renewing (it stopped or lost the store), another takes over after the lease ends.
+    func claimUpkeep(for seconds: Double, now: Double) async throws(CacheError) -> Bool
 }
 
 /// One committed change of a shared store.

@@ -12,8 +12,12 @@ import Synchronization
 /// delay.
 public final class PostgresCacheStore: ChangeFeed {
     public let location: String
-    private let client: PostgresClient
-    private let running: Task<Void, Never>
+    private let database: PostgresPool
+    /// How many times this store began listening for notifications: once, plus once per
+    /// dropped connection it made again.
+    public var listens: Int { notified.listens.load(ordering: .relaxed) }
+    /// This process's name in the upkeep lease.
+    private let instance = UUID().uuidString
     private let listening: Task<Void, Never>
     /// The notifications received, and the follower waiting for the next one.
     private let notified = Notifications()
@@ -28,6 +32,7 @@ public final class PostgresCacheStore: ChangeFeed {
         }
 
         private let state = Mutex(State())
+        let listens = Atomic<Int>(0)
 
         func signal() {
             let waiting = state.withLock { s in
@@ -66,38 +71,14 @@ public final class PostgresCacheStore: ChangeFeed {
         }
     }
 
-    /// Whether `store` names a PostgreSQL database rather than an SQLite file.
-    public static func isURL(_ store: String) -> Bool {
-        store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")
-    }
-
     /// Connects to `url` (`postgres://user:password@host:port/database`) and migrates the schema.
     /// A URL without a password takes `password` (what `PGPASSWORD` holds, as for `psql`).
     ///
     /// - Throws: ``CacheError/store(_:)`` when the URL is not one or the server cannot be reached.
     public init(url: String, password: String? = nil, logger: Logger = Logger(label: "deja.store")) async throws(CacheError) {
-        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
-              let host = parts.host, !host.isEmpty
-        else {
-            throw .store("cache.store: '\(Self.redacted(url))' is not a postgres:// URL (postgres://user:password@host:5432/database)")
-        }
-        let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
-        location = "postgres://\(host):\(parts.port ?? 5432)/\(database)"
-        var configuration = PostgresClient.Configuration(
-            host: host, port: parts.port ?? 5432, username: parts.user ?? "postgres", password: parts.password ?? password,
-            database: database.isEmpty ? nil : database, tls: .disable)
-        configuration.options.minimumConnections = 0
-        configuration.options.maximumConnections = 8
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
-        // The pool serves nothing until `run()` has begun: wait for its task to start before the
-        // first query (postgres-nio warns of a lease before `run()`).
-        let (started, starting) = AsyncStream.makeStream(of: Void.self)
-        running = Task {
-            starting.finish()
-            await client.run()
-        }
-        for await _ in started {}
+        database = try await PostgresPool(url: url, password: password, field: "cache.store", logger: logger)
+        location = database.location
+        let client = database.client
         let counter = notified
         let location = self.location
         // One connection listens for the other instances' notifications; when it drops, it is
@@ -108,6 +89,7 @@ public final class PostgresCacheStore: ChangeFeed {
                 do {
                     try await client.withConnection { connection in
                         try await connection.listen(on: Self.channel) { notifications in
+                            counter.listens.add(1, ordering: .relaxed)
                             counter.signal()
                             for try await _ in notifications { counter.signal() }
                         }
@@ -124,7 +106,7 @@ public final class PostgresCacheStore: ChangeFeed {
             }
         }
         do {
-            try await migrate()
+            try await database.migrate("schema", lock: 7478235, Self.schemaV1)
         } catch {
             close()
             throw error
@@ -136,87 +118,22 @@ public final class PostgresCacheStore: ChangeFeed {
     /// Stops the connections.
     public func close() {
         listening.cancel()
-        running.cancel()
-    }
-
-    /// The URL without its password, for messages.
-    static func redacted(_ url: String) -> String {
-        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
-        parts.password = "***"
-        return parts.string ?? "postgres://..."
-    }
-
-    private func failed(_ what: String, _ error: any Error) -> CacheError {
-        let reason = (error as? PSQLError).map { e in e.serverInfo?[.message] ?? "\(e.code)" } ?? String(describing: error)
-        return .storeFailed(operation: what, location: location, reason: reason)
-    }
-
-    /// How long one operation may wait for the server: while PostgreSQL is down the pool would
-    /// queue requests until it is back; a request fails after this instead, as a store failure
-    /// (a miss then goes to the provider uncached, the lookup API answers 503).
-    static let operationTimeout = Duration.seconds(5)
-
-    struct TimedOut: Error, CustomStringConvertible {
-        var description: String { "no answer within \(PostgresCacheStore.operationTimeout) (is PostgreSQL up?)" }
-    }
-
-    /// What opening waits for the first connection and the schema: longer than an operation, for a
-    /// server that is still starting beside the instance.
-    static let startTimeout = Duration.seconds(30)
-
-    private func bounded<T: Sendable>(
-        _ what: String, timeout: Duration = PostgresCacheStore.operationTimeout, _ body: @escaping @Sendable () async throws -> T
-    ) async throws(CacheError) -> T {
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                guard let value = first else { throw TimedOut() }
-                return value
-            }
-        } catch {
-            throw failed(what, error)
-        }
+        database.close()
     }
 
     private func query(_ what: String, _ sql: PostgresQuery) async throws(CacheError) -> [PostgresRandomAccessRow] {
-        let client = client
-        return try await bounded(what) {
-            var out: [PostgresRandomAccessRow] = []
-            for try await row in try await client.query(sql) { out.append(row.makeRandomAccess()) }
-            return out
-        }
+        try await database.query(what, sql)
     }
 
     private func transaction<T: Sendable>(
-        _ what: String, timeout: Duration = PostgresCacheStore.operationTimeout, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(CacheError) -> T {
-        let client = client
-        return try await bounded(what, timeout: timeout) {
-            try await client.withTransaction(logger: Self.quiet) { connection in try await body(connection) }
-        }
+        try await database.transaction(what, body)
     }
 
-    /// The schema, created once under an advisory lock (two instances may start together);
-    /// versioned like the SQLite store's, a released version never edited.
-    private func migrate() async throws(CacheError) {
-        try await transaction("creating the schema", timeout: Self.startTimeout) { c in
-            try await c.query("SELECT pg_advisory_xact_lock(7478235)", logger: Self.quiet)
-            try await c.query("CREATE TABLE IF NOT EXISTS deja_meta (name text PRIMARY KEY, value text NOT NULL)", logger: Self.quiet)
-            let version = try await c.query("SELECT value FROM deja_meta WHERE name = 'schema'", logger: Self.quiet)
-                .collect().first.map { try $0.decode(String.self) }
-            guard version == nil else { return }
-            for statement in Self.schemaV1 { try await c.query(PostgresQuery(unsafeSQL: statement), logger: Self.quiet) }
-            try await c.query("INSERT INTO deja_meta (name, value) VALUES ('schema', '1')", logger: Self.quiet)
-        }
-    }
+    private func failed(_ what: String, _ error: any Error) -> CacheError { database.failed(what, error) }
 
-    static let quiet = Logger(label: "deja.store")
+    static let quiet = PostgresPool.quiet
 
     /// Taken by every transaction that writes a change, until it commits: change numbers then
     /// become visible in the order they were handed out. Without it, a follower could read number
@@ -453,6 +370,20 @@ public final class PostgresCacheStore: ChangeFeed {
     public func lastSequence() async throws(CacheError) -> Int64 {
         let rows = try await query("reading the last change", "SELECT coalesce(max(seq), 0) AS seq FROM deja_change")
         do { return try rows.first?["seq"].decode(Int64.self) ?? 0 } catch { throw failed("reading the last change", error) }
+    }
+
+    /// The lease is one row of `deja_meta`, `<instance> <until>`, taken in one statement. Not a
+    /// session advisory lock: that would need one pool connection held for the process's life, and
+    /// it would move to no one when that connection is recycled.
+    public func claimUpkeep(for seconds: Double, now: Double) async throws(CacheError) -> Bool {
+        let value = "\(instance) \(now + seconds)"
+        let rows = try await query("claiming the upkeep", """
+            INSERT INTO deja_meta (name, value) VALUES ('upkeep', \(value))
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value
+            WHERE split_part(deja_meta.value, ' ', 1) = \(instance) OR split_part(deja_meta.value, ' ', 2)::double precision < \(now)
+            RETURNING value
+            """)
+        return !rows.isEmpty
     }
 
     public func waitForChanges(timeout: Double) async {

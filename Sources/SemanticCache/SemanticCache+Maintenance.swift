@@ -1,3 +1,4 @@
+import DejaSupport
 import Embedding
 import Foundation
 import Logging
@@ -18,17 +19,26 @@ extension SemanticCache {
         var usageError: CacheError?
         do { try await flushUsage() } catch { usageError = error }
         let now = clock.now().timeIntervalSince1970
+        // Several instances on one store: one of them expires and evicts for all (the others
+        // learn of the deletes as changes); an instance that cannot reach the store skips it.
+        var leads = true
+        if let feed = store as? any ChangeFeed {
+            leads = (try? await feed.claimUpkeep(for: Self.upkeepLease, now: now)) ?? false
+            upkeepLeader.withLock { $0 = leads }
+        }
         let expired = try await writes.run { () throws(CacheError) in
-            let due = catalog.expired(at: now)
-            let expired: Int
-            do throws(CacheError) {
-                expired = try await removeLocked(due)
-            } catch {
-                catalog.scheduleExpiry(of: due)
-                throw error
+            var expired = 0
+            if leads {
+                let due = catalog.expired(at: now)
+                do throws(CacheError) {
+                    expired = try await removeLocked(due)
+                } catch {
+                    catalog.scheduleExpiry(of: due)
+                    throw error
+                }
+                try await evictLocked()
+                try await retireIdleCountersLocked()
             }
-            try await evictLocked()
-            try await retireIdleCountersLocked()
             // Counted, not walked: `index.stats` visits every node, too much for every second.
             let (live, tombstones) = index.read { ($0.count, $0.tombstoneCount) }
             if tombstones > max(1024, live) {
@@ -40,6 +50,14 @@ extension SemanticCache {
         if let usageError { throw usageError }
         return expired
     }
+
+    /// Seconds an instance holds the upkeep of a shared store without renewing it (it renews
+    /// every upkeep, every second): how long expiry waits when the holder dies.
+    static let upkeepLease = 10.0
+
+    /// Whether this instance did the upkeep of a shared store at its last round (`true` with a
+    /// store of its own).
+    public var leadsUpkeep: Bool { upkeepLeader.withLock { $0 } }
 
     /// The namespace whose counters sum those of namespaces that had no entries left when
     /// there were more than `cache.idle_namespace_stats` of them.

@@ -51,6 +51,8 @@ public final class SemanticCache: Sendable {
     let verdicts = VerdictCounters()
     let logger: Logger
     let writes = AsyncLock()
+    /// Whether the last upkeep round held a shared store's upkeep lease.
+    let upkeepLeader = Mutex(true)
     /// The pairs log, when `cache.pairs_log.file` names one.
     let pairs: PairsLog?
     /// Whether judged hits are written to the pairs log (so worth remembering their prompts for).

@@ -12,10 +12,13 @@ struct PostgresStoreTests {
     typealias F = CacheFixture
 
     /// A cache on the server's store, following its changes until the returned task is cancelled.
-    static func instance(_ server: PostgresServer) async throws -> (SemanticCache, PostgresCacheStore, Task<Void, Never>) {
+    static func instance(
+        _ server: PostgresServer, clock: any CacheClock = SystemClock()
+    ) async throws -> (SemanticCache, PostgresCacheStore, Task<Void, Never>) {
         let store = try await PostgresCacheStore(url: server.url)
         let cache = try await SemanticCache.open(
-            configuration: CacheConfiguration(verifier: VerifierSettings(enabled: false)), embedder: try HashingEmbedder(), store: store)
+            configuration: CacheConfiguration(verifier: VerifierSettings(enabled: false)), embedder: try HashingEmbedder(), store: store,
+            clock: clock)
         let follower = Task {
             while !Task.isCancelled {
                 await store.waitForChanges(timeout: 1)
@@ -36,6 +39,56 @@ struct PostgresStoreTests {
             try await Task.sleep(for: .milliseconds(2))
         }
         return nil
+    }
+
+    @Test("expiry is decided by one instance, the holder of the upkeep lease; another takes over when it stops")
+    func upkeepOnce() async throws {
+        try await PostgresServer.with { server in
+            let clock = ManualClock()
+            let (a, storeA, followA) = try await Self.instance(server, clock: clock)
+            let (b, storeB, followB) = try await Self.instance(server, clock: clock)
+            defer { for t in [followA, followB] { t.cancel() }; for s in [storeA, storeB] { s.close() } }
+
+            _ = try await a.insert(F.request("Short-lived answer"), response: F.answer("soon gone"), model: "gpt-test", ttl: 60)
+            #expect(try await Self.within(5) { b.size.entries == 1 } != nil)
+            clock.advance(by: 61)
+            // A claims the upkeep first and expires the entry for both; B, not holding it, deletes nothing.
+            #expect(try await a.maintain() == 1)
+            #expect(try await b.maintain() == 0)
+            #expect(a.leadsUpkeep && !b.leadsUpkeep)
+            #expect(try await Self.within(5) { b.size.entries == 0 } != nil, "the expiry reached B as a change")
+
+            // A stops its upkeep (as a dead instance would): B waits out A's lease, then expires alone.
+            _ = try await b.insert(F.request("Another short one"), response: F.answer("gone later"), model: "gpt-test", ttl: 3)
+            #expect(try await Self.within(5) { a.size.entries == 1 } != nil)
+            clock.advance(by: 5)
+            #expect(try await b.maintain() == 0)
+            #expect(!b.leadsUpkeep && b.size.entries == 1, "B took the upkeep while A's lease ran")
+            clock.advance(by: 6)
+            #expect(try await b.maintain() == 1)
+            #expect(b.leadsUpkeep)
+            #expect(try await Self.within(5) { a.size.entries == 0 } != nil)
+        }
+    }
+
+    @Test("a dropped LISTEN connection is made again, and what came meanwhile is applied")
+    func droppedListener() async throws {
+        try await PostgresServer.with { server in
+            let (a, storeA, followA) = try await Self.instance(server)
+            let (b, storeB, followB) = try await Self.instance(server)
+            defer { for t in [followA, followB] { t.cancel() }; for s in [storeA, storeB] { s.close() } }
+            #expect(try await Self.within(5) { storeB.listens == 1 } != nil)
+            // Every listening connection is cut, as a proxy or a failover would.
+            let cut = try await server.sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+            #expect(cut.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "\(cut)")
+            _ = try await a.insert(F.request("Inserted while B was deaf"), response: F.answer("caught up"), model: "gpt-test")
+            #expect(try await Self.within(5) { storeB.listens == 2 } != nil, "B never listened again")
+            #expect(try await Self.within(5) { try await b.lookup(F.request("Inserted while B was deaf")).hit != nil } != nil)
+            // And changes keep arriving over the new connection.
+            _ = try await a.insert(F.request("After the reconnection"), response: F.answer("prompt"), model: "gpt-test")
+            #expect(try await Self.within(5) { try await b.lookup(F.request("After the reconnection")).hit != nil } != nil)
+        }
     }
 
     @Test("a miss stored by one instance is a hit on the others; delete and purge reach them; tenants stay apart")

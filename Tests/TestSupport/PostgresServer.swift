@@ -69,6 +69,14 @@ public final class PostgresServer: Sendable {
         guard run.status == 0 else { throw StartFailure(description: "could not restart PostgreSQL: \(run.output)") }
     }
 
+    /// Runs one SQL statement on the `deja` database with `psql`; its rows, one per line.
+    public func sql(_ statement: String) async throws -> String {
+        let (folder, port) = (folder, port)
+        let run = try await onOwnThread { try Self.script(["sql", folder, String(port), statement]) }
+        guard run.status == 0 else { throw StartFailure(description: "psql failed: \(run.output)") }
+        return run.output
+    }
+
     /// Runs `fixtures/postgres.sh` with `arguments` and waits for it with `waitpid`: Foundation's
     /// `Process` waits forever for a script that leaves a daemon behind (the server it starts).
     static func script(_ arguments: [String]) throws -> ChildProcess.Result {

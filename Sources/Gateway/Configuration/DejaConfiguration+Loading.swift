@@ -82,8 +82,8 @@ extension DejaConfiguration {
             guard !p.isEmpty, !p.hasPrefix("/") else { return p }
             return folder.appendingPathComponent(p).standardizedFileURL.path
         }
-        if !PostgresCacheStore.isURL(cache.store) { cache.store = resolve(cache.store) }
-        governance.store = resolve(governance.store)
+        if !PostgresPool.isURL(cache.store) { cache.store = resolve(cache.store) }
+        if !PostgresPool.isURL(governance.store) { governance.store = resolve(governance.store) }
         if !governance.pricesFile.isEmpty { governance.pricesFile = resolve(governance.pricesFile) }
         cache.indexFile = resolve(cache.indexFile)
         cache.pairsLog.file = resolve(cache.pairsLog.file)

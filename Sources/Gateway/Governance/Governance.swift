@@ -18,7 +18,9 @@ public final class Governance: Sendable {
     public let ledger: UsageLedger
     let clock: any CacheClock
     let prices: PriceTable
-    let quotas = Quotas()
+    let quotas: Quotas
+    /// With a store several instances share: this instance's leases on the per-minute buckets.
+    let leases: QuotaLeases?
     let logger: Logger
     private let directory = Mutex(KeyDirectory())
 
@@ -33,6 +35,13 @@ public final class Governance: Sendable {
         self.usage = usage
         administration = KeyAdministration(store: store, clock: clock)
         ledger = UsageLedger(store: store, maxPending: usage.maxPending)
+        if let shared = store as? any SharedLimitStore {
+            quotas = Quotas(shared: true)
+            leases = QuotaLeases(quotas: quotas, store: shared, clock: clock)
+        } else {
+            quotas = Quotas()
+            leases = nil
+        }
         self.prices = prices
         self.clock = clock
         self.logger = logger
@@ -43,7 +52,7 @@ public final class Governance: Sendable {
     public static func open(
         _ configuration: DejaConfiguration, logger: Logger, clock: any CacheClock = SystemClock()
     ) async throws -> Governance {
-        let store = try SQLiteGovernanceStore(path: configuration.governance.store)
+        let store = try await openStore(configuration.governance, logger: logger)
         let governance = Governance(
             auth: configuration.server.auth, configuration: configuration.governance, usage: configuration.usage, store: store,
             prices: try PriceTable(configuration: configuration.governance, logger: logger), clock: clock, logger: logger)
@@ -51,14 +60,48 @@ public final class Governance: Sendable {
         let now = clock.now()
         let month = try await store.spend(since: BudgetPeriod.month.bounds(of: now).start)
         let day = try await store.spend(since: BudgetPeriod.day.bounds(of: now).start)
-        func holders(_ spend: (byKey: [String: Double], byTenant: [String: Double])) -> [String: Double] {
-            var out: [String: Double] = [:]
-            for (k, v) in spend.byKey { out["k:" + k] = v }
-            for (t, v) in spend.byTenant { out["t:" + t] = v }
-            return out
-        }
         governance.quotas.load(day: holders(day), month: holders(month), now: now)
         return governance
+    }
+
+    /// The store `governance.store` names: a PostgreSQL database several instances share
+    /// (`postgres://...`, its password from `PGPASSWORD`), else an SQLite file.
+    public static func openStore(_ configuration: GovernanceConfiguration, logger: Logger) async throws(GovernanceError)
+        -> any GovernanceStore
+    {
+        if PostgresPool.isURL(configuration.store) {
+            return try await PostgresGovernanceStore(
+                url: configuration.store, password: ProcessInfo.processInfo.environment["PGPASSWORD"], logger: logger)
+        }
+        return try SQLiteGovernanceStore(path: configuration.store)
+    }
+
+    /// With a shared store: sets what every key and tenant spent this day and month to the
+    /// totals of all instances (the shared ledger's daily sums) plus this instance's rows not yet
+    /// written. Called after each flush of the ledger, so budgets count other instances' spend
+    /// within `usage.flush_interval` or so.
+    func refreshSpend() async throws {
+        guard quotas.shared else { return }
+        let now = clock.now()
+        let month = try await store.spend(since: BudgetPeriod.month.bounds(of: now).start)
+        let day = try await store.spend(since: BudgetPeriod.day.bounds(of: now).start)
+        let dayStart = BudgetPeriod.day.bounds(of: now).start.timeIntervalSince1970
+        var dayTotals = Self.holders(day), monthTotals = Self.holders(month)
+        for row in ledger.pendingRows() where row.cost != 0 {
+            for holder in [row.keyID.map { "k:" + $0 }, row.tenant.isEmpty ? nil : "t:" + row.tenant].compactMap({ $0 }) {
+                monthTotals[holder, default: 0] += row.cost
+                if row.at >= dayStart { dayTotals[holder, default: 0] += row.cost }
+            }
+        }
+        quotas.replaceSpend(day: dayTotals, month: monthTotals, now: now)
+    }
+
+    /// Spend by key and tenant as the quotas' holder names.
+    static func holders(_ spend: (byKey: [String: Double], byTenant: [String: Double])) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for (k, v) in spend.byKey { out["k:" + k] = v }
+        for (t, v) in spend.byTenant { out["t:" + t] = v }
+        return out
     }
 
     /// Reads the keys and tenants again and swaps the table in.
@@ -105,13 +148,35 @@ public final class Governance: Sendable {
         }
     }
 
-    /// Takes a slot in flight and one request of the per-minute allowances.
+    /// Takes a slot in flight and one request of the per-minute allowances. With shared buckets,
+    /// a request refused for want of a lease exchanges at once and is judged again.
     /// - Throws: 429 when a limit is reached.
-    func admitRequest(_ grant: Grant) throws(OpenAIError) {
+    func admitRequest(_ grant: Grant) async throws(OpenAIError) {
         do {
             try quotas.admitRequest(grant, now: clock.now())
         } catch {
-            throw error.openAIError
+            guard await exchanged(after: error, grant) else { throw error.openAIError }
+            do {
+                try quotas.admitRequest(grant, now: clock.now())
+            } catch {
+                throw error.openAIError
+            }
+        }
+    }
+
+    /// Whether a refusal was for want of a shared lease and an exchange has just topped it up.
+    private func exchanged(after refusal: Quotas.Refusal, _ grant: Grant) async -> Bool {
+        guard let leases, leases.reachable else { return false }
+        switch refusal {
+        case .requests, .tokens: break
+        case .concurrency, .budget: return false
+        }
+        guard quotas.shouldExchange(grant, now: clock.now().timeIntervalSince1970) else { return false }
+        do {
+            try await leases.exchange(only: [grant.keyHolder, grant.tenantHolder])
+            return true
+        } catch {
+            return false
         }
     }
 
@@ -121,11 +186,16 @@ public final class Governance: Sendable {
 
     /// Admits a request on its way to the provider for `estimate` tokens.
     /// - Throws: 429 `rate_limit_exceeded` (tokens per minute) or `insufficient_quota` (budget).
-    func admitTokens(_ grant: Grant, estimate: Int) throws(OpenAIError) {
+    func admitTokens(_ grant: Grant, estimate: Int) async throws(OpenAIError) {
         do {
             try quotas.admitTokens(grant, estimate: estimate, now: clock.now())
         } catch {
-            throw error.openAIError
+            guard await exchanged(after: error, grant) else { throw error.openAIError }
+            do {
+                try quotas.admitTokens(grant, estimate: estimate, now: clock.now())
+            } catch {
+                throw error.openAIError
+            }
         }
     }
 

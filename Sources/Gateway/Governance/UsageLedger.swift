@@ -61,6 +61,11 @@ public final class UsageLedger: Sendable {
         return rows.count
     }
 
+    /// The rows waiting to be written.
+    func pendingRows() -> [UsageRecord] {
+        state.withLock { $0.pending }
+    }
+
     /// Rows waiting, dropped since start and written since start.
     public var counts: (pending: Int, dropped: Int, written: Int) {
         state.withLock { ($0.pending.count, $0.dropped, $0.written) }

@@ -3,7 +3,8 @@ import SemanticCache
 import Logging
 import ServiceLifecycle
 
-/// Writes the usage ledger every `usage.flush_interval`, deletes rows older than
+/// Writes the usage ledger every `usage.flush_interval` (and, with a shared store, then reads
+/// what every instance spent, for the budgets), deletes rows older than
 /// `usage.retention_days` hourly, reloads keys and tenants every `governance.reload_interval`
 /// (changes made with `deja keys` on the file), and on graceful shutdown writes what is left.
 struct UsageLedgerService: Service {
@@ -31,6 +32,12 @@ struct UsageLedgerService: Service {
             if ContinuousClock.now - lastFlush >= flushEvery {
                 lastFlush = .now
                 dropped = await flush(&flushFailures, droppedBefore: dropped)
+                // Shared store: what the other instances spent, for the budgets.
+                do {
+                    try await governance.refreshSpend()
+                } catch {
+                    flushFailures.failed(error, logger)
+                }
             }
             if ContinuousClock.now - lastReload >= reloadEvery {
                 lastReload = .now

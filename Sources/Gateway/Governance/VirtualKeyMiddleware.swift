@@ -28,7 +28,7 @@ struct VirtualKeyMiddleware: RouterMiddleware {
             throw error
         }
         do {
-            try governance.admitRequest(grant)
+            try await governance.admitRequest(grant)
         } catch {
             context.facts.startMetering(RequestFacts.Metering(grant: grant))
             metrics.governanceRefusal(error.headers["x-deja-refusal"] ?? "requests")

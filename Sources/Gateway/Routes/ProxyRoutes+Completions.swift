@@ -59,7 +59,7 @@ extension ProxyRoutes {
         let api = completion.api
         let outcome = try await consultCache(completion, context)
         if case .served(let response) = outcome { return response }
-        try admitTokens(completion.body, context)
+        try await admitTokens(completion.body, context)
         var forwarded = completion.body
         let stripUsage = injectsStreamUsage(completion)
         if stripUsage, case .object(var fields) = forwarded {

@@ -22,7 +22,7 @@ extension ProxyRoutes {
             // The provider sees the input: the prompt's guards apply (Deja's own embedder runs in process).
             if let guards { body = try guards.screenPrompt(body, model: model, metrics: metrics, context: context).0 }
             let (provider, forwarded) = try routed(body, model: model)
-            try admitTokens(body, completes: false, context)
+            try await admitTokens(body, completes: false, context)
             let started = ContinuousClock.now
             let response = try await upstream.send(
                 provider, path: "/embeddings", body: forwarded, clientHeaders: request.headers, requestID: context.requestID)

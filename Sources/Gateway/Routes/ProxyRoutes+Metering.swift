@@ -16,11 +16,11 @@ extension ProxyRoutes {
     /// Admits a request going to the provider against its key's token allowances and budgets,
     /// for its prompt (estimated) plus the completion it may ask for.
     /// - Throws: 429 when an allowance or a budget is spent.
-    func admitTokens(_ body: JSONValue, completes: Bool = true, _ context: GatewayContext) throws(OpenAIError) {
+    func admitTokens(_ body: JSONValue, completes: Bool = true, _ context: GatewayContext) async throws(OpenAIError) {
         guard let governance, let grant = context.facts.grant else { return }
         let estimate = ProxyAPI.estimatedPromptTokens(body) + (completes ? governance.completionAllowance(body) : 0)
         do {
-            try governance.admitTokens(grant, estimate: estimate)
+            try await governance.admitTokens(grant, estimate: estimate)
         } catch {
             metrics.governanceRefusal(error.headers["x-deja-refusal"] ?? "tokens")
             throw error

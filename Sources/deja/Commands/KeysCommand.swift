@@ -40,7 +40,7 @@ extension Deja.Keys {
 
         func run() async throws {
             let spec = try spec()
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let key: KeyView = try await access.call(.POST, "/v1/admin/keys", body: try GovernanceAccess.json(spec)) { admin in
                 let (key, secret) = try await admin.createKey(spec)
                 return KeyView(key, now: Date(), secret: secret)
@@ -61,7 +61,7 @@ extension Deja.Keys {
 
         func run() async throws {
             let path = "/v1/admin/keys" + (tenant.map { "?tenant=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } ?? "")
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let list: GovernanceAccess.List<KeyView> = try await access.call(.GET, path) { admin in
                 GovernanceAccess.List(data: try await admin.keyViews(tenant: tenant))
             }
@@ -80,7 +80,7 @@ extension Deja.Keys {
         @OptionGroup var options: GovernanceOptions
 
         func run() async throws {
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let key: KeyView = try await access.call(.GET, "/v1/admin/keys/\(id)") { admin in
                 try await admin.keyView(id)
             }
@@ -105,7 +105,7 @@ extension Deja.Keys {
 
         func run() async throws {
             let spec = try spec()
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let key: KeyView = try await access.call(.PATCH, "/v1/admin/keys/\(id)", body: try GovernanceAccess.json(spec)) { admin in
                 KeyView(try await admin.updateKey(id, spec), now: Date())
             }
@@ -119,7 +119,7 @@ extension Deja.Keys {
         @OptionGroup var options: GovernanceOptions
 
         func run() async throws {
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let key: KeyView = try await access.call(.POST, "/v1/admin/keys/\(id)/revoke") { admin in
                 KeyView(try await admin.revokeKey(id), now: Date())
             }
@@ -141,7 +141,7 @@ extension Deja.Keys {
 
         func run() async throws {
             let seconds = try Deja.Keys.span(grace)
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let key: KeyView = try await access.call(.POST, "/v1/admin/keys/\(id)/rotate", body: try GovernanceAccess.json(Body(grace_seconds: seconds))) { admin in
                 let (key, secret) = try await admin.rotateKey(id, grace: seconds)
                 return KeyView(key, now: Date(), secret: secret)

@@ -26,7 +26,7 @@ extension Deja.Tenants {
 
         func run() async throws {
             let spec = try spec()
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let tenant: TenantView = try await access.call(.POST, "/v1/admin/tenants", body: try GovernanceAccess.json(spec)) { admin in
                 TenantView(try await admin.createTenant(spec), keys: 0)
             }
@@ -40,7 +40,7 @@ extension Deja.Tenants {
         @OptionGroup var options: GovernanceOptions
 
         func run() async throws {
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let list: GovernanceAccess.List<TenantView> = try await access.call(.GET, "/v1/admin/tenants") { admin in
                 GovernanceAccess.List(data: try await admin.tenantViews())
             }
@@ -61,7 +61,7 @@ extension Deja.Tenants {
         @OptionGroup var options: GovernanceOptions
 
         func run() async throws {
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let tenant: TenantView = try await access.call(.GET, "/v1/admin/tenants/\(id)") { admin in
                 guard let view = try await admin.tenantViews().first(where: { $0.id == id }) else {
                     throw GovernanceError.notFound("No tenant '\(id)'")
@@ -84,7 +84,7 @@ extension Deja.Tenants {
 
         func run() async throws {
             let spec = try spec()
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let tenant: TenantView = try await access.call(.PATCH, "/v1/admin/tenants/\(id)", body: try GovernanceAccess.json(spec)) { admin in
                 _ = try await admin.updateTenant(id, spec)
                 return try await admin.tenantViews().first { $0.id == id }!
@@ -103,7 +103,7 @@ extension Deja.Tenants {
         }
 
         func run() async throws {
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let deleted: Deleted = try await access.call(.DELETE, "/v1/admin/tenants/\(id)") { admin in
                 try await admin.deleteTenant(id)
                 return Deleted(id: id)

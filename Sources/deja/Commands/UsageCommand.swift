@@ -32,7 +32,7 @@ extension Deja {
         func run() async throws {
             let query = UsageQuery(by: by.flatMap(UsageQuery.Grouping.init), since: Date().timeIntervalSince1970 - UsageQuery.seconds(since)!)
             let path = "/v1/admin/usage?since=\(since)" + (by.map { "&by=\($0)" } ?? "")
-            let access = try GovernanceAccess.open(options)
+            let access = try await GovernanceAccess.open(options)
             let list: GovernanceAccess.List<UsageSummary> = try await access.call(.GET, path) { admin in
                 GovernanceAccess.List(data: try await admin.store.usage(query))
             }

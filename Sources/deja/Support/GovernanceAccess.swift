@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import DejaSupport
 import Foundation
 import Gateway
+import Logging
 import NIOHTTP1
 
 /// Where `deja keys`, `deja tenants` and `deja usage` do their work: on the governance store
@@ -18,13 +19,14 @@ struct GovernanceAccess {
 
     /// The access the options ask for: the gateway at `--url` (through the shared HTTP client,
     /// which needs no shutdown), else the store file of the configuration.
-    static func open(_ options: GovernanceOptions) throws -> GovernanceAccess {
+    static func open(_ options: GovernanceOptions) async throws -> GovernanceAccess {
         if let url = options.url {
             return GovernanceAccess(mode: .gateway(try AdminClient(url: url, keyVariable: options.adminKeyEnv, client: .shared)))
         }
         let configuration = try options.configuration.load()
         do {
-            return GovernanceAccess(mode: .store(KeyAdministration(store: try SQLiteGovernanceStore(path: configuration.governance.store))))
+            let store = try await Governance.openStore(configuration.governance, logger: Logger(label: "deja.keys"))
+            return GovernanceAccess(mode: .store(KeyAdministration(store: store)))
         } catch {
             throw CommandFailure("\(error)")
         }

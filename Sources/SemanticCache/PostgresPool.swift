@@ -1,0 +1,140 @@
+public import Foundation
+public import Logging
+public import PostgresNIO
+
+/// A connection pool to one PostgreSQL database, as Deja's shared stores use it (the cache's
+/// entries, and keys, limits and the usage ledger): every operation bounded in time, failures as
+/// ``CacheError/storeFailed(operation:location:reason:)`` naming the server without its password.
+public final class PostgresPool: Sendable {
+    /// `postgres://host:port/database`, without user or password: what messages name.
+    public let location: String
+    public let client: PostgresClient
+    private let running: Task<Void, Never>
+
+    /// Whether `url` names a PostgreSQL database rather than an SQLite file.
+    public static func isURL(_ url: String) -> Bool {
+        url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")
+    }
+
+    /// Starts a pool for `url` (`postgres://user:password@host:port/database`); a URL without a
+    /// password takes `password` (what `PGPASSWORD` holds, as for `psql`). Connects lazily: the
+    /// first operation finds out whether the server answers.
+    ///
+    /// - Parameter field: the configuration field the URL came from, for the message of a bad one.
+    /// - Throws: ``CacheError/store(_:)`` when the URL is not a postgres:// one.
+    public init(url: String, password: String?, field: String, logger: Logger) async throws(CacheError) {
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
+              let host = parts.host, !host.isEmpty
+        else {
+            throw .store("\(field): '\(Self.redacted(url))' is not a postgres:// URL (postgres://user:password@host:5432/database)")
+        }
+        let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        location = "postgres://\(host):\(parts.port ?? 5432)/\(database)"
+        var configuration = PostgresClient.Configuration(
+            host: host, port: parts.port ?? 5432, username: parts.user ?? "postgres", password: parts.password ?? password,
+            database: database.isEmpty ? nil : database, tls: .disable)
+        configuration.options.minimumConnections = 0
+        configuration.options.maximumConnections = 8
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        // The pool serves nothing until `run()` has begun: wait for its task to start before the
+        // first query (postgres-nio warns of a lease before `run()`).
+        let (started, starting) = AsyncStream.makeStream(of: Void.self)
+        running = Task {
+            starting.finish()
+            await client.run()
+        }
+        for await _ in started {}
+    }
+
+    deinit { close() }
+
+    /// Stops the pool.
+    public func close() {
+        running.cancel()
+    }
+
+    /// The URL without its password, for messages.
+    public static func redacted(_ url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
+        parts.password = "***"
+        return parts.string ?? "postgres://..."
+    }
+
+    public func failed(_ what: String, _ error: any Error) -> CacheError {
+        if let error = error as? CacheError { return error }
+        let reason = (error as? PSQLError).map { e in e.serverInfo?[.message] ?? "\(e.code)" } ?? String(describing: error)
+        return .storeFailed(operation: what, location: location, reason: reason)
+    }
+
+    /// How long one operation may wait for the server: while PostgreSQL is down the pool would
+    /// queue requests until it is back; a request fails after this instead, as a store failure
+    /// (a miss then goes to the provider uncached, the lookup API answers 503).
+    public static let operationTimeout = Duration.seconds(5)
+
+    /// What opening waits for the first connection and the schema: longer than an operation, for a
+    /// server that is still starting beside the instance.
+    public static let startTimeout = Duration.seconds(30)
+
+    struct TimedOut: Error, CustomStringConvertible {
+        var description: String { "no answer within \(PostgresPool.operationTimeout) (is PostgreSQL up?)" }
+    }
+
+    /// Runs `body`, failing with a store failure after `timeout`.
+    public func bounded<T: Sendable>(
+        _ what: String, timeout: Duration = PostgresPool.operationTimeout, _ body: @escaping @Sendable () async throws -> T
+    ) async throws(CacheError) -> T {
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                guard let value = first else { throw TimedOut() }
+                return value
+            }
+        } catch {
+            throw failed(what, error)
+        }
+    }
+
+    /// The rows of one statement.
+    public func query(_ what: String, _ sql: PostgresQuery) async throws(CacheError) -> [PostgresRandomAccessRow] {
+        let client = client
+        return try await bounded(what) {
+            var out: [PostgresRandomAccessRow] = []
+            for try await row in try await client.query(sql) { out.append(row.makeRandomAccess()) }
+            return out
+        }
+    }
+
+    /// `body` in one transaction, committed when it returns.
+    public func transaction<T: Sendable>(
+        _ what: String, timeout: Duration = PostgresPool.operationTimeout, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(CacheError) -> T {
+        let client = client
+        return try await bounded(what, timeout: timeout) {
+            try await client.withTransaction(logger: Self.quiet) { connection in try await body(connection) }
+        }
+    }
+
+    /// Creates a schema once under an advisory lock (two instances may start together): runs
+    /// `statements` when `deja_meta` has no `version_name` yet. A released version is never edited.
+    public func migrate(_ versionName: String, lock: Int64, _ statements: [String]) async throws(CacheError) {
+        try await transaction("creating the schema", timeout: Self.startTimeout) { c in
+            try await c.query("SELECT pg_advisory_xact_lock(\(lock))", logger: Self.quiet)
+            try await c.query("CREATE TABLE IF NOT EXISTS deja_meta (name text PRIMARY KEY, value text NOT NULL)", logger: Self.quiet)
+            let version = try await c.query("SELECT value FROM deja_meta WHERE name = \(versionName)", logger: Self.quiet)
+                .collect().first.map { try $0.decode(String.self) }
+            guard version == nil else { return }
+            for statement in statements { try await c.query(PostgresQuery(unsafeSQL: statement), logger: Self.quiet) }
+            try await c.query("INSERT INTO deja_meta (name, value) VALUES (\(versionName), '1')", logger: Self.quiet)
+        }
+    }
+
+    /// For statements inside transactions: postgres-nio logs each at debug, which no one needs.
+    public static let quiet = Logger(label: "deja.store")
+}
