@@ -1,3 +1,4 @@
+import DejaSupport
 public import Foundation
 public import Logging
 public import PostgresNIO
@@ -80,24 +81,58 @@ public final class PostgresPool: Sendable {
         var description: String { "no answer within \(PostgresPool.operationTimeout) (is PostgreSQL up?)" }
     }
 
-    /// Runs `body`, failing with a store failure after `timeout`.
+    /// Runs `body`, failing with a store failure after `timeout`. The caller is not held until
+    /// `body` notices its cancellation: postgres-nio does not cancel a request waiting for a
+    /// connection to a server that is down, and a task group would wait for it.
     public func bounded<T: Sendable>(
         _ what: String, timeout: Duration = PostgresPool.operationTimeout, _ body: @escaping @Sendable () async throws -> T
     ) async throws(CacheError) -> T {
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                guard let value = first else { throw TimedOut() }
-                return value
+        let outcome: Result<T, any Error> = await withCheckedContinuation { continuation in
+            let race = Race(continuation)
+            race.start(
+                work: Task {
+                    do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
+                },
+                timer: Task {
+                    try? await Task.sleep(for: timeout)
+                    race.finish(.failure(TimedOut()))
+                })
+        }
+        switch outcome {
+        case .success(let value): return value
+        case .failure(let error): throw failed(what, error)
+        }
+    }
+
+    /// The first of an operation and its timer to finish resumes the caller and cancels the other.
+    private final class Race<T: Sendable>: Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<Result<T, any Error>, Never>?
+            var tasks: [Task<Void, Never>] = []
+        }
+
+        private let state: Mutex<State>
+
+        init(_ continuation: CheckedContinuation<Result<T, any Error>, Never>) {
+            state = Mutex(State(continuation: continuation))
+        }
+
+        func start(work: Task<Void, Never>, timer: Task<Void, Never>) {
+            let finished = state.withLock { s in
+                s.tasks = [work, timer]
+                return s.continuation == nil
             }
-        } catch {
-            throw failed(what, error)
+            if finished { timer.cancel() }
+        }
+
+        func finish(_ result: Result<T, any Error>) {
+            let (continuation, tasks) = state.withLock { s in
+                defer { s.continuation = nil }
+                return (s.continuation, s.tasks)
+            }
+            guard let continuation else { return }
+            for task in tasks { task.cancel() }
+            continuation.resume(returning: result)
         }
     }
 

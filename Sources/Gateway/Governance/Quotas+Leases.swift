@@ -14,12 +14,13 @@ extension Quotas {
         holders.withLock { holders in
             var out: [BucketLease] = []
             func collect(_ id: String, _ h: inout Holder) {
-                let idle = h.usedRequests == 0 && h.usedTokens == 0 && h.shortTokens == 0
+                // A refused request is demand too: a holder refused for want of a lease is not idle.
+                let idle = h.usedRequests == 0 && h.usedTokens == 0 && h.shortRequests == 0 && h.shortTokens == 0
                 h.idleExchanges = idle ? h.idleExchanges + 1 : 0
                 let keep = h.idleExchanges < Self.idleExchanges
                 if let rpm = h.rpm {
                     let held = h.requests?.level ?? 0
-                    let wanted = keep ? Self.lease(capacity: rpm, used: h.usedRequests, short: held < 1 ? 1 : 0) : 0
+                    let wanted = keep ? Self.lease(capacity: rpm, used: h.usedRequests, short: h.shortRequests) : 0
                     if wanted > 0 || held != 0 {
                         out.append(BucketLease(holder: id, kind: .requests, capacity: rpm, returned: held, wanted: wanted))
                     }
@@ -61,6 +62,7 @@ extension Quotas {
                     bucket.updated = now
                     h.requests = bucket
                     h.sharedRequests = grant.left
+                    if grant.granted > 0 { h.shortRequests = 0 }
                 case .tokens:
                     var bucket = h.tokens ?? TokenBucket(capacity: 0, now: now)
                     bucket.level += grant.granted - lease.returned

@@ -25,6 +25,7 @@ final class Quotas: Sendable {
         var sharedTokens = 0.0
         var usedRequests = 0.0
         var usedTokens = 0.0
+        var shortRequests = 0.0
         var shortTokens = 0.0
         var idleExchanges = 0
         var lastExchange = 0.0
@@ -101,6 +102,7 @@ final class Quotas: Sendable {
         if h.requests == nil { h.requests = TokenBucket(capacity: shared ? 0 : rpm, now: now) }
         if !shared { h.requests!.refill(capacity: rpm, now: now) }
         if h.requests!.level < 1 {
+            h.shortRequests = 1
             let wait = shared ? sharedWait(for: 1, left: h.sharedRequests, capacity: rpm) : h.requests!.wait(for: 1, capacity: rpm)
             return .requests(holder: name, limit: rpm, retryAfter: wait)
         }
