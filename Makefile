@@ -99,11 +99,11 @@ run-shared: release postgres-deps
 	echo "deja: PostgreSQL at $$url; gateway A on http://127.0.0.1:8080/v1, B on http://127.0.0.1:8082/v1 (Ctrl-C to stop)"; \
 	.build/release/deja mock-upstream --port 8081 > .run/mock-upstream.log 2>&1 & mock=$$!; \
 	DEJA_ADMIN_KEY=$${DEJA_ADMIN_KEY:-dev-admin-key} DEJA_CACHE_STORE=$$url DEJA_CACHE_INDEX_FILE=../.run/shared-b.hnsw \
-		DEJA_GOVERNANCE_STORE=../.run/shared-b-governance.sqlite DEJA_SERVER_PORT=8082 \
+		DEJA_GOVERNANCE_STORE=$$url DEJA_SERVER_PORT=8082 \
 		.build/release/deja serve --config fixtures/deja.run.yaml > .run/shared-b.log 2>&1 & b=$$!; \
 	trap 'kill $$mock $$b 2>/dev/null; fixtures/postgres.sh stop .run/pg' EXIT INT TERM; \
 	DEJA_ADMIN_KEY=$${DEJA_ADMIN_KEY:-dev-admin-key} DEJA_CACHE_STORE=$$url DEJA_CACHE_INDEX_FILE=../.run/shared-a.hnsw \
-		DEJA_GOVERNANCE_STORE=../.run/shared-a-governance.sqlite .build/release/deja serve --config fixtures/deja.run.yaml
+		DEJA_GOVERNANCE_STORE=$$url .build/release/deja serve --config fixtures/deja.run.yaml
 
 ## The same with the MiniLM embedder, in a cache of its own (paths relative to fixtures/).
 run-minilm: RUN_ENV = DEJA_EMBEDDER_KIND=minilm DEJA_CACHE_STORE=../.run/minilm-cache.sqlite \
