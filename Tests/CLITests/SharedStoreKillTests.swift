@@ -43,7 +43,8 @@ struct SharedStoreKillTests {
                     provider: mock
                 """.write(toFile: config, atomically: true, encoding: .utf8)
             let env = ["DEJA_ADMIN_KEY": "k"]
-            var (gateway, port) = try DejaBinary.startServer(["serve", "--config", config], environment: env)
+            // Started and waited for on threads of their own, not the tests' two shared ones.
+            var (gateway, port) = try await onOwnThread { try DejaBinary.startServer(["serve", "--config", config], environment: env) }
 
             // The other instance, in this process: same store, same embedder.
             let store = try await PostgresCacheStore(url: server.url)
@@ -57,12 +58,13 @@ struct SharedStoreKillTests {
                 _ = try await writer.insert(request(i), response: Data(#"{"answer":\#(i)}"#.utf8), model: "gpt-test")
                 if i == 300 {
                     // Mid-stream, without warning: no snapshot saved, no counters flushed.
-                    kill(gateway.processIdentifier, SIGKILL)
-                    gateway.waitUntilExit()
-                    #expect(gateway.terminationReason == .uncaughtSignal)
+                    let killed = gateway
+                    kill(killed.processIdentifier, SIGKILL)
+                    try await onOwnThread { killed.waitUntilExit() }
+                    #expect(killed.terminationReason == .uncaughtSignal)
                 }
             }
-            (gateway, port) = try DejaBinary.startServer(["serve", "--config", config], environment: env)
+            (gateway, port) = try await onOwnThread { try DejaBinary.startServer(["serve", "--config", config], environment: env) }
             defer { gateway.terminate() }
             var stats = JSONValue.null
             for _ in 0..<500 {

@@ -164,20 +164,23 @@ public final class Governance: Sendable {
         }
     }
 
-    /// Whether a refusal was for want of a shared lease and an exchange has just topped it up.
+    /// Whether a refusal was for want of a shared lease and an exchange has just run for it, so
+    /// that the request is judged again: topped up from the shared bucket, or, when the store did
+    /// not answer, refilled by time as if this instance were alone.
     private func exchanged(after refusal: Quotas.Refusal, _ grant: Grant) async -> Bool {
-        guard let leases, leases.reachable else { return false }
+        guard let leases else { return false }
         switch refusal {
         case .requests, .tokens: break
         case .concurrency, .budget: return false
         }
-        guard quotas.shouldExchange(grant, now: clock.now().timeIntervalSince1970) else { return false }
-        do {
-            try await leases.exchange(only: [grant.keyHolder, grant.tenantHolder])
+        let now = clock.now().timeIntervalSince1970
+        guard leases.reachable else {
+            quotas.refillAlone(now: now)
             return true
-        } catch {
-            return false
         }
+        guard quotas.shouldExchange(grant, now: now) else { return false }
+        try? await leases.exchange(only: [grant.keyHolder, grant.tenantHolder])
+        return true
     }
 
     func release(_ grant: Grant) {

@@ -30,21 +30,27 @@ final class QuotaLeases: Sendable {
         unreachableUntil.withLock { $0 } <= clock.now().timeIntervalSince1970
     }
 
-    /// One exchange, of `only` those holders or of all.
+    /// One exchange, of `only` those holders or of all. A request's exchange (`only`) that finds
+    /// the store unreachable by the time its turn comes (the exchange before it failed) lets the
+    /// buckets refill alone instead of waiting out another timeout.
     /// - Throws: the store's error, after letting every local bucket refill alone.
     func exchange(only: [String]? = nil) async throws {
         await turn.acquire()
-        let leases = quotas.leasesToExchange(only: only)
         var failure: (any Error)?
-        if !leases.isEmpty {
-            do {
-                let grants = try await store.exchange(leases, now: clock.now().timeIntervalSince1970)
-                quotas.apply(leases, grants, now: clock.now().timeIntervalSince1970)
-            } catch {
-                let now = clock.now().timeIntervalSince1970
-                quotas.refillAlone(now: now)
-                unreachableUntil.withLock { $0 = now + 1 }
-                failure = error
+        if only != nil && !reachable {
+            quotas.refillAlone(now: clock.now().timeIntervalSince1970)
+        } else {
+            let leases = quotas.leasesToExchange(only: only)
+            if !leases.isEmpty {
+                do {
+                    let grants = try await store.exchange(leases, now: clock.now().timeIntervalSince1970)
+                    quotas.apply(leases, grants, now: clock.now().timeIntervalSince1970)
+                } catch {
+                    let now = clock.now().timeIntervalSince1970
+                    quotas.refillAlone(now: now)
+                    unreachableUntil.withLock { $0 = now + 1 }
+                    failure = error
+                }
             }
         }
         await turn.release()
