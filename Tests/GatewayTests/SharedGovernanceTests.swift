@@ -1,5 +1,6 @@
 import DejaSupport
 import Foundation
+import Logging
 @testable import Gateway
 import MockProvider
 import NIOHTTP1
@@ -107,6 +108,37 @@ struct SharedGovernanceTests {
                 let requests = usage.json["data"]?.arrayValue?.first { $0["group"]?.stringValue == "acme" }?["requests"]?.intValue ?? 0
                 #expect(requests >= Int64(n), "\(usage.text)")
             }
+        }
+    }
+
+    @Test("the ledger in PostgreSQL: a flush of 12,000 rows in batches, absent fields NULL, spend summed by day")
+    func ledgerRoundTrip() async throws {
+        try await PostgresServer.with { server in
+            let store = try await PostgresGovernanceStore(url: server.url, password: nil, logger: Logger(label: "deja.test"))
+            let now = 1_800_000_000.0
+            var rows: [UsageRecord] = []
+            for i in 0..<12_000 {
+                var r = UsageRecord(
+                    at: now + Double(i) * 0.001, requestID: "req_\(i)", keyID: i % 2 == 0 ? "key_a" : nil, tenant: i % 2 == 0 ? "acme" : "",
+                    route: "/v1/chat/completions", status: 200, latencyMs: 1)
+                r.model = i % 3 == 0 ? nil : "gpt-test"
+                r.cost = 0.001
+                r.cache = i % 4 == 0 ? "hit" : nil
+                r.similarity = i % 4 == 0 ? 1 : nil
+                rows.append(r)
+            }
+            try await store.append(rows)
+            let byModel = try await store.usage(UsageQuery(by: .model, since: now - 1))
+            #expect(byModel.first { $0.group == "-" }?.requests == 4_000, "\(byModel)")
+            #expect(byModel.first { $0.group == "gpt-test" }?.requests == 8_000)
+            let byKey = try await store.usage(UsageQuery(by: .key, since: now - 1))
+            #expect(byKey.first { $0.group == "-" }?.requests == 6_000)
+            #expect(try await store.usage(UsageQuery(since: now - 1)).first?.exactHits == 3_000)
+            let dayStart = BudgetPeriod.day.bounds(of: Date(timeIntervalSince1970: now)).start
+            let spend = try await store.spend(since: dayStart)
+            #expect(abs((spend.byKey["key_a"] ?? 0) - 6) < 1e-6, "\(spend)")
+            #expect(abs((spend.byTenant["acme"] ?? 0) - 6) < 1e-6)
+            #expect(spend.byTenant.count == 1 && spend.byKey.count == 1, "no spend under an empty key or tenant")
         }
     }
 }
