@@ -123,6 +123,7 @@ public final class Gateway: Sendable {
                 address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "deja"),
             services: [maintenance] + (governance.map { [UsageLedgerService(governance: $0, metrics: metrics, logger: logger)] } ?? [])
                 + ((governance?.leases).map { [SharedLimitsService(leases: $0, metrics: metrics, logger: logger)] } ?? [])
+                + (governance.flatMap { g in (g.store as? any SharedLimitStore).map { [KeyFollowerService(governance: g, store: $0, logger: logger)] } } ?? [])
                 + ((cache.store as? any ChangeFeed).map { [ChangeFollowerService(cache: cache, feed: $0, metrics: metrics, logger: logger)] } ?? []),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

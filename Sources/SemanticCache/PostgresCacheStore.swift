@@ -15,61 +15,13 @@ public final class PostgresCacheStore: ChangeFeed {
     private let database: PostgresPool
     /// How many times this store began listening for notifications: once, plus once per
     /// dropped connection it made again.
-    public var listens: Int { notified.listens.load(ordering: .relaxed) }
+    public var listens: Int { notified.listens }
     /// This process's name in the upkeep lease.
     private let instance = UUID().uuidString
     private let listening: Task<Void, Never>
     /// The notifications received, and the follower waiting for the next one.
-    private let notified = Notifications()
+    private let notified = PostgresNotifications()
     static let channel = "deja_cache"
-
-    /// Wakes the one waiter (the follower) when a notification comes: no polling while idle. A
-    /// notification that came while nobody waited makes the next wait return at once.
-    private final class Notifications: Sendable {
-        private struct State {
-            var pending = false
-            var waiting: CheckedContinuation<Void, Never>?
-        }
-
-        private let state = Mutex(State())
-        let listens = Atomic<Int>(0)
-
-        func signal() {
-            let waiting = state.withLock { s in
-                defer { s.waiting = nil }
-                if s.waiting == nil { s.pending = true }
-                return s.waiting
-            }
-            waiting?.resume()
-        }
-
-        /// Returns at the next notification (at once if one came since the last return), or
-        /// after `timeout`.
-        func wait(timeout: Duration) async {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { s in
-                    if s.pending || s.waiting != nil {
-                        s.pending = false
-                        return true
-                    }
-                    s.waiting = continuation
-                    return false
-                }
-                if ready {
-                    continuation.resume()
-                    return
-                }
-                Task {
-                    try? await Task.sleep(for: timeout)
-                    let waiting = state.withLock { s in
-                        defer { s.waiting = nil }
-                        return s.waiting
-                    }
-                    waiting?.resume()
-                }
-            }
-        }
-    }
 
     /// Connects to `url` (`postgres://user:password@host:port/database`) and migrates the schema.
     /// A URL without a password takes `password` (what `PGPASSWORD` holds, as for `psql`).
@@ -78,33 +30,9 @@ public final class PostgresCacheStore: ChangeFeed {
     public init(url: String, password: String? = nil, logger: Logger = Logger(label: "deja.store")) async throws(CacheError) {
         database = try await PostgresPool(url: url, password: password, field: "cache.store", logger: logger)
         location = database.location
-        let client = database.client
-        let counter = notified
-        let location = self.location
         // One connection listens for the other instances' notifications; when it drops, it is
         // made again a second later (the follower's periodic catch-up covers the gap).
-        listening = Task {
-            var lastWarning: ContinuousClock.Instant?
-            while !Task.isCancelled {
-                do {
-                    try await client.withConnection { connection in
-                        try await connection.listen(on: Self.channel) { notifications in
-                            counter.listens.add(1, ordering: .relaxed)
-                            counter.signal()
-                            for try await _ in notifications { counter.signal() }
-                        }
-                    }
-                } catch {
-                    if Task.isCancelled { return }
-                    // Once a minute at most while the server stays away, not at every retry.
-                    if lastWarning.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
-                        logger.warning("listening for changes of \(location) failed (\(String(reflecting: error))); trying again every second")
-                        lastWarning = .now
-                    }
-                }
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
+        listening = database.listen(on: Self.channel, notified, logger: logger)
         do {
             try await database.migrate("schema", lock: 7478235, Self.schemaV1)
         } catch {

@@ -170,6 +170,35 @@ public final class PostgresPool: Sendable {
         }
     }
 
+    /// Listens on `channel` on one connection of its own, signalling `notifications` at each
+    /// notification and when listening (re)starts; a dropped connection is made again a second
+    /// later, and a failure is logged once a minute while it lasts. Runs until cancelled.
+    public func listen(on channel: String, _ notifications: PostgresNotifications, logger: Logger) -> Task<Void, Never> {
+        let client = client
+        let location = location
+        return Task {
+            var lastWarning: ContinuousClock.Instant?
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: channel) { stream in
+                            notifications.listening()
+                            notifications.signal()
+                            for try await _ in stream { notifications.signal() }
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    if lastWarning.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
+                        logger.warning("listening on \(channel) at \(location) failed (\(String(reflecting: error))); trying again every second")
+                        lastWarning = .now
+                    }
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
     /// For statements inside transactions: postgres-nio logs each at debug, which no one needs.
     public static let quiet = Logger(label: "deja.store")
 }

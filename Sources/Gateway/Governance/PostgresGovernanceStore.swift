@@ -10,9 +10,15 @@ public import SemanticCache
 ///
 /// Money spent is also summed per UTC day, key and tenant in `deja_spend`, in the transaction
 /// that writes the ledger rows: what budgets read every flush is a few rows, not a month of ledger.
+/// A change of keys or tenants is announced with `NOTIFY deja_governance`, and every instance
+/// reloads its key table at once (``KeyFollowerService``).
 public final class PostgresGovernanceStore: SharedLimitStore {
     private let database: PostgresPool
     public var location: String { database.location }
+    /// Notifications of changed keys and tenants from any instance (`NOTIFY deja_governance`).
+    private let notified = PostgresNotifications()
+    private let listening: Task<Void, Never>
+    static let channel = "deja_governance"
 
     /// Connects to `url` and creates the tables. A URL without a password takes `password`.
     /// - Throws: ``GovernanceError/store(_:)`` when the URL is not one or the server cannot be reached.
@@ -28,9 +34,23 @@ public final class PostgresGovernanceStore: SharedLimitStore {
             database.close()
             throw .store("\(error)")
         }
+        listening = database.listen(on: Self.channel, notified, logger: logger)
     }
 
-    deinit { database.close() }
+    deinit {
+        listening.cancel()
+        database.close()
+    }
+
+    public func waitForKeyChanges(timeout: Double) async {
+        await notified.wait(timeout: .milliseconds(Int64(timeout * 1000)))
+    }
+
+    /// Tells every instance that keys or tenants changed, so that a revocation applies everywhere
+    /// at once rather than at the next reload.
+    private func announce() async throws {
+        _ = try await database.query("announcing a change of keys", "SELECT pg_notify(\(Self.channel), '')")
+    }
 
     static let schemaV1 = [
         "CREATE TABLE deja_tenant (id text PRIMARY KEY, record text NOT NULL)",
@@ -68,10 +88,13 @@ public final class PostgresGovernanceStore: SharedLimitStore {
             INSERT INTO deja_tenant (id, record) VALUES (\(tenant.id), \(record))
             ON CONFLICT (id) DO UPDATE SET record = excluded.record
             """)
+        try await announce()
     }
 
     public func deleteTenant(_ id: String) async throws -> Bool {
-        !(try await database.query("deleting tenant \(id)", "DELETE FROM deja_tenant WHERE id = \(id) RETURNING id").isEmpty)
+        let deleted = !(try await database.query("deleting tenant \(id)", "DELETE FROM deja_tenant WHERE id = \(id) RETURNING id").isEmpty)
+        try await announce()
+        return deleted
     }
 
     public func keys() async throws -> [VirtualKey] {
@@ -84,6 +107,7 @@ public final class PostgresGovernanceStore: SharedLimitStore {
             INSERT INTO deja_key (id, tenant, digest, record) VALUES (\(key.id), \(key.tenant), \(key.digest), \(record))
             ON CONFLICT (id) DO UPDATE SET tenant = excluded.tenant, digest = excluded.digest, record = excluded.record
             """)
+        try await announce()
     }
 
     /// The day a ledger row's cost is summed under: days since 1970, UTC.

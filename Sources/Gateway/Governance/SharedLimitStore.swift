@@ -7,6 +7,9 @@ public protocol SharedLimitStore: GovernanceStore {
     /// most `capacity`), the rest returned, and as much of `wanted` as it holds taken out.
     /// - Returns: one grant per lease, in order.
     func exchange(_ leases: [BucketLease], now: Double) async throws -> [BucketGrant]
+    /// Waits until another instance may have changed keys or tenants (a notification), or
+    /// `timeout` seconds; may return early without a change.
+    func waitForKeyChanges(timeout: Double) async
 }
 
 /// What one instance gives back to, and asks of, one shared bucket.
