@@ -55,22 +55,16 @@ extension Quotas {
         holders.withLock { holders in
             for (lease, grant) in zip(leases, grants) {
                 guard var h = holders[lease.holder] else { continue }
-                switch lease.kind {
-                case .requests:
-                    var bucket = h.requests ?? TokenBucket(capacity: 0, now: now)
-                    bucket.level += grant.granted - lease.returned
-                    bucket.updated = now
-                    h.requests = bucket
-                    h.sharedRequests = grant.left
-                    if grant.granted > 0 { h.shortRequests = 0 }
-                case .tokens:
-                    var bucket = h.tokens ?? TokenBucket(capacity: 0, now: now)
-                    bucket.level += grant.granted - lease.returned
-                    bucket.updated = now
-                    h.tokens = bucket
-                    h.sharedTokens = grant.left
-                    if grant.granted > 0 { h.shortTokens = 0 }
-                }
+                let (bucket, left, short) =
+                    lease.kind == .requests
+                    ? (\Holder.requests, \Holder.sharedRequests, \Holder.shortRequests)
+                    : (\Holder.tokens, \Holder.sharedTokens, \Holder.shortTokens)
+                var local = h[keyPath: bucket] ?? TokenBucket(capacity: 0, now: now)
+                local.level += grant.granted - lease.returned
+                local.updated = now
+                h[keyPath: bucket] = local
+                h[keyPath: left] = grant.left
+                if grant.granted > 0 { h[keyPath: short] = 0 }
                 h.lastExchange = now
                 holders[lease.holder] = h
             }
