@@ -197,10 +197,11 @@ public final class SemanticCache: Sendable {
             guard !weighed.isEmpty else { return .miss(miss) }
             var best: (index: Int, p: Double, values: [Double])?
             for (i, c) in weighed.enumerated() {
-                let competitor = weighed.indices.filter { $0 != i }.map { weighed[$0].similarity }.max()
+                // The best of the others: candidates come most similar first.
+                let competitor = i == 0 ? weighed.dropFirst().first?.similarity : weighed[0].similarity
                 let values = VerifierFeature.values(
                     query: features, candidate: c.info.features, similarity: c.similarity, competitor: competitor,
-                    floor: model.floor)
+                    floor: model.floor, features: model.features)
                 let p = model.probability(values)
                 if best == nil || p > best!.p { best = (i, p, values) }
             }

@@ -41,7 +41,7 @@ public enum BLASCore {
         switch level {
         case .portable: return nil
         case .avx2: return avx2Cores.contains(core) ? nil : "Haswell"
-        case .avx512: return avx2Cores.contains(core) ? nil : "SkylakeX"
+        case .avx512, .avx512vnni: return avx2Cores.contains(core) ? nil : "SkylakeX"
         }
     }
 

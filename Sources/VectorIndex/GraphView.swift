@@ -39,6 +39,18 @@ struct GraphView: @unchecked Sendable {
         return UnsafeRawPointer(vectors + Int(slot) * dimension)
     }
 
+    /// Starts loading the vector of `slot`: the whole row for int8 codes (six cache lines at 384
+    /// dimensions), whose product is too short to hide a miss per line; the first line for
+    /// float32 rows, whose 24 lines the hardware prefetcher follows once the product starts.
+    @inline(__always)
+    func prefetchVector(_ slot: UInt32) {
+        if let codes {
+            VectorMath.prefetch(UnsafeRawPointer(codes + Int(slot) * dimension), bytes: dimension)
+        } else {
+            VectorMath.prefetch(UnsafeRawPointer(vectors + Int(slot) * dimension))
+        }
+    }
+
     /// The cosine similarity of a normalised float `query` and the vector of `slot`.
     @inline(__always)
     func similarity(_ query: UnsafePointer<Float>, _ slot: UInt32) -> Float {
@@ -68,6 +80,21 @@ struct GraphView: @unchecked Sendable {
             VectorMath.dotRows(query: query, base: vectors, dimension: dimension, rows: rows, count: count, into: out)
         }
     }
+
+    /// `out[r]` = the similarity of a query rounded to int8 (`queryCodes`, `queryScale`, from
+    /// `VectorMath.quantize`) and the vector of slot `rows[r]`; int8 vectors only.
+    @inline(__always)
+    func dotRows(
+        queryCodes: UnsafePointer<Int8>, queryScale: Float, rows: UnsafePointer<UInt32>, count: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        VectorMath.dotRows(queryCodes: queryCodes, queryScale: queryScale, codes: codes!, scales: scales,
+                           dimension: dimension, rows: rows, count: count, into: out)
+    }
+
+    /// Whether searches of this graph score with the query rounded to int8 (int8 vectors on a CPU
+    /// with VNNI): their similarities are then estimates, and a search re-scores what it returns.
+    var quantizesQueries: Bool { codes != nil && VectorMath.quantizesQueries }
 
     /// Stores the normalised `vector` as the vector of `slot`, encoded as the storage's vectors are.
     func store(_ vector: UnsafePointer<Float>, at slot: UInt32) {

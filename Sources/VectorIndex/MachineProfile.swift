@@ -39,9 +39,10 @@ public struct MachineProfile: Sendable, Codable, CustomStringConvertible {
             blasCoreReplaced: environment[BLASCore.replacedVariable], blasVersion: version)
     }
 
-    /// One line: `cpu: AMD EPYC 7763 (2 logical CPUs); simd: AVX-512 +VNNI +BF16; kernels: AVX-512; blas: OpenBLAS 0.3.21 Cooperlake`.
+    /// One line: `cpu: AMD EPYC 7763 (2 logical CPUs); simd: AVX-512 +VNNI +BF16; kernels: AVX-512+VNNI; blas: OpenBLAS 0.3.21 Cooperlake`.
     public var description: String {
-        var simdText = simd.description
+        // VNNI is listed with the extensions; the level's own name would say it twice.
+        var simdText = (simd == .avx512vnni ? SIMDLevel.avx512 : simd).description
         for e in extensions { simdText += " +\(e)" }
         var blas = "OpenBLAS \(blasVersion) \(blasCore)"
         if let blasCoreReplaced { blas += " (set by deja; OpenBLAS chose \(blasCoreReplaced))" }

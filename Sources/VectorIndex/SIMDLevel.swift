@@ -5,7 +5,7 @@ import Foundation
 ///
 /// The binary is compiled for baseline x86-64 (or arm64), so a Debian package runs everywhere;
 /// the kernels for AVX2 and AVX-512 live in `CBLAS/shim.h` and are picked at run time by what
-/// the CPU reports. `DEJA_SIMD` (portable, avx2, avx512) lowers the level, to measure or test a
+/// the CPU reports. `DEJA_SIMD` (portable, avx2, avx512, avx512vnni) lowers the level, to measure or test a
 /// slower path on a fast machine; it never raises it above what the CPU has.
 public enum SIMDLevel: Int32, Sendable, Comparable, CaseIterable, CustomStringConvertible, Codable {
     /// Plain C that the compiler vectorises for the baseline (SSE2 on x86-64, NEON on arm64).
@@ -14,6 +14,9 @@ public enum SIMDLevel: Int32, Sendable, Comparable, CaseIterable, CustomStringCo
     case avx2 = 1
     /// AVX-512 F/BW/DQ/VL: 16 floats per instruction (Skylake-SP, Zen 4 and later).
     case avx512 = 2
+    /// AVX-512 with VNNI (Ice Lake-SP, Sapphire and Emerald Rapids, Zen 4): the AVX-512 float
+    /// kernels, and int8 vectors multiplied as bytes (`vpdpbusd`), the query rounded to int8 too.
+    case avx512vnni = 3
 
     /// The best level this CPU runs.
     public static let supported = SIMDLevel(rawValue: deja_simd_level()) ?? .portable
@@ -23,7 +26,7 @@ public enum SIMDLevel: Int32, Sendable, Comparable, CaseIterable, CustomStringCo
         guard let asked = ProcessInfo.processInfo.environment["DEJA_SIMD"], !asked.isEmpty else { return supported }
         guard let level = SIMDLevel(name: asked) else {
             FileHandle.standardError.write(Data(
-                "deja: DEJA_SIMD=\(asked) is not one of portable, avx2, avx512; using \(supported.name)\n".utf8))
+                "deja: DEJA_SIMD=\(asked) is not one of portable, avx2, avx512, avx512vnni; using \(supported.name)\n".utf8))
             return supported
         }
         if level > supported {
@@ -43,6 +46,7 @@ public enum SIMDLevel: Int32, Sendable, Comparable, CaseIterable, CustomStringCo
         case .portable: "portable"
         case .avx2: "avx2"
         case .avx512: "avx512"
+        case .avx512vnni: "avx512vnni"
         }
     }
 
@@ -56,6 +60,7 @@ public enum SIMDLevel: Int32, Sendable, Comparable, CaseIterable, CustomStringCo
         case .portable: "portable"
         case .avx2: "AVX2+FMA"
         case .avx512: "AVX-512"
+        case .avx512vnni: "AVX-512+VNNI"
         }
     }
 
@@ -66,7 +71,7 @@ public enum SIMDLevel: Int32, Sendable, Comparable, CaseIterable, CustomStringCo
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let level = SIMDLevel(name: text) else {
             throw DecodingError.dataCorrupted(.init(
-                codingPath: decoder.codingPath, debugDescription: "\(text) is not one of portable, avx2, avx512"))
+                codingPath: decoder.codingPath, debugDescription: "\(text) is not one of portable, avx2, avx512, avx512vnni"))
         }
         self = level
     }

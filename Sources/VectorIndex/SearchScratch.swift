@@ -19,6 +19,9 @@ final class SearchScratch: @unchecked Sendable {
     var results = Heap<Candidate>()
     /// The normalised query.
     let query: UnsafeMutablePointer<Float>
+    /// The query being searched rounded to int8, when the graph's vectors are int8 and the CPU
+    /// multiplies bytes (``GraphView/quantizesQueries``).
+    let queryCodes: UnsafeMutablePointer<Int8>
     /// Unvisited neighbours of the node being expanded, and their inner products with the query.
     let ids: UnsafeMutablePointer<UInt32>
     let dots: UnsafeMutablePointer<Float>
@@ -28,6 +31,7 @@ final class SearchScratch: @unchecked Sendable {
     init(dimension: Int, maxNeighbors: Int) {
         self.dimension = dimension
         query = .allocate(capacity: max(dimension, 1))
+        queryCodes = .allocate(capacity: max(dimension, 1))
         ids = .allocate(capacity: maxNeighbors + 1)
         dots = .allocate(capacity: maxNeighbors + 1)
         visitedCapacity = 0
@@ -40,6 +44,7 @@ final class SearchScratch: @unchecked Sendable {
     deinit {
         visited.deallocate()
         query.deallocate()
+        queryCodes.deallocate()
         ids.deallocate()
         dots.deallocate()
     }

@@ -114,6 +114,26 @@ public enum VectorMath {
         deja_dot_rows_i8(level, query, codes, scales, dimension, rows, count, out)
     }
 
+    /// `out[r] = queryScale · scales[rows[r]] · <queryCodes, codes[rows[r]]>`: int8 rows against
+    /// a query rounded to int8 as well, every product in integers.
+    static func dotRows(
+        queryCodes: UnsafePointer<Int8>,
+        queryScale: Float,
+        codes: UnsafePointer<Int8>,
+        scales: UnsafePointer<Float>,
+        dimension: Int,
+        rows: UnsafePointer<UInt32>,
+        count: Int,
+        into out: UnsafeMutablePointer<Float>,
+        level: Int32 = kernel
+    ) {
+        deja_dot_rows_i8_i8(level, queryCodes, queryScale, codes, scales, dimension, rows, count, out)
+    }
+
+    /// Whether a graph search over int8 vectors rounds its query to int8 too: where the CPU
+    /// multiplies bytes in one instruction (VNNI), which beats widening each code to a float.
+    static let quantizesQueries = kernel >= SIMDLevel.avx512vnni.rawValue
+
     /// Rounds the normalised `vector` to int8 `codes` (its largest component to ±127) and
     /// returns the scale that makes the decoded vector (`codes · scale`) unit length, so that a
     /// stored vector still scores 1 against itself.
@@ -144,5 +164,11 @@ public enum VectorMath {
     @inline(__always)
     static func prefetch(_ pointer: UnsafeRawPointer) {
         deja_prefetch(pointer)
+    }
+
+    /// Hints the CPU to load the `bytes` bytes at `pointer`, a cache line at a time.
+    @inline(__always)
+    static func prefetch(_ pointer: UnsafeRawPointer, bytes: Int) {
+        deja_prefetch_range(pointer, bytes)
     }
 }

@@ -23,7 +23,7 @@ struct BLASCoreTests {
         // As if OpenBLAS had chosen its SSE3 kernels, as 0.3.21 does on a CPU newer than itself
         let forced = try Self.machine(["DEJA_ASSUME_BLAS_CORE": "Prescott"])
         switch simd {
-        case "avx512":
+        case "avx512", "avx512vnni":
             #expect(forced["blasCore"] as? String == "SkylakeX")
             #expect(forced["blasCoreReplaced"] as? String == "Prescott")
         case "avx2":

@@ -57,6 +57,26 @@ struct HNSWIndexTests {
         #expect(float.stats.vectorBytes == 100 * 128 * 4)
     }
 
+    @Test("an int8 search returns each result's similarity to the float query, most similar first, whether or not the CPU rounds the query to int8")
+    func int8SimilaritiesAreTheFloatQuerys() throws {
+        var index = try HNSWIndex(dimension: 128, configuration: HNSWConfiguration(vectors: .int8))
+        let keys = (0..<2_000).map { UInt64($0) }
+        try index.insert(contentsOf: Array(Self.data.baseVectors[0..<(2_000 * 128)]), keys: keys, threads: 1)
+        for q in 0..<20 {
+            let query = Self.data.query(q)
+            let found = try index.search(query, k: 10, ef: 64)
+            #expect(found.count == 10)
+            // score(_:keys:k:) multiplies the float query by each vector's codes: the reference.
+            let exact = try index.score(query, keys: found.map(\.key), k: 10)
+            for hit in found {
+                let reference = try #require(exact.first { $0.key == hit.key })
+                // Within float rounding; the int8 query's estimate is off by about 1e-3.
+                #expect(abs(hit.similarity - reference.similarity) < 1e-6, "query \(q), key \(hit.key)")
+            }
+            #expect(zip(found, found.dropFirst()).allSatisfy { $0.similarity >= $1.similarity }, "query \(q)")
+        }
+    }
+
     @Test("the parallel bulk build reaches the recall gate")
     func bulkBuildRecall() throws {
         var index = try HNSWIndex(dimension: 128)

@@ -63,6 +63,15 @@ struct KernelTests {
             let single = Array(codes[Int(row) * dimension..<(Int(row) + 1) * dimension])
             #expect(out[i] == scales[Int(row)] * VectorMath.dot(query, codes: single, count: dimension, level: level.rawValue))
         }
+        // The same rows against the query rounded to int8 (the VNNI search): integer products.
+        let queryCodes = (0..<dimension).map { _ in Int8.random(in: -127...127, using: &generator) }
+        VectorMath.dotRows(queryCodes: queryCodes, queryScale: 0.5, codes: codes, scales: scales, dimension: dimension,
+                           rows: rows, count: rows.count, into: &out, level: level.rawValue)
+        for (i, row) in rows.enumerated() {
+            let exact = zip(queryCodes, codes[Int(row) * dimension..<(Int(row) + 1) * dimension])
+                .reduce(Int32(0)) { $0 + Int32($1.0) * Int32($1.1) }
+            #expect(out[i] == 0.5 * scales[Int(row)] * Float(exact), "\(level), row \(row)")
+        }
     }
 
     @Test("quantizing keeps a vector's direction and makes the decoded vector unit length")

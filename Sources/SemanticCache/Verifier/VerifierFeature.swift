@@ -48,11 +48,14 @@ public enum VerifierFeature: String, CaseIterable, Codable, Sendable {
     ///   - similarity: the cosine of the two prompts.
     ///   - competitor: the best similarity among the namespace's other candidates, if any.
     ///   - floor: the lowest similarity the verifier considers; a competitor below it counts as it.
+    ///   - features: the features to compute (the others stay 0): a lookup asks for its model's
+    ///     only, leaving out the set-building ones no shipped model weighs.
     public static func values(
-        query: PromptFeatures, candidate: PromptFeatures, similarity: Float, competitor: Float?, floor: Float
+        query: PromptFeatures, candidate: PromptFeatures, similarity: Float, competitor: Float?, floor: Float,
+        features: [VerifierFeature] = allCases
     ) -> [Double] {
         var out = [Double](repeating: 0, count: allCases.count)
-        for feature in allCases {
+        for feature in features {
             out[feature.index] = feature.value(
                 query: query, candidate: candidate, similarity: similarity, competitor: competitor, floor: floor)
         }
