@@ -39,6 +39,37 @@ struct VerifierTests {
         }
     }
 
+    @Test("one word swapped and two words exchanged are told apart, with repeated words and in prompts of over 64 content words")
+    func swappedAndReordered() {
+        func value(_ feature: VerifierFeature, _ a: String, _ b: String) -> Double {
+            VerifierFeature.values(query: PromptFeatures(a), candidate: PromptFeatures(b), similarity: 0.9, competitor: nil,
+                                   floor: 0.5)[feature.index]
+        }
+        let cases: [(String, String, swapped: Double, order: Double)] = [
+            ("restart a pod in kubernetes", "restart a node in kubernetes", 1, 0),
+            ("convert JSON to YAML quickly", "convert YAML to JSON quickly", 0, 1),
+            ("convert JSON to YAML quickly", "convert JSON to YAML quickly", 0, 0),
+            ("copy file file backup", "copy file backup backup", 1, 0),
+            ("copy file file backup", "copy backup file file", 0, 0),
+            ("copy file backup", "move disk archive", 0, 0),
+        ]
+        for c in cases {
+            #expect(value(.wordSwapped, c.0, c.1) == c.swapped, "\(c.0) / \(c.1)")
+            #expect(value(.wordOrder, c.0, c.1) == c.order, "\(c.0) / \(c.1)")
+        }
+        // Beyond 64 content words the count takes another path; the answer is the same.
+        let long = (0..<70).map { "word\($0)x" }
+        var swapped = long
+        swapped[40] = "different"
+        #expect(value(.wordSwapped, long.joined(separator: " "), swapped.joined(separator: " ")) == 1)
+        #expect(value(.wordSwapped, long.joined(separator: " "), long.joined(separator: " ")) == 0)
+        // Only the features asked for are computed; the rest stay 0.
+        let only = VerifierFeature.values(
+            query: PromptFeatures("restart a pod"), candidate: PromptFeatures("restart a node"), similarity: 0.9,
+            competitor: nil, floor: 0.5, features: [.similarity])
+        #expect(only[VerifierFeature.similarity.index] == Double(Float(0.9)) && only[VerifierFeature.wordSwapped.index] == 0)
+    }
+
     @Test("a feature switched off no longer moves the probability, and nothing else changes")
     func featureOff() throws {
         let model = try #require(VerifierModel.builtIn.first)

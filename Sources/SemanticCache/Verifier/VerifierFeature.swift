@@ -131,7 +131,7 @@ public enum VerifierFeature: String, CaseIterable, Codable, Sendable {
         case .namesOneSide:
             return flag(q.names.isEmpty != c.names.isEmpty)
         case .wordOrder:
-            return flag(q.contentSequence != c.contentSequence && q.contentSequence.sorted() == c.contentSequence.sorted()
+            return flag(q.contentSequence != c.contentSequence && Self.unsharedCount(q.contentSequence, c.contentSequence) == (0, 0)
                 && FalsePositiveGuard.swapsSeparatedWords(q, c))
         case .wordSwapped:
             guard q.contentWords >= 2, c.contentWords >= 2 else { return 0 }
@@ -160,6 +160,25 @@ public enum VerifierFeature: String, CaseIterable, Codable, Sendable {
 
     /// How many values of each list the other lacks, counting repeats.
     static func unsharedCount(_ a: [UInt64], _ b: [UInt64]) -> (Int, Int) {
+        // A prompt has a few dozen content words at most: pairing each of `a`'s with an unused
+        // equal one of `b`'s costs less than hashing both into a dictionary (a lookup weighs
+        // each candidate with this).
+        if b.count <= 64 {
+            var used: UInt64 = 0
+            var matched = 0
+            for x in a {
+                var j = 0
+                while j < b.count {
+                    if b[j] == x && used & (1 << UInt64(j)) == 0 {
+                        used |= 1 << UInt64(j)
+                        matched += 1
+                        break
+                    }
+                    j += 1
+                }
+            }
+            return (a.count - matched, b.count - matched)
+        }
         var counts: [UInt64: Int] = [:]
         for x in a { counts[x, default: 0] += 1 }
         for x in b { counts[x, default: 0] -= 1 }
