@@ -119,7 +119,11 @@ public final class PostgresGovernanceStore: SharedLimitStore {
         var spend: [SpendKey: Double] = [:]
         for r in rows where r.cost != 0 { spend[SpendKey(day: Self.day(r.at), key: r.keyID ?? "", tenant: r.tenant), default: 0] += r.cost }
         let sums = spend
-        try await database.transaction("writing \(rows.count) usage rows") { c in
+        // The timeout is there to notice a server that is down, not to cut short a large flush
+        // on a busy one: it grows by a millisecond a row (12,000 rows took over 5 s on a loaded
+        // 2-core CI machine).
+        let timeout = PostgresPool.operationTimeout + .milliseconds(rows.count)
+        try await database.transaction("writing \(rows.count) usage rows", timeout: timeout) { c in
             // A statement per 5,000 rows, each column one array: a flush of a busy second is a few
             // round trips, not one per request (which fell behind at 10,000 requests a second).
             for start in stride(from: 0, to: rows.count, by: 5_000) {
