@@ -58,9 +58,17 @@ extension ProxyAPI {
     /// A rough token count of a request's text, for answers that do not report usage.
     static func estimatedPromptTokens(_ body: JSONValue) -> Int {
         if let prompt = body["prompt"]?.stringValue ?? body["input"]?.stringValue { return OpenAIWire.estimatedTokens(prompt) }
-        let texts = (body["messages"]?.arrayValue ?? body["input"]?.arrayValue ?? []).compactMap { m -> String? in
-            m["content"]?.stringValue ?? m["content"]?.arrayValue?.compactMap { $0["text"]?.stringValue }.joined(separator: " ")
+        // The texts' words added up: what counting them joined by spaces would give.
+        var words = 0
+        for message in body["messages"]?.arrayValue ?? body["input"]?.arrayValue ?? [] {
+            if let text = message["content"]?.stringValue {
+                words += OpenAIWire.wordCount(text)
+            } else {
+                for part in message["content"]?.arrayValue ?? [] {
+                    if let text = part["text"]?.stringValue { words += OpenAIWire.wordCount(text) }
+                }
+            }
         }
-        return OpenAIWire.estimatedTokens(texts.joined(separator: " "))
+        return OpenAIWire.estimatedTokens(words: words)
     }
 }

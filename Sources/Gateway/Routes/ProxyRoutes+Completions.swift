@@ -30,6 +30,9 @@ extension ProxyRoutes {
         var redactions: Redactions
         /// `x-deja-guard` for the answer: the injection guard flagged the prompt.
         var guardHeader: String?
+        /// The prompt's tokens as estimated from its words (budgets, quotas, usage of answers
+        /// that report none), counted once.
+        var estimatedPromptTokens: Int
         var provider: UpstreamProvider { destination.provider }
     }
 
@@ -59,7 +62,7 @@ extension ProxyRoutes {
         let api = completion.api
         let outcome = try await consultCache(completion, context)
         if case .served(let response) = outcome { return response }
-        try await admitTokens(completion.body, context)
+        try await admitTokens(completion.body, promptTokens: completion.estimatedPromptTokens, context)
         var forwarded = completion.body
         let stripUsage = injectsStreamUsage(completion)
         if stripUsage, case .object(var fields) = forwarded {
@@ -127,7 +130,8 @@ extension ProxyRoutes {
             stream: body["stream"]?.boolValue == true,
             includeUsage: body["stream_options"]?["include_usage"]?.boolValue == true,
             cacheRequest: cacheRequest, mode: destination.route.mode ?? configuration.cache.mode, cacheable: cacheable,
-            clientHeaders: request.headers, redactions: redactions, guardHeader: guardHeader)
+            clientHeaders: request.headers, redactions: redactions, guardHeader: guardHeader,
+            estimatedPromptTokens: ProxyAPI.estimatedPromptTokens(body))
     }
 
     /// Looks the request up: a hit is replayed; an identical request in flight is waited for;
@@ -248,7 +252,7 @@ extension ProxyRoutes {
             cacheable: completion.cacheable,
             request: prepared ?? cache.prepare(completion.cacheRequest),
             model: completion.model, ttl: completion.controls.ttl,
-            estimatedPromptTokens: ProxyAPI.estimatedPromptTokens(completion.body), requestID: context.requestID,
+            estimatedPromptTokens: completion.estimatedPromptTokens, requestID: context.requestID,
             flight: flight, cacheHeader: header, check: check)
     }
 

@@ -14,11 +14,15 @@ extension ProxyRoutes {
     }
 
     /// Admits a request going to the provider against its key's token allowances and budgets,
-    /// for its prompt (estimated) plus the completion it may ask for.
+    /// for its prompt (estimated, unless the caller has `promptTokens` already) plus the
+    /// completion it may ask for.
     /// - Throws: 429 when an allowance or a budget is spent.
-    func admitTokens(_ body: JSONValue, completes: Bool = true, _ context: GatewayContext) async throws(OpenAIError) {
+    func admitTokens(
+        _ body: JSONValue, promptTokens: Int? = nil, completes: Bool = true, _ context: GatewayContext
+    ) async throws(OpenAIError) {
         guard let governance, let grant = context.facts.grant else { return }
-        let estimate = ProxyAPI.estimatedPromptTokens(body) + (completes ? governance.completionAllowance(body) : 0)
+        let prompt = promptTokens ?? ProxyAPI.estimatedPromptTokens(body)
+        let estimate = prompt + (completes ? governance.completionAllowance(body) : 0)
         do {
             try await governance.admitTokens(grant, estimate: estimate)
         } catch {

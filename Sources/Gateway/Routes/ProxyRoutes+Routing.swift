@@ -38,7 +38,7 @@ extension ProxyRoutes {
         var attempts = 0
         var lastError: OpenAIError?
         var generator = SystemRandomNumberGenerator()
-        let estimate = ProxyAPI.estimatedPromptTokens(body)
+        let estimate = completion.estimatedPromptTokens
             + (body["max_tokens"]?.intValue ?? body["max_completion_tokens"]?.intValue ?? body["max_output_tokens"]?.intValue ?? 0)
         let clientDeadline = completion.controls.deadline.map { started + .milliseconds(Int64($0 * 1000)) }
         func failed(_ error: OpenAIError) -> OpenAIError {
