@@ -79,8 +79,9 @@ final class HNSWStorage: @unchecked Sendable {
     }
 
     private static func allocate<T>(_: T.Type, _ count: Int) -> UnsafeMutablePointer<T> {
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<T>.stride, alignment: 64)
+        let bytes = max(count, 1) * MemoryLayout<T>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        HugePages.advise(raw, bytes: bytes)
         return raw.bindMemory(to: T.self, capacity: max(count, 1))
     }
 
