@@ -8,10 +8,12 @@ import TestSupport
 /// lost when it recovers, rows kept across a reopening.
 @Suite("Usage ledger")
 struct UsageLedgerTests {
-    /// A store that fails while `failing` is set.
+    /// A store that fails while `failing` is set; with `commitsBeforeFailing`, it writes the rows
+    /// first (a commit whose answer was lost).
     final class FlakyStore: GovernanceStore, @unchecked Sendable {
         let inner: SQLiteGovernanceStore
         var failing = true
+        var commitsBeforeFailing = false
         var location: String { inner.location }
         init(_ inner: SQLiteGovernanceStore) { self.inner = inner }
         func tenants() async throws -> [Tenant] { try await inner.tenants() }
@@ -19,9 +21,12 @@ struct UsageLedgerTests {
         func deleteTenant(_ id: String) async throws -> Bool { try await inner.deleteTenant(id) }
         func keys() async throws -> [VirtualKey] { try await inner.keys() }
         func save(_ key: VirtualKey) async throws { try await inner.save(key) }
-        func append(_ rows: [UsageRecord]) async throws {
-            if failing { throw GovernanceError.store("disk full") }
-            try await inner.append(rows)
+        func append(_ rows: [UsageRecord], batch: UUID) async throws {
+            if failing {
+                if commitsBeforeFailing { try await inner.append(rows, batch: batch) }
+                throw GovernanceError.store("no answer within 5.0 seconds")
+            }
+            try await inner.append(rows, batch: batch)
         }
         func usage(_ query: UsageQuery) async throws -> [UsageSummary] { try await inner.usage(query) }
         func spend(since date: Date) async throws -> (byKey: [String: Double], byTenant: [String: Double]) {
@@ -58,6 +63,27 @@ struct UsageLedgerTests {
         #expect(total.first?.requests == 1_000)
         #expect(total.first?.exactHits == 500)
         #expect(abs((total.first?.cost ?? 0) - 10) < 1e-9)
+    }
+
+    @Test("a flush that committed but failed to say so is not written twice: its retry keeps its batch id")
+    func lostAnswerNotCountedTwice() async throws {
+        let dir = try TemporaryDirectory("deja-ledger")
+        defer { dir.remove() }
+        let store = FlakyStore(try SQLiteGovernanceStore(path: dir.path("g.sqlite")))
+        store.commitsBeforeFailing = true
+        let ledger = UsageLedger(store: store, maxPending: 1_000)
+        for i in 0..<10 { ledger.append(Self.row(i)) }
+        await #expect(throws: GovernanceError.self) { try await ledger.flush() }
+        #expect(ledger.counts.pending == 10, "not confirmed, so still waiting")
+        for i in 10..<15 { ledger.append(Self.row(i)) }
+        store.failing = false
+        #expect(try await ledger.flush() == 15)
+        #expect(ledger.counts.pending == 0 && ledger.counts.written == 15)
+        let total = try await store.usage(UsageQuery(since: 0))
+        #expect(total.first?.requests == 15, "the first ten once, not twice")
+        let spend = try await store.spend(since: Date(timeIntervalSince1970: 0))
+        #expect(abs((spend.byKey["key_a"] ?? 0) - 0.15) < 1e-9)
+        #expect(try await ledger.flush() == 0)
     }
 
     @Test("rows, spend and retention survive reopening the store")

@@ -12,8 +12,10 @@ public protocol GovernanceStore: Sendable {
     func keys() async throws -> [VirtualKey]
     /// Creates or replaces the key of that id.
     func save(_ key: VirtualKey) async throws
-    /// Appends rows to the ledger in one transaction.
-    func append(_ rows: [UsageRecord]) async throws
+    /// Appends rows to the ledger in one transaction, once per `batch`: a batch the store
+    /// already holds is not written again. A flush whose answer was lost (a timeout after the
+    /// commit) is repeated with the same id, so that its rows and spend are not counted twice.
+    func append(_ rows: [UsageRecord], batch: UUID) async throws
     func usage(_ query: UsageQuery) async throws -> [UsageSummary]
     /// Cost spent since `date`, by key id and by tenant (what budgets start from after a restart).
     func spend(since date: Date) async throws -> (byKey: [String: Double], byTenant: [String: Double])

@@ -30,6 +30,7 @@ public final class PostgresGovernanceStore: SharedLimitStore {
         }
         do {
             try await database.migrate("governance_schema", lock: 7478237, Self.schemaV1)
+            try await database.migrate("governance_schema_v2", lock: 7478237, Self.schemaV2)
         } catch {
             database.close()
             throw .store("\(error)")
@@ -66,6 +67,12 @@ public final class PostgresGovernanceStore: SharedLimitStore {
         "CREATE INDEX deja_usage_at ON deja_usage (at)",
         "CREATE TABLE deja_spend (day bigint NOT NULL, key_id text NOT NULL, tenant text NOT NULL, cost double precision NOT NULL, PRIMARY KEY (day, key_id, tenant))",
         "CREATE TABLE deja_bucket (holder text NOT NULL, kind smallint NOT NULL, level double precision NOT NULL, updated double precision NOT NULL, PRIMARY KEY (holder, kind))",
+    ]
+
+    /// The ledger's flushes already written (`append(_:batch:)`), kept a day.
+    static let schemaV2 = [
+        "CREATE TABLE deja_usage_batch (id text PRIMARY KEY, at double precision NOT NULL)",
+        "CREATE INDEX deja_usage_batch_at ON deja_usage_batch (at)",
     ]
 
     private func records<T: Decodable>(_ type: T.Type, _ what: String, _ sql: PostgresQuery) async throws -> [T] {
@@ -113,7 +120,7 @@ public final class PostgresGovernanceStore: SharedLimitStore {
     /// The day a ledger row's cost is summed under: days since 1970, UTC.
     static func day(_ at: Double) -> Int64 { Int64((at / 86_400).rounded(.down)) }
 
-    public func append(_ rows: [UsageRecord]) async throws {
+    public func append(_ rows: [UsageRecord], batch: UUID) async throws {
         guard !rows.isEmpty else { return }
         struct SpendKey: Hashable { var day: Int64, key: String, tenant: String }
         var spend: [SpendKey: Double] = [:]
@@ -123,7 +130,16 @@ public final class PostgresGovernanceStore: SharedLimitStore {
         // on a busy one: it grows by a millisecond a row (12,000 rows took over 5 s on a loaded
         // 2-core CI machine).
         let timeout = PostgresPool.operationTimeout + .milliseconds(rows.count)
+        let now = Date().timeIntervalSince1970
         try await database.transaction("writing \(rows.count) usage rows", timeout: timeout) { c in
+            // A flush that timed out here may still have committed: its retry finds its id.
+            let fresh = try await c.query(
+                "INSERT INTO deja_usage_batch (id, at) VALUES (\(batch.uuidString), \(now)) ON CONFLICT (id) DO NOTHING RETURNING 1",
+                logger: PostgresPool.quiet
+            ).collect()
+            guard !fresh.isEmpty else { return }
+            try await c.query(
+                "DELETE FROM deja_usage_batch WHERE at < \(now - SQLiteGovernanceStore.batchMemory)", logger: PostgresPool.quiet)
             // A statement per 5,000 rows, each column one array: a flush of a busy second is a few
             // round trips, not one per request (which fell behind at 10,000 requests a second).
             for start in stride(from: 0, to: rows.count, by: 5_000) {

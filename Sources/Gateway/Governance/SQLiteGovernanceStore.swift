@@ -28,6 +28,10 @@ public struct SQLiteGovernanceStore: GovernanceStore {
         }
     }
 
+    /// Seconds a flush's batch id is remembered: far longer than a failed flush waits for the
+    /// next one.
+    static let batchMemory: Double = 86_400
+
     /// The schema's history; a migration is never edited once released.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -63,6 +67,13 @@ public struct SQLiteGovernanceStore: GovernanceStore {
                 t.column("saved_cost", .double).notNull()
                 t.column("cache", .text)
                 t.column("similarity", .double)
+            }
+        }
+        migrator.registerMigration("v2-usage-batches") { db in
+            // The ledger's flushes already written (`append(_:batch:)`), kept a day.
+            try db.create(table: "usage_batch") { t in
+                t.column("id", .text).primaryKey()
+                t.column("at", .double).notNull().indexed()
             }
         }
         return migrator
@@ -106,9 +117,13 @@ public struct SQLiteGovernanceStore: GovernanceStore {
         }
     }
 
-    public func append(_ rows: [UsageRecord]) async throws {
+    public func append(_ rows: [UsageRecord], batch: UUID) async throws {
         guard !rows.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
         try await database.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO usage_batch (id, at) VALUES (?, ?)", arguments: [batch.uuidString, now])
+            guard db.changesCount == 1 else { return }  // written before
+            try db.execute(sql: "DELETE FROM usage_batch WHERE at < ?", arguments: [now - Self.batchMemory])
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO usage (at, request_id, key_id, tenant, route, model, upstream_model, provider, status, latency_ms,
                     first_token_ms, prompt_tokens, cached_tokens, completion_tokens, cost, saved_prompt_tokens,

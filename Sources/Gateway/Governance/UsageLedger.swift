@@ -9,8 +9,14 @@ import Foundation
 public final class UsageLedger: Sendable {
     private struct State {
         var pending: [UsageRecord] = []
+        /// Rows of a flush that failed, with that flush's batch id: written again as they were,
+        /// so that a store that did commit them and only failed to say so does not count them
+        /// twice.
+        var unconfirmed: (id: UUID, rows: [UsageRecord])?
         var dropped = 0
         var written = 0
+
+        var waiting: Int { pending.count + (unconfirmed?.rows.count ?? 0) }
     }
 
     private let state = Mutex(State())
@@ -26,7 +32,7 @@ public final class UsageLedger: Sendable {
     @discardableResult
     public func append(_ row: UsageRecord) -> Bool {
         state.withLock { s in
-            guard s.pending.count < maxPending else {
+            guard s.waiting < maxPending else {
                 s.dropped += 1
                 return false
             }
@@ -35,39 +41,45 @@ public final class UsageLedger: Sendable {
         }
     }
 
-    /// Writes every queued row. Rows a failing store did not take go back in front of the queue
-    /// (within `max_pending`) for the next flush.
+    /// Writes every queued row: first the rows of a flush that failed, again under that flush's
+    /// batch id, then the rows queued since as a new batch. Rows a failing store did not confirm
+    /// stay queued (they count towards `max_pending`) for the next flush.
     /// - Returns: how many rows were written.
     /// - Throws: the store's error.
     @discardableResult
     public func flush() async throws -> Int {
+        var written = 0
+        if let batch = state.withLock({ $0.unconfirmed }) {
+            try await store.append(batch.rows, batch: batch.id)
+            state.withLock { s in
+                s.unconfirmed = nil
+                s.written += batch.rows.count
+            }
+            written += batch.rows.count
+        }
         let rows = state.withLock { s in
             defer { s.pending = [] }
             return s.pending
         }
-        guard !rows.isEmpty else { return 0 }
+        guard !rows.isEmpty else { return written }
+        let id = UUID()
         do {
-            try await store.append(rows)
+            try await store.append(rows, batch: id)
         } catch {
-            state.withLock { s in
-                let room = max(0, maxPending - s.pending.count)
-                let kept = rows.prefix(room)
-                s.dropped += rows.count - kept.count
-                s.pending = Array(kept) + s.pending
-            }
+            state.withLock { $0.unconfirmed = (id, rows) }
             throw error
         }
         state.withLock { $0.written += rows.count }
-        return rows.count
+        return written + rows.count
     }
 
-    /// The rows waiting to be written.
+    /// The rows waiting to be written, a failed flush's first.
     func pendingRows() -> [UsageRecord] {
-        state.withLock { $0.pending }
+        state.withLock { ($0.unconfirmed?.rows ?? []) + $0.pending }
     }
 
     /// Rows waiting, dropped since start and written since start.
     public var counts: (pending: Int, dropped: Int, written: Int) {
-        state.withLock { ($0.pending.count, $0.dropped, $0.written) }
+        state.withLock { ($0.waiting, $0.dropped, $0.written) }
     }
 }

@@ -93,7 +93,7 @@ extension Deja {
             let reference = try SQLiteGovernanceStore(path: folder + "/reference.sqlite")
             let rowsAgain = (0..<total).map(Self.row)
             let r0 = ContinuousClock.now
-            try await reference.append(rowsAgain)
+            try await reference.append(rowsAgain, batch: UUID())
             let referenceSeconds = Self.seconds(ContinuousClock.now - r0)
             let report = Report(
                 machine: .current, rows: written, rowsPerSecond: Double(written) / seconds, appendNanoseconds: appendNanoseconds,
