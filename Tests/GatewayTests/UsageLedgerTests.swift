@@ -14,6 +14,8 @@ struct UsageLedgerTests {
         let inner: SQLiteGovernanceStore
         var failing = true
         var commitsBeforeFailing = false
+        /// Run inside each write, as requests arriving while a flush is under way.
+        var duringAppend: (() -> Void)?
         var location: String { inner.location }
         init(_ inner: SQLiteGovernanceStore) { self.inner = inner }
         func tenants() async throws -> [Tenant] { try await inner.tenants() }
@@ -22,6 +24,7 @@ struct UsageLedgerTests {
         func keys() async throws -> [VirtualKey] { try await inner.keys() }
         func save(_ key: VirtualKey) async throws { try await inner.save(key) }
         func append(_ rows: [UsageRecord], batch: UUID) async throws {
+            duringAppend?()
             if failing {
                 if commitsBeforeFailing { try await inner.append(rows, batch: batch) }
                 throw GovernanceError.store("no answer within 5.0 seconds")
@@ -84,6 +87,23 @@ struct UsageLedgerTests {
         let spend = try await store.spend(since: Date(timeIntervalSince1970: 0))
         #expect(abs((spend.byKey["key_a"] ?? 0) - 0.15) < 1e-9)
         #expect(try await ledger.flush() == 0)
+    }
+
+    @Test("rows of a flush under way count towards max_pending, and stay bounded when it fails")
+    func boundedDuringFlight() async throws {
+        let dir = try TemporaryDirectory("deja-ledger")
+        defer { dir.remove() }
+        let store = FlakyStore(try SQLiteGovernanceStore(path: dir.path("g.sqlite")))
+        let ledger = UsageLedger(store: store, maxPending: 100)
+        for i in 0..<60 { ledger.append(Self.row(i)) }
+        store.duringAppend = { for i in 60..<160 { ledger.append(Self.row(i)) } }
+        await #expect(throws: GovernanceError.self) { try await ledger.flush() }
+        #expect(ledger.counts.pending == 100, "60 unconfirmed and 40 of the 100 that came meanwhile")
+        #expect(ledger.counts.dropped == 60)
+        store.duringAppend = nil
+        store.failing = false
+        #expect(try await ledger.flush() == 100)
+        #expect(try await store.usage(UsageQuery(since: 0)).first?.requests == 100)
     }
 
     @Test("rows, spend and retention survive reopening the store")

@@ -139,7 +139,7 @@ public final class PostgresGovernanceStore: SharedLimitStore {
             ).collect()
             guard !fresh.isEmpty else { return }
             try await c.query(
-                "DELETE FROM deja_usage_batch WHERE at < \(now - SQLiteGovernanceStore.batchMemory)", logger: PostgresPool.quiet)
+                "DELETE FROM deja_usage_batch WHERE at < \(now - UsageLedger.batchMemory)", logger: PostgresPool.quiet)
             // A statement per 5,000 rows, each column one array: a flush of a busy second is a few
             // round trips, not one per request (which fell behind at 10,000 requests a second).
             for start in stride(from: 0, to: rows.count, by: 5_000) {

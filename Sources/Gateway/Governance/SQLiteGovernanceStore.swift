@@ -28,10 +28,6 @@ public struct SQLiteGovernanceStore: GovernanceStore {
         }
     }
 
-    /// Seconds a flush's batch id is remembered: far longer than a failed flush waits for the
-    /// next one.
-    static let batchMemory: Double = 86_400
-
     /// The schema's history; a migration is never edited once released.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -123,7 +119,7 @@ public struct SQLiteGovernanceStore: GovernanceStore {
         try await database.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO usage_batch (id, at) VALUES (?, ?)", arguments: [batch.uuidString, now])
             guard db.changesCount == 1 else { return }  // written before
-            try db.execute(sql: "DELETE FROM usage_batch WHERE at < ?", arguments: [now - Self.batchMemory])
+            try db.execute(sql: "DELETE FROM usage_batch WHERE at < ?", arguments: [now - UsageLedger.batchMemory])
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO usage (at, request_id, key_id, tenant, route, model, upstream_model, provider, status, latency_ms,
                     first_token_ms, prompt_tokens, cached_tokens, completion_tokens, cost, saved_prompt_tokens,

@@ -13,11 +13,18 @@ public final class UsageLedger: Sendable {
         /// so that a store that did commit them and only failed to say so does not count them
         /// twice.
         var unconfirmed: (id: UUID, rows: [UsageRecord])?
+        /// Rows of the flush under way, not yet confirmed by the store.
+        var inFlight = 0
         var dropped = 0
         var written = 0
 
-        var waiting: Int { pending.count + (unconfirmed?.rows.count ?? 0) }
+        /// Every row held, for the `max_pending` bound.
+        var waiting: Int { pending.count + (unconfirmed?.rows.count ?? 0) + inFlight }
     }
+
+    /// Seconds a store remembers a flush's batch id: far longer than a failed flush waits for
+    /// the next one.
+    static let batchMemory: Double = 86_400
 
     private let state = Mutex(State())
     let store: any GovernanceStore
@@ -58,7 +65,7 @@ public final class UsageLedger: Sendable {
             written += batch.rows.count
         }
         let rows = state.withLock { s in
-            defer { s.pending = [] }
+            defer { (s.pending, s.inFlight) = ([], s.pending.count) }
             return s.pending
         }
         guard !rows.isEmpty else { return written }
@@ -66,10 +73,10 @@ public final class UsageLedger: Sendable {
         do {
             try await store.append(rows, batch: id)
         } catch {
-            state.withLock { $0.unconfirmed = (id, rows) }
+            state.withLock { s in (s.unconfirmed, s.inFlight) = ((id, rows), 0) }
             throw error
         }
-        state.withLock { $0.written += rows.count }
+        state.withLock { s in (s.written, s.inFlight) = (s.written + rows.count, 0) }
         return written + rows.count
     }
 
