@@ -9,17 +9,18 @@ import Foundation
 public final class UsageLedger: Sendable {
     private struct State {
         var pending: [UsageRecord] = []
-        /// Rows of a flush that failed, with that flush's batch id: written again as they were,
-        /// so that a store that did commit them and only failed to say so does not count them
-        /// twice.
-        var unconfirmed: (id: UUID, rows: [UsageRecord])?
-        /// Rows of the flush under way, not yet confirmed by the store.
+        /// The rows of flushes that failed, each with its flush's batch id: written again as
+        /// they were, so that a store that did commit them and only failed to say so does not
+        /// count them twice. (Usually none or one: a flush retries these before taking more.)
+        var unconfirmed: [(id: UUID, rows: [UsageRecord])] = []
+        var unconfirmedRows = 0
+        /// Rows of flushes under way (the service's, an admin request's), not yet confirmed.
         var inFlight = 0
         var dropped = 0
         var written = 0
 
         /// Every row held, for the `max_pending` bound.
-        var waiting: Int { pending.count + (unconfirmed?.rows.count ?? 0) + inFlight }
+        var waiting: Int { pending.count + unconfirmedRows + inFlight }
     }
 
     /// Seconds a store remembers a flush's batch id: far longer than a failed flush waits for
@@ -56,16 +57,22 @@ public final class UsageLedger: Sendable {
     @discardableResult
     public func flush() async throws -> Int {
         var written = 0
-        if let batch = state.withLock({ $0.unconfirmed }) {
+        for batch in state.withLock({ $0.unconfirmed }) {
             try await store.append(batch.rows, batch: batch.id)
+            // Another flush may have confirmed it meanwhile (the store wrote it once).
             state.withLock { s in
-                s.unconfirmed = nil
+                guard let i = s.unconfirmed.firstIndex(where: { $0.id == batch.id }) else { return }
+                s.unconfirmed.remove(at: i)
+                s.unconfirmedRows -= batch.rows.count
                 s.written += batch.rows.count
+                written += batch.rows.count
             }
-            written += batch.rows.count
         }
         let rows = state.withLock { s in
-            defer { (s.pending, s.inFlight) = ([], s.pending.count) }
+            defer {
+                s.inFlight += s.pending.count
+                s.pending = []
+            }
             return s.pending
         }
         guard !rows.isEmpty else { return written }
@@ -73,16 +80,23 @@ public final class UsageLedger: Sendable {
         do {
             try await store.append(rows, batch: id)
         } catch {
-            state.withLock { s in (s.unconfirmed, s.inFlight) = ((id, rows), 0) }
+            state.withLock { s in
+                s.inFlight -= rows.count
+                s.unconfirmed.append((id, rows))
+                s.unconfirmedRows += rows.count
+            }
             throw error
         }
-        state.withLock { s in (s.written, s.inFlight) = (s.written + rows.count, 0) }
+        state.withLock { s in
+            s.inFlight -= rows.count
+            s.written += rows.count
+        }
         return written + rows.count
     }
 
     /// The rows waiting to be written, a failed flush's first.
     func pendingRows() -> [UsageRecord] {
-        state.withLock { ($0.unconfirmed?.rows ?? []) + $0.pending }
+        state.withLock { $0.unconfirmed.flatMap(\.rows) + $0.pending }
     }
 
     /// Rows waiting, dropped since start and written since start.
