@@ -16,6 +16,8 @@ struct UsageLedgerTests {
         var commitsBeforeFailing = false
         /// Run inside each write, as requests arriving while a flush is under way.
         var duringAppend: (() -> Void)?
+        /// Awaited inside each write, to hold a flush there while another runs.
+        var gate: (() async -> Void)?
         var location: String { inner.location }
         init(_ inner: SQLiteGovernanceStore) { self.inner = inner }
         func tenants() async throws -> [Tenant] { try await inner.tenants() }
@@ -25,6 +27,7 @@ struct UsageLedgerTests {
         func save(_ key: VirtualKey) async throws { try await inner.save(key) }
         func append(_ rows: [UsageRecord], batch: UUID) async throws {
             duringAppend?()
+            if let gate { await gate() }
             if failing {
                 if commitsBeforeFailing { try await inner.append(rows, batch: batch) }
                 throw GovernanceError.store("no answer within 5.0 seconds")
@@ -104,6 +107,33 @@ struct UsageLedgerTests {
         store.failing = false
         #expect(try await ledger.flush() == 100)
         #expect(try await store.usage(UsageQuery(since: 0)).first?.requests == 100)
+    }
+
+    @Test("two flushes failing at once both keep their rows, and each row is written once on recovery")
+    func overlappingFailedFlushes() async throws {
+        let dir = try TemporaryDirectory("deja-ledger")
+        defer { dir.remove() }
+        let store = FlakyStore(try SQLiteGovernanceStore(path: dir.path("g.sqlite")))
+        let ledger = UsageLedger(store: store, maxPending: 1_000)
+        // The first flush waits inside its write until the second has failed.
+        let (released, release) = AsyncStream<Void>.makeStream()
+        let (entered, enter) = AsyncStream<Void>.makeStream()
+        store.gate = {
+            store.gate = nil
+            enter.yield()
+            for await _ in released { break }
+        }
+        for i in 0..<10 { ledger.append(Self.row(i)) }
+        let first = Task { try await ledger.flush() }
+        for await _ in entered { break }
+        for i in 10..<15 { ledger.append(Self.row(i)) }
+        await #expect(throws: GovernanceError.self) { try await ledger.flush() }
+        release.yield()
+        await #expect(throws: GovernanceError.self) { try await first.value }
+        #expect(ledger.counts.pending == 15, "both failed flushes' rows are kept")
+        store.failing = false
+        #expect(try await ledger.flush() == 15)
+        #expect(try await store.usage(UsageQuery(since: 0)).first?.requests == 15)
     }
 
     @Test("rows, spend and retention survive reopening the store")
