@@ -161,8 +161,10 @@ struct ProxyTests {
     @Test("misses do not queue behind each other: many upstream calls are in flight at once")
     func concurrentMisses() async throws {
         // AsyncHTTPClient alone keeps 8 connections per host, so 24 slow misses would reach the
-        // upstream 8 at a time; server.upstream_connections lifts that.
-        try await H.run(inProcess: true, upstreamLatency: .seconds(1)) { h in
+        // upstream 8 at a time; server.upstream_connections lifts that. The provider's timeout
+        // is raised from the harness's 2 s: on a loaded 2-core CI machine a 1 s answer among 24
+        // could take longer than that, and this test is about concurrency, not timeouts.
+        try await H.run(inProcess: true, configure: { $0.providers["mock"]?.timeout = 15 }, upstreamLatency: .seconds(1)) { h in
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for i in 0..<24 {
                     group.addTask { try await h.chat("Question number \(i) about slow upstreams").status }
