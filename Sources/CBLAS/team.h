@@ -1,4 +1,5 @@
-// A team of helper threads that split one packed matrix product by columns.
+// A team of helper threads that split one packed matrix product by columns, or run shares of
+// any task (`deja_team_run`): a large batch's sentences, for instance.
 //
 // Why: one sentence is a product of some 18 rows per projection, too short for OpenBLAS to
 // split well between threads, and handing each of the 24 projections of a sentence to a
@@ -31,7 +32,11 @@ typedef struct deja_seat {
     pthread_t thread;
     pthread_mutex_t mutex;
     pthread_cond_t wake;
-    // The share: columns [j0, j1) of y = x · W. Written before `state` becomes POSTED.
+    // The share: columns [j0, j1) of y = x · W, or, when `task` is set, task(context, index).
+    // Written before `state` becomes POSTED.
+    void (*task)(void *context, int index);
+    void *context;
+    int index;
     int level;
     const float *x;
     size_t rows, k, n, j0, j1;
@@ -97,7 +102,10 @@ static inline void deja_seat_post(deja_seat *s, int state) {
 static void *deja_seat_main(void *arg) {
     deja_seat *s = (deja_seat *)arg;
     while (deja_seat_await(s) == DEJA_SEAT_POSTED) {
-        deja_gemm_packed_columns(s->level, s->x, s->rows, s->k, s->panels, s->n, s->j0, s->j1, s->y);
+        if (s->task)
+            s->task(s->context, s->index);
+        else
+            deja_gemm_packed_columns(s->level, s->x, s->rows, s->k, s->panels, s->n, s->j0, s->j1, s->y);
         atomic_store_explicit(&s->state, DEJA_SEAT_DONE, memory_order_release);
     }
     return NULL;
@@ -151,6 +159,18 @@ static inline void deja_team_stop(deja_team *team) {
     free(team);
 }
 
+/// Waits until the first `ways - 1` helpers are done with their shares.
+static inline void deja_team_join(deja_team *team, int ways) {
+    for (int w = 1; w < ways; w++) {
+        deja_seat *s = &team->seats[w - 1];
+        for (unsigned spins = 1; atomic_load_explicit(&s->state, memory_order_acquire) != DEJA_SEAT_DONE; spins++) {
+            deja_team_pause();
+            // A helper the scheduler has put aside: let it run rather than spin against it.
+            if ((spins & 1023) == 0) sched_yield();
+        }
+    }
+}
+
 /// `y[rows][n] = x[rows][k] · W` (W packed by `deja_pack_panels`) split by columns into `ways`
 /// shares: this thread's and up to `ways - 1` helpers'. Returns 0, having done nothing, when
 /// the packed product cannot run (see `deja_gemm_packed_columns`).
@@ -163,6 +183,7 @@ static inline int deja_team_gemm_packed(deja_team *team, int ways, int level, co
     if ((size_t)ways > blocks) ways = (int)blocks;
     for (int w = 1; w < ways; w++) {
         deja_seat *s = &team->seats[w - 1];
+        s->task = NULL;
         s->level = level;
         s->x = x;
         s->rows = rows;
@@ -175,15 +196,26 @@ static inline int deja_team_gemm_packed(deja_team *team, int ways, int level, co
         deja_seat_post(s, DEJA_SEAT_POSTED);
     }
     int done = deja_gemm_packed_columns(level, x, rows, k, panels, n, 0, blocks / (size_t)ways * 16, y);
+    deja_team_join(team, ways);
+    return done;
+}
+
+/// Runs `task(context, i)` for i in [0, ways): share 0 on this thread, the others on helpers
+/// (`ways` is cut to the helpers there are plus one; the return value says how many ran).
+/// Returns once every share is done.
+static inline int deja_team_run(deja_team *team, int ways, void (*task)(void *context, int index), void *context) {
+    if (!team || ways < 2) ways = 1;
+    else if (ways > team->helpers + 1) ways = team->helpers + 1;
     for (int w = 1; w < ways; w++) {
         deja_seat *s = &team->seats[w - 1];
-        for (unsigned spins = 1; atomic_load_explicit(&s->state, memory_order_acquire) != DEJA_SEAT_DONE; spins++) {
-            deja_team_pause();
-            // A helper the scheduler has put aside: let it run rather than spin against it.
-            if ((spins & 1023) == 0) sched_yield();
-        }
+        s->task = task;
+        s->context = context;
+        s->index = w;
+        deja_seat_post(s, DEJA_SEAT_POSTED);
     }
-    return done;
+    task(context, 0);
+    deja_team_join(team, ways);
+    return ways;
 }
 
 #endif

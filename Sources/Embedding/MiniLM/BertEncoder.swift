@@ -27,6 +27,12 @@ final class BertEncoder {
     private var scores = FloatScratch()
     /// Whether OpenBLAS runs on one thread, so that short products go to the packed kernel.
     private var packedOnOneThread = true
+    /// Whether this pass is one share of a batch split by sentences: every product then goes to
+    /// the packed kernel on this thread, whatever its rows, since the other cores are busy.
+    private var ownCoreOnly = false
+    /// Encoders for the other shares of a batch split by sentences, one per helper, made the
+    /// first time a batch is split.
+    private var partners: [BertEncoder] = []
     /// Helper threads that split short products by columns, and how many cores they may use.
     private let team: UnsafeMutablePointer<deja_team>?
     private let share: CoreShare?
@@ -49,10 +55,69 @@ final class BertEncoder {
     /// - Precondition: every sequence is non-empty, no longer than the model's positions, and
     ///   its ids are below the vocabulary size (``WordPieceTokenizer`` guarantees all three).
     func encode(_ batch: [[Int32]]) -> [[Float]] {
+        let tokens = batch.reduce(0) { $0 + $1.count }
+        if batch.count > 1, let team, let ways = share?.ways, ways > 1 {
+            let shares = Self.shares(of: batch, tokens: tokens, ways: min(ways, Int(team.pointee.helpers) + 1))
+            // One long sentence and a short one do not divide: their products are split instead.
+            if shares.allSatisfy({ 2 * $0.reduce(0) { $0 + $1.count } * shares.count <= 3 * tokens }) {
+                return encode(shares, team: team)
+            }
+        }
+        return encodePass(batch, tokens: tokens)
+    }
+
+    /// Batches this encoder has split by sentences (for the tests).
+    private(set) var splitBatches = 0
+
+    /// A batch split by sentences, each share run whole (projections, attention, norms, GELU)
+    /// by one thread of the team with an encoder of its own.
+    ///
+    /// Splitting each product by columns instead keeps attention, the norms and GELU on one
+    /// thread and hands off 48 times a pass; past `packedRowLimit` rows OpenBLAS splits the
+    /// products, with the same single-threaded rest. Two threads, 16-token sentences, Emerald
+    /// Rapids, `deja bench embed`: batch 32 gave 489–527 sentences/s that way (onnxruntime 649),
+    /// 518–742 split by sentences in rounds alternating with onnxruntime's 528–672; batch 8 480–556
+    /// against 405–496 split by columns, batch 4 460–582 against 350–443.
+    private func encode(_ shares: [ArraySlice<[Int32]>], team: UnsafeMutablePointer<deja_team>) -> [[Float]] {
+        while partners.count < shares.count - 1 { partners.append(BertEncoder(weights: weights)) }
+        let pass = SplitPass(shares: shares.map(Array.init), encoders: [self] + partners)
+        withExtendedLifetime(pass) {
+            let context = Unmanaged.passUnretained(pass).toOpaque()
+            let ran = deja_team_run(team, Int32(shares.count), { context, index in
+                Unmanaged<SplitPass>.fromOpaque(context!).takeUnretainedValue().run(Int(index))
+            }, context)
+            precondition(ran == shares.count, "the team ran \(ran) of \(shares.count) shares")
+        }
+        splitBatches += 1
+        return pass.vectors()
+    }
+
+    /// `batch` cut into at most `ways` runs of consecutive sentences (fewer when there are fewer
+    /// sentences), none empty, each of about `tokens / ways` tokens.
+    static func shares(of batch: [[Int32]], tokens: Int, ways: Int) -> [ArraySlice<[Int32]>] {
+        let ways = max(1, min(ways, batch.count))
+        var shares: [ArraySlice<[Int32]>] = []
+        var first = 0, seen = 0
+        for (i, sequence) in batch.enumerated() {
+            seen += sequence.count
+            // Close a share once it holds its part of the tokens, or when the sentences left are
+            // just enough for one per share still to come.
+            let toCome = ways - 1 - shares.count
+            if toCome > 0, seen * ways >= tokens * (shares.count + 1) || batch.count - i - 1 == toCome {
+                shares.append(batch[first...i])
+                first = i + 1
+            }
+        }
+        if first < batch.count { shares.append(batch[first...]) }
+        return shares
+    }
+
+    /// One pass over the whole of `batch`, whose sequences hold `tokens` tokens in all.
+    fileprivate func encodePass(_ batch: [[Int32]], tokens: Int, ownCoreOnly: Bool = false) -> [[Float]] {
         let shape = weights.shape
         let h = shape.hiddenSize
-        let tokens = batch.reduce(0) { $0 + $1.count }
         guard tokens > 0 else { return batch.map { _ in [Float](repeating: 0, count: h) } }
+        self.ownCoreOnly = ownCoreOnly
         let x = hidden.reserve(tokens * h)
         let qkvRows = qkv.reserve(tokens * 3 * h)
         let ctx = context.reserve(tokens * h)
@@ -123,7 +188,8 @@ final class BertEncoder {
     /// Up to this many rows (tokens of the batch), a projection uses the packed weights: per
     /// layer 1.65× faster than `cblas_sgemm` at 18 rows, 1.1× at 32 and 64, even at 128 (OpenBLAS
     /// 0.3.21, one thread, this machine's Zen). Split by columns over the encoder's team when
-    /// cores are idle; on this thread alone when OpenBLAS runs on one thread too. Otherwise
+    /// cores are idle and the batch does not split by sentences (one sentence, or one long and
+    /// one short); on this thread alone when OpenBLAS runs on one thread too. Otherwise
     /// `cblas_sgemm`, which splits even a short product between its threads, is faster (4.4
     /// against 5.9 ms a sentence on two). With the AVX-512 kernel the packed product stays ahead
     /// further: a batch of eight 16-token sentences (128 rows) ran 454 against 384 sentences/s on
@@ -133,6 +199,11 @@ final class BertEncoder {
     /// `y = x · W` for a row-major `[rows, inputs]` x and an `[inputs, outputs]` W (see
     /// ``BertWeights`` for why the weights are held transposed).
     private func project(_ x: UnsafePointer<Float>, rows: Int, weight: ProjectionWeight, into y: UnsafeMutablePointer<Float>) {
+        if ownCoreOnly, let panels = weight.panels,
+           deja_gemm_packed(avx2, x, rows, weight.inputs, panels, weight.outputs, y) != 0
+        {
+            return
+        }
         if rows <= Self.packedRowLimit, let panels = weight.panels {
             if let team, let ways = share?.ways, ways > 1,
                deja_team_gemm_packed(team, Int32(ways), avx2, x, rows, weight.inputs, panels, weight.outputs, y) != 0
@@ -167,4 +238,31 @@ final class BertEncoder {
             return vector
         }
     }
+}
+
+/// The shares of one batch split by sentences, and what each gave. Each share is run by one
+/// thread, which writes only its own slot of `results`.
+private final class SplitPass {
+    let shares: [[[Int32]]]
+    let encoders: [BertEncoder]
+    let results: UnsafeMutableBufferPointer<[[Float]]>
+
+    init(shares: [[[Int32]]], encoders: [BertEncoder]) {
+        self.shares = shares
+        self.encoders = encoders
+        results = .allocate(capacity: shares.count)
+        results.initialize(repeating: [])
+    }
+
+    deinit {
+        results.deinitialize()
+        results.deallocate()
+    }
+
+    func run(_ share: Int) {
+        let batch = shares[share]
+        results[share] = encoders[share].encodePass(batch, tokens: batch.reduce(0) { $0 + $1.count }, ownCoreOnly: true)
+    }
+
+    func vectors() -> [[Float]] { results.flatMap { $0 } }
 }
