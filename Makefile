@@ -64,7 +64,7 @@ test: deps browser-deps postgres-deps .build-py/bin/python $(MODEL)
 	$(MAKE) test-tsan
 
 test-tsan: deps
-	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread -Xswiftc -DDEJA_TSAN --filter "SharedIndexTests|CacheConcurrencyTests|MiniLMEmbedderTests/batchInvariance|CoalescingTests"
+	$(SWIFT) test --scratch-path .build-tsan --sanitize=thread -Xswiftc -DDEJA_TSAN --filter "SharedIndexTests|CacheConcurrencyTests|MiniLMEmbedderTests/batchInvariance|BertEncoderSplitTests|CoalescingTests"
 
 ## The reliability suite (docs/reliability.md): crash, fault, fuzz, soak, isolation and resource
 ## tests against the release build, about 15 minutes; it rewrites the table in docs/reliability.md.
