@@ -1,5 +1,6 @@
 import Foundation
 @testable import Gateway
+import GRDB
 import SemanticCache
 import Testing
 import TestSupport
@@ -154,5 +155,50 @@ struct UsageLedgerTests {
         #expect(byDay.map(\.group) == ["2027-01-15"])
         #expect(try await store.deleteUsage(before: Date(timeIntervalSince1970: 1_800_000_005)) == 5)
         #expect(try await store.usage(UsageQuery(since: 0)).first?.requests == 5)
+    }
+
+    @Test("the SQLite store writes every column of a row as given: nulls, empty text, text holding NUL, fractions")
+    func everyColumn() async throws {
+        let dir = try TemporaryDirectory("deja-ledger")
+        defer { dir.remove() }
+        let store = try SQLiteGovernanceStore(path: dir.path("g.sqlite"))
+        var full = UsageRecord(
+            at: 1_800_000_000.25, requestID: "req_\u{0}1", keyID: "key_é", tenant: "", route: "/v1/messages",
+            status: 429, latencyMs: 12.5)
+        (full.model, full.upstreamModel, full.provider, full.firstTokenMs) = ("gpt-4o", "gpt-4o-2024", "openai", 3.75)
+        (full.promptTokens, full.cachedTokens, full.completionTokens, full.cost) = (11, 2, 7, 0.000125)
+        (full.savedPromptTokens, full.savedCompletionTokens, full.savedCost) = (5, 6, 0.5)
+        (full.cache, full.similarity) = ("semantic-hit", 0.875)
+        let bare = UsageRecord(at: 1, requestID: "req_2", keyID: nil, tenant: "acme", route: "/v1/chat/completions",
+                               status: 200, latencyMs: 0)
+        try await store.append([full, bare], batch: UUID())
+        let rows = try DatabaseQueue(path: dir.path("g.sqlite")).read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT at, request_id, key_id, tenant, route, model, upstream_model, provider, status, latency_ms,
+                    first_token_ms, prompt_tokens, cached_tokens, completion_tokens, cost, saved_prompt_tokens,
+                    saved_completion_tokens, saved_cost, cache, similarity, hex(request_id)
+                FROM usage ORDER BY at DESC
+                """)
+        }
+        try #require(rows.count == 2)
+        let f = rows[0]
+        #expect(f[0] as Double == 1_800_000_000.25)
+        // GRDB reads text up to a NUL; SQLite holds all of it.
+        #expect(f[20] as String == "7265715F0031", "request_id's bytes")
+        #expect(f[2] as String? == "key_é")
+        #expect(f[3] as String == "" && f[4] as String == "/v1/messages")
+        #expect(f[5] as String? == "gpt-4o" && f[6] as String? == "gpt-4o-2024" && f[7] as String? == "openai")
+        #expect(f[8] as Int == 429 && f[9] as Double == 12.5 && f[10] as Double? == 3.75)
+        #expect(f[11] as Int == 11 && f[12] as Int == 2 && f[13] as Int == 7 && f[14] as Double == 0.000125)
+        #expect(f[15] as Int == 5 && f[16] as Int == 6 && f[17] as Double == 0.5)
+        #expect(f[18] as String? == "semantic-hit" && f[19] as Double? == 0.875)
+        let b = rows[1]
+        #expect(b[1] as String == "req_2" && b[3] as String == "acme")
+        for column in [2, 5, 6, 7, 10, 18, 19] {
+            #expect(b.hasNull(atIndex: column), "column \(column) of a row without it should be NULL")
+        }
+        // Read through the store's own query too.
+        let summary = try await store.usage(UsageQuery(since: 0)).first
+        #expect(summary?.requests == 2 && summary?.semanticHits == 1 && summary?.refused == 1)
     }
 }

@@ -120,20 +120,8 @@ public struct SQLiteGovernanceStore: GovernanceStore {
             try db.execute(sql: "INSERT OR IGNORE INTO usage_batch (id, at) VALUES (?, ?)", arguments: [batch.uuidString, now])
             guard db.changesCount == 1 else { return }  // written before
             try db.execute(sql: "DELETE FROM usage_batch WHERE at < ?", arguments: [now - UsageLedger.batchMemory])
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO usage (at, request_id, key_id, tenant, route, model, upstream_model, provider, status, latency_ms,
-                    first_token_ms, prompt_tokens, cached_tokens, completion_tokens, cost, saved_prompt_tokens,
-                    saved_completion_tokens, saved_cost, cache, similarity)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for r in rows {
-                let values: [(any DatabaseValueConvertible)?] = [
-                    r.at, r.requestID, r.keyID, r.tenant, r.route, r.model, r.upstreamModel, r.provider, r.status, r.latencyMs,
-                    r.firstTokenMs, r.promptTokens, r.cachedTokens, r.completionTokens, r.cost, r.savedPromptTokens,
-                    r.savedCompletionTokens, r.savedCost, r.cache, r.similarity.map { Double($0) },
-                ]
-                try statement.execute(arguments: StatementArguments(values))
-            }
+            let insert = try UsageInsert(db)
+            for r in rows { try insert.insert(r) }
         }
     }
 
