@@ -151,7 +151,7 @@ public struct SQLiteCacheStore: CacheStore {
     }
 
     private static func nextSequence(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "UPDATE sequence SET value = value + 1 WHERE id = 1 RETURNING value") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "UPDATE sequence SET value = value + 1 WHERE id = 1 RETURNING value")) ?? 0
     }
 
     public func metadata(_ name: String) async throws(CacheError) -> String? {
@@ -172,13 +172,12 @@ public struct SQLiteCacheStore: CacheStore {
         let vector = entry.vector.map(Self.blob)
         let key = try await write("inserting an entry") { db -> Int64 in
             let seq = try Self.nextSequence(db)
-            try db.execute(
-                sql: """
+            // A cached statement: SQLite parses the SQL once per connection, not once per insert.
+            try db.cachedStatement(sql: """
                     INSERT INTO entry (namespace, namespace_label, exact_key, prompt, vector, response, model,
                         created_at, expires_at, last_hit_at, hit_count, prompt_tokens, completion_tokens, byte_size, seq)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+                    """).execute(arguments: [
                     entry.namespace.id.description, entry.namespace.label, entry.exactKey.description, entry.prompt,
                     vector, entry.response, entry.model, entry.createdAt.timeIntervalSince1970,
                     entry.expiresAt?.timeIntervalSince1970, entry.lastHitAt?.timeIntervalSince1970, entry.hitCount,
@@ -193,13 +192,13 @@ public struct SQLiteCacheStore: CacheStore {
 
     public func entry(key: UInt64) async throws(CacheError) -> CacheEntry? {
         try await read("reading entry \(key)") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM entry WHERE id = ?", arguments: [Int64(key)]).map(Self.entry(from:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entry WHERE id = ?"), arguments: [Int64(key)]).map(Self.entry(from:))
         }
     }
 
     public func response(key: UInt64) async throws(CacheError) -> Data? {
         try await read("reading the response of entry \(key)") { db in
-            try Data.fetchOne(db, sql: "SELECT response FROM entry WHERE id = ?", arguments: [Int64(key)])
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT response FROM entry WHERE id = ?"), arguments: [Int64(key)])
         }
     }
 
