@@ -42,24 +42,25 @@ public struct PromptFeatures: Sendable, Equatable {
         var spelled: [String] = []
         var polar = Set<String>()
         var negators = 0
-        var previous: (hash: UInt64, spelled: Bool) = (0, false)
+        var previous: (article: Bool, spelled: Bool) = (false, false)
         for (position, range) in normalized.words.enumerated() {
             let h = Self.hash(scalars[range])
-            defer { previous = (h, Self.numberWordHashes[h] != nil) }
-            if !Self.functionWordHashes.contains(h) {
+            let role = Self.roles[h] ?? WordRole()
+            defer { previous = (role.article, role.number != nil) }
+            if !role.function {
                 content.append(h)
                 positions.append(position)
             }
-            if Self.negatorHashes.contains(h) { negators += 1 }
-            if let word = Self.antonymWords[h] { polar.insert(word) }
-            if let number = Self.numberWordHashes[h] {
+            if role.negator { negators += 1 }
+            if let word = role.antonym { polar.insert(word) }
+            if let number = role.number {
                 spelled.append(number)
-            } else if let factor = Self.multiplierHashes[h] {
+            } else if let factor = role.multiplier {
                 // "two thousand" is 2000 and "a thousand" 1000; "several thousand" and
                 // "thousands" are no number at all, as vague as "many".
                 if previous.spelled, let last = spelled.popLast(), let value = Double(last) {
                     spelled.append(Self.spell(value * factor))
-                } else if Self.articleHashes.contains(previous.hash) {
+                } else if previous.article {
                     spelled.append(Self.spell(factor))
                 }
             }
@@ -117,15 +118,34 @@ public struct PromptFeatures: Sendable, Equatable {
         hash(NormalizedText(word).scalars[...])
     }
 
-    static let functionWordHashes = Set(functionWords.map { hash($0) })
-    static let negatorHashes = Set(negators.map { hash($0) })
-    static let antonymWords: [UInt64: String] = Dictionary(
-        antonyms.keys.map { (hash($0), $0) }, uniquingKeysWith: { a, _ in a })
-    static let numberWordHashes: [UInt64: String] = Dictionary(
-        numberWords.map { (hash($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
-    static let multiplierHashes: [UInt64: Double] = Dictionary(
-        multiplierWords.map { (hash($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
-    static let articleHashes: Set<UInt64> = [hash("a"), hash("an"), hash("one")]
+    /// What a word is to the features (function word, negation, antonym, number, multiplier,
+    /// article): one lookup per word of every prompt, where a set per list took six.
+    struct WordRole {
+        var function = false
+        var negator = false
+        var article = false
+        var antonym: String?
+        var number: String?
+        var multiplier: Double?
+    }
+
+    /// The roles of every word on the lists, by the word's hash (the first spelling of a hash wins).
+    static let roles: [UInt64: WordRole] = {
+        var roles: [UInt64: WordRole] = [:]
+        for word in functionWords { roles[hash(word), default: WordRole()].function = true }
+        for word in negators { roles[hash(word), default: WordRole()].negator = true }
+        for word in ["a", "an", "one"] { roles[hash(word), default: WordRole()].article = true }
+        for word in antonyms.keys where roles[hash(word)]?.antonym == nil {
+            roles[hash(word), default: WordRole()].antonym = word
+        }
+        for (word, value) in numberWords where roles[hash(word)]?.number == nil {
+            roles[hash(word), default: WordRole()].number = value
+        }
+        for (word, factor) in multiplierWords where roles[hash(word)]?.multiplier == nil {
+            roles[hash(word), default: WordRole()].multiplier = factor
+        }
+        return roles
+    }()
 
     /// A number as ``normalizeNumber(_:)`` spells it: whole numbers without a decimal point.
     static func spell(_ value: Double) -> String {
