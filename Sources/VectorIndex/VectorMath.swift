@@ -134,31 +134,12 @@ public enum VectorMath {
     /// multiplies bytes in one instruction (VNNI), which beats widening each code to a float.
     static let quantizesQueries = kernel >= SIMDLevel.avx512vnni.rawValue
 
-    /// 1.5 · 2²³: a float of this size has no fractional bits, so adding it rounds.
-    static let roundingBias: Float = 12_582_912
-
     /// Rounds the normalised `vector` to int8 `codes` (its largest component to ±127) and
     /// returns the scale that makes the decoded vector (`codes · scale`) unit length, so that a
     /// stored vector still scores 1 against itself.
     static func quantize(_ vector: UnsafePointer<Float>, dimension: Int, into codes: UnsafeMutablePointer<Int8>) -> Float {
-        var largest: Float = 0
-        for i in 0..<dimension { largest = max(largest, abs(vector[i])) }
-        guard largest > 0 else {
-            codes.update(repeating: 0, count: dimension)
-            return 0
-        }
-        let factor = 127 / largest
-        var sumOfSquares = 0
-        for i in 0..<dimension {
-            // Rounded to nearest (even) by adding and taking off 1.5 · 2²³, which leaves no bits
-            // below the point: two additions where `rounded()` is a libm call per component on
-            // the baseline x86-64 this builds for (a search rounds its query with this too).
-            let scaled = max(-127, min(127, vector[i] * factor))
-            let c = Int8((scaled + Self.roundingBias) - Self.roundingBias)
-            codes[i] = c
-            sumOfSquares += Int(c) * Int(c)
-        }
-        return Float(1 / Double(sumOfSquares).squareRoot())
+        let sumOfSquares = deja_quantize_i8(vector, dimension, codes)
+        return sumOfSquares > 0 ? Float(1 / Double(sumOfSquares).squareRoot()) : 0
     }
 
     /// Sets how many threads OpenBLAS uses for matrix products (`FlatIndex` batches, bulk builds).

@@ -86,7 +86,15 @@ struct KernelTests {
             let decoded = codes.map { Float($0) * scale }
             #expect(abs(decoded.reduce(0) { $0 + $1 * $1 } - 1) < 1e-5)
             #expect(VectorMath.dot(decoded, v) > 0.999, "n=\(n)")
+            // Each code is its component scaled so the largest is 127, rounded to nearest even.
+            let factor = 127 / v.map { abs($0) }.max()!
+            #expect(codes == v.map { Int8(($0 * factor).rounded(.toNearestOrEven)) }, "n=\(n)")
         }
+        // Halves round to even: 2.5 → 2, 3.5 → 4, -2.5 → -2 (the largest, 127, sets the scale).
+        var codes = [Int8](repeating: 1, count: 4)
+        _ = VectorMath.quantize([127, 2.5, 3.5, -2.5], dimension: 4, into: &codes)
+        #expect(codes == [127, 2, 4, -2])
+        #expect(VectorMath.quantize([0, 0, 0, 0], dimension: 4, into: &codes) == 0 && codes == [0, 0, 0, 0])
     }
 
     @Test("a core without AVX2 on a CPU with it is replaced; OpenBLAS's own AVX2 and AVX-512 choices are kept")
