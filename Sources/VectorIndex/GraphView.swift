@@ -60,6 +60,14 @@ struct GraphView: @unchecked Sendable {
         return VectorMath.dot(query, vectors + Int(slot) * dimension, count: dimension)
     }
 
+    /// The similarity of a query rounded to int8 (`queryCodes`, `queryScale`, from
+    /// `VectorMath.quantize`) and the vector of `slot`; int8 vectors only.
+    @inline(__always)
+    func similarity(queryCodes: UnsafePointer<Int8>, queryScale: Float, _ slot: UInt32) -> Float {
+        queryScale * scales[Int(slot)]
+            * Float(VectorMath.dot(codes: queryCodes, codes! + Int(slot) * dimension, count: dimension))
+    }
+
     /// The cosine similarity of the vectors of two slots.
     @inline(__always)
     func similarity(between a: UInt32, and b: UInt32) -> Float {

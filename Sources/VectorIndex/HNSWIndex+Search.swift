@@ -75,7 +75,14 @@ extension HNSWIndex {
             try VectorMath.normalize(query, dimension: dimension, into: scratch.query)
             guard k > 0, let entry = entryPoint, !slotOfKey.isEmpty else { return 0 }
             let graph = storage.view
-            let start = _greedyDescent(scratch.query, from: entry, fromLevel: maxLevel, toLevel: 0, graph: graph)
+            // With int8 vectors on a VNNI CPU the upper levels are walked with the query rounded
+            // to int8 too, as level 0 is searched: byte multiply-adds instead of widening every
+            // byte to a float.
+            let queryScale = graph.quantizesQueries
+                ? VectorMath.quantize(scratch.query, dimension: dimension, into: scratch.queryCodes) : 0
+            let start = _greedyDescent(scratch.query, from: entry, fromLevel: maxLevel, toLevel: 0, graph: graph,
+                                       queryCodes: queryScale != 0 ? UnsafePointer(scratch.queryCodes) : nil,
+                                       queryScale: queryScale)
             if let filter {
                 _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
                              acceptor: TaggedFilteredSlots(
@@ -143,13 +150,19 @@ extension HNSWIndex {
 
     /// Walks greedily from `entry` on `fromLevel` down to `toLevel + 1`, each time moving to the
     /// neighbour nearest to `query` until none is nearer (hnswlib's `searchKnn` upper phase).
-    /// Returns the node reached and its distance.
+    /// Returns the node reached and its distance. With `queryCodes` (the query rounded to int8,
+    /// and `queryScale`), distances are the int8 estimates level 0's search uses.
     @inline(__always)
     func _greedyDescent(
-        _ query: UnsafePointer<Float>, from entry: UInt32, fromLevel: Int, toLevel: Int, graph: GraphView
+        _ query: UnsafePointer<Float>, from entry: UInt32, fromLevel: Int, toLevel: Int, graph: GraphView,
+        queryCodes: UnsafePointer<Int8>? = nil, queryScale: Float = 0
     ) -> Candidate {
+        @inline(__always) func similarity(_ slot: UInt32) -> Float {
+            if let queryCodes { return graph.similarity(queryCodes: queryCodes, queryScale: queryScale, slot) }
+            return graph.similarity(query, slot)
+        }
         var current = entry
-        var best = 1 - graph.similarity(query, entry)
+        var best = 1 - similarity(entry)
         var level = fromLevel
         while level > toLevel {
             var changed = true
@@ -161,7 +174,7 @@ extension HNSWIndex {
                 while j <= n {
                     let candidate = list[j]
                     if j < n { VectorMath.prefetch(graph.vectorAddress(list[j + 1])) }
-                    let d = 1 - graph.similarity(query, candidate)
+                    let d = 1 - similarity(candidate)
                     if d < best {
                         best = d
                         current = candidate
