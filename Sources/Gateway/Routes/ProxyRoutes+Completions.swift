@@ -79,7 +79,7 @@ extension ProxyRoutes {
         var store = storeAfterwards(answering, outcome, context)
         store.attempts = routed.attempts
         store.lease = routed.lease
-        if routed.fallback && !completion.destination.route.cacheFallbackAnswers { store.cacheable = false }
+        if routed.fallback && !completion.destination.route.cacheFallbackAnswers { store.request = nil }
         var response: Response
         if completion.stream {
             response = streamed(
@@ -249,8 +249,7 @@ extension ProxyRoutes {
         case nil: break
         }
         return StoreAfterwards(
-            cacheable: completion.cacheable,
-            request: prepared ?? cache.prepare(completion.cacheRequest),
+            request: completion.cacheable ? prepared ?? cache.prepare(completion.cacheRequest) : nil,
             model: completion.model, ttl: completion.controls.ttl,
             estimatedPromptTokens: completion.estimatedPromptTokens, requestID: context.requestID,
             flight: flight, cacheHeader: header, check: check)

@@ -6,9 +6,10 @@ import SemanticCache
 extension ProxyRoutes {
     /// What a miss needs to store its answer once it has one.
     struct StoreAfterwards: Sendable {
-        var cacheable: Bool
-        /// The request as its lookup worked it out (namespace, key, vector).
-        var request: PreparedRequest
+        /// The request as its lookup worked it out (namespace, key, vector); `nil` when its answer
+        /// is not to be stored (`no-store`, a fallback's answer where the route says so), so that
+        /// such a request is not prepared for nothing.
+        var request: PreparedRequest?
         var model: String
         var ttl: Double?
         /// For answers that come without usage (a stream the client did not ask usage for).
@@ -32,7 +33,7 @@ extension ProxyRoutes {
     /// (a stream the client did not ask usage for) gets an estimate (words × 4/3), so that a
     /// replay can report usage and the statistics can count tokens saved.
     func storeAnswer(_ answer: JSONValue, _ store: StoreAfterwards) {
-        guard store.cacheable else { return }
+        guard let request = store.request else { return }
         var answer = answer
         if OpenAIWire.tokens(answer) == nil, case .object(var fields) = answer {
             let prompt = Int64(store.estimatedPromptTokens)
@@ -48,13 +49,13 @@ extension ProxyRoutes {
         let data = answer.canonicalData
         let complete = answer
         background.run { [cache, logger, metrics, storeFailures] in
-            if let check = store.check, !(await self.check(complete, check, namespace: store.request.namespace.id)) {
+            if let check = store.check, !(await self.check(complete, check, namespace: request.namespace.id)) {
                 store.flight?.land()
                 return
             }
             do {
                 try await cache.insert(
-                    store.request, response: data, model: store.model, promptTokens: promptTokens,
+                    request, response: data, model: store.model, promptTokens: promptTokens,
                     completionTokens: completionTokens, ttl: store.ttl)
                 storeFailures.succeeded(logger)
             } catch CacheError.invalidEntry(let reason) {
