@@ -329,10 +329,10 @@ static inline float deja_dot_f32_i8(int level, const float *q, const int8_t *c, 
 }
 
 /// Rounds the normalised `v` to int8 `codes`, its largest component to ±127, and returns
-/// Σ codes[i]² (0, codes all 0, for a zero vector). Written as plain loops without branches so
-/// that the compiler vectorises them at any SIMD level: the Swift loop it replaces converted and
-/// range-checked one component at a time (1 % of a semantic hit's samples, on its query alone).
-/// Rounds to nearest even by adding and taking off 1.5 · 2²³, like `VectorMath.quantize` did.
+/// Σ codes[i]² (0, codes all 0, for a zero vector). Plain loops without branches, which the
+/// compiler vectorises at any SIMD level: converted and range-checked one component at a time in
+/// Swift, this was 1 % of a semantic hit's samples for its query alone. Rounds to nearest even
+/// by adding and taking off 1.5 · 2²³ (a float that large has no fractional bits).
 static inline int64_t deja_quantize_i8(const float *v, size_t n, int8_t *codes) {
     float largest = 0;
     for (size_t i = 0; i < n; i++) {
