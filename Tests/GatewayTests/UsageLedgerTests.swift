@@ -42,6 +42,14 @@ struct UsageLedgerTests {
         func deleteUsage(before date: Date) async throws -> Int { try await inner.deleteUsage(before: date) }
     }
 
+    /// A ledger holding at most `maxPending` rows over a failing `FlakyStore`, in a directory of
+    /// its own that the caller removes.
+    static func flakyLedger(maxPending: Int) throws -> (TemporaryDirectory, FlakyStore, UsageLedger) {
+        let dir = try TemporaryDirectory("deja-ledger")
+        let store = FlakyStore(try SQLiteGovernanceStore(path: dir.path("g.sqlite")))
+        return (dir, store, UsageLedger(store: store, maxPending: maxPending))
+    }
+
     static func row(_ i: Int, cost: Double = 0.01) -> UsageRecord {
         var r = UsageRecord(
             at: 1_800_000_000 + Double(i), requestID: "req_\(i)", keyID: "key_a", tenant: "acme", route: "/v1/chat/completions",
@@ -54,10 +62,8 @@ struct UsageLedgerTests {
 
     @Test("a failing store holds at most max_pending rows, counts the rest as dropped, and gets the held ones on recovery")
     func boundedWhileFailing() async throws {
-        let dir = try TemporaryDirectory("deja-ledger")
+        let (dir, store, ledger) = try Self.flakyLedger(maxPending: 1_000)
         defer { dir.remove() }
-        let store = FlakyStore(try SQLiteGovernanceStore(path: dir.path("g.sqlite")))
-        let ledger = UsageLedger(store: store, maxPending: 1_000)
         for i in 0..<1_500 { ledger.append(Self.row(i)) }
         #expect(ledger.counts.pending == 1_000 && ledger.counts.dropped == 500)
         await #expect(throws: GovernanceError.self) { try await ledger.flush() }
@@ -74,11 +80,9 @@ struct UsageLedgerTests {
 
     @Test("a flush that committed but failed to say so is not written twice: its retry keeps its batch id")
     func lostAnswerNotCountedTwice() async throws {
-        let dir = try TemporaryDirectory("deja-ledger")
+        let (dir, store, ledger) = try Self.flakyLedger(maxPending: 1_000)
         defer { dir.remove() }
-        let store = FlakyStore(try SQLiteGovernanceStore(path: dir.path("g.sqlite")))
         store.commitsBeforeFailing = true
-        let ledger = UsageLedger(store: store, maxPending: 1_000)
         for i in 0..<10 { ledger.append(Self.row(i)) }
         await #expect(throws: GovernanceError.self) { try await ledger.flush() }
         #expect(ledger.counts.pending == 10, "not confirmed, so still waiting")
@@ -95,10 +99,8 @@ struct UsageLedgerTests {
 
     @Test("rows of a flush under way count towards max_pending, and stay bounded when it fails")
     func boundedDuringFlight() async throws {
-        let dir = try TemporaryDirectory("deja-ledger")
+        let (dir, store, ledger) = try Self.flakyLedger(maxPending: 100)
         defer { dir.remove() }
-        let store = FlakyStore(try SQLiteGovernanceStore(path: dir.path("g.sqlite")))
-        let ledger = UsageLedger(store: store, maxPending: 100)
         for i in 0..<60 { ledger.append(Self.row(i)) }
         store.duringAppend = { for i in 60..<160 { ledger.append(Self.row(i)) } }
         await #expect(throws: GovernanceError.self) { try await ledger.flush() }
@@ -112,10 +114,8 @@ struct UsageLedgerTests {
 
     @Test("two flushes failing at once both keep their rows, and each row is written once on recovery")
     func overlappingFailedFlushes() async throws {
-        let dir = try TemporaryDirectory("deja-ledger")
+        let (dir, store, ledger) = try Self.flakyLedger(maxPending: 1_000)
         defer { dir.remove() }
-        let store = FlakyStore(try SQLiteGovernanceStore(path: dir.path("g.sqlite")))
-        let ledger = UsageLedger(store: store, maxPending: 1_000)
         // The first flush waits inside its write until the second has failed.
         let (released, release) = AsyncStream<Void>.makeStream()
         let (entered, enter) = AsyncStream<Void>.makeStream()

@@ -13,14 +13,13 @@ public final class UsageLedger: Sendable {
         /// they were, so that a store that did commit them and only failed to say so does not
         /// count them twice. (Usually none or one: a flush retries these before taking more.)
         var unconfirmed: [(id: UUID, rows: [UsageRecord])] = []
-        var unconfirmedRows = 0
         /// Rows of flushes under way (the service's, an admin request's), not yet confirmed.
         var inFlight = 0
         var dropped = 0
         var written = 0
 
         /// Every row held, for the `max_pending` bound.
-        var waiting: Int { pending.count + unconfirmedRows + inFlight }
+        var waiting: Int { pending.count + unconfirmed.reduce(0) { $0 + $1.rows.count } + inFlight }
     }
 
     /// Seconds a store remembers a flush's batch id: far longer than a failed flush waits for
@@ -63,7 +62,6 @@ public final class UsageLedger: Sendable {
             state.withLock { s in
                 guard let i = s.unconfirmed.firstIndex(where: { $0.id == batch.id }) else { return }
                 s.unconfirmed.remove(at: i)
-                s.unconfirmedRows -= batch.rows.count
                 s.written += batch.rows.count
                 written += batch.rows.count
             }
@@ -83,7 +81,6 @@ public final class UsageLedger: Sendable {
             state.withLock { s in
                 s.inFlight -= rows.count
                 s.unconfirmed.append((id, rows))
-                s.unconfirmedRows += rows.count
             }
             throw error
         }
