@@ -85,6 +85,7 @@ struct AnthropicProviderTests {
     func failures() async throws {
         try await H.run(inProcess: true, configure: { c in
             Self.anthropic(&c)
+            H.patient(&c)  // retries and fallbacks: several calls within one request's deadline
             c.providers["claude"]!.retries = 2
         }, environment: Self.env) { h in
             let bad = try await h.chat("Bad", model: "mock-error-400")

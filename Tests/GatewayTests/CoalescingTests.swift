@@ -10,11 +10,8 @@ private typealias H = GatewayHarness
 /// Identical requests that arrive while the first is still at the provider.
 @Suite("Gateway coalescing of identical misses")
 struct CoalescingTests {
-    /// A provider timeout long enough for a loaded machine (ThreadSanitizer runs these too): a
-    /// leader that times out would send its followers upstream and look like no coalescing.
-    private static func patient(_ configuration: inout DejaConfiguration) {
-        configuration.providers["mock"]?.timeout = 60
-    }
+    // Every test here is `H.patient`: a leader that timed out would send its followers upstream
+    // and look like no coalescing.
 
     /// Sends `count` requests at once and returns their replies.
     private func together(
@@ -28,7 +25,7 @@ struct CoalescingTests {
 
     @Test("identical misses in flight at once cost one upstream call; the rest are answered from its stored answer")
     func identical() async throws {
-        try await H.run(inProcess: true, configure: Self.patient, upstreamLatency: .milliseconds(600)) { h in
+        try await H.run(inProcess: true, configure: H.patient, upstreamLatency: .milliseconds(600)) { h in
             let replies = try await together(8) { _ in try await h.chat("What is the tallest mountain in Africa?") }
             #expect(replies.map(\.status) == Array(repeating: 200, count: 8))
             #expect(h.mock.requests(to: "/v1/chat/completions") == 1)
@@ -49,7 +46,7 @@ struct CoalescingTests {
     @Test("when the leading call fails, the followers call the provider themselves and nothing wrong is served")
     func leaderFails() async throws {
         // mock-flaky-1 answers its first request with a 503 and later ones normally.
-        try await H.run(inProcess: true, configure: Self.patient, upstreamLatency: .milliseconds(600)) { h in
+        try await H.run(inProcess: true, configure: H.patient, upstreamLatency: .milliseconds(600)) { h in
             let replies = try await together(4) { _ in try await h.chat("Will this work the first time?", model: "mock-flaky-1") }
             #expect(replies.map(\.status).sorted() == [200, 200, 200, 502])
             #expect(h.mock.requests(to: "/v1/chat/completions") == 4)
@@ -61,7 +58,7 @@ struct CoalescingTests {
 
     @Test("streams are not held back, other tenants do not share a flight, and coalesce_misses: false turns it off")
     func exceptions() async throws {
-        try await H.run(inProcess: true, configure: Self.patient, upstreamLatency: .milliseconds(600)) { h in
+        try await H.run(inProcess: true, configure: H.patient, upstreamLatency: .milliseconds(600)) { h in
             let streams = try await together(3) { _ in try await h.chat("Name three rivers in Europe", stream: true) }
             #expect(streams.map(\.status) == [200, 200, 200])
             #expect(h.mock.requests(to: "/v1/chat/completions") == 3, "a streamed request waits for no one")
@@ -72,7 +69,7 @@ struct CoalescingTests {
             #expect(tenants.map(\.cache) == ["miss", "miss"])
             #expect(h.mock.requests(to: "/v1/chat/completions") == 5)
         }
-        try await H.run(inProcess: true, configure: { Self.patient(&$0); $0.server.coalesceMisses = false }, upstreamLatency: .milliseconds(600)) { h in
+        try await H.run(inProcess: true, configure: { H.patient(&$0); $0.server.coalesceMisses = false }, upstreamLatency: .milliseconds(600)) { h in
             let replies = try await together(4) { _ in try await h.chat("What is the tallest mountain in Africa?") }
             #expect(replies.map(\.cache) == ["miss", "miss", "miss", "miss"])
             #expect(h.mock.requests(to: "/v1/chat/completions") == 4)
