@@ -14,6 +14,12 @@ public enum GlobalExecutor {
     /// connections went from a median 13,800 to 18,500 requests/s and p99 from 10.0 to 7.6 ms.
     /// Work that may block runs on ``BlockingWorkExecutor`` instead.
     ///
+    /// NIO runs each job isolated to its loop's serial executor, so every entry into a
+    /// nonisolated `async` function enqueues the task again (62–71 times per semantic hit,
+    /// counted with a uprobe). A hook of our own that ran jobs on the generic executor cut that
+    /// to one, yet cost more CPU per hit in every alternating round on a 2-core VM (median 239
+    /// against 193 µs); see docs/benchmarks.md. So NIO's takeover stays.
+    ///
     /// Call it once, first thing in the process, before any task has started.
     /// - Returns: whether the executor was installed (`false` where the runtime hook is missing).
     @discardableResult
