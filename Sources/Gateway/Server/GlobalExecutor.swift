@@ -15,7 +15,7 @@ public enum GlobalExecutor {
     /// Work that may block runs on ``BlockingWorkExecutor`` instead.
     ///
     /// NIO runs each job isolated to its loop's serial executor, so every entry into a
-    /// nonisolated `async` function enqueues the task again (62–71 times per semantic hit,
+    /// nonisolated `async` function enqueues the task again (71 times per semantic hit,
     /// counted with a uprobe). A hook of our own that ran jobs on the generic executor cut that
     /// to one, yet cost more CPU per hit in every alternating round on a 2-core VM (median 239
     /// against 193 µs); see docs/benchmarks.md. So NIO's takeover stays.
