@@ -455,7 +455,7 @@ public final class SemanticCache: Sendable {
         EntryInfo(
             namespace: s.namespace.id, exactKey: s.exactKey, createdAt: s.createdAt.timeIntervalSince1970,
             expiresAt: s.expiresAt?.timeIntervalSince1970,
-            lastUsed: lastUsed.timeIntervalSince1970, byteSize: s.byteSize, features: features,
+            lastUsed: lastUsed.timeIntervalSince1970, byteSize: s.byteSize, sharedFeatures: .init(features),
             promptTokens: s.promptTokens, completionTokens: s.completionTokens, hasVector: s.hasVector, trust: s.trust)
     }
 
