@@ -29,10 +29,10 @@ struct GatewayHarness: Sendable {
 
     var base: String { "http://127.0.0.1:\(port)" }
 
-    /// Gives the mock provider a timeout long enough for a loaded machine (CI runs the suites in
-    /// parallel on two cores; ThreadSanitizer runs some too). The harness's 2 s suits the tests of
-    /// timeouts; a test whose answer takes several upstream calls, or whose leader must not time
-    /// out, would otherwise fail when the machine is slow rather than when the feature breaks.
+    /// Gives every configured provider a timeout long enough for a loaded machine (CI runs the
+    /// suites in parallel on two cores; ThreadSanitizer runs some too). The harness's 2 s suits
+    /// the tests of timeouts; a test whose answer takes several upstream calls, or whose leader
+    /// must not time out, would otherwise fail when the machine is slow, not when the feature breaks.
     static func patient(_ configuration: inout DejaConfiguration) {
         for name in configuration.providers.keys { configuration.providers[name]?.timeout = 60 }
     }
