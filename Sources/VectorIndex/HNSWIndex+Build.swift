@@ -210,10 +210,11 @@ extension HNSWIndex {
         guard let entry = entryPoint else { return result }
         scratchPool.withScratch { scratch in
             var start = _greedyDescent(query, from: entry, fromLevel: maxLevel, toLevel: level, graph: graph)
+            let queryScale = scratch.roundQuery(query, for: graph)
             var l = min(level, maxLevel)
             while l >= 0 {
                 _searchLayer(query, from: start, ef: configuration.efConstruction, level: l, graph: graph,
-                             scratch: scratch, acceptor: LiveSlots(flags: graph.flags, excluded: slot))
+                             scratch: scratch, queryScale: queryScale, acceptor: LiveSlots(flags: graph.flags, excluded: slot))
                 var found: [Candidate] = []
                 found.reserveCapacity(scratch.results.count)
                 while let c = scratch.results.popMin() { found.append(c) }

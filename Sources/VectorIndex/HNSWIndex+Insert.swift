@@ -120,9 +120,10 @@ extension HNSWIndex {
         let ef = configuration.efConstruction
         scratchPool.withScratch { scratch in
             var start = _greedyDescent(query, from: entry, fromLevel: maxLevel, toLevel: level, graph: graph)
+            let queryScale = scratch.roundQuery(query, for: graph)
             var l = min(level, maxLevel)
             while l >= 0 {
-                _searchLayer(query, from: start, ef: ef, level: l, graph: graph, scratch: scratch,
+                _searchLayer(query, from: start, ef: ef, level: l, graph: graph, scratch: scratch, queryScale: queryScale,
                              acceptor: LiveSlots(flags: graph.flags, excluded: excluding))
                 var selection = scratch.selection
                 scratch.selection = []

@@ -78,21 +78,20 @@ extension HNSWIndex {
             // With int8 vectors on a VNNI CPU the upper levels are walked with the query rounded
             // to int8 too, as level 0 is searched: byte multiply-adds instead of widening every
             // byte to a float.
-            let queryScale = graph.quantizesQueries
-                ? VectorMath.quantize(scratch.query, dimension: dimension, into: scratch.queryCodes) : 0
+            let queryScale = scratch.roundQuery(scratch.query, for: graph)
             let start = _greedyDescent(scratch.query, from: entry, fromLevel: maxLevel, toLevel: 0, graph: graph,
                                        queryCodes: queryScale != 0 ? UnsafePointer(scratch.queryCodes) : nil,
                                        queryScale: queryScale)
             if let filter {
                 _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
-                             acceptor: TaggedFilteredSlots(
+                             queryScale: queryScale, acceptor: TaggedFilteredSlots(
                                 flags: graph.flags, tags: graph.tags, keys: graph.keys, tag: tag, filter: filter))
             } else if let tag {
                 _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
-                             acceptor: TaggedSlots(flags: graph.flags, tags: graph.tags, tag: tag))
+                             queryScale: queryScale, acceptor: TaggedSlots(flags: graph.flags, tags: graph.tags, tag: tag))
             } else {
                 _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
-                             acceptor: LiveSlots(flags: graph.flags, excluded: .max))
+                             queryScale: queryScale, acceptor: LiveSlots(flags: graph.flags, excluded: .max))
             }
             // `results` holds the best `ef` with the worst on top: drop the surplus, then fill
             // the output from its end.
@@ -193,7 +192,9 @@ extension HNSWIndex {
     ///
     /// It stops when the nearest unexpanded candidate is farther than the worst kept result and
     /// `ef` results are kept. Rejected nodes are still expanded, so filters and tombstones do
-    /// not cut the graph.
+    /// not cut the graph. `queryScale` is that of the query rounded into `scratch.queryCodes`
+    /// (``SearchScratch/roundQuery(_:for:)``), whose byte multiply-adds then score the
+    /// neighbours; 0 scores them in float.
     @inline(__always)
     func _searchLayer<A: SlotAcceptor>(
         _ query: UnsafePointer<Float>,
@@ -202,6 +203,7 @@ extension HNSWIndex {
         level: Int,
         graph: GraphView,
         scratch: SearchScratch,
+        queryScale: Float,
         acceptor: A
     ) {
         scratch.beginSearch(slots: graph.slots)
@@ -219,10 +221,6 @@ extension HNSWIndex {
         let tag = scratch.tag
         let ids = scratch.ids
         let dots = scratch.dots
-        // Rounded to int8 once per layer (a few hundred nanoseconds), the query turns each of
-        // the products below into byte multiply-adds.
-        let queryScale = graph.quantizesQueries
-            ? VectorMath.quantize(query, dimension: graph.dimension, into: scratch.queryCodes) : 0
 
         visited[Int(start.slot)] = tag
         candidates.insert(start)

@@ -41,6 +41,13 @@ final class SearchScratch: @unchecked Sendable {
         selection.reserveCapacity(256)
     }
 
+    /// Rounds `query` to int8 into ``queryCodes`` when `graph` searches with int8 queries, once
+    /// per search or insertion (every level then uses it), and returns its scale; 0 when the
+    /// search stays in float.
+    func roundQuery(_ query: UnsafePointer<Float>, for graph: GraphView) -> Float {
+        graph.quantizesQueries ? VectorMath.quantize(query, dimension: graph.dimension, into: queryCodes) : 0
+    }
+
     deinit {
         visited.deallocate()
         query.deallocate()
