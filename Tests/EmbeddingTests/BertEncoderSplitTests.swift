@@ -25,10 +25,12 @@ struct BertEncoderSplitTests {
         let references = try MiniLMModel.references().compactMap(\.token_ids)
         var generator = SplitMix64(seed: 5)
         let uniform = (0..<40).map { _ in [101] + (0..<14).map { _ in Int32.random(in: 1000..<30000, using: &generator) } + [102] }
+        // Without the packed kernel (no AVX2) batches are not split, and the vectors must still match.
+        let splits = weights.packed ? 1 : 0
         for batch in [references, uniform, Array(uniform.prefix(3))] {
             let before = team.splitBatches
             let vectors = team.encode(batch)
-            #expect(team.splitBatches == before + 1, "a batch of \(batch.count) was not split")
+            #expect(team.splitBatches == before + splits, "a batch of \(batch.count) was not split")
             #expect(vectors.count == batch.count)
             for (i, sequence) in batch.enumerated() {
                 let expected = alone.encode([sequence])[0]

@@ -59,7 +59,7 @@ final class BertEncoder {
         // Without the packed kernel (no AVX2: portable, arm64) each share would call OpenBLAS on
         // all its threads at once with the other's, which is not what was measured; those keep
         // to OpenBLAS splitting each product.
-        if batch.count > 1, let team, let ways = share?.ways, ways > 1, weights.layers.first?.qkv.panels != nil {
+        if batch.count > 1, let team, let ways = share?.ways, ways > 1, weights.packed {
             let shares = Self.shares(of: batch, tokens: tokens, ways: min(ways, Int(team.pointee.helpers) + 1))
             // One long sentence and a short one do not divide: their products are split instead.
             if shares.allSatisfy({ 2 * $0.reduce(0) { $0 + $1.count } * shares.count <= 3 * tokens }) {

@@ -26,6 +26,8 @@ final class BertWeights: @unchecked Sendable {
     private let projections: UnsafeMutableBufferPointer<Float>
     /// The same matrices packed into panels, at the same offsets; `nil` without AVX2/FMA.
     private let panels: UnsafeMutableBufferPointer<Float>?
+    /// Whether the packed kernel runs these weights (AVX2/FMA or better).
+    var packed: Bool { panels != nil }
 
     /// - Throws: ``EmbeddingError/modelFile(path:reason:)`` naming the first tensor that is
     ///   missing or has another dtype or shape.
