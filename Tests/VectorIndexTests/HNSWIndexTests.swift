@@ -77,6 +77,41 @@ struct HNSWIndexTests {
         }
     }
 
+    @Test("the int8 walk down the upper levels mostly ends where the float walk does, as near on average, and reports its int8 distance")
+    func int8Descent() throws {
+        var index = try HNSWIndex(dimension: 128, configuration: HNSWConfiguration(vectors: .int8))
+        try index.insert(contentsOf: Array(Self.data.baseVectors[0..<(4_000 * 128)]), keys: (0..<4_000).map { UInt64($0) }, threads: 2)
+        let graph = index.storage.view
+        let entry = try #require(index.entryPoint)
+        #expect(index.maxLevel >= 2)
+        var same = 0, moved = 0, reachedTotal = 0.0, floatTotal = 0.0
+        for q in 0..<Self.data.queryCount {
+            let query = try VectorMath.normalized(Self.data.query(q), dimension: 128)
+            var codes = [Int8](repeating: 0, count: 128)
+            try query.withUnsafeBufferPointer { query in
+                let scale = VectorMath.quantize(query.baseAddress!, dimension: 128, into: &codes)
+                let float = index._greedyDescent(query.baseAddress!, from: entry, fromLevel: index.maxLevel, toLevel: 0, graph: graph)
+                let int8 = codes.withUnsafeBufferPointer {
+                    index._greedyDescent(query.baseAddress!, from: entry, fromLevel: index.maxLevel, toLevel: 0, graph: graph,
+                                         queryCodes: $0.baseAddress!, queryScale: scale)
+                }
+                let reached = graph.similarity(query.baseAddress!, int8.slot)
+                // The distance it reports is the int8 estimate of the node it reached.
+                #expect(abs((1 - int8.distance) - reached) < 0.01, "query \(q)")
+                reachedTotal += Double(reached)
+                floatTotal += Double(1 - float.distance)
+                if int8.slot == float.slot { same += 1 }
+                if int8.slot != entry { moved += 1 }
+            }
+        }
+        // A greedy walk can part from the float one where two neighbours tie within the rounding
+        // (about 1e-3) and end at another local best; level 0's search starts from there. Most
+        // end at the same node, and on average as near.
+        #expect(same >= Self.data.queryCount * 9 / 10, "\(same) of \(Self.data.queryCount) ended where the float walk did")
+        #expect(reachedTotal >= floatTotal - 0.01 * Double(Self.data.queryCount), "mean similarity \(reachedTotal) against \(floatTotal)")
+        #expect(moved >= Self.data.queryCount * 9 / 10, "\(moved) of \(Self.data.queryCount) left the entry point")
+    }
+
     @Test("the parallel bulk build reaches the recall gate")
     func bulkBuildRecall() throws {
         var index = try HNSWIndex(dimension: 128)
