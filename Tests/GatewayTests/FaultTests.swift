@@ -258,7 +258,9 @@ struct FaultTests {
                 c.cache.store = dir.path("cache.sqlite")
                 c.cache.indexFile = dir.path("cache.hnsw")
                 c.embedder.kind = .remote
-                c.embedder.remote = RemoteEmbedderConfiguration(baseURL: base, model: "mock-embed-64", timeout: 1, maxRetries: 0)
+                // Patient: on a loaded machine the first start's probe of a live service may take
+                // over a second; a refused connection (the second start) fails at once anyway.
+                c.embedder.remote = RemoteEmbedderConfiguration(baseURL: base, model: "mock-embed-64", timeout: 15, maxRetries: 0)
             }
         }
         let embeddings = MockUpstream()
