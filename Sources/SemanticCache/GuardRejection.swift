@@ -1,3 +1,4 @@
+import DejaSupport
 import Embedding
 import Foundation
 
@@ -36,9 +37,9 @@ public enum GuardRejection: Sendable, Equatable, CustomStringConvertible {
             return "the prompt has \(words) words, more than the \(limit) that may match by similarity"
         case .unlikely(let p, let t, let evidence):
             let why = evidence.isEmpty ? "" : " (" + evidence.joined(separator: ", ") + ")"
-            return String(format: "the best candidate's probability %.2f is under %.2f", p, t) + why
+            return "the best candidate's probability \(p.fixed(2)) is under \(Double(t).fixed(2))" + why
         case .belowEntryThreshold(let value, let minimum):
-            return String(format: "%.3f is not above the entry's own threshold %.3f, raised by a wrong hit", value, minimum)
+            return "\(value.fixed(3)) is not above the entry's own threshold \(minimum.fixed(3)), raised by a wrong hit"
         }
     }
 

@@ -74,7 +74,7 @@ final class RequestGuards: Sendable {
             metrics.injection("pass")
             return nil
         }
-        let score = RequestLogMiddleware.fixed(best.score, places: 2)
+        let score = best.score.fixed(2)
         context.facts.set(guardMark: "injection=\(score):\(best.reasons.joined(separator: "+"))")
         metrics.injection(action == .block ? "block" : "flag")
         if action == .block {

@@ -126,7 +126,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         line += " latency_ms=\(milliseconds(nanoseconds))"
         if let model = facts.model { line += " model=\(model)" }
         if let cache = facts.cache { line += " cache=\(cache)" }
-        if let s = facts.similarity { line += " similarity=\(fixed(Double(s), places: 4))" }
+        if let s = facts.similarity { line += " similarity=\(Double(s).fixed(4))" }
         if let u = facts.upstream { line += " upstream_ms=\(milliseconds(Int64(u * 1e6)))" }
         if let mark = facts.guardMark { line += " guard=\(mark)" }
         if let note = facts.note { line += " note=\(JSONValue.quoted(note))" }
@@ -162,16 +162,7 @@ struct RequestLogMiddleware: RouterMiddleware {
 
     /// Nanoseconds as milliseconds with two decimals.
     static func milliseconds(_ nanoseconds: Int64) -> String {
-        fixed(Double(nanoseconds) / 1e6, places: 2)
-    }
-
-    /// `value` with `places` decimals, without `String(format:)`.
-    static func fixed(_ value: Double, places: Int) -> String {
-        var scale = 1
-        for _ in 0..<places { scale *= 10 }
-        let scaled = Int((abs(value) * Double(scale)).rounded())
-        let fraction = String(scaled % scale)
-        return (value < 0 ? "-" : "") + "\(scaled / scale)." + String(repeating: "0", count: places - fraction.count) + fraction
+        (Double(nanoseconds) / 1e6).fixed(2)
     }
 
     /// The client's id when it is short and printable, else a new one: 96 random bits from a

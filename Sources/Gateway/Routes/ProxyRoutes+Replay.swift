@@ -18,8 +18,8 @@ extension ProxyRoutes {
         meterHit(hit, context)
         context.facts.set(cache: kind, similarity: hit.similarity)
         var headers: HTTPFields = [.xDejaCache: kind, .xDejaEntry: String(hit.key), .age: String(Int(max(0, hit.age)))]
-        if hit.kind == .semantic { headers[.xDejaSimilarity] = RequestLogMiddleware.fixed(Double(hit.similarity), places: 4) }
-        if let p = hit.probability { headers[.xDejaProbability] = RequestLogMiddleware.fixed(p, places: 4) }
+        if hit.kind == .semantic { headers[.xDejaSimilarity] = Double(hit.similarity).fixed(4) }
+        if let p = hit.probability { headers[.xDejaProbability] = p.fixed(4) }
         var restored: JSONValue?
         if let restoring, restoring.reversible, !restoring.values.isEmpty, let stored = try? JSONValue.parse(hit.response) {
             restored = DataGuard.mapTexts(stored) { restoring.restore($0) } ?? stored
