@@ -11,6 +11,9 @@ extension HTTPClient.Configuration {
     /// calls wait for a free connection. `readTimeout` bounds the silence while a call is in
     /// flight, in the middle of a body too: a call's deadline ends when the response head
     /// arrives, so without it a stream that stalls after its first chunk would hang for ever.
+    /// Tracing is off: Deja bootstraps no tracer, and with the default no-op one the client
+    /// still parsed each request's URL a second time and built its span's attributes (1.4 % of
+    /// a miss's CPU).
     public static func deja(
         connectTimeout: Double = 5, connectionsPerHost: Int = 256, readTimeout: Double? = nil
     ) -> HTTPClient.Configuration {
@@ -21,6 +24,7 @@ extension HTTPClient.Configuration {
         configuration.timeout.connect = .milliseconds(Int64(connectTimeout * 1000))
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
+        configuration.tracing.tracer = nil
         return configuration
     }
 }
