@@ -209,8 +209,10 @@ extension HNSWIndex {
         var result = [[Candidate]](repeating: [], count: level + 1)
         guard let entry = entryPoint else { return result }
         scratchPool.withScratch { scratch in
-            var start = _greedyDescent(query, from: entry, fromLevel: maxLevel, toLevel: level, graph: graph)
+            // Rounded once, the int8 query walks the levels above as well as searching these.
             let queryScale = scratch.roundQuery(query, for: graph)
+            var start = _greedyDescent(query, from: entry, fromLevel: maxLevel, toLevel: level, graph: graph,
+                                       queryCodes: scratch.queryCodes, queryScale: queryScale)
             var l = min(level, maxLevel)
             while l >= 0 {
                 _searchLayer(query, from: start, ef: configuration.efConstruction, level: l, graph: graph,

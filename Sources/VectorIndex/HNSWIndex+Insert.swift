@@ -119,8 +119,10 @@ extension HNSWIndex {
         let m = configuration.m
         let ef = configuration.efConstruction
         scratchPool.withScratch { scratch in
-            var start = _greedyDescent(query, from: entry, fromLevel: maxLevel, toLevel: level, graph: graph)
+            // Rounded once, the int8 query walks the levels above as well as searching these.
             let queryScale = scratch.roundQuery(query, for: graph)
+            var start = _greedyDescent(query, from: entry, fromLevel: maxLevel, toLevel: level, graph: graph,
+                                       queryCodes: scratch.queryCodes, queryScale: queryScale)
             var l = min(level, maxLevel)
             while l >= 0 {
                 _searchLayer(query, from: start, ef: ef, level: l, graph: graph, scratch: scratch, queryScale: queryScale,

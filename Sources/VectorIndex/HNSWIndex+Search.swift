@@ -80,8 +80,7 @@ extension HNSWIndex {
             // byte to a float.
             let queryScale = scratch.roundQuery(scratch.query, for: graph)
             let start = _greedyDescent(scratch.query, from: entry, fromLevel: maxLevel, toLevel: 0, graph: graph,
-                                       queryCodes: queryScale != 0 ? UnsafePointer(scratch.queryCodes) : nil,
-                                       queryScale: queryScale)
+                                       queryCodes: scratch.queryCodes, queryScale: queryScale)
             if let filter {
                 _searchLayer(scratch.query, from: start, ef: ef, level: 0, graph: graph, scratch: scratch,
                              queryScale: queryScale, acceptor: TaggedFilteredSlots(
@@ -149,15 +148,16 @@ extension HNSWIndex {
 
     /// Walks greedily from `entry` on `fromLevel` down to `toLevel + 1`, each time moving to the
     /// neighbour nearest to `query` until none is nearer (hnswlib's `searchKnn` upper phase).
-    /// Returns the node reached and its distance. With `queryCodes` (the query rounded to int8,
-    /// and `queryScale`), distances are the int8 estimates level 0's search uses.
+    /// Returns the node reached and its distance. With `queryCodes` and a `queryScale` other than
+    /// 0 (the query rounded to int8, ``SearchScratch/roundQuery(_:for:)``), distances are the int8
+    /// estimates the layer searches below use.
     @inline(__always)
     func _greedyDescent(
         _ query: UnsafePointer<Float>, from entry: UInt32, fromLevel: Int, toLevel: Int, graph: GraphView,
         queryCodes: UnsafePointer<Int8>? = nil, queryScale: Float = 0
     ) -> Candidate {
         @inline(__always) func similarity(_ slot: UInt32) -> Float {
-            if let queryCodes { return graph.similarity(queryCodes: queryCodes, queryScale: queryScale, slot) }
+            if queryScale != 0, let queryCodes { return graph.similarity(queryCodes: queryCodes, queryScale: queryScale, slot) }
             return graph.similarity(query, slot)
         }
         var current = entry
