@@ -20,5 +20,7 @@ struct DoubleFixedTests {
         #expect((-2.5).fixed(0) == "-3")
         #expect(Double.nan.fixed(2) == "nan")
         #expect(Double.infinity.fixed(2) == "inf")
+        // Too large to scale into an Int: no trap.
+        #expect(1e300.fixed(2) == "\(1e300)")
     }
 }
