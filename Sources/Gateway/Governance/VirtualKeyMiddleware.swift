@@ -11,7 +11,7 @@ struct VirtualKeyMiddleware: RouterMiddleware {
     let governance: Governance
     let metrics: GatewayMetrics
 
-    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response)
+    func handle(_ request: Request, context: GatewayContext, next: @concurrent (Request, GatewayContext) async throws -> Response)
         async throws -> Response
     {
         guard governance.auth == .keys else {

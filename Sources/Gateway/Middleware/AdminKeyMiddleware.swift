@@ -29,7 +29,7 @@ struct AdminKeyMiddleware: RouterMiddleware {
         return DashboardSessions.same(Array(SHA256.hash(data: Data(given.utf8))), keyDigest)
     }
 
-    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response)
+    func handle(_ request: Request, context: GatewayContext, next: @concurrent (Request, GatewayContext) async throws -> Response)
         async throws -> Response
     {
         guard keyDigest != nil else {

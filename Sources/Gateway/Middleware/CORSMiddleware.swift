@@ -33,7 +33,7 @@ struct CORSMiddleware: RouterMiddleware {
         "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
     ].joined(separator: ", ")
 
-    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response)
+    func handle(_ request: Request, context: GatewayContext, next: @concurrent (Request, GatewayContext) async throws -> Response)
         async throws -> Response
     {
         guard let origin = request.headers[.origin], allows(origin) else { return try await next(request, context) }

@@ -28,7 +28,7 @@ struct HostCheckMiddleware: RouterMiddleware {
         }
     }
 
-    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response)
+    func handle(_ request: Request, context: GatewayContext, next: @concurrent (Request, GatewayContext) async throws -> Response)
         async throws -> Response
     {
         guard let allowed, let authority = request.head.authority else { return try await next(request, context) }

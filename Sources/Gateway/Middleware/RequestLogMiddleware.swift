@@ -27,7 +27,7 @@ struct RequestLogMiddleware: RouterMiddleware {
     /// Settles metered requests and writes their ledger rows.
     var governance: Governance? = nil
 
-    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response)
+    func handle(_ request: Request, context: GatewayContext, next: @concurrent (Request, GatewayContext) async throws -> Response)
         async throws -> Response
     {
         let start = ContinuousClock.now

@@ -22,13 +22,13 @@ struct MessagesStreamWriter: ResponseBodyWriter {
         self.inner = inner
     }
 
-    mutating func write(_ buffer: ByteBuffer) async throws {
+    @concurrent mutating func write(_ buffer: ByteBuffer) async throws {
         var out = ByteBuffer()
         for payload in parser.feed(buffer.readableBytesView) { translate(payload, into: &out) }
         if out.readableBytes > 0 { try await inner.write(out) }
     }
 
-    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+    @concurrent consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
         var out = ByteBuffer()
         if !ended { translate("[DONE]", into: &out) }
         if out.readableBytes > 0 { try await inner.write(out) }
