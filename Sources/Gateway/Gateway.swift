@@ -88,8 +88,7 @@ public final class Gateway: Sendable {
         }
         router.add(middleware: RequestLogMiddleware(
             logger: logger, metrics: metrics, logPrompts: configuration.logging.prompts, json: configuration.logging.json,
-            governance: governance))
-        router.add(middleware: HostCheckMiddleware(configuration: configuration.server))
+            governance: governance, hostCheck: HostCheck(configuration: configuration.server)))
         router.addRoutes(proxy.routes)
         router.addRoutes(cacheAPI.routes, atPath: "/v1/cache")
         if let admin { router.addRoutes(admin.routes, atPath: "/v1/admin") }
@@ -150,7 +149,7 @@ public final class Gateway: Sendable {
 
     static func startupWarnings(_ server: ServerConfiguration, keyedProviders keys: [String], hasAdminKey: Bool) -> [String] {
         var out: [String] = []
-        if !HostCheckMiddleware.isLoopback(server.host) && server.auth == .none {
+        if !HostCheck.isLoopback(server.host) && server.auth == .none {
             out.append("listening on \(server.host), not a loopback address, with server.auth none: every client that reaches this port is served"
                 + (keys.isEmpty ? "" : ", with the keys of providers \(keys.joined(separator: ", ")); put Deja behind a firewall or an authenticating proxy")
                 + (server.tls.isEnabled ? "" : "; prompts and answers cross the network unencrypted unless server.tls is set"))

@@ -53,16 +53,16 @@ struct HostCheckTests {
 
     @Test("the rule: listening elsewhere answers any name unless allowed_hosts lists them; * answers any")
     func rule() {
-        #expect(HostCheckMiddleware(configuration: .init(host: "127.0.0.1")).allowed == [])
-        #expect(HostCheckMiddleware(configuration: .init(host: "localhost")).allowed == [])
-        #expect(HostCheckMiddleware(configuration: .init(host: "::1")).allowed == [])
-        #expect(HostCheckMiddleware(configuration: .init(host: "0.0.0.0")).allowed == nil)
-        #expect(HostCheckMiddleware(configuration: .init(host: "0.0.0.0", allowedHosts: ["Deja.Internal"])).allowed == ["deja.internal"])
-        #expect(HostCheckMiddleware(configuration: .init(host: "127.0.0.1", allowedHosts: ["*"])).allowed == nil)
-        #expect(HostCheckMiddleware.hostName("[::1]:8080") == "::1")
-        #expect(HostCheckMiddleware.hostName("Example.COM.:443") == "example.com")
-        #expect(!HostCheckMiddleware.isLoopback("127.0.0.1.nip.io"))
-        #expect(!HostCheckMiddleware.isLoopback("127.0.0.256"))
+        #expect(HostCheck(configuration: .init(host: "127.0.0.1")).allowed == [])
+        #expect(HostCheck(configuration: .init(host: "localhost")).allowed == [])
+        #expect(HostCheck(configuration: .init(host: "::1")).allowed == [])
+        #expect(HostCheck(configuration: .init(host: "0.0.0.0")).allowed == nil)
+        #expect(HostCheck(configuration: .init(host: "0.0.0.0", allowedHosts: ["Deja.Internal"])).allowed == ["deja.internal"])
+        #expect(HostCheck(configuration: .init(host: "127.0.0.1", allowedHosts: ["*"])).allowed == nil)
+        #expect(HostCheck.hostName("[::1]:8080") == "::1")
+        #expect(HostCheck.hostName("Example.COM.:443") == "example.com")
+        #expect(!HostCheck.isLoopback("127.0.0.1.nip.io"))
+        #expect(!HostCheck.isLoopback("127.0.0.256"))
     }
 
     @Test("deja serve warns at start about a non-loopback address with provider keys, and a lookup API without a key")

@@ -28,7 +28,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var coalesceMisses: Bool
     /// Names (in the `Host` header) the gateway answers to besides the localhost ones; `*` for
     /// any. Empty: only localhost names when listening on a loopback address (against DNS
-    /// rebinding, see `HostCheckMiddleware`), any name otherwise.
+    /// rebinding, see `HostCheck`), any name otherwise.
     public var allowedHosts: [String]
     /// Seconds a client connection may sit without sending anything, between requests or in the
     /// middle of one (a client that sends its headers a byte at a time), before it is closed; 0

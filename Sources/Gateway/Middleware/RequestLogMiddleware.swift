@@ -7,7 +7,8 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The outermost middleware: gives every request an id, turns every error into an OpenAI-shaped
+/// The outermost middleware: gives every request an id, refuses it if it was addressed to a
+/// name Deja does not answer to (``HostCheck``), turns every error into an OpenAI-shaped
 /// response, writes one log line per request and records the request metrics.
 ///
 /// The log line holds the request id, method, path, model, cache result, similarity, status and
@@ -26,6 +27,8 @@ struct RequestLogMiddleware: RouterMiddleware {
     var json = false
     /// Settles metered requests and writes their ledger rows.
     var governance: Governance? = nil
+    /// The check of the name the request was addressed to, against DNS rebinding.
+    var hostCheck: HostCheck? = nil
 
     func handle(_ request: Request, context: GatewayContext, next: @concurrent (Request, GatewayContext) async throws -> Response)
         async throws -> Response
@@ -35,6 +38,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         context.requestID = Self.requestID(from: request.headers[.xRequestID])
         var response: Response
         do {
+            try hostCheck?.check(request)
             response = try await next(request, context)
         } catch {
             let failure = Self.openAIError(error, request: request, logger: logger, metrics: metrics, requestID: context.requestID)
