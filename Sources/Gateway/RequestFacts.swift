@@ -61,7 +61,7 @@ public final class RequestFacts: Sendable {
         guardMark: String?
     )
 
-    /// Changes the request's metering (started by ``VirtualKeyMiddleware``; a no-op on routes
+    /// Changes the request's metering (started by ``VirtualKeyGate``; a no-op on routes
     /// that are not metered).
     func meter(_ change: (inout Metering) -> Void) {
         state.withLock { s in

@@ -52,20 +52,30 @@ struct ProxyRoutes: Sendable {
 
     var routes: RouteCollection<GatewayContext> {
         let routes = RouteCollection(context: GatewayContext.self)
-        if let governance { routes.add(middleware: VirtualKeyMiddleware(governance: governance, metrics: metrics)) }
-        routes.post("/v1/chat/completions") { request, context in try await complete(.chat, request, context) }
-        routes.post("/v1/completions") { request, context in try await complete(.completions, request, context) }
-        routes.post("/v1/responses") { request, context in try await complete(.responses, request, context) }
-        routes.post("/v1/messages") { request, context in try await messages(request, context) }
-        routes.post("/v1/messages/count_tokens") { request, context in try await countMessageTokens(request, context) }
-        routes.post("/v1/embeddings") { request, context in try await embeddings(request, context) }
-        routes.get("/v1/models") { request, context in await models(request, context) }
-        routes.get("/v1/models/{model}") { _, context in try model(context.parameters.require("model")) }
+        let gate = governance.map { VirtualKeyGate(governance: $0, metrics: metrics) }
+        /// A proxied route: its handler runs once the gate has admitted the request.
+        func on(
+            _ path: RouterPath, _ method: HTTPRequest.Method,
+            _ handle: @escaping @Sendable (Request, GatewayContext) async throws -> Response
+        ) {
+            routes.on(path, method: method) { request, context in
+                guard let gate else { return try await handle(request, context) }
+                return try await gate.admit(request, context, then: handle)
+            }
+        }
+        on("/v1/chat/completions", .post) { request, context in try await complete(.chat, request, context) }
+        on("/v1/completions", .post) { request, context in try await complete(.completions, request, context) }
+        on("/v1/responses", .post) { request, context in try await complete(.responses, request, context) }
+        on("/v1/messages", .post) { request, context in try await messages(request, context) }
+        on("/v1/messages/count_tokens", .post) { request, context in try await countMessageTokens(request, context) }
+        on("/v1/embeddings", .post) { request, context in try await embeddings(request, context) }
+        on("/v1/models", .get) { request, context in await models(request, context) }
+        on("/v1/models/{model}", .get) { _, context in try model(context.parameters.require("model")) }
         for path in Self.passThroughPaths {
-            routes.post(RouterPath(path)) { request, context in try await passThrough(request, context) }
+            on(RouterPath(path), .post) { request, context in try await passThrough(request, context) }
         }
         for (method, path) in Self.storedResponsePaths {
-            routes.on(RouterPath(path), method: method) { request, context in try await storedResponse(request, context) }
+            on(RouterPath(path), method) { request, context in try await storedResponse(request, context) }
         }
         return routes
     }
