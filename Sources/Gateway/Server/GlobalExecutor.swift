@@ -17,11 +17,11 @@ public enum GlobalExecutor {
     /// NIO runs each job isolated to its loop's serial executor, so every entry into a
     /// `@concurrent` (formerly plain nonisolated) `async` function enqueues the task again. Our
     /// modules are built with `NonisolatedNonsendingByDefault`, so that our own async functions
-    /// run on their caller's executor and do not; what is left is Hummingbird's and NIO's (56
-    /// enqueues per semantic hit, 71 before, counted with a uprobe). A hook of our own that ran
-    /// jobs on the generic executor cut that to one, yet cost more CPU per hit in every
-    /// alternating round on a 2-core VM (median 239 against 193 µs); see docs/benchmarks.md. So
-    /// NIO's takeover stays.
+    /// run on their caller's executor and do not, and our checks are calls rather than layers of
+    /// middleware; what is left is mostly Hummingbird's and NIO's (49–52 enqueues per semantic
+    /// hit, 68–71 before, counted with a uprobe). A hook of our own that ran jobs on the generic
+    /// executor cut that to one, yet cost more CPU per hit in every alternating round on a 2-core
+    /// VM (median 239 against 193 µs); see docs/benchmarks.md. So NIO's takeover stays.
     ///
     /// Call it once, first thing in the process, before any task has started.
     /// - Returns: whether the executor was installed (`false` where the runtime hook is missing).
