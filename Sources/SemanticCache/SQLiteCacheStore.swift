@@ -64,7 +64,8 @@ public struct SQLiteCacheStore: CacheStore {
         }
     }
 
-    /// What to do about a file SQLite cannot read as a database.
+    /// What to do about a file SQLite cannot read as a database, or finds damaged while reading
+    /// (a copy cut short, a disk that lost pages).
     static func advice(_ error: any Error) -> String {
         guard let e = error as? DatabaseError, e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT else {
             return ""
@@ -138,7 +139,7 @@ public struct SQLiteCacheStore: CacheStore {
         do {
             return try await database.write(body)
         } catch {
-            throw .storeFailed(operation: what, location: location, reason: Self.describe(error))
+            throw .storeFailed(operation: what, location: location, reason: Self.describe(error) + Self.advice(error))
         }
     }
 
@@ -146,7 +147,7 @@ public struct SQLiteCacheStore: CacheStore {
         do {
             return try await database.read(body)
         } catch {
-            throw .storeFailed(operation: what, location: location, reason: Self.describe(error))
+            throw .storeFailed(operation: what, location: location, reason: Self.describe(error) + Self.advice(error))
         }
     }
 

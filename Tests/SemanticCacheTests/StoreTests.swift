@@ -74,6 +74,36 @@ struct StoreTests {
         }
     }
 
+    @Test("a cache file with damaged pages is reported with what to do, also when only reading its entries finds it")
+    func damaged() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path("damaged.sqlite")
+        do {
+            let store = try SQLiteCacheStore(path: path)
+            for i in 0..<400 {
+                var entry = Self.entry("prompt \(i)")
+                entry.response = Data(repeating: UInt8(i % 251), count: 2_000)
+                _ = try await store.insert(entry)
+            }
+        }
+        // The last third of the pages overwritten (a disk that lost them, a copy gone wrong): the
+        // schema on the first pages still opens, the entries' pages do not read back.
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        let size = try file.seekToEnd()
+        try file.seek(toOffset: size * 2 / 3)
+        try file.write(contentsOf: Data(repeating: 0x42, count: Int(size - size * 2 / 3)))
+        try file.close()
+        let store = try SQLiteCacheStore(path: path)
+        await #expect {
+            try await store.summaries()
+        } throws: { error in
+            let message = (error as? CacheError)?.description ?? ""
+            return message.contains("reading entry summaries") && message.contains(path)
+                && message.contains("move the file away")
+        }
+    }
+
     @Test("another program's SQLite database is refused and left as it was")
     func foreignDatabase() throws {
         let dir = try TemporaryDirectory()
