@@ -49,31 +49,6 @@ struct BertEncoderSplitTests {
         }
     }
 
-    @Test("a pass on one thread over more rows than the packed kernel takes runs in runs of sentences, each sentence's vector as alone, in order")
-    func runsMatchAlone() throws {
-        let weights = try weights()
-        let alone = BertEncoder(weights: weights)
-        let runs = BertEncoder(weights: weights)
-        var generator = SplitMix64(seed: 11)
-        // 24 sentences of 5 to 40 tokens: several times the packed kernel's rows.
-        let batch = (0..<24).map { _ in
-            [101] + (0..<Int.random(in: 3...38, using: &generator)).map { _ in Int32.random(in: 1000..<30000, using: &generator) } + [102]
-        }
-        let tokens = batch.reduce(0) { $0 + $1.count }
-        #expect(tokens > BertEncoder.packedRowLimit)
-        let vectors = runs.encodePass(batch, tokens: tokens, ownCoreOnly: true)
-        // Without the packed kernel (no AVX2) the batch goes whole to OpenBLAS.
-        #expect(runs.passesInRuns == (weights.packed ? 1 : 0))
-        #expect(vectors.count == batch.count)
-        for (i, sequence) in batch.enumerated() {
-            let diff = zip(vectors[i], alone.encode([sequence])[0]).map { abs($0 - $1) }.max() ?? 1
-            #expect(diff < 1e-5, "sentence \(i) (\(sequence.count) tokens): max difference \(diff)")
-        }
-        // A batch within the limit is one run.
-        _ = runs.encodePass(Array(batch.prefix(2)), tokens: batch[0].count + batch[1].count, ownCoreOnly: true)
-        #expect(runs.passesInRuns == (weights.packed ? 1 : 0))
-    }
-
     @Test("shares keep every sentence once, in order, none empty, each near an even part of the tokens")
     func shares() {
         var generator = SplitMix64(seed: 9)

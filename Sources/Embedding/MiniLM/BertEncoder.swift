@@ -115,31 +115,8 @@ final class BertEncoder {
         return shares
     }
 
-    /// Passes run as consecutive runs of sentences (for the tests).
-    private(set) var passesInRuns = 0
-
-    /// One pass over `batch`, whose sequences hold `tokens` tokens in all; with `ownCoreOnly`,
-    /// one share of a batch split by sentences, on this thread alone.
-    ///
-    /// On one thread, a batch of more rows than the packed kernel takes (``packedRowLimit``) goes
-    /// through the model in runs of consecutive sentences that it does take, each run whole, one
-    /// after another: every product then stays in the packed kernel, and the activations of a run
-    /// (its feed-forward layer's 1,536 columns) in the core's cache. One thread, batch 32 of
-    /// 16-token sentences (512 rows, which went to OpenBLAS), Emerald Rapids, `deja bench embed`
-    /// alternating with onnxruntime: 366–380 sentences/s against 337–359, onnxruntime 358–375.
-    func encodePass(_ batch: [[Int32]], tokens: Int, ownCoreOnly: Bool = false) -> [[Float]] {
-        let limit = Self.packedRowLimit
-        guard weights.packed, batch.count > 1, tokens > limit, ownCoreOnly || openblas_get_num_threads() == 1 else {
-            return encodeRun(batch, tokens: tokens, ownCoreOnly: ownCoreOnly)
-        }
-        passesInRuns += 1
-        return Self.shares(of: batch, tokens: tokens, ways: (tokens + limit - 1) / limit).flatMap { run in
-            encodeRun(Array(run), tokens: run.reduce(0) { $0 + $1.count }, ownCoreOnly: ownCoreOnly)
-        }
-    }
-
     /// One pass over the whole of `batch`, whose sequences hold `tokens` tokens in all.
-    private func encodeRun(_ batch: [[Int32]], tokens: Int, ownCoreOnly: Bool) -> [[Float]] {
+    fileprivate func encodePass(_ batch: [[Int32]], tokens: Int, ownCoreOnly: Bool = false) -> [[Float]] {
         let shape = weights.shape
         let h = shape.hiddenSize
         guard tokens > 0 else { return batch.map { _ in [Float](repeating: 0, count: h) } }
