@@ -150,7 +150,7 @@ struct MiniLMEmbedderTests {
             let w = (0..<(k * n)).map { _ in Float.random(in: -0.5..<0.5, using: &generator) }
             var panels = [Float](repeating: .nan, count: k * n)
             panels.withUnsafeMutableBufferPointer { deja_pack_panels(w, k, n, $0.baseAddress) }
-            for rows in [1, 5, 6, 7, 8, 9, 16, 18, 23] {
+            for rows in [1, 5, 6, 7, 8, 9, 15, 16, 18, 23, 34] {
                 let x = (0..<(rows * k)).map { _ in Float.random(in: -1..<1, using: &generator) }
                 var y = [Float](repeating: .nan, count: rows * n)
                 let done = y.withUnsafeMutableBufferPointer { deja_gemm_packed(avx2, x, rows, k, panels, n, $0.baseAddress) }
