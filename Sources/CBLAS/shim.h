@@ -756,14 +756,15 @@ static inline void deja_panel_rows_6x16(const float *x, size_t first, size_t row
 /// Columns `[j0, j1)` (multiples of 16) of `y[rows][n] = x[rows][k] · W`, W packed by
 /// `deja_pack_panels`: the share of one thread when several split a product by columns.
 /// `level` picks the kernels: with AVX-512 and eight rows or more, each pair of panels goes to
-/// the 8 × 32 kernel eight rows at a time, then its last rows to the 6 × 16 one while the pair is
-/// still in cache; an odd panel left, and products of fewer than eight rows, go to the 6 × 16
-/// kernel. Returns 0, having done nothing, when it cannot (level below AVX2, not x86-64, k over
+/// the 8 × 32 kernel eight rows at a time, the last rows in a tile of the last eight while the
+/// pair is still in cache; an odd panel left, and products of fewer than eight rows, go to the
+/// 6 × 16 kernel. Returns 0, having done nothing, when it cannot (level below AVX2, not x86-64, k over
 /// 4096, n not a multiple of 16): the caller then uses `cblas_sgemm`.
 ///
 /// The last rows once went to the 6 × 16 kernel in a sweep of their own over every panel, which
 /// read the whole matrix a second time: at batch 1 the weights come from L3 on every sentence,
-/// and a 34-token sentence (32 rows in tiles, 2 left) paid for that second read.
+/// and a 34-token sentence (32 rows in tiles, 2 left) paid for that second read. Recomputing up
+/// to seven rows at full width costs less than the AVX2 kernel's six rows at half width.
 static inline int deja_gemm_packed_columns(int level, const float *x, size_t rows, size_t k, const float *panels,
                                            size_t n, size_t j0, size_t j1, float *y) {
 #if DEJA_X86_64
@@ -778,8 +779,13 @@ static inline int deja_gemm_packed_columns(int level, const float *x, size_t row
                 deja_kernel_8x32_avx512(x + r * k, k, k, pa, pb, tile);
                 for (size_t t = 0; t < 8; t++) memcpy(y + (r + t) * n + j, tile + t * 32, 32 * sizeof(float));
             }
-            deja_panel_rows_6x16(x, tiled, rows, k, pa, n, j, y);
-            deja_panel_rows_6x16(x, tiled, rows, k, pb, n, j + 16, y);
+            if (tiled < rows) {
+                // The last eight rows, overlapping the tile before: its rows come out the same
+                // again (each row's sums run in the same order), and only the new ones are kept.
+                size_t r = rows - 8;
+                deja_kernel_8x32_avx512(x + r * k, k, k, pa, pb, tile);
+                for (size_t t = tiled - r; t < 8; t++) memcpy(y + (r + t) * n + j, tile + t * 32, 32 * sizeof(float));
+            }
         }
     }
     // Every column left (all of them below eight rows, else an odd panel), every row.
