@@ -758,8 +758,8 @@ static inline void deja_panel_rows_6x16(const float *x, size_t first, size_t row
 /// `level` picks the kernels: with AVX-512 and eight rows or more, each pair of panels goes to
 /// the 8 × 32 kernel eight rows at a time, the last rows in a tile of the last eight while the
 /// pair is still in cache; an odd panel left, and products of fewer than eight rows, go to the
-/// 6 × 16 kernel. Returns 0, having done nothing, when it cannot (level below AVX2, not x86-64, k over
-/// 4096, n not a multiple of 16): the caller then uses `cblas_sgemm`.
+/// 6 × 16 kernel. Returns 0, having done nothing, when it cannot (level below AVX2, not x86-64,
+/// k over 4096, n not a multiple of 16): the caller then uses `cblas_sgemm`.
 ///
 /// The last rows once went to the 6 × 16 kernel in a sweep of their own over every panel, which
 /// read the whole matrix a second time: at batch 1 the weights come from L3 on every sentence,
