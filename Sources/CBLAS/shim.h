@@ -735,22 +735,6 @@ static inline void deja_kernel_8x32_avx512(const float *x, size_t ldx, size_t k,
           "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21");
 }
 
-/// The rows `[first, rows)` of x times one packed panel, into columns `[c, c + 16)` of y, six
-/// rows at a time with the AVX2 kernel.
-static inline void deja_panel_rows_6x16(const float *x, size_t first, size_t rows, size_t k, const float *panel,
-                                        size_t n, size_t c, float *y) {
-    static const float zeros[4096];
-    float tile[96];
-    for (size_t r = first; r < rows; r += 6) {
-        // A last tile of fewer than six rows multiplies rows of zeros in their place.
-        size_t live = rows - r < 6 ? rows - r : 6;
-        const float *xr[6];
-        for (size_t t = 0; t < 6; t++) xr[t] = t < live ? x + (r + t) * k : zeros;
-        deja_kernel_6x16(xr, k, panel, tile);
-        for (size_t t = 0; t < live; t++) memcpy(y + (r + t) * n + c, tile + t * 16, 16 * sizeof(float));
-    }
-}
-
 #endif
 
 /// Columns `[j0, j1)` (multiples of 16) of `y[rows][n] = x[rows][k] · W`, W packed by
@@ -768,10 +752,11 @@ static inline void deja_panel_rows_6x16(const float *x, size_t first, size_t row
 static inline int deja_gemm_packed_columns(int level, const float *x, size_t rows, size_t k, const float *panels,
                                            size_t n, size_t j0, size_t j1, float *y) {
 #if DEJA_X86_64
+    static const float zeros[4096];
     if (level < DEJA_SIMD_AVX2 || k > 4096 || n % 16 != 0 || j0 % 16 != 0 || j1 > n) return 0;
+    float tile[256];
     size_t j = j0;
     if (level >= DEJA_SIMD_AVX512 && rows >= 8) {
-        float tile[256];
         size_t tiled = rows - rows % 8;
         for (; j + 32 <= j1; j += 32) {
             const float *pa = panels + j * k, *pb = panels + (j + 16) * k;
@@ -788,8 +773,19 @@ static inline int deja_gemm_packed_columns(int level, const float *x, size_t row
             }
         }
     }
-    // Every column left (all of them below eight rows, else an odd panel), every row.
-    for (size_t c = j; c < j1; c += 16) deja_panel_rows_6x16(x, 0, rows, k, panels + c * k, n, c, y);
+    // The AVX2 kernel: every column left (all of them below eight rows, else an odd panel), every
+    // row.
+    for (size_t c = j; c < j1; c += 16) {
+        const float *panel = panels + c * k;
+        for (size_t r = 0; r < rows; r += 6) {
+            // A last tile of fewer than six rows multiplies rows of zeros in their place.
+            size_t live = rows - r < 6 ? rows - r : 6;
+            const float *xr[6];
+            for (size_t t = 0; t < 6; t++) xr[t] = t < live ? x + (r + t) * k : zeros;
+            deja_kernel_6x16(xr, k, panel, tile);
+            for (size_t t = 0; t < live; t++) memcpy(y + (r + t) * n + c, tile + t * 16, 16 * sizeof(float));
+        }
+    }
     return 1;
 #else
     (void)level; (void)x; (void)rows; (void)k; (void)panels; (void)n; (void)j0; (void)j1; (void)y;
