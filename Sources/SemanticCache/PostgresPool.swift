@@ -181,10 +181,18 @@ public final class PostgresPool: Sendable {
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
-                        try await connection.listen(on: channel) { stream in
-                            notifications.listening()
-                            notifications.signal()
-                            for try await _ in stream { notifications.signal() }
+                        do {
+                            try await connection.listen(on: channel) { stream in
+                                notifications.listening()
+                                notifications.signal()
+                                for try await _ in stream { notifications.signal() }
+                            }
+                        } catch {
+                            // Closed before it goes back to the pool: the pool learns of a close
+                            // from the connection's close future, and a dropped connection released
+                            // first would wait there as idle, for the next write to be sent into it.
+                            try? await connection.close()
+                            throw error
                         }
                     }
                 } catch {
