@@ -735,41 +735,173 @@ static inline void deja_kernel_8x32_avx512(const float *x, size_t ldx, size_t k,
           "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21");
 }
 
+
+/// out[12][32] = the twelve rows of x (k floats each, `ldx` floats apart) · the two adjacent
+/// 16-wide panels `pa` and `pb`: the 8 × 32 kernel with four more rows, 24 accumulators of the
+/// 32 registers. A 34-row product (a 34-token sentence) is then three tiles, 36 rows computed,
+/// where eight-row tiles compute 40 and read each pair of panels five times instead of three.
+static inline void deja_kernel_12x32_avx512(const float *x, size_t ldx, size_t k, const float *pa, const float *pb,
+                                            float *out) {
+    const float *x0 = x, *x4 = x + 4 * ldx, *x8 = x + 8 * ldx;
+    size_t s = ldx * sizeof(float), s3 = 3 * ldx * sizeof(float);
+    __asm__ volatile(
+        "vpxord %%zmm0, %%zmm0, %%zmm0\n\t"
+        "vpxord %%zmm1, %%zmm1, %%zmm1\n\t"
+        "vpxord %%zmm2, %%zmm2, %%zmm2\n\t"
+        "vpxord %%zmm3, %%zmm3, %%zmm3\n\t"
+        "vpxord %%zmm4, %%zmm4, %%zmm4\n\t"
+        "vpxord %%zmm5, %%zmm5, %%zmm5\n\t"
+        "vpxord %%zmm6, %%zmm6, %%zmm6\n\t"
+        "vpxord %%zmm7, %%zmm7, %%zmm7\n\t"
+        "vpxord %%zmm8, %%zmm8, %%zmm8\n\t"
+        "vpxord %%zmm9, %%zmm9, %%zmm9\n\t"
+        "vpxord %%zmm10, %%zmm10, %%zmm10\n\t"
+        "vpxord %%zmm11, %%zmm11, %%zmm11\n\t"
+        "vpxord %%zmm12, %%zmm12, %%zmm12\n\t"
+        "vpxord %%zmm13, %%zmm13, %%zmm13\n\t"
+        "vpxord %%zmm14, %%zmm14, %%zmm14\n\t"
+        "vpxord %%zmm15, %%zmm15, %%zmm15\n\t"
+        "vpxord %%zmm16, %%zmm16, %%zmm16\n\t"
+        "vpxord %%zmm17, %%zmm17, %%zmm17\n\t"
+        "vpxord %%zmm18, %%zmm18, %%zmm18\n\t"
+        "vpxord %%zmm19, %%zmm19, %%zmm19\n\t"
+        "vpxord %%zmm20, %%zmm20, %%zmm20\n\t"
+        "vpxord %%zmm21, %%zmm21, %%zmm21\n\t"
+        "vpxord %%zmm22, %%zmm22, %%zmm22\n\t"
+        "vpxord %%zmm23, %%zmm23, %%zmm23\n\t"
+        "test %[k], %[k]\n\t"
+        "jz 2f\n\t"
+        "1:\n\t"
+        "prefetcht0 1024(%[pa])\n\t"
+        "prefetcht0 1024(%[pb])\n\t"
+        "vmovups (%[pa]), %%zmm24\n\t"
+        "vmovups (%[pb]), %%zmm25\n\t"
+        "vbroadcastss (%[x0]), %%zmm26\n\t"
+        "vfmadd231ps %%zmm24, %%zmm26, %%zmm0\n\t"
+        "vfmadd231ps %%zmm25, %%zmm26, %%zmm1\n\t"
+        "vbroadcastss (%[x0],%[s],1), %%zmm27\n\t"
+        "vfmadd231ps %%zmm24, %%zmm27, %%zmm2\n\t"
+        "vfmadd231ps %%zmm25, %%zmm27, %%zmm3\n\t"
+        "vbroadcastss (%[x0],%[s],2), %%zmm28\n\t"
+        "vfmadd231ps %%zmm24, %%zmm28, %%zmm4\n\t"
+        "vfmadd231ps %%zmm25, %%zmm28, %%zmm5\n\t"
+        "vbroadcastss (%[x0],%[s3],1), %%zmm29\n\t"
+        "vfmadd231ps %%zmm24, %%zmm29, %%zmm6\n\t"
+        "vfmadd231ps %%zmm25, %%zmm29, %%zmm7\n\t"
+        "vbroadcastss (%[x4]), %%zmm30\n\t"
+        "vfmadd231ps %%zmm24, %%zmm30, %%zmm8\n\t"
+        "vfmadd231ps %%zmm25, %%zmm30, %%zmm9\n\t"
+        "vbroadcastss (%[x4],%[s],1), %%zmm31\n\t"
+        "vfmadd231ps %%zmm24, %%zmm31, %%zmm10\n\t"
+        "vfmadd231ps %%zmm25, %%zmm31, %%zmm11\n\t"
+        "vbroadcastss (%[x4],%[s],2), %%zmm26\n\t"
+        "vfmadd231ps %%zmm24, %%zmm26, %%zmm12\n\t"
+        "vfmadd231ps %%zmm25, %%zmm26, %%zmm13\n\t"
+        "vbroadcastss (%[x4],%[s3],1), %%zmm27\n\t"
+        "vfmadd231ps %%zmm24, %%zmm27, %%zmm14\n\t"
+        "vfmadd231ps %%zmm25, %%zmm27, %%zmm15\n\t"
+        "vbroadcastss (%[x8]), %%zmm28\n\t"
+        "vfmadd231ps %%zmm24, %%zmm28, %%zmm16\n\t"
+        "vfmadd231ps %%zmm25, %%zmm28, %%zmm17\n\t"
+        "vbroadcastss (%[x8],%[s],1), %%zmm29\n\t"
+        "vfmadd231ps %%zmm24, %%zmm29, %%zmm18\n\t"
+        "vfmadd231ps %%zmm25, %%zmm29, %%zmm19\n\t"
+        "vbroadcastss (%[x8],%[s],2), %%zmm30\n\t"
+        "vfmadd231ps %%zmm24, %%zmm30, %%zmm20\n\t"
+        "vfmadd231ps %%zmm25, %%zmm30, %%zmm21\n\t"
+        "vbroadcastss (%[x8],%[s3],1), %%zmm31\n\t"
+        "vfmadd231ps %%zmm24, %%zmm31, %%zmm22\n\t"
+        "vfmadd231ps %%zmm25, %%zmm31, %%zmm23\n\t"
+        "add $64, %[pa]\n\t"
+        "add $64, %[pb]\n\t"
+        "add $4, %[x0]\n\t"
+        "add $4, %[x4]\n\t"
+        "add $4, %[x8]\n\t"
+        "dec %[k]\n\t"
+        "jnz 1b\n\t"
+        "2:\n\t"
+        "vmovups %%zmm0, 0(%[out])\n\t"
+        "vmovups %%zmm1, 64(%[out])\n\t"
+        "vmovups %%zmm2, 128(%[out])\n\t"
+        "vmovups %%zmm3, 192(%[out])\n\t"
+        "vmovups %%zmm4, 256(%[out])\n\t"
+        "vmovups %%zmm5, 320(%[out])\n\t"
+        "vmovups %%zmm6, 384(%[out])\n\t"
+        "vmovups %%zmm7, 448(%[out])\n\t"
+        "vmovups %%zmm8, 512(%[out])\n\t"
+        "vmovups %%zmm9, 576(%[out])\n\t"
+        "vmovups %%zmm10, 640(%[out])\n\t"
+        "vmovups %%zmm11, 704(%[out])\n\t"
+        "vmovups %%zmm12, 768(%[out])\n\t"
+        "vmovups %%zmm13, 832(%[out])\n\t"
+        "vmovups %%zmm14, 896(%[out])\n\t"
+        "vmovups %%zmm15, 960(%[out])\n\t"
+        "vmovups %%zmm16, 1024(%[out])\n\t"
+        "vmovups %%zmm17, 1088(%[out])\n\t"
+        "vmovups %%zmm18, 1152(%[out])\n\t"
+        "vmovups %%zmm19, 1216(%[out])\n\t"
+        "vmovups %%zmm20, 1280(%[out])\n\t"
+        "vmovups %%zmm21, 1344(%[out])\n\t"
+        "vmovups %%zmm22, 1408(%[out])\n\t"
+        "vmovups %%zmm23, 1472(%[out])\n\t"
+        "vzeroupper\n\t"
+        : [pa] "+r"(pa), [pb] "+r"(pb), [x0] "+r"(x0), [x4] "+r"(x4), [x8] "+r"(x8), [k] "+r"(k)
+        : [s] "r"(s), [s3] "r"(s3), [out] "r"(out)
+        : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+          "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22",
+          "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+}
+
 #endif
+
+/// How many 12-row tiles (the rest in 8-row ones) cover `rows` (eight or more) with the fewest
+/// rows computed, the last tile overlapping the one before when they do not divide `rows`;
+/// among plans computing as many rows, the one with fewer tiles, which reads the weights fewer
+/// times. 34 rows: three of 12 (36 rows) rather than five of 8 (40); 16 rows: two of 8.
+static inline size_t deja_twelve_row_tiles(size_t rows) {
+    size_t best = 0, fewest = (rows + 7) / 8 * 8;
+    for (size_t twelves = 1; rows >= 12 && (twelves - 1) * 12 < rows; twelves++) {
+        size_t rest = twelves * 12 >= rows ? 0 : rows - twelves * 12;
+        size_t computed = twelves * 12 + (rest + 7) / 8 * 8;
+        if (computed <= fewest) { best = twelves; fewest = computed; }
+    }
+    return best;
+}
 
 /// Columns `[j0, j1)` (multiples of 16) of `y[rows][n] = x[rows][k] · W`, W packed by
 /// `deja_pack_panels`: the share of one thread when several split a product by columns.
 /// `level` picks the kernels: with AVX-512 and eight rows or more, each pair of panels goes to
-/// the 8 × 32 kernel eight rows at a time, the last rows in a tile of the last eight while the
-/// pair is still in cache; an odd panel left, and products of fewer than eight rows, go to the
-/// 6 × 16 kernel. Returns 0, having done nothing, when it cannot (level below AVX2, not x86-64,
-/// k over 4096, n not a multiple of 16): the caller then uses `cblas_sgemm`.
+/// the 12 × 32 and 8 × 32 kernels in the tiles `deja_twelve_row_tiles` plans, while the pair is
+/// still in cache; an odd panel left, and products of fewer than eight rows, go to the 6 × 16
+/// kernel. Returns 0, having done nothing, when it cannot (level below AVX2, not x86-64, k over
+/// 4096, n not a multiple of 16): the caller then uses `cblas_sgemm`.
 ///
 /// The last rows once went to the 6 × 16 kernel in a sweep of their own over every panel, which
 /// read the whole matrix a second time: at batch 1 the weights come from L3 on every sentence,
-/// and a 34-token sentence (32 rows in tiles, 2 left) paid for that second read. Recomputing up
-/// to seven rows at full width costs less than the AVX2 kernel's six rows at half width.
+/// and a 34-token sentence (32 rows in tiles, 2 left) paid for that second read. Recomputing a
+/// few rows at full width costs less than the AVX2 kernel's six rows at half width.
 static inline int deja_gemm_packed_columns(int level, const float *x, size_t rows, size_t k, const float *panels,
                                            size_t n, size_t j0, size_t j1, float *y) {
 #if DEJA_X86_64
     static const float zeros[4096];
     if (level < DEJA_SIMD_AVX2 || k > 4096 || n % 16 != 0 || j0 % 16 != 0 || j1 > n) return 0;
-    float tile[256];
+    float tile[384];
     size_t j = j0;
     if (level >= DEJA_SIMD_AVX512 && rows >= 8) {
-        size_t tiled = rows - rows % 8;
+        size_t twelves = deja_twelve_row_tiles(rows);
         for (; j + 32 <= j1; j += 32) {
             const float *pa = panels + j * k, *pb = panels + (j + 16) * k;
-            for (size_t r = 0; r < tiled; r += 8) {
-                deja_kernel_8x32_avx512(x + r * k, k, k, pa, pb, tile);
-                for (size_t t = 0; t < 8; t++) memcpy(y + (r + t) * n + j, tile + t * 32, 32 * sizeof(float));
-            }
-            if (tiled < rows) {
-                // The last eight rows, overlapping the tile before: its rows come out the same
-                // again (each row's sums run in the same order), and only the new ones are kept.
-                size_t r = rows - 8;
-                deja_kernel_8x32_avx512(x + r * k, k, k, pa, pb, tile);
-                for (size_t t = tiled - r; t < 8; t++) memcpy(y + (r + t) * n + j, tile + t * 32, 32 * sizeof(float));
+            size_t done = 0;
+            for (size_t t = 0; done < rows; t++) {
+                size_t height = t < twelves ? 12 : 8;
+                // A last tile that would run past the end takes the last `height` rows instead,
+                // overlapping the tile before: those rows come out the same again (each row's
+                // sums run in the same order in every kernel), and only the new ones are kept.
+                size_t r = done + height > rows ? rows - height : done;
+                if (height == 12) deja_kernel_12x32_avx512(x + r * k, k, k, pa, pb, tile);
+                else deja_kernel_8x32_avx512(x + r * k, k, k, pa, pb, tile);
+                for (size_t i = done - r; i < height; i++) memcpy(y + (r + i) * n + j, tile + i * 32, 32 * sizeof(float));
+                done = r + height;
             }
         }
     }

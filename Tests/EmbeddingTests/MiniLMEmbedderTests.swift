@@ -145,12 +145,13 @@ struct MiniLMEmbedderTests {
     func packedProduct(level: SIMDLevel) throws {
         let avx2 = level.rawValue
         var generator = SplitMix64(seed: 11)
-        // Row counts around the 6-row (AVX2) and 8-row (AVX-512) tiles; n = 48 has an odd panel.
+        // Row counts around the 6-row (AVX2) and 8- and 12-row (AVX-512) tiles, with and without a last
+        // overlapping tile; n = 48 has an odd panel.
         for (k, n) in [(384, 1152), (1536, 384), (7, 16), (384, 32), (33, 48)] {
             let w = (0..<(k * n)).map { _ in Float.random(in: -0.5..<0.5, using: &generator) }
             var panels = [Float](repeating: .nan, count: k * n)
             panels.withUnsafeMutableBufferPointer { deja_pack_panels(w, k, n, $0.baseAddress) }
-            for rows in [1, 5, 6, 7, 8, 9, 15, 16, 18, 23, 34] {
+            for rows in [1, 5, 6, 7, 8, 9, 12, 13, 15, 16, 18, 23, 24, 26, 34, 47] {
                 let x = (0..<(rows * k)).map { _ in Float.random(in: -1..<1, using: &generator) }
                 var y = [Float](repeating: .nan, count: rows * n)
                 let done = y.withUnsafeMutableBufferPointer { deja_gemm_packed(avx2, x, rows, k, panels, n, $0.baseAddress) }
