@@ -22,6 +22,11 @@ public struct MachineProfile: Sendable, Codable, CustomStringConvertible {
     public var blasCoreReplaced: String?
     /// OpenBLAS's version, e.g. "0.3.21".
     public var blasVersion: String
+    /// Whether the operator chose the core with `OPENBLAS_CORETYPE` (Deja keeps that choice).
+    public var blasCoreFromEnvironment: Bool
+    /// A core with wider kernels for this CPU, when the operator's choice holds OpenBLAS to
+    /// narrower ones (see ``BLASCore/widerCore(than:on:)``).
+    public var blasCoreWider: String?
 
     /// This process's machine.
     public static var current: MachineProfile {
@@ -33,10 +38,22 @@ public struct MachineProfile: Sendable, Codable, CustomStringConvertible {
         if bits & 4 != 0 { extensions.append("AMX") }
         let config = BLASCore.configuration.split(separator: " ")
         let version = config.count > 1 && config[0] == "OpenBLAS" ? String(config[1]) : "?"
+        let replaced = environment[BLASCore.replacedVariable]
+        let fromEnvironment = replaced == nil && environment["OPENBLAS_CORETYPE"] != nil
+        let core = BLASCore.name
         return MachineProfile(
             cpu: cpuModel(), logicalCPUs: ProcessInfo.processInfo.activeProcessorCount,
-            simd: .supported, kernels: .active, extensions: extensions, blasCore: BLASCore.name,
-            blasCoreReplaced: environment[BLASCore.replacedVariable], blasVersion: version)
+            simd: .supported, kernels: .active, extensions: extensions, blasCore: core,
+            blasCoreReplaced: replaced, blasVersion: version, blasCoreFromEnvironment: fromEnvironment,
+            blasCoreWider: fromEnvironment ? BLASCore.widerCore(than: core, on: .supported) : nil)
+    }
+
+    /// What the operator's `OPENBLAS_CORETYPE` costs, in one line, or nil when it costs nothing:
+    /// `deja serve` logs it as a warning (the core is kept, as chosen).
+    public var blasCoreAdvice: String? {
+        guard blasCoreFromEnvironment, let blasCoreWider else { return nil }
+        return "OPENBLAS_CORETYPE=\(blasCore) holds OpenBLAS to narrower kernels than this CPU runs (\(blasCoreWider)): "
+            + "unset it, or set it to \(blasCoreWider), for faster matrix products (MiniLM batches, exact search, index builds)"
     }
 
     /// One line: `cpu: AMD EPYC 7763 (2 logical CPUs); simd: AVX-512 +VNNI +BF16; kernels: AVX-512+VNNI; blas: OpenBLAS 0.3.21 Cooperlake`.
@@ -46,6 +63,10 @@ public struct MachineProfile: Sendable, Codable, CustomStringConvertible {
         for e in extensions { simdText += " +\(e)" }
         var blas = "OpenBLAS \(blasVersion) \(blasCore)"
         if let blasCoreReplaced { blas += " (set by deja; OpenBLAS chose \(blasCoreReplaced))" }
+        if blasCoreFromEnvironment {
+            blas += blasCoreWider.map { " (OPENBLAS_CORETYPE from the environment; this CPU runs \($0))" }
+                ?? " (OPENBLAS_CORETYPE from the environment)"
+        }
         return "cpu: \(cpu) (\(logicalCPUs) logical CPUs); simd: \(simdText); kernels: \(kernels); blas: \(blas)"
     }
 

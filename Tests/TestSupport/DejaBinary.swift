@@ -37,9 +37,13 @@ public enum DejaBinary {
         return process
     }
 
-    /// Runs `deja` with `arguments` to completion (in `directory`, else this process's).
-    public static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> Output {
+    /// Runs `deja` with `arguments` to completion (in `directory`, else this process's), without
+    /// the variables of `removing` that this process has (`environment`'s own are passed).
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], removing: Set<String> = [], directory: String? = nil
+    ) throws -> Output {
         let process = Self.process(arguments, environment: environment, directory: directory)
+        process.environment = process.environment?.filter { !removing.contains($0.key) || environment[$0.key] != nil }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -110,6 +110,18 @@ struct KernelTests {
         #expect(BLASCore.replacement(for: "Haswell", on: .avx2) == nil)
     }
 
+    @Test("an operator's core narrower than the CPU is reported with the wider one; a full-width core is not")
+    func widerCore() {
+        #expect(BLASCore.widerCore(than: "Haswell", on: .avx512vnni) == "SkylakeX")
+        #expect(BLASCore.widerCore(than: "Zen", on: .avx512) == "SkylakeX")
+        #expect(BLASCore.widerCore(than: "Prescott", on: .avx2) == "Haswell")
+        for full in ["Cooperlake", "SkylakeX", "SAPPHIRERAPIDS"] {
+            #expect(BLASCore.widerCore(than: full, on: .avx512vnni) == nil, "\(full)")
+        }
+        #expect(BLASCore.widerCore(than: "Haswell", on: .avx2) == nil)
+        #expect(BLASCore.widerCore(than: "Prescott", on: .portable) == nil)
+    }
+
     @Test("the BLAS core in use computes the reference product right, and the machine line names it")
     func machineLine() throws {
         #expect(BLASCore.agreesWithReference())

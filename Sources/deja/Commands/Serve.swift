@@ -56,7 +56,9 @@ extension Deja {
                 let scheme = configuration.server.tls.isEnabled ? "https" : "http"
                 let app = try gateway.application { port in
                     // The machine every figure of this server depends on (see docs/operations.md).
-                    logger.info("\(MachineProfile.current)")
+                    let machine = MachineProfile.current
+                    logger.info("\(machine)")
+                    if let advice = machine.blasCoreAdvice { logger.warning("\(advice)") }
                     let keys = governance.auth == .keys ? ", \(governance.keyCount) Deja keys" : ""
                     logger.notice("deja listening on \(scheme)://\(host):\(port) with \(cache.size.entries) cached entries\(keys)")
                     for warning in gateway.startupWarnings { logger.warning("\(warning)") }
