@@ -34,13 +34,11 @@ struct TopK {
             offer(similarity: scores[r], row: UInt32(firstRow + r))
             r += 1
         }
-        var best = 1 - worst
+        // The rest a vector at a time (`deja_first_above`): most blocks have no score to offer.
         while r < count {
-            let s = scores[r]
-            if s > best {
-                offer(similarity: s, row: UInt32(firstRow + r))
-                best = 1 - worst
-            }
+            r += deja_first_above(VectorMath.kernel, scores + r, count - r, 1 - worst)
+            guard r < count else { break }
+            offer(similarity: scores[r], row: UInt32(firstRow + r))
             r += 1
         }
     }

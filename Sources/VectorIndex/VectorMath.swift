@@ -23,6 +23,14 @@ public enum VectorMath {
         return deja_dot(level.rawValue, a, b, a.count)
     }
 
+    /// The index of the first score above `threshold`, or `scores.count`, with the scan of
+    /// `level` (at most ``SIMDLevel/supported``): what ``TopK`` ranks blocks of scores with, here
+    /// for the tests to check each level against the portable one.
+    public static func firstAbove(_ scores: [Float], threshold: Float, level: SIMDLevel) -> Int {
+        precondition(level <= .supported, "firstAbove: level \(level) not runnable")
+        return deja_first_above(level.rawValue, scores, scores.count, threshold)
+    }
+
     /// The inner product of two equally long arrays.
     public static func dot(_ a: [Float], _ b: [Float]) -> Float {
         precondition(a.count == b.count, "dot: lengths differ (\(a.count) and \(b.count))")

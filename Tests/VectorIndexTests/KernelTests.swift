@@ -19,6 +19,23 @@ struct KernelTests {
         }
     }
 
+    @Test("the scan for a score above a threshold finds the first one at every position and length, on each level",
+          arguments: SIMDLevel.runnable)
+    func firstAbove(level: SIMDLevel) {
+        for n in Self.lengths {
+            let low = [Float](repeating: 0.25, count: n)
+            #expect(VectorMath.firstAbove(low, threshold: 0.5, level: level) == n, "\(level), n=\(n): none above")
+            #expect(VectorMath.firstAbove(low, threshold: 0.25, level: level) == n, "\(level), n=\(n): equal is not above")
+            for first in Set([0, n / 3, n / 2, n - 1]) where first >= 0 && first < n {
+                var scores = low
+                scores[first] = 0.75
+                if first + 1 < n { scores[n - 1] = 0.9 }  // a later one is not the answer
+                if first > 0 { scores[first - 1] = .nan }  // NaN is never above
+                #expect(VectorMath.firstAbove(scores, threshold: 0.5, level: level) == first, "\(level), n=\(n), first \(first)")
+            }
+        }
+    }
+
     @Test("the gathered-rows kernel of each level equals its single inner products", arguments: SIMDLevel.runnable)
     func dotRowsAgree(level: SIMDLevel) {
         var generator = SplitMix64(seed: 6)
