@@ -40,11 +40,13 @@ struct GraphView: @unchecked Sendable {
     }
 
     /// Starts loading the vector of `slot`: the whole row for int8 codes (six cache lines at 384
-    /// dimensions), whose product is too short to hide a miss per line; the first line for
+    /// dimensions), whose product is too short to hide a miss per line, and the row's scale,
+    /// which lives in an array of its own and missed as often as the row; the first line for
     /// float32 rows, whose 24 lines the hardware prefetcher follows once the product starts.
     @inline(__always)
     func prefetchVector(_ slot: UInt32) {
         if let codes {
+            VectorMath.prefetch(UnsafeRawPointer(scales + Int(slot)))
             VectorMath.prefetch(UnsafeRawPointer(codes + Int(slot) * dimension), bytes: dimension)
         } else {
             VectorMath.prefetch(UnsafeRawPointer(vectors + Int(slot) * dimension))

@@ -42,10 +42,10 @@ extension HNSWIndex {
         let list = graph.links(node, level: level)
         let maxCount = maxLinks(level: level)
         scratch.beginSearch(slots: graph.slots)
-        let visited = scratch.visited
-        let tag = scratch.tag
-        visited[Int(node)] = tag
-        if excluded != .max { visited[Int(excluded)] = tag }
+        var visited = scratch.visited
+        defer { scratch.visited = visited }
+        _ = visited.insert(node)
+        if excluded != .max { _ = visited.insert(excluded) }
 
         var selection = scratch.selection
         scratch.selection = []
@@ -53,8 +53,7 @@ extension HNSWIndex {
         selection.removeAll(keepingCapacity: true)
 
         func consider(_ slot: UInt32) {
-            if visited[Int(slot)] == tag { return }
-            visited[Int(slot)] = tag
+            guard visited.insert(slot) else { return }
             let d = 1 - graph.similarity(between: node, and: slot)
             selection.append(Candidate(distance: d, slot: slot))
         }

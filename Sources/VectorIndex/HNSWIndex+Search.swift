@@ -217,12 +217,12 @@ extension HNSWIndex {
             swap(&candidates, &scratch.candidates)
             swap(&results, &scratch.results)
         }
-        let visited = scratch.visited
-        let tag = scratch.tag
+        var visited = scratch.visited
+        defer { scratch.visited = visited }
         let ids = scratch.ids
         let dots = scratch.dots
 
-        visited[Int(start.slot)] = tag
+        _ = visited.insert(start.slot)
         candidates.insert(start)
         if acceptor.accepts(start.slot) { results.insert(start) }
         var bound = results.max?.distance ?? .infinity
@@ -238,14 +238,13 @@ extension HNSWIndex {
             var j = 1
             while j <= n {
                 let id = list[j]
-                let mark = visited + Int(id)
-                if mark.pointee != tag {
-                    mark.pointee = tag
+                if visited.insert(id) {
                     ids[fresh] = id
                     fresh += 1
                     // Ask for every fresh vector now, so that their cache misses overlap instead
                     // of coming one after another in the products below.
                     graph.prefetchVector(id)
+                    acceptor.prefetch(id)
                 }
                 j += 1
             }

@@ -3,8 +3,8 @@ import HeapModule
 /// Everything one search needs besides the graph, allocated once and reused, so that a search
 /// allocates nothing (usearch's per-thread `context_t`).
 ///
-/// - The visited set is a `UInt16` tag per slot (hnswlib `visited_list_pool.h`): a new search bumps
-///   the tag, and memory is cleared only when the tag wraps around, every 65,535 searches.
+/// - The visited set is a bit per slot (``VisitedSet``); a new search clears the words the last one
+///   touched.
 /// - `candidates` is a min-heap of the frontier; `results` keeps the `ef` best seen, with the worst
 ///   on top for `replaceMax(with:)`.
 ///
@@ -12,9 +12,7 @@ import HeapModule
 /// handed out and taken back by ``ScratchPool``.
 final class SearchScratch: @unchecked Sendable {
     let dimension: Int
-    private(set) var visited: UnsafeMutablePointer<UInt16>
-    private(set) var visitedCapacity: Int
-    private(set) var tag: UInt16 = 0
+    var visited = VisitedSet()
     var candidates = Heap<Candidate>()
     var results = Heap<Candidate>()
     /// The normalised query.
@@ -34,8 +32,6 @@ final class SearchScratch: @unchecked Sendable {
         queryCodes = .allocate(capacity: max(dimension, 1))
         ids = .allocate(capacity: maxNeighbors + 1)
         dots = .allocate(capacity: maxNeighbors + 1)
-        visitedCapacity = 0
-        visited = .allocate(capacity: 1)
         candidates.reserveCapacity(256)
         results.reserveCapacity(256)
         selection.reserveCapacity(256)
@@ -59,28 +55,8 @@ final class SearchScratch: @unchecked Sendable {
     /// Starts a new search over `slots` slots: every slot becomes unvisited.
     @inline(__always)
     func beginSearch(slots: Int) {
-        if slots > visitedCapacity {
-            visited.deallocate()
-            visitedCapacity = max(slots, visitedCapacity + visitedCapacity / 2)
-            visited = .allocate(capacity: visitedCapacity)
-            visited.initialize(repeating: 0, count: visitedCapacity)
-            tag = 0
-        }
-        if tag == UInt16.max {
-            visited.update(repeating: 0, count: visitedCapacity)
-            tag = 0
-        }
-        tag &+= 1
+        visited.clear(slots: slots)
         candidates.removeAll(where: { _ in true })
         results.removeAll(where: { _ in true })
-    }
-
-    /// Marks `slot` visited; returns whether it already was.
-    @inline(__always)
-    func visit(_ slot: UInt32) -> Bool {
-        let p = visited + Int(slot)
-        if p.pointee == tag { return true }
-        p.pointee = tag
-        return false
     }
 }
