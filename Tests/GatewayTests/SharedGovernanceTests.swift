@@ -107,7 +107,16 @@ struct SharedGovernanceTests {
                 #expect(status == 429)
                 // Within a flush or two (50 ms each here), not after spending a budget of its own.
                 #expect(tries <= 3, "B answered \(tries) requests before it saw A's spending")
-                let view = try await b.request(.GET, "/v1/admin/tenants/acme", headers: b.admin)
+                // The view reads the shared ledger, which the last rows of A (and of B's own
+                // answers) reach at their gateway's next flush: B may refuse first, counting rows
+                // it has not written yet, so wait a few flushes, and no more.
+                var view = try await b.request(.GET, "/v1/admin/tenants/acme", headers: b.admin)
+                for _ in 0..<100 where (view.json["spent_day"]?.doubleValue ?? 0) < 0.05 {
+                    await a.settle()
+                    await b.settle()
+                    try await Task.sleep(for: .milliseconds(20))
+                    view = try await b.request(.GET, "/v1/admin/tenants/acme", headers: b.admin)
+                }
                 #expect((view.json["spent_day"]?.doubleValue ?? 0) >= 0.05, "\(view.text)")
                 // The ledger is one: B's usage report counts A's requests.
                 await b.settle()
