@@ -61,8 +61,16 @@ struct HostCheckTests {
         #expect(HostCheck(configuration: .init(host: "127.0.0.1", allowedHosts: ["*"])).allowed == nil)
         #expect(HostCheck.hostName("[::1]:8080") == "::1")
         #expect(HostCheck.hostName("Example.COM.:443") == "example.com")
-        #expect(!HostCheck.isLoopback("127.0.0.1.nip.io"))
-        #expect(!HostCheck.isLoopback("127.0.0.256"))
+        #expect(HostCheck.hostName("ÜNÏ.Example:443") == "ünï.example")
+        #expect(HostCheck.hostName("localhost:") == "localhost")
+        for name in ["localhost", "LocalHost:8080", "localhost.", "app.LOCALHOST", ".localhost", "127.0.0.1", "127.1.2.3:80",
+                     "127.255.255.255.", "127.00.0.1", "[::1]", "[::1]:8080", "::1", "127.0.0.1:"] {
+            #expect(HostCheck.isLoopback(name), "\(name)")
+        }
+        for name in ["127.0.0.1.nip.io", "127.0.0.256", "0127.0.0.1", "127.0.0", "127.0.0.1.1", "127..0.1", "127.0.0.1:80:90",
+                     "xlocalhost", "localhost.example", "localhos", "[::2]", "::1:80", "128.0.0.1", "127.0.0.+1", ""] {
+            #expect(!HostCheck.isLoopback(name), "\(name)")
+        }
     }
 
     @Test("deja serve warns at start about a non-loopback address with provider keys, and a lookup API without a key")
