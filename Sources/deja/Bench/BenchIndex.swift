@@ -25,7 +25,7 @@ extension Deja {
         @Option(help: "HNSW efConstruction.") var efConstruction = 200
         @Option(help: "Comma-separated efSearch values to sweep.") var ef = "16,32,64,128,256"
         @Option(help: "Results per query (recall@k).") var k = 10
-        @Option(help: "Timed passes per ef; the median is reported.") var reps = 3
+        @Option(help: "Timed passes per ef and of exact batched search; the median is reported.") var reps = 3
         @Option(help: "Warm-up queries per ef.") var warmup = 100
         @Option(help: "Comma-separated vector encodings to build and compare: float32, int8.") var vectors = "float32"
         @Option(help: "Threads for the build (1: one insert at a time).") var buildThreads = 1
