@@ -2,19 +2,18 @@
 /// so that starting the next search clears only those words.
 ///
 /// A bit rather than hnswlib's `UInt16` tag per slot (`visited_list_pool.h`): the set of a
-/// 100,000-slot index is 12.5 KB and stays in the L1 cache while the search streams vectors
-/// through it, where 200 KB of tags were evicted by the vectors and every neighbour's test
-/// waited for a load from L3 (the largest stall of a search in a 100,000-entry cache, on an
-/// AMD Zen 5). Clearing costs one store per word touched, a few hundred per search, instead of
-/// the tags' wrap-around clear of the whole array.
+/// million slots is 125 KB and stays in cache while a search streams vectors through it, where
+/// 2 MB of tags did not fit a 1 MB L2 cache (at 100,000 slots the tag's load was the largest wait
+/// of a search in the gateway's profile on an AMD Zen 5). Clearing costs one store per word
+/// touched, a few hundred per search, instead of the tags' wrap-around clear of the whole array.
 ///
 /// A value of raw pointers: a search copies it into a local, marks slots, and stores it back, so
 /// that the hot loop pays no exclusivity checks on the owner's property. Owned and freed by
 /// ``SearchScratch``.
 struct VisitedSet {
     /// One bit per slot.
-    private(set) var words: UnsafeMutablePointer<UInt64>
-    /// Indexes of the words with a bit set since the last ``clear()``, each once.
+    private var words: UnsafeMutablePointer<UInt64>
+    /// Indexes of the words with a bit set since the last ``clear(slots:)``, each once.
     private var touched: UnsafeMutablePointer<UInt32>
     private var touchedCount = 0
     /// Slots the set has room for, a multiple of 64.
